@@ -1,0 +1,60 @@
+"""Exceptions raised by the Common Ground engine.
+
+Every exception says what was wrong and how to fix it, in one plain sentence that a page can show
+with ``st.error`` and the command line can print to stderr. All subclass :class:`CommonGroundError`,
+which subclasses :class:`ValueError`, so callers that only know about ``ValueError`` still catch them.
+"""
+
+from __future__ import annotations
+
+
+class CommonGroundError(ValueError):
+    """Base class of every error the engine raises on purpose."""
+
+
+class StoreError(CommonGroundError):
+    """The data store cannot be opened, read or written."""
+
+
+class StoreNotFoundError(StoreError):
+    """The GeoPackage named by ``--data`` or ``COMMON_GROUND_DATA`` does not exist."""
+
+
+class LayerNotFoundError(StoreError):
+    """A layer was asked for that the store does not hold."""
+
+
+class StoreBusyError(StoreError):
+    """Another writer held the store's lock for longer than the timeout."""
+
+
+class StoreIntegrityError(StoreError):
+    """The store failed a health check (for example a stale cached feature count)."""
+
+
+class SchemaError(CommonGroundError):
+    """A frame does not follow the data model in :mod:`geo.schema`."""
+
+
+class TaxonomyError(CommonGroundError):
+    """The taxonomy file is malformed, or a category or type is unknown."""
+
+
+class CRSError(CommonGroundError):
+    """A GeoDataFrame has no CRS, or one that cannot be used here."""
+
+
+class PostcodeError(CommonGroundError):
+    """Base class for postcode lookups that cannot be answered."""
+
+
+class MalformedPostcodeError(PostcodeError):
+    """The text is not shaped like a UK postcode."""
+
+
+class PostcodeNotFoundError(PostcodeError):
+    """The postcode is well formed but not in the shipped postcode table."""
+
+
+class AreaNotFoundError(CommonGroundError):
+    """No area in the boundary layer has the given name or id."""

@@ -1,0 +1,732 @@
+"""Folium map builders: GeoDataFrames in, ``folium.Map`` out.
+
+Three rules hold for every map built here.
+
+1. **No user text reaches folium unneutralised.** Folium does not escape popups or tooltips, and it
+   renders text through Jinja on the server, so ``{{ 7*7 }}`` in a name would be shown as ``49``
+   (and worse). Text that goes into HTML passes through :func:`safe_text`; data that goes into a
+   script passes through :func:`js_json`, which leaves no ``<``, ``>``, ``&``, ``{`` or ``}`` in
+   the output. Popups and tooltips for points are built in the browser with ``textContent``.
+2. **Points are lean on the wire.** Each asset type is one clustered layer whose payload is a
+   compact columnar JSON: coordinates quantised to 1e-5 degrees (about 1 m) as integers, latitude
+   delta-encoded after sorting, and the name. Everything else about an asset (address, opening
+   hours, link) lives in a *details* table that the popup reads on the first click: inline for a
+   standalone file, or fetched once from the app's static folder.
+3. **Nothing comes from a CDN.** Scripts and styles are the XStatic copies in
+   :mod:`geo.webassets`, linked from ``assets_base_url`` or inlined by :func:`standalone_html`.
+   Tiles are a setting (:data:`TILE_SOURCES`), and ``"none"`` gives a map with no tiles at all.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from geo import webassets
+from geo.errors import CRSError, SchemaError
+from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
+
+#: Tile sources the app offers. ``"none"`` draws no basemap (the app then needs no internet).
+TILE_SOURCES: dict[str, dict[str, str] | None] = {
+    "OpenStreetMap": {
+        "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attr": "&copy; <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors",
+    },
+    "CartoDB positron": {
+        "tiles": "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        "attr": "&copy; <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors &copy; <a href='https://carto.com/attributions'>CARTO</a>",
+    },
+    "none": None,
+}
+DEFAULT_TILES = "OpenStreetMap"
+MAX_ZOOM = 19
+QUANTUM = 1e5  # coordinates are sent as integers of 1e-5 degrees
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+NO_DATA_COLOUR = "#d9d9d9"
+SEQUENTIAL = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"]
+# IMD decile 1 (most deprived) to 10 (least deprived): red through to blue.
+IMD_COLOURS = [
+    "#a50026", "#d73027", "#f46d43", "#fdae61", "#fee090",
+    "#e0f3f8", "#abd9e9", "#74add1", "#4575b4", "#313695",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Neutralising text
+# --------------------------------------------------------------------------------------------
+
+
+def safe_text(value: object) -> str:
+    """Text that is shown literally wherever folium puts it: HTML, a JS template literal, or Jinja.
+
+    HTML-escapes the value and replaces the characters that break or execute inside folium's
+    output: backtick, backslash, ``$`` and braces (Jinja's ``{{ }}``). ``None`` and NaN become ``''``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return (
+        html.escape(str(value), quote=True)
+        .replace("`", "&#96;")
+        .replace("\\", "&#92;")
+        .replace("$", "&#36;")
+        .replace("{", "&#123;")
+        .replace("}", "&#125;")
+    )
+
+
+_JS_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "{": "\\u007b",
+    "}": "\\u007d",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JS_ESCAPE_RE = re.compile("[<>&{}\u2028\u2029]")
+
+
+def js_json(obj: object) -> str:
+    """JSON safe to paste into a ``<script>`` and through Jinja: no ``<>&{}`` characters remain.
+
+    Object braces are structural, so ``obj`` is serialised first and only the characters inside
+    strings are escaped (structural braces of dicts are re-inserted). The result is valid JSON and
+    a valid JavaScript expression that evaluates to ``obj``.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _escape_json_strings(text)
+
+
+def _escape_json_strings(text: str) -> str:
+    out = []
+    in_str = False
+    i = 0
+    n = len(text)
+    while i < n:
+        j = i
+        if in_str:
+            # copy up to the closing quote, escaping dangerous characters
+            while j < n and text[j] != '"':
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                j += 1
+            out.append(_JS_ESCAPE_RE.sub(lambda m: _JS_ESCAPES[m.group()], text[i:j]))
+            if j < n:
+                out.append('"')
+            in_str = False
+            i = j + 1
+        else:
+            while j < n and text[j] != '"':
+                j += 1
+            out.append(text[i:j])
+            if j < n:
+                out.append('"')
+            in_str = True
+            i = j + 1
+    return "".join(out)
+
+
+def _colour(value: str) -> str:
+    if not isinstance(value, str) or not _HEX.match(value):
+        raise SchemaError(f"Colour {value!r} is not a hex colour such as '#1565c0'; fix the taxonomy.")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Point layers
+# --------------------------------------------------------------------------------------------
+
+DETAIL_FIELDS = ("address", "opening_hours", "url", "status", "description")
+
+
+def _require_crs(frame: gpd.GeoDataFrame, what: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise SchemaError(f"{what} must be a GeoDataFrame; got {type(frame).__name__}.")
+    if frame.crs is None:
+        raise CRSError(f"{what} has no CRS; set one with .set_crs() before mapping.")
+
+
+def order_for_map(assets: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> gpd.GeoDataFrame:
+    """The assets in the order the map sends them: by taxonomy type order, then latitude.
+
+    The details table (:func:`asset_details`) uses the same order, so a point's position in its
+    layer plus the layer's offset is its row in the details table.
+
+    Returns a copy in EPSG:4326 with columns ``_lon`` and ``_lat``; points without a geometry are
+    dropped (they cannot be mapped).
+    """
+    _require_crs(assets, "assets")
+    pts = assets[assets.geometry.notna() & ~assets.geometry.is_empty].to_crs(STORAGE_CRS).copy()
+    if len(pts) and not (pts.geom_type == "Point").all():
+        raise SchemaError("Assets must be points; some rows have another geometry type.")
+    type_rank = {t: i for i, t in enumerate(taxonomy.types)}
+    pts["_lon"] = pts.geometry.x
+    pts["_lat"] = pts.geometry.y
+    pts["_rank"] = pts["type"].map(type_rank).fillna(len(type_rank)).astype(int)
+    ids = pts["id"].astype(str) if "id" in pts.columns else pd.Series(range(len(pts)), index=pts.index).astype(str)
+    pts["_id"] = ids
+    pts = pts.sort_values(["_rank", "type", "_lat", "_lon", "_id"], kind="mergesort")
+    return pts.drop(columns=["_rank", "_id"])
+
+
+def asset_details(ordered: gpd.GeoDataFrame) -> list[list[str]]:
+    """One row of popup details per asset, in map order: address, hours, url, status, description."""
+    cols = []
+    for f in DETAIL_FIELDS:
+        if f in ordered.columns:
+            cols.append(ordered[f].astype("string").fillna("").tolist())
+        else:
+            cols.append([""] * len(ordered))
+    return [list(r) for r in zip(*cols, strict=True)] if cols else []
+
+
+def asset_details_json(ordered: gpd.GeoDataFrame) -> str:
+    """The details table as the JSON document the map's popups read (see :func:`explorer_map`)."""
+    return js_json({"fields": list(DETAIL_FIELDS), "rows": asset_details(ordered)})
+
+
+def encode_points(lon: np.ndarray, lat: np.ndarray, names: list[str]) -> dict:
+    """The compact columnar form of points (smallest when sorted by latitude, as the map does).
+
+    ``x`` holds longitudes as integers of 1e-5 degrees from ``x0``; ``y`` holds the differences
+    between successive latitudes in the same unit (the first from ``y0``).
+    """
+    if len(lon) == 0:
+        return {"x0": 0, "y0": 0, "x": [], "y": [], "n": []}
+    x0 = math.floor(float(np.min(lon)) * QUANTUM) / QUANTUM
+    y0 = math.floor(float(np.min(lat)) * QUANTUM) / QUANTUM
+    xi = np.round((np.asarray(lon) - x0) * QUANTUM).astype(np.int64)
+    yi = np.round((np.asarray(lat) - y0) * QUANTUM).astype(np.int64)
+    dy = np.diff(yi, prepend=0)
+    return {"x0": x0, "y0": y0, "x": xi.tolist(), "y": dy.tolist(), "n": names}
+
+
+def decode_points(payload: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Inverse of :func:`encode_points` (used by tests and by anyone reading a saved map)."""
+    x = np.asarray(payload["x"], dtype=np.int64)
+    y = np.cumsum(np.asarray(payload["y"], dtype=np.int64))
+    return payload["x0"] + x / QUANTUM, payload["y0"] + y / QUANTUM, list(payload["n"])
+
+
+class AssetScripts(MacroElement):
+    """The page's shared point helpers: ``cgDetails`` (the popup details table, inline or fetched
+    once), ``cgPopup`` (a popup built with ``textContent``), ``cgClusterIcon`` and ``cgFill``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.cgDetails = (function () {
+            var rows = null, waiting = [], started = false;
+            function flush() { var w = waiting; waiting = []; w.forEach(function (cb) { cb(rows); }); }
+            return function (cb) {
+                if (rows !== null) { cb(rows); return; }
+                waiting.push(cb);
+                if (started) { return; }
+                started = true;
+                {%- if this.url %}
+                fetch({{ this.url_json }}, {credentials: "same-origin"})
+                    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+                    .then(function (d) { rows = d.rows || []; flush(); })
+                    .catch(function () { rows = []; flush(); });
+                {%- else %}
+                rows = ({{ this.inline_json }}).rows; flush();
+                {%- endif %}
+            };
+        })();
+        window.cgPopup = function (layer) {
+            var el = document.createElement("div");
+            el.className = "cg-popup";
+            var b = document.createElement("strong");
+            b.textContent = layer.cgName;
+            el.appendChild(b);
+            var t = document.createElement("div");
+            t.textContent = layer.cgType;
+            el.appendChild(t);
+            var a = document.createElement("div");
+            a.className = "cg-address";
+            a.textContent = "Loading address\\u2026";
+            el.appendChild(a);
+            window.cgDetails(function (rows) {
+                var r = rows && rows[layer.cgIdx];
+                if (!r) { a.textContent = "Address: see the table beside the map"; return; }
+                a.textContent = r[0] ? r[0] : "No address recorded";
+                if (r[1]) { var h = document.createElement("div"); h.className = "cg-hours"; h.textContent = "Opening hours: " + r[1]; el.appendChild(h); }
+                if (r[3] && r[3] !== "active") { var s = document.createElement("div"); s.textContent = "Status: " + r[3]; el.appendChild(s); }
+                if (r[2] && /^https?:\\/\\//i.test(r[2])) {
+                    var l = document.createElement("a");
+                    l.href = r[2]; l.target = "_blank"; l.rel = "noopener noreferrer";
+                    l.textContent = "Website";
+                    el.appendChild(l);
+                }
+            });
+            return el;
+        };
+        window.cgClusterIcon = function (colour) {
+            return function (c) {
+                return L.divIcon({
+                    html: "<div style='background:" + colour + "'><span>" + c.getChildCount() + "</span></div>",
+                    className: "marker-cluster cg-cluster", iconSize: new L.Point(36, 36)
+                });
+            };
+        };
+        window.cgFill = function (groups, d) {
+            var y = 0, i = 0;
+            for (var g = 0; g < groups.length; g++) {
+                var group = groups[g], n = d.c[g], colour = d.k[g], label = d.t[g];
+                var markers = new Array(n);
+                for (var j = 0; j < n; j++, i++) {
+                    y += d.y[i];
+                    var m = L.circleMarker([d.y0 + y / d.q, d.x0 + d.x[i] / d.q], {
+                        radius: 7, color: "#ffffff", weight: 1.5, fillColor: colour, fillOpacity: 0.9
+                    });
+                    m.cgName = d.n[i]; m.cgType = label; m.cgIdx = i;
+                    markers[j] = m;
+                }
+                group.addLayers(markers);
+                group.on("click", function (e) {
+                    L.popup({maxWidth: 320}).setLatLng(e.layer.getLatLng())
+                        .setContent(window.cgPopup(e.layer)).openOn(e.target._map);
+                });
+                group.on("mouseover", function (e) {
+                    var s = document.createElement("span");
+                    s.textContent = e.layer.cgName + " (" + e.layer.cgType + ")";
+                    e.layer.bindTooltip(s).openTooltip();
+                });
+            }
+        };
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, url: str | None = None, inline_json: str | None = None):
+        super().__init__()
+        self._name = "AssetScripts"
+        self.url = url
+        self.url_json = js_json(url) if url else ""
+        self.inline_json = inline_json or js_json({"rows": []})
+
+
+class AssetTypeGroup(folium.map.Layer):
+    """An empty cluster group for one asset type, listed in the layer control; filled by
+    :class:`AssetPoints`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45, iconCreateFunction: cgClusterIcon("{{ this.colour }}")});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, name: str, colour: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "AssetTypeGroup"
+        self.colour = _colour(colour)
+
+
+class AssetPoints(MacroElement):
+    """Every mapped asset in one compact payload, decoded in the browser into the type groups.
+
+    The payload (see :func:`encode_points`) lists points sorted by type then latitude, with ``c``
+    (points per type), ``t`` (type labels) and ``k`` (colours) in the order of ``groups``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var d = {{ this.payload_json }};
+        cgFill([{{ this.group_names }}], d);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict, groups: list[AssetTypeGroup]):
+        super().__init__()
+        self._name = "AssetPoints"
+        self.payload_json = js_json(payload)
+        self.groups = groups
+        self.count = len(payload["x"])
+
+    @property
+    def group_names(self) -> str:
+        return ", ".join(g.get_name() for g in self.groups)
+
+
+class Legend(MacroElement):
+    """A legend control; every label is neutralised with :func:`safe_text` before it is placed."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .cg-legend { background: rgba(255,255,255,0.92); padding: 6px 8px; font: 12px/1.4 sans-serif;
+                     border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px; }
+        .cg-legend h4 { margin: 0 0 4px; font-size: 12px; }
+        .cg-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
+                       vertical-align: -2px; border: 1px solid #777; }
+        .cg-legend i.pt { border-radius: 50%; }
+        .cg-cluster div { color: #fff; font-weight: bold; }
+        .cg-popup strong { display: block; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "cg-legend");
+            div.innerHTML = {{ this.html_json }};
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]):
+        """``sections`` is ``[(title, [(colour, label, shape), ...]), ...]``, shape 'pt' or 'area'."""
+        super().__init__()
+        self._name = "Legend"
+        parts = []
+        for title, items in sections:
+            parts.append(f"<h4>{safe_text(title)}</h4>")
+            for colour, label, shape in items:
+                cls = " class='pt'" if shape == "pt" else ""
+                parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
+        self.html_json = js_json("".join(parts))
+
+
+# --------------------------------------------------------------------------------------------
+# Boundaries and choropleths
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choropleth:
+    """What a boundary layer is coloured by: a value per area (on the layer's index) and its bins."""
+
+    title: str
+    values: pd.Series
+    kind: str = "sequential"  # or "imd"
+    fmt: str = "{:.2f}"
+
+
+def classify(values: pd.Series, *, k: int = 5) -> tuple[pd.Series, list[float]]:
+    """Quantile classes 0..k-1 for the non-missing values (``-1`` where missing) and the bin edges.
+
+    Uses mapclassify's quantiles; falls back to fewer classes when values repeat.
+    """
+    import mapclassify
+
+    v = pd.to_numeric(values, errors="coerce")
+    cls = pd.Series(-1, index=values.index, dtype=int)
+    ok = v.notna()
+    if ok.sum() == 0:
+        return cls, []
+    uniq = v[ok].nunique()
+    k = max(1, min(k, uniq))
+    if k == 1:
+        cls[ok] = 0
+        return cls, [float(v[ok].max())]
+    q = mapclassify.Quantiles(v[ok].to_numpy(), k=k)
+    cls[ok] = q.yb
+    return cls, [float(b) for b in q.bins]
+
+
+def _display_polygons(boundaries: gpd.GeoDataFrame, *, tolerance_m: float) -> gpd.GeoSeries:
+    """Polygons simplified for display in metres with coverage simplification (shared edges stay
+    shared), returned in EPSG:4326."""
+    metric = boundaries.geometry.to_crs(METRIC_CRS)
+    if tolerance_m > 0 and len(metric):
+        try:
+            metric = metric.simplify_coverage(tolerance_m)
+        except Exception:  # not a valid coverage (overlaps): fall back to per-polygon simplify
+            metric = metric.simplify(tolerance_m / 4, preserve_topology=True)
+    return metric.to_crs(STORAGE_CRS)
+
+
+def boundary_layer(
+    boundaries: gpd.GeoDataFrame,
+    *,
+    name: str,
+    choropleth: Choropleth | None = None,
+    tolerance_m: float = 20.0,
+    show: bool = True,
+) -> tuple[folium.GeoJson, list[tuple[str, str, str]]]:
+    """A boundary layer as one GeoJson, optionally coloured, with a safe tooltip.
+
+    Returns the layer and its legend entries.
+    """
+    _require_crs(boundaries, name)
+    props = pd.DataFrame(index=boundaries.index)
+    props["name"] = boundaries["name"].map(safe_text) if "name" in boundaries else ""
+    legend: list[tuple[str, str, str]] = []
+    fill = pd.Series("#ffffff", index=boundaries.index)
+    opacity = 0.05
+    aliases = ["Area"]
+    fields = ["name"]
+    if choropleth is not None:
+        vals = pd.to_numeric(choropleth.values.reindex(boundaries.index), errors="coerce")
+        if choropleth.kind == "imd":
+            dec = vals.round()
+            fill = dec.map(lambda d: IMD_COLOURS[int(d) - 1] if pd.notna(d) and 1 <= d <= 10 else NO_DATA_COLOUR)
+            legend = [(IMD_COLOURS[0], "1 (most deprived 10%)", "area")]
+            legend += [(IMD_COLOURS[i], str(i + 1), "area") for i in range(1, 9)]
+            legend += [(IMD_COLOURS[9], "10 (least deprived 10%)", "area")]
+        else:
+            cls, bins = classify(vals)
+            palette = SEQUENTIAL[-len(bins):] if bins else []
+            fill = cls.map(lambda c: palette[c] if c >= 0 else NO_DATA_COLOUR)
+            lo = float(vals.min()) if vals.notna().any() else 0.0
+            for i, b in enumerate(bins):
+                legend.append((palette[i], f"{choropleth.fmt.format(lo)} to {choropleth.fmt.format(b)}", "area"))
+                lo = b
+        if vals.isna().any():
+            legend.append((NO_DATA_COLOUR, "No data", "area"))
+        props["value"] = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
+        props["value"] = props["value"].map(safe_text)
+        fields.append("value")
+        aliases.append(safe_text(choropleth.title))
+        opacity = 0.6
+    props["_fill"] = fill.to_numpy()
+    geoms = _display_polygons(boundaries, tolerance_m=tolerance_m)
+    frame = gpd.GeoDataFrame(props, geometry=geoms.to_numpy(), crs=STORAGE_CRS)
+    frame = frame.set_geometry(frame.geometry.set_precision(1e-5))
+    data = json.loads(frame.to_json(drop_id=True))
+
+    def style(feature: dict) -> dict:
+        return {
+            "fillColor": feature["properties"]["_fill"],
+            "color": "#444444",
+            "weight": 1,
+            "fillOpacity": opacity,
+        }
+
+    layer = folium.GeoJson(
+        data,
+        name=safe_text(name),
+        style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=False),
+        overlay=True,
+        control=True,
+        show=show,
+        zoom_on_click=False,
+    )
+    return layer, legend
+
+
+# --------------------------------------------------------------------------------------------
+# The explorer map
+# --------------------------------------------------------------------------------------------
+
+
+def zoom_for_bounds(bounds: tuple[float, float, float, float], *, width_px: int = 800, height_px: int = 600) -> int:
+    """The largest web-map zoom at which lon/lat ``bounds`` fit in a ``width_px`` x ``height_px`` view."""
+    minx, miny, maxx, maxy = bounds
+    lon_span = max(maxx - minx, 1e-6)
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    y_span = max(abs(merc(maxy) - merc(miny)), 1e-9)
+    zx = math.log2(width_px * 360.0 / (lon_span * 256.0))
+    zy = math.log2(height_px * 2 * math.pi / (y_span * 256.0))
+    return int(max(1, min(MAX_ZOOM, math.floor(min(zx, zy)))))
+
+
+def base_map(
+    *,
+    bounds: tuple[float, float, float, float],
+    tiles: str = DEFAULT_TILES,
+    assets_base_url: str | None = None,
+) -> folium.Map:
+    """An empty map framed on ``bounds`` (lon/lat), with the chosen tiles and local scripts.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326.
+    tiles
+        A key of :data:`TILE_SOURCES`; ``"none"`` draws no basemap.
+    assets_base_url
+        Where the app serves :mod:`geo.webassets` (e.g. ``"/app/static/vendor"``). ``None`` leaves
+        the scripts out of the map's links; :func:`standalone_html` then inlines them.
+    """
+    if tiles not in TILE_SOURCES:
+        raise SchemaError(f"Unknown tile source {tiles!r}; choose one of: {', '.join(TILE_SOURCES)}.")
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=zoom_for_bounds(bounds),
+        tiles=None,
+        control_scale=True,
+        max_zoom=MAX_ZOOM,
+    )
+    # With tiles=None folium gives maxZoom to no one, and MarkerCluster then refuses to start.
+    m.options["maxZoom"] = MAX_ZOOM
+    source = TILE_SOURCES[tiles]
+    if source is not None:
+        folium.TileLayer(
+            tiles=source["tiles"], attr=source["attr"], name=safe_text(tiles), max_zoom=MAX_ZOOM, control=False
+        ).add_to(m)
+    _set_local_assets(m, webassets.MAP_JS, webassets.MAP_CSS, assets_base_url)
+    return m
+
+
+def _set_local_assets(element, js: tuple[str, ...], css: tuple[str, ...], base_url: str | None) -> None:
+    # Instance attributes shadow folium's CDN class defaults; st_folium reads them the same way.
+    element.default_js = webassets.links(js, base_url) if base_url else []
+    element.default_css = webassets.links(css, base_url) if base_url else []
+    element._cg_inline = (js, css)
+
+
+def explorer_map(
+    assets: gpd.GeoDataFrame,
+    *,
+    taxonomy: Taxonomy,
+    boundaries: gpd.GeoDataFrame | None = None,
+    boundary_name: str = "Boundaries",
+    choropleth: Choropleth | None = None,
+    tiles: str = DEFAULT_TILES,
+    assets_base_url: str | None = None,
+    details_url: str | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> folium.Map:
+    """The asset explorer map: a clustered layer per asset type over an optional boundary layer.
+
+    Parameters
+    ----------
+    assets
+        Point GeoDataFrame with ``id``, ``name`` and ``type`` (and optionally the
+        :data:`DETAIL_FIELDS`). Any CRS; it is reprojected here.
+    taxonomy
+        Gives each type its label, colour and order.
+    boundaries
+        Polygons with ``name``; drawn under the points (simplified for display).
+    choropleth
+        Colours the boundaries by a value per area (see :class:`Choropleth`).
+    tiles
+        A key of :data:`TILE_SOURCES`.
+    assets_base_url
+        Where the app serves the map's scripts (see :func:`base_map`).
+    details_url
+        Where the popup fetches the details table (:func:`asset_details_json` of the same frame).
+        ``None`` embeds the table in the page instead.
+    bounds
+        Frame the map on these lon/lat bounds; default the boundaries' (else the assets') extent.
+
+    Returns
+    -------
+    folium.Map
+        Render it with ``m.get_root().render()``, ``st_folium`` or :func:`standalone_html`.
+    """
+    ordered = order_for_map(assets, taxonomy=taxonomy)
+    for col in ("name", "type"):
+        if col not in ordered.columns:
+            raise SchemaError(f"Assets need a {col!r} column to be mapped.")
+    if bounds is None:
+        if boundaries is not None and len(boundaries):
+            _require_crs(boundaries, boundary_name)
+            bounds = tuple(boundaries.to_crs(STORAGE_CRS).total_bounds)
+        elif len(ordered):
+            bounds = (ordered["_lon"].min(), ordered["_lat"].min(), ordered["_lon"].max(), ordered["_lat"].max())
+        else:
+            bounds = (-1.80, 53.30, -1.32, 53.50)  # Sheffield
+    m = base_map(bounds=bounds, tiles=tiles, assets_base_url=assets_base_url)
+
+    legend_sections: list[tuple[str, list[tuple[str, str, str]]]] = []
+    if boundaries is not None:
+        layer, entries = boundary_layer(boundaries, name=boundary_name, choropleth=choropleth)
+        layer.add_to(m)
+        if entries:
+            legend_sections.append((choropleth.title if choropleth else boundary_name, entries))
+
+    details_json = None if details_url else asset_details_json(ordered)
+    scripts = AssetScripts(url=details_url, inline_json=details_json)
+    _set_local_assets(scripts, webassets.CLUSTER_JS, webassets.CLUSTER_CSS, assets_base_url)
+    scripts.add_to(m)
+
+    type_entries = []
+    groups: list[AssetTypeGroup] = []
+    counts: list[int] = []
+    labels: list[str] = []
+    colours: list[str] = []
+    for type_id, grp in ordered.groupby("type", sort=False):
+        known = taxonomy.types.get(type_id)
+        label = known.label if known else str(type_id)
+        colour = known.colour if known else "#616161"
+        group = AssetTypeGroup(name=f"{safe_text(label)} ({len(grp)})", colour=colour)
+        group.add_to(m)
+        groups.append(group)
+        counts.append(len(grp))
+        labels.append(label)
+        colours.append(colour)
+        type_entries.append((colour, f"{label} ({len(grp)})", "pt"))
+    payload = encode_points(
+        ordered["_lon"].to_numpy(), ordered["_lat"].to_numpy(), ordered["name"].astype("string").fillna("").tolist()
+    )
+    payload.update(c=counts, t=labels, k=colours, q=int(QUANTUM))
+    AssetPoints(payload, groups).add_to(m)
+    if type_entries:
+        legend_sections.insert(0, ("Assets", type_entries))
+    if legend_sections:
+        Legend(legend_sections).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def payload_points(rendered_html: str) -> list[dict]:
+    """The point payloads found in a rendered map (for tests and audits): one dict per layer."""
+    out = []
+    for match in re.finditer(r"var d = (\{.*?\});\n", rendered_html):
+        out.append(json.loads(match.group(1)))
+    return out
+
+
+def standalone_html(m: folium.Map) -> str:
+    """The map as one HTML file that works opened from disk, with no network but basemap tiles.
+
+    Scripts and styles are inlined from :mod:`geo.webassets`; the CDN links folium would add are
+    removed.
+    """
+    js: list[str] = []
+    css: list[str] = []
+
+    def walk(el):
+        spec = getattr(el, "_cg_inline", None)
+        if spec:
+            js.extend(n for n in spec[0] if n not in js)
+            css.extend(n for n in spec[1] if n not in css)
+        for child in getattr(el, "_children", {}).values():
+            walk(child)
+
+    walk(m)
+    saved = []
+    stack = [m]
+    while stack:  # drop links so only inline copies are used
+        el = stack.pop()
+        if hasattr(el, "_cg_inline"):
+            saved.append((el, el.default_js, el.default_css))
+            el.default_js, el.default_css = [], []
+        stack.extend(getattr(el, "_children", {}).values())
+    try:
+        root = m.get_root()
+        key = "cg_inline_assets"
+        if key not in root.header._children:
+            root.header.add_child(Element(webassets.inline_html(tuple(js) + tuple(css))), name=key)
+        return root.render()
+    finally:
+        for el, djs, dcss in saved:
+            el.default_js, el.default_css = djs, dcss

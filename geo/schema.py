@@ -1,0 +1,520 @@
+"""The Common Ground data model, in one place.
+
+Layer names, their geometry and columns, the CRSs, and the asset taxonomy (loaded from
+``data/taxonomy.json``, never hard-coded) all live here. Every other module asks this one.
+
+Conventions (``DESIGN.md`` section 2): layers are stored in EPSG:4326, metric work is done in
+EPSG:27700 (British National Grid) and reported in metres, every feature has a stable text ``id``,
+and every editable layer carries ``created_at``, ``created_by``, ``updated_at`` and ``updated_by``.
+Timestamps are ISO 8601 text in UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import SchemaError, TaxonomyError
+
+STORAGE_CRS = "EPSG:4326"
+METRIC_CRS = "EPSG:27700"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEMO_GPKG = DATA_DIR / "sheffield.gpkg"
+TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
+
+ASSET_STATUSES = ("active", "closed", "pending")
+ORGANISATION_KINDS = (
+    "council",
+    "NHS",
+    "voluntary",
+    "faith",
+    "school",
+    "business",
+    "residents' group",
+)
+HORIZONS = ("short", "medium", "long")
+
+EDIT_COLUMNS: dict[str, str] = {
+    "created_at": "str",
+    "created_by": "str",
+    "updated_at": "str",
+    "updated_by": "str",
+}
+PROVENANCE_COLUMNS: dict[str, str] = {"source": "str", "licence": "str"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What one layer of the store holds.
+
+    Parameters
+    ----------
+    name
+        The layer (table) name in the GeoPackage.
+    geometry
+        ``"Point"``, ``"Polygon"`` (also admits MultiPolygon) or ``None`` for a plain table.
+    columns
+        Required columns and their kinds (``str``, ``int``, ``float``, ``bool``). A layer may hold
+        more columns than these (kept from its source); it may not hold fewer.
+    editable
+        Whether users edit it (and so it carries the ``EDIT_COLUMNS``).
+    description
+        One line for people: what the layer is.
+    """
+
+    name: str
+    geometry: str | None
+    columns: dict[str, str]
+    editable: bool = True
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_columns(self) -> dict[str, str]:
+        """Required columns followed by the edit-tracking ones where the layer is editable."""
+        cols = dict(self.columns)
+        if self.editable:
+            cols.update(EDIT_COLUMNS)
+        return cols
+
+
+BOUNDARY_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "population": "float",
+    "population_is_estimate": "bool",
+    "population_note": "str",
+    "imd_decile": "float",
+    "imd_rank": "float",
+    **PROVENANCE_COLUMNS,
+}
+
+BOUNDARY_LAYERS: dict[str, LayerSpec] = {
+    "wards": LayerSpec(
+        "wards",
+        "Polygon",
+        BOUNDARY_COLUMNS,
+        editable=False,
+        description="Sheffield's 28 electoral wards (2016 boundaries)",
+    ),
+    "lsoas": LayerSpec(
+        "lsoas",
+        "Polygon",
+        BOUNDARY_COLUMNS,
+        editable=False,
+        description="345 Lower Layer Super Output Areas (2011) with IMD 2019",
+    ),
+    "neighbourhoods": LayerSpec(
+        "neighbourhoods",
+        "Polygon",
+        BOUNDARY_COLUMNS,
+        editable=False,
+        description="147 community-named neighbourhoods (Data For Action)",
+    ),
+}
+
+ASSET_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "category": "str",
+    "type": "str",
+    "description": "str",
+    "address": "str",
+    "postcode": "str",
+    "url": "str",
+    "opening_hours": "str",
+    "access_notes": "str",
+    "organisation_id": "str",
+    "status": "str",
+    "source": "str",
+    "source_ref": "str",
+    "licence": "str",
+    "verified_on": "str",
+}
+
+ORGANISATION_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "kind": "str",
+    "charity_number": "str",
+    "company_number": "str",
+    "themes": "str",
+    "url": "str",
+    "public_contact": "str",
+    **PROVENANCE_COLUMNS,
+}
+
+LAYERS: dict[str, LayerSpec] = {
+    **BOUNDARY_LAYERS,
+    "assets": LayerSpec(
+        "assets", "Point", ASSET_COLUMNS, description="Community assets: places and services"
+    ),
+    "organisations": LayerSpec(
+        "organisations",
+        "Point",
+        ORGANISATION_COLUMNS,
+        description="Organisations that run assets or work in areas (point may be empty)",
+    ),
+    "organisation_areas": LayerSpec(
+        "organisation_areas",
+        None,
+        {
+            "organisation_id": "str",
+            "boundary_layer": "str",
+            "area_id": "str",
+            "themes": "str",
+            "basis": "str",
+            **PROVENANCE_COLUMNS,
+        },
+        description="Who works where, on what",
+    ),
+    "aspirations": LayerSpec(
+        "aspirations",
+        None,
+        {
+            "id": "str",
+            "boundary_layer": "str",
+            "area_id": "str",
+            "text": "str",
+            "theme": "str",
+            "raised_by": "str",
+            "raised_on": "str",
+            "status": "str",
+            "asset_ids": "str",
+            **PROVENANCE_COLUMNS,
+        },
+        description="What a community wants for its area, raised by a group",
+    ),
+    "success_measures": LayerSpec(
+        "success_measures",
+        None,
+        {
+            "id": "str",
+            "boundary_layer": "str",
+            "area_id": "str",
+            "aspiration_id": "str",
+            "measure": "str",
+            "horizon": "str",
+            "baseline": "float",
+            "target": "float",
+            "current": "float",
+            "unit": "str",
+            "agreed_by": "str",
+            "agreed_on": "str",
+            **PROVENANCE_COLUMNS,
+        },
+        description="What success looks like, agreed by partners",
+    ),
+    "stories": LayerSpec(
+        "stories",
+        "Point",
+        {
+            "id": "str",
+            "title": "str",
+            "summary": "str",
+            "body": "str",
+            "boundary_layer": "str",
+            "area_id": "str",
+            "asset_ids": "str",
+            "organisation_ids": "str",
+            "themes": "str",
+            "method": "str",
+            "outcome": "str",
+            "date": "str",
+            **PROVENANCE_COLUMNS,
+        },
+        description="Stories of success: the evidence base",
+    ),
+    "audit_log": LayerSpec(
+        "audit_log",
+        None,
+        {
+            "at": "str",
+            "by": "str",
+            "action": "str",
+            "layer": "str",
+            "feature_id": "str",
+            "before": "str",
+            "after": "str",
+        },
+        editable=False,
+        description="Every change: who, when, what, before and after (JSON)",
+    ),
+    "postcodes": LayerSpec(
+        "postcodes",
+        None,
+        {
+            "postcode": "str",
+            "lat": "float",
+            "lon": "float",
+            "easting": "int",
+            "northing": "int",
+            "positional_quality": "int",
+            "admin_district_code": "str",
+            "admin_ward_code": "str",
+            "in_sheffield_lad": "bool",
+        },
+        editable=False,
+        description="OS Code-Point Open postcodes for offline lookup",
+    ),
+    "sources": LayerSpec(
+        "sources",
+        None,
+        {
+            "layer": "str",
+            "source": "str",
+            "licence": "str",
+            "attribution": "str",
+            "url": "str",
+            "vintage": "str",
+            "notes": "str",
+        },
+        editable=False,
+        description="Where each layer's data came from and how to credit it",
+    ),
+}
+
+KNOWLEDGE_LAYERS = ("aspirations", "success_measures", "stories")
+
+_PANDAS_KIND = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+
+
+def layer_spec(name: str) -> LayerSpec:
+    """Return the :class:`LayerSpec` of a layer, or raise naming the valid layers."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise SchemaError(
+            f"There is no layer called {name!r} in the data model; "
+            f"choose one of: {', '.join(LAYERS)}."
+        ) from None
+
+
+def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return an empty frame with the full schema of ``name`` (a GeoDataFrame if it has geometry)."""
+    spec = layer_spec(name)
+    frame = pd.DataFrame(
+        {col: pd.Series(dtype=_PANDAS_KIND[kind]) for col, kind in spec.all_columns.items()}
+    )
+    if spec.geometry is None:
+        return frame
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Return a copy of ``frame`` with every schema column present, in order, with its dtype.
+
+    Missing columns are added empty; extra columns are kept after the schema columns. The input is
+    never modified.
+    """
+    spec = layer_spec(name)
+    out = frame.copy()
+    for col, kind in spec.all_columns.items():
+        if col not in out.columns:
+            out[col] = pd.Series(pd.NA, index=out.index, dtype=_PANDAS_KIND[kind])
+        else:
+            try:
+                out[col] = out[col].astype(_PANDAS_KIND[kind])
+            except (TypeError, ValueError) as exc:
+                raise SchemaError(
+                    f"Column {col!r} of layer {name!r} must hold {kind} values; "
+                    f"fix the values that are not ({exc})."
+                ) from None
+    geom = [out.geometry.name] if isinstance(out, gpd.GeoDataFrame) else []
+    ordered = list(spec.all_columns)
+    extras = [c for c in out.columns if c not in ordered and c not in geom]
+    return out[ordered + extras + geom]
+
+
+def validate_layer(frame: pd.DataFrame, name: str) -> None:
+    """Raise :class:`SchemaError` if ``frame`` lacks a required column, ids, or a CRS.
+
+    Parameters
+    ----------
+    frame
+        The layer's rows.
+    name
+        The layer name in :data:`LAYERS`.
+    """
+    spec = layer_spec(name)
+    missing = [c for c in spec.columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"Layer {name!r} is missing the column(s) {', '.join(missing)}; "
+            "add them (they may be empty) before writing."
+        )
+    if spec.geometry is not None:
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise SchemaError(f"Layer {name!r} needs geometry; expected a GeoDataFrame.")
+        if frame.crs is None:
+            raise SchemaError(
+                f"Layer {name!r} has no CRS; set one with .set_crs() before writing."
+            )
+    if "id" in spec.columns:
+        ids = frame["id"]
+        if ids.isna().any() or (ids.astype(str).str.strip() == "").any():
+            raise SchemaError(f"Every feature of {name!r} needs an id; some are empty.")
+        dup = ids[ids.duplicated()]
+        if len(dup):
+            raise SchemaError(
+                f"Layer {name!r} has duplicate ids (e.g. {dup.iloc[0]!r}); ids must be unique."
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Taxonomy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetType:
+    """One asset type of the taxonomy."""
+
+    id: str
+    label: str
+    category: str
+    traits: tuple[str, ...]
+    themes: tuple[str, ...]
+    colour: str
+    icon: str
+    capacity_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    """One of the six asset families."""
+
+    id: str
+    label: str
+    description: str
+    colour: str
+    mappable: bool = True
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The asset taxonomy: categories, types and the resilience traits they support."""
+
+    traits: dict[str, str]
+    categories: dict[str, Category]
+    types: dict[str, AssetType]
+
+    def type(self, type_id: str) -> AssetType:
+        """Return a type by id, or raise naming the valid choices."""
+        try:
+            return self.types[type_id]
+        except KeyError:
+            raise TaxonomyError(
+                f"Unknown asset type {type_id!r}; choose one of: {', '.join(sorted(self.types))}, "
+                "or add it to data/taxonomy.json."
+            ) from None
+
+    def category(self, category_id: str) -> Category:
+        """Return a category by id, or raise naming the valid choices."""
+        try:
+            return self.categories[category_id]
+        except KeyError:
+            raise TaxonomyError(
+                f"Unknown asset category {category_id!r}; "
+                f"choose one of: {', '.join(self.categories)}."
+            ) from None
+
+    def types_in(self, category_id: str) -> list[AssetType]:
+        """The types that belong to a category, in file order."""
+        self.category(category_id)
+        return [t for t in self.types.values() if t.category == category_id]
+
+    def label(self, type_id: str) -> str:
+        """The human label of a type id (the id itself if unknown)."""
+        t = self.types.get(type_id)
+        return t.label if t else str(type_id)
+
+
+def _hex(value: str, where: str) -> str:
+    if not (isinstance(value, str) and len(value) == 7 and value.startswith("#")):
+        raise TaxonomyError(f"{where}: colour {value!r} must be a hex colour such as '#1565c0'.")
+    int(value[1:], 16)
+    return value
+
+
+def parse_taxonomy(doc: dict) -> Taxonomy:
+    """Build a :class:`Taxonomy` from its JSON document, checking every reference."""
+    try:
+        traits = dict(doc["traits"])
+        categories = {
+            c["id"]: Category(
+                id=c["id"],
+                label=c["label"],
+                description=c.get("description", ""),
+                colour=_hex(c["colour"], f"category {c['id']!r}"),
+                mappable=bool(c.get("mappable", True)),
+            )
+            for c in doc["categories"]
+        }
+        types: dict[str, AssetType] = {}
+        for t in doc["types"]:
+            where = f"type {t.get('id')!r}"
+            if t["id"] in types:
+                raise TaxonomyError(f"{where} appears twice in the taxonomy; keep one.")
+            if t["category"] not in categories:
+                raise TaxonomyError(
+                    f"{where} names category {t['category']!r}, which is not one of "
+                    f"{', '.join(categories)}."
+                )
+            bad = [tr for tr in t.get("traits", []) if tr not in traits]
+            if bad:
+                raise TaxonomyError(
+                    f"{where} names unknown trait(s) {', '.join(bad)}; "
+                    f"use: {', '.join(traits)}."
+                )
+            types[t["id"]] = AssetType(
+                id=t["id"],
+                label=t["label"],
+                category=t["category"],
+                traits=tuple(t.get("traits", [])),
+                themes=tuple(t.get("themes", [])),
+                colour=_hex(t["colour"], where),
+                icon=t.get("icon", "circle"),
+                capacity_column=t.get("capacity_column"),
+            )
+    except KeyError as exc:
+        raise TaxonomyError(
+            f"The taxonomy is missing the field {exc.args[0]!r}; see data/taxonomy.json for the shape."
+        ) from None
+    except ValueError as exc:
+        if isinstance(exc, TaxonomyError):
+            raise
+        raise TaxonomyError(f"The taxonomy has a bad value: {exc}.") from None
+    return Taxonomy(traits=traits, categories=categories, types=types)
+
+
+@lru_cache(maxsize=8)
+def _load_taxonomy_cached(path: str, mtime_ns: int) -> Taxonomy:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TaxonomyError(
+            f"The taxonomy file {path} is not valid JSON (line {exc.lineno}): fix it or restore it from git."
+        ) from None
+    return parse_taxonomy(doc)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Load the asset taxonomy.
+
+    Parameters
+    ----------
+    path
+        A taxonomy JSON file; default ``data/taxonomy.json``.
+    """
+    p = Path(path) if path is not None else TAXONOMY_FILE
+    if not p.exists():
+        raise TaxonomyError(f"The taxonomy file {p} does not exist; restore it from git.")
+    return _load_taxonomy_cached(str(p), p.stat().st_mtime_ns)

@@ -1,0 +1,165 @@
+"""Thin Streamlit adapters shared by the pages: cached reads keyed by simple values, the shared
+sidebar, and turning engine errors into ``st.error``. No analysis and no file formats live here:
+those are in ``geo/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from geo import maps, schema, webassets
+from geo.errors import CommonGroundError
+from geo.geocode import PostcodeIndex
+from geo.store import Store
+
+APP_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR = APP_DIR / "static"
+STATIC_URL = "/app/static"
+VENDOR_URL = f"{STATIC_URL}/vendor"
+DETAILS_KEEP = 200
+
+BOUNDARY_LABELS = {
+    "wards": "Wards (28)",
+    "neighbourhoods": "Neighbourhoods (147, community-named)",
+    "lsoas": "LSOAs (345, with deprivation)",
+}
+TILES_ENV = "COMMON_GROUND_TILES"
+
+
+def fail(exc: Exception) -> None:
+    """Show an engine error in plain words and stop the page."""
+    st.error(str(exc))
+    st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _install_static(static_dir: str) -> str:
+    return str(webassets.install(static_dir))
+
+
+def static_assets_url() -> str:
+    """Copy the map's scripts into ``static/vendor`` once per process; return their base URL."""
+    _install_static(str(STATIC_DIR))
+    return VENDOR_URL
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(data: str | None) -> Store:
+    return Store.open(data)
+
+
+def store() -> Store:
+    """The data store named by ``$COMMON_GROUND_DATA``, else the demo working copy."""
+    try:
+        return _open_store(os.environ.get("COMMON_GROUND_DATA") or None)
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+@st.cache_resource(show_spinner="Reading the map layers…", max_entries=64)
+def _read_layer(path: str, version: str, name: str):
+    # Shared, read-only: pages must never modify what this returns (geo/ functions copy).
+    return Store(path).read(name)
+
+
+def layer(name: str):
+    """A layer of the store, cached per file version (a write makes a new version)."""
+    s = store()
+    try:
+        return _read_layer(str(s.path), s.version(), name)
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+@st.cache_resource(show_spinner=False)
+def _postcodes(path: str, version: str) -> PostcodeIndex:
+    return PostcodeIndex(Store(path).read("postcodes"))
+
+
+def postcodes() -> PostcodeIndex:
+    s = store()
+    return _postcodes(str(s.path), s.version())
+
+
+def taxonomy() -> schema.Taxonomy:
+    try:
+        return schema.load_taxonomy()
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+def details_url(details_json: str) -> str:
+    """Publish a map's popup details table as a static file; return its URL.
+
+    Files are named by content hash (so a rerun reuses the file) and the oldest are pruned.
+    """
+    digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
+    folder = STATIC_DIR / "details"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}.json"
+    if not target.exists():
+        tmp = folder / f".{digest}.{os.getpid()}.tmp"
+        tmp.write_text(details_json, encoding="utf-8")
+        tmp.replace(target)
+        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-DETAILS_KEEP]:
+            old.unlink(missing_ok=True)
+    return f"{STATIC_URL}/details/{target.name}"
+
+
+def boundary_choice() -> str:
+    """The boundary set chosen in the sidebar (default wards)."""
+    choice = st.session_state.get("boundary_layer", "wards")
+    return choice if choice in BOUNDARY_LABELS else "wards"
+
+
+def tiles_choice() -> str:
+    """The basemap chosen in the sidebar; default from ``$COMMON_GROUND_TILES`` or OpenStreetMap."""
+    default = os.environ.get(TILES_ENV, maps.DEFAULT_TILES)
+    if default not in maps.TILE_SOURCES:
+        default = maps.DEFAULT_TILES
+    choice = st.session_state.get("tiles", default)
+    return choice if choice in maps.TILE_SOURCES else default
+
+
+def shared_sidebar() -> None:
+    """The sidebar every page shares: the data source, the boundary set and the basemap."""
+    s = store()
+    with st.sidebar:
+        st.markdown("**Data**")
+        demo = s.path.name == "common_ground.gpkg" and "COMMON_GROUND_DATA" not in os.environ
+        st.caption(
+            ("Sheffield demo (real open data), working copy " if demo else "Store ")
+            + f"`{s.path.name}`. Sources and licences: see **About**."
+        )
+        st.selectbox(
+            "Boundaries",
+            options=list(BOUNDARY_LABELS),
+            format_func=BOUNDARY_LABELS.get,
+            key="boundary_layer",
+            help="The areas used for maps, counts and profiles on every page.",
+        )
+        default_tiles = tiles_choice()
+        if "tiles" not in st.session_state:
+            st.session_state["tiles"] = default_tiles
+        st.selectbox(
+            "Basemap",
+            options=list(maps.TILE_SOURCES),
+            key="tiles",
+            help="Tiles come from the internet; choose 'none' when offline. Boundaries and assets show either way.",
+        )
+
+
+def plain(text: object) -> str:
+    """Text shown through ``st.markdown`` literally: Markdown and HTML characters escaped."""
+    s = "" if text is None else str(text)
+    for ch in "\\`*_{}[]()#+-.!|<>$~":
+        s = s.replace(ch, "\\" + ch)
+    return s
