@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import webassets
@@ -220,7 +221,7 @@ def decode_points(payload: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return payload["x0"] + x / QUANTUM, payload["y0"] + y / QUANTUM, list(payload["n"])
 
 
-class AssetScripts(MacroElement):
+class AssetScripts(JSCSSMixin, MacroElement):
     """The page's shared point helpers: ``cgDetails`` (the popup details table, inline or fetched
     once), ``cgPopup`` (a popup built with ``textContent``), ``cgClusterIcon`` and ``cgFill``."""
 
@@ -371,9 +372,10 @@ class Legend(MacroElement):
         """
         {% macro header(this, kwargs) %}
         <style>
-        .cg-legend { background: rgba(255,255,255,0.92); padding: 6px 8px; font: 12px/1.4 sans-serif;
+        .cg-legend { background: rgba(255,255,255,0.92); padding: 4px 8px; font: 11px/1.35 sans-serif;
                      border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px; }
-        .cg-legend h4 { margin: 0 0 4px; font-size: 12px; }
+        .cg-legend h4 { margin: 4px 0 2px; font-size: 11px; }
+        .cg-legend summary { cursor: pointer; }
         .cg-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
                        vertical-align: -2px; border: 1px solid #777; }
         .cg-legend i.pt { border-radius: 50%; }
@@ -397,12 +399,13 @@ class Legend(MacroElement):
         """``sections`` is ``[(title, [(colour, label, shape), ...]), ...]``, shape 'pt' or 'area'."""
         super().__init__()
         self._name = "Legend"
-        parts = []
+        parts = ["<details open><summary><b>Legend</b></summary>"]
         for title, items in sections:
             parts.append(f"<h4>{safe_text(title)}</h4>")
             for colour, label, shape in items:
                 cls = " class='pt'" if shape == "pt" else ""
                 parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
+        parts.append("</details>")
         self.html_json = js_json("".join(parts))
 
 

@@ -1,0 +1,346 @@
+"""Browser tests: the real app under ``streamlit run``, driven by headless Debian Chromium.
+
+* Every server runs on a private copy of the demo store (``$COMMON_GROUND_DATA``), on a free port
+  of 127.0.0.1, in its own process group; its output goes to a log whose tail is put into failure
+  messages. Servers are shared per module, so the suite starts as few as it can.
+* Every request the browser makes to anywhere but the app is aborted and recorded: the map must
+  render from the app's own assets (basemap tiles are the only thing allowed to be missing).
+* Uncaught page errors, console errors (other than resources we aborted), failed or error
+  responses from the app and JavaScript dialogs are collected for the tests to assert on.
+
+Needs ``/usr/bin/chromium`` (Debian's package); playwright's own browser downloads are never used.
+Without it the tests skip, except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from geo import schema
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+MISSING_CHROMIUM = "Browser tests need Debian's chromium: `sudo apt-get install -y chromium` (CI installs it)"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT_S = 60.0
+TIMEOUT_MS = 60_000  # the first page load takes ~15 s on a small CI machine
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+    pytest.skip(MISSING_CHROMIUM)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_available() -> None:
+    """Skip (or, under CI, fail) before any server is started if the browser is missing."""
+    _require_chromium()
+
+
+# --------------------------------------------------------------------------------------------
+# The app under test
+# --------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class AppServer:
+    """A running ``streamlit run app.py`` on its own port and store."""
+
+    proc: subprocess.Popen
+    port: int
+    store_path: Path
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"(no server log: {exc})"
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- server log {self.log_path} (last {lines} lines) ---\n{tail}\n--- end of server log ---"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created with start_new_session
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start_server(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> AppServer:
+    """Start the app on a free port over ``store_path``; return once it answers its health check."""
+    port = _free_port()
+    log_path = log_dir / f"streamlit-{port}.log"
+    env = {**os.environ, "COMMON_GROUND_DATA": str(store_path), "PYTHONUNBUFFERED": "1"}
+    env.pop("COMMON_GROUND_TILES", None)
+    env.update(extra_env or {})
+    cmd = [
+        str(Path(sys.executable).with_name("streamlit")),
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = open(log_path, "wb")  # noqa: SIM115 (the child keeps writing to it)
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    finally:
+        log.close()
+    server = AppServer(proc=proc, port=port, store_path=store_path, log_path=log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode} before it was ready\n{server.log_tail()}")
+        if _healthy(server.url):
+            return server
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"streamlit did not answer {server.url}/_stcore/health within {STARTUP_TIMEOUT_S:.0f} s\n{server.log_tail()}")
+
+
+def private_store(directory: Path) -> Path:
+    """A copy of the shipped demo store that only this test run writes to."""
+    target = directory / "sheffield.gpkg"
+    shutil.copyfile(schema.DEMO_GPKG, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app over an untouched copy of the demo, with the default (OpenStreetMap) basemap."""
+    work = tmp_path_factory.mktemp("e2e-app")
+    server = start_server(private_store(work), work)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# The browser
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test may want to fail on."""
+
+    app_url: str
+    requests: list[str] = field(default_factory=list)
+    aborted: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    app_failures: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def is_local(self, url: str) -> bool:
+        return url == self.app_url or url.startswith(self.app_url + "/") or url.startswith(("data:", "about:", "blob:"))
+
+    def unexpected_console_errors(self) -> list[str]:
+        # Aborting a request logs "Failed to load resource: net::ERR_FAILED"; anything else is a bug.
+        return [m for m in self.console_errors if "Failed to load resource: net::ERR_FAILED" not in m]
+
+    def problems(self) -> list[str]:
+        """Everything that should never happen on a healthy page."""
+        out = [f"uncaught page error: {e}" for e in self.page_errors]
+        out += [f"console error: {e}" for e in self.unexpected_console_errors()]
+        out += [f"request to the app failed: {e}" for e in self.app_failures]
+        out += [f"JavaScript dialog opened: {d}" for d in self.dialogs]
+        return out
+
+
+@dataclass
+class AppPage:
+    page: object
+    watch: PageWatch
+    server: AppServer
+
+    def fail_message(self, what: str) -> str:
+        w = self.watch
+        return (
+            f"{what}\npage errors: {w.page_errors}\nconsole errors: {w.console_errors}\n"
+            f"app failures: {w.app_failures}\naborted: {w.aborted[:20]}\n{self.server.log_tail()}"
+        )
+
+
+def open_page(browser, server: AppServer) -> tuple[object, object, PageWatch]:
+    """A fresh context and page for ``server`` with every non-app request aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    watch = PageWatch(app_url=server.url)
+
+    def route(r):
+        url = r.request.url
+        watch.requests.append(url)
+        if watch.is_local(url):
+            r.continue_()
+        else:
+            watch.aborted.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: watch.page_errors.append(f"{exc.name}: {exc.message}"))
+
+    def on_console(msg):
+        if msg.type == "error":
+            loc = msg.location or {}
+            watch.console_errors.append(f"{msg.text} @ {loc.get('url', '')}")
+
+    page.on("console", on_console)
+
+    def on_response(resp):
+        if watch.is_local(resp.url) and resp.status >= 400:
+            watch.app_failures.append(f"{resp.status} {resp.url}")
+
+    page.on("response", on_response)
+
+    def on_request_failed(req):
+        if watch.is_local(req.url) and req.url not in watch.aborted:
+            watch.app_failures.append(f"{req.failure} {req.url}")
+
+    page.on("requestfailed", on_request_failed)
+
+    def on_dialog(dialog):
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return context, page, watch
+
+
+def _app_page(browser, server: AppServer) -> Iterator[AppPage]:
+    context, page, watch = open_page(browser, server)
+    try:
+        yield AppPage(page=page, watch=watch, server=server)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def app_page(browser, app_server: AppServer) -> Iterator[AppPage]:
+    """A fresh browser page on :func:`app_server` (not yet navigated)."""
+    yield from _app_page(browser, app_server)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for the map inside streamlit-folium's iframe
+# --------------------------------------------------------------------------------------------
+
+FIND_MAP_JS = """
+() => {
+    const keys = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);
+    if (keys.length !== 1) throw new Error('expected one Leaflet map_* global, found: ' + JSON.stringify(keys));
+    return window[keys[0]];
+}
+"""
+
+
+def in_map(body: str) -> str:
+    """A function for ``frame.evaluate`` that runs ``body`` with ``map`` (the Leaflet map) and ``arg``."""
+    return f"(arg) => {{ const map = ({FIND_MAP_JS.strip()})(); {body} }}"
+
+
+def map_frame(app: AppPage):
+    """Wait until the Explore page's Leaflet map has drawn clusters; return the iframe's ``Frame``."""
+    page = app.page
+    iframe = page.locator(MAP_IFRAME)
+    try:
+        iframe.wait_for(state="attached", timeout=TIMEOUT_MS)
+        frame = iframe.element_handle().content_frame()
+        assert frame is not None, "the map iframe has no content frame"
+        inner = page.frame_locator(MAP_IFRAME)
+        inner.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT_MS)
+        inner.locator("div.marker-cluster").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    except Exception as exc:  # playwright's TimeoutError, with the context that explains it
+        pytest.fail(app.fail_message(f"the map did not render: {exc}"), pytrace=False)
+    return frame
+
+
+COUNT_POINTS_JS = in_map(
+    "let n = 0; map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) n += l.getLayers().length; }); return n;"
+)
+
+
+def count_asset_points(frame) -> int:
+    """Every asset point loaded into the map's cluster groups (clustered or not, on screen or not)."""
+    return frame.evaluate(COUNT_POINTS_JS)
+
+
+def wait_for_asset_points(frame, expected: int, timeout_ms: int = TIMEOUT_MS) -> int:
+    """Wait for chunked loading to put ``expected`` points into the groups; return the final count."""
+    try:
+        frame.wait_for_function(f"({COUNT_POINTS_JS})() >= {int(expected)}", timeout=timeout_ms)
+    except Exception:
+        pass  # the assertion on the returned count says what was there
+    frame.wait_for_timeout(300)  # let any last chunk land so an excess would show too
+    return count_asset_points(frame)

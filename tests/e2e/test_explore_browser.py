@@ -1,0 +1,230 @@
+"""The Explore and About pages in a real browser, with no internet: the map must draw from the
+app's own scripts, its popups must show an asset's details, and hostile names must stay text."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import schema
+from geo.store import Store
+from tests.e2e.conftest import (
+    MAP_IFRAME,
+    TIMEOUT_MS,
+    AppPage,
+    AppServer,
+    _app_page,
+    in_map,
+    map_frame,
+    private_store,
+    start_server,
+    wait_for_asset_points,
+)
+
+pytestmark = pytest.mark.e2e
+
+DEMO_ASSETS = 322
+WARDS = 28
+HOSTILE_NAME = "<img src=x onerror=alert(1)>{{ 7*7 }}${alert(2)}" + "`" + "\\`"
+TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com")
+
+# Open the popup exactly as a click on a point does: the click handler lives on the type's cluster
+# group and reads ``e.layer``. ``arg`` is a predicate on the point's name, as source text.
+OPEN_POPUP_JS = in_map(
+    """
+    const wanted = new Function('name', 'return ' + arg + ';');
+    let found = null;
+    map.eachLayer(l => {
+        if (found || !(l instanceof L.MarkerClusterGroup)) return;
+        const m = l.getLayers().find(p => wanted(p.cgName));
+        if (m) found = [l, m];
+    });
+    if (!found) return null;
+    const [group, m] = found;
+    group.fire('click', {layer: m, latlng: m.getLatLng()});
+    return {name: m.cgName, type: m.cgType};
+    """
+)
+
+
+def _open_explore(app: AppPage):
+    app.page.goto(app.server.url + "/", wait_until="domcontentloaded")
+    return map_frame(app)
+
+
+def _popup_text(app: AppPage, frame, *, contains: str | None = None, timeout_ms: int = TIMEOUT_MS) -> str:
+    """The popup's text once its address has loaded."""
+    popup = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-popup-content")
+    try:
+        popup.wait_for(state="visible", timeout=timeout_ms)
+        frame.wait_for_function(
+            "() => { const a = document.querySelector('.leaflet-popup-content .cg-address');"
+            " return a && !a.textContent.startsWith('Loading address'); }",
+            timeout=timeout_ms,
+        )
+    except Exception as exc:
+        pytest.fail(app.fail_message(f"the popup did not open or its address never loaded: {exc}"), pytrace=False)
+    return popup.text_content()
+
+
+def test_explore_map_renders_offline(app_page: AppPage) -> None:
+    app = app_page
+    frame = _open_explore(app)
+
+    height = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-container").evaluate(
+        "el => el.getBoundingClientRect().height"
+    )
+    assert height > 100, app.fail_message(f"the map container is {height}px high")
+
+    points = wait_for_asset_points(frame, DEMO_ASSETS)
+    assert points == DEMO_ASSETS, app.fail_message(f"the map loaded {points} asset points, expected {DEMO_ASSETS}")
+
+    drawn = frame.evaluate(
+        in_map(
+            "const out = {clusters: 0, singles: 0, polygons: 0};"
+            "map.eachLayer(l => {"
+            "  if (l instanceof L.Polygon && l.feature && l._path && l._path.isConnected) out.polygons++;"
+            "  if (l instanceof L.MarkerClusterGroup) {"
+            "    l._featureGroup.eachLayer(c => { if (c instanceof L.MarkerCluster) out.clusters += c.getChildCount();"
+            "                                        else out.singles++; });"
+            "  }"
+            "});"
+            "return out;"
+        )
+    )
+    # At the opening zoom every point is either inside a drawn cluster or drawn on its own.
+    assert drawn["clusters"] + drawn["singles"] == DEMO_ASSETS, app.fail_message(f"drawn on the map: {drawn}")
+    assert drawn["polygons"] == WARDS, app.fail_message(f"expected {WARDS} ward polygons drawn: {drawn}")
+    paths = app.page.frame_locator(MAP_IFRAME).locator("path.leaflet-interactive").count()
+    assert paths >= WARDS, app.fail_message(f"only {paths} interactive paths in the map")
+    labels = app.page.frame_locator(MAP_IFRAME).locator("div.marker-cluster span").all_text_contents()
+    assert labels and all(t.strip().isdigit() for t in labels), f"cluster labels: {labels}"
+
+    app.page.wait_for_timeout(500)  # late errors from the map's scripts
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
+    # Nothing but tiles may come from outside, and no script, style or font was even requested.
+    not_tiles = [u for u in app.watch.aborted if not any(h in u for h in TILE_HOSTS)]
+    assert not not_tiles, f"the page asked the internet for more than tiles: {not_tiles}"
+    assets = [u for u in app.watch.aborted if re.search(r"\.(js|mjs|css|woff2?|ttf)(\?|$)", u)]
+    assert not assets, f"scripts/styles/fonts requested from a CDN: {assets}"
+    local_scripts = [u for u in app.watch.requests if "/app/static/vendor/" in u]
+    assert any(u.endswith("/leaflet.js") for u in local_scripts), f"leaflet.js not loaded from the app: {local_scripts}"
+
+
+def _a_known_asset(store_path: Path) -> pd.Series:
+    """An asset whose name is unique and whose address is recorded (so the popup can be checked)."""
+    assets = Store(store_path).read("assets")
+    names = assets["name"].astype("string")
+    ok = assets[~names.duplicated(keep=False) & assets["address"].fillna("").str.strip().ne("") & names.notna()]
+    assert len(ok), "the demo has no asset with a unique name and an address"
+    return ok.sort_values("name").iloc[0]
+
+
+def test_popup_shows_name_type_and_address(app_page: AppPage) -> None:
+    app = app_page
+    asset = _a_known_asset(app.server.store_path)
+    label = schema.load_taxonomy().label(asset["type"])
+    frame = _open_explore(app)
+    wait_for_asset_points(frame, DEMO_ASSETS)
+
+    opened = frame.evaluate(OPEN_POPUP_JS, f"name === {asset['name']!r}".replace("'", '"') if '"' not in asset["name"] else "false")
+    assert opened is not None, app.fail_message(f"no point on the map is named {asset['name']!r}")
+    assert opened == {"name": asset["name"], "type": label}
+
+    text = _popup_text(app, frame)
+    assert text.startswith(asset["name"] + label), f"popup text: {text!r}"
+    assert asset["address"] in text, f"expected the address {asset['address']!r} in the popup: {text!r}"
+    assert re.search(r"Sheffield|\bS\d{1,2} ?\d[A-Z]{2}\b", text), f"no Sheffield address in the popup: {text!r}"
+    assert "Loading address" not in text
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
+
+
+def test_about_page_lists_sources(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    page.goto(app.server.url + "/", wait_until="domcontentloaded")
+    link = page.get_by_role("link", name="About")
+    link.wait_for(state="visible", timeout=TIMEOUT_MS)
+    link.click()
+    page.wait_for_url(re.compile(r"/about/?$"), timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name="About Common Ground").wait_for(timeout=TIMEOUT_MS)
+    for text in ("Open Government Licence", "Give Food"):
+        found = page.get_by_text(text).first
+        try:
+            found.wait_for(state="visible", timeout=TIMEOUT_MS)
+        except Exception as exc:
+            pytest.fail(app.fail_message(f"{text!r} is not shown on the About page: {exc}"), pytrace=False)
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
+
+
+# --------------------------------------------------------------------------------------------
+# A store holding a hostile name, on its own server (no basemap, so no request may leave at all)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    work = tmp_path_factory.mktemp("e2e-hostile")
+    path = private_store(work)
+    with Store(path).transaction(actor="e2e-test") as tx:
+        assets = tx.read("assets")
+        row = assets.iloc[[0]].copy()
+        row["id"] = str(uuid.uuid4())
+        row["name"] = HOSTILE_NAME
+        tx.write_layer("assets", pd.concat([assets, row], ignore_index=True))
+    server = start_server(path, work, extra_env={"COMMON_GROUND_TILES": "none"})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def hostile_page(browser, hostile_server: AppServer) -> Iterator[AppPage]:
+    yield from _app_page(browser, hostile_server)
+
+
+def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
+    app = hostile_page
+    frame = _open_explore(app)
+    points = wait_for_asset_points(frame, DEMO_ASSETS + 1)
+    assert points == DEMO_ASSETS + 1, app.fail_message(f"the map loaded {points} points, expected {DEMO_ASSETS + 1}")
+
+    opened = frame.evaluate(OPEN_POPUP_JS, "name.includes('onerror')")
+    assert opened is not None, app.fail_message("the hostile asset is not on the map")
+    assert opened["name"] == HOSTILE_NAME, f"the name was altered on its way to the map: {opened['name']!r}"
+
+    text = _popup_text(app, frame)
+    assert HOSTILE_NAME in text, f"popup text: {text!r}"
+    assert "<img src=x onerror=alert(1)>" in text and "{{ 7*7 }}" in text and "49" not in text
+    popup = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-popup-content")
+    assert popup.locator("img").count() == 0, "the name became markup inside the popup"
+
+    # The hover tooltip is built from the name too.
+    frame.evaluate(
+        in_map(
+            "map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) { const m = l.getLayers()"
+            ".find(p => p.cgName.includes('onerror')); if (m) l.fire('mouseover', {layer: m}); } });"
+        )
+    )
+    tooltip = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-tooltip").first
+    tooltip.wait_for(state="attached", timeout=TIMEOUT_MS)
+    assert HOSTILE_NAME in tooltip.text_content()
+
+    app.page.wait_for_timeout(1000)  # give an injected onerror time to fire
+    assert app.page.locator("img[src='x']").count() == 0
+    assert app.page.frame_locator(MAP_IFRAME).locator("img[src='x']").count() == 0
+    assert not app.watch.dialogs, f"a hostile name ran script: {app.watch.dialogs}"
+    requested_x = [u for u in app.watch.requests if u.rstrip("/").endswith("/x")]
+    assert not requested_x, f"an injected <img src=x> was loaded: {requested_x}"
+    assert not app.watch.aborted, f"with no basemap nothing may leave the app: {app.watch.aborted}"
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
