@@ -1,0 +1,190 @@
+"""Folium maps rendered to HTML and checked: every asset present, hostile text shown as text,
+no CDN, and a lean payload."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from geo import maps, schema
+from geo.errors import CRSError, SchemaError
+
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "${alert(1)}",
+    "</script><script>alert(1)</script>",
+    "Bob`s Café",
+    "\\\\`+alert(4)+`",
+    "{{ 7*7 }}",
+    "{{ this.__init__.__globals__['__builtins__']['len']('abc') }}",
+    "{% raw %}x{% endraw %}",
+    "{{constructor.constructor(\"alert(1)\")()}}",
+    "\u2028line\u2029sep",
+]
+CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|d3js\.org|unpkg|fontawesome", re.I)
+
+
+def _render(m) -> str:
+    return m.get_root().render()
+
+
+@pytest.fixture(scope="module")
+def demo_html(demo_assets, demo_wards, taxonomy):
+    m = maps.explorer_map(
+        demo_assets,
+        taxonomy=taxonomy,
+        boundaries=demo_wards,
+        choropleth=maps.Choropleth("Population", demo_wards["population"], fmt="{:,.0f}"),
+        assets_base_url="/app/static/vendor",
+        details_url="/app/static/details/x.json",
+    )
+    return _render(m)
+
+
+def test_every_demo_asset_is_on_the_map(demo_html, demo_assets):
+    payloads = maps.payload_points(demo_html)
+    assert len(payloads) == 1
+    lon, lat, names = maps.decode_points(payloads[0])
+    assert sorted(names) == sorted(demo_assets["name"])
+    assert sum(payloads[0]["c"]) == 322 and len(payloads[0]["c"]) == 6
+    # every asset's coordinates survive the compact encoding to within 1e-5 degrees
+    got = sorted(zip(np.round(lon, 5), np.round(lat, 5), names, strict=True))
+    want = sorted(zip(np.round(demo_assets.geometry.x, 5), np.round(demo_assets.geometry.y, 5), demo_assets["name"], strict=True))
+    for (x1, y1, n1), (x2, y2, n2) in zip(got, want, strict=True):
+        assert n1 == n2 and abs(x1 - x2) <= 1.1e-5 and abs(y1 - y2) <= 1.1e-5
+
+
+def test_map_uses_only_local_scripts(demo_html):
+    srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', demo_html)
+    assert srcs and all(s.startswith("/app/static/vendor/") for s in srcs), srcs
+    assert not CDN.search(demo_html)
+    assert "leaflet.markercluster.js" in demo_html
+
+
+def test_boundaries_and_legend(demo_html, demo_wards):
+    assert demo_html.count('"type":"Feature"') + demo_html.count('"type": "Feature"') >= 28
+    assert "Legend" in demo_html and "GP practice (74)" in demo_html
+
+
+def test_details_table_matches_map_order(demo_assets, taxonomy):
+    ordered = maps.order_for_map(demo_assets, taxonomy=taxonomy)
+    doc = json.loads(maps.asset_details_json(ordered))
+    assert len(doc["rows"]) == 322 and doc["fields"][0] == "address"
+    assert [r[0] for r in doc["rows"]] == ordered["address"].tolist()
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_safe_text_neutralises(text):
+    out = maps.safe_text(text)
+    for ch in "<>`${}\\":
+        assert ch not in out
+
+
+@pytest.mark.parametrize("value", [HOSTILE, {"a": HOSTILE[0], "b": [1, 2.5, None]}, "plain"])
+def test_js_json_round_trips_without_dangerous_characters(value):
+    out = maps.js_json(value)
+    assert json.loads(out) == value
+    assert not re.search(r"[<>&\u2028\u2029]", out)
+    for jinja in ("{{", "{%", "{#"):  # JSON never puts two braces together, and strings hold none
+        assert jinja not in out
+
+
+def _hostile_assets() -> gpd.GeoDataFrame:
+    n = len(HOSTILE)
+    return gpd.GeoDataFrame(
+        {
+            "id": [str(uuid.uuid4()) for _ in range(n)],
+            "name": HOSTILE,
+            "type": ["library"] * n,
+            "category": ["institutions"] * n,
+            "address": HOSTILE[::-1],
+        },
+        geometry=[Point(-1.47 + i * 0.001, 53.38) for i in range(n)],
+        crs="EPSG:4326",
+    )
+
+
+def test_hostile_asset_text_is_shown_as_text_and_never_templated(taxonomy):
+    assets = _hostile_assets()
+    html = _render(maps.explorer_map(assets, taxonomy=taxonomy))
+    for raw in ["<img src=x", "</script><script>alert", "{{ 7*7 }}", "{{ this.", "{% raw", "${alert"]:
+        assert raw not in html, raw
+    assert ">49<" not in html and "abc') }}" not in html
+    _, _, names = maps.decode_points(maps.payload_points(html)[0])
+    assert sorted(names) == sorted(HOSTILE)  # exactly the user's text, shown literally by textContent
+    # the inline details table carries the addresses just as safely
+    details = re.search(r"rows = \((\{.*?\})\)\.rows", html).group(1)
+    assert sorted(r[0] for r in json.loads(details)["rows"]) == sorted(HOSTILE)
+
+
+def test_hostile_boundary_names_and_type_labels_are_escaped(taxonomy, demo_wards):
+    wards = demo_wards.copy()
+    wards["name"] = [HOSTILE[i % len(HOSTILE)] for i in range(len(wards))]
+    doc = json.loads(schema.TAXONOMY_FILE.read_text())
+    doc["types"][0]["label"] = "<b onmouseover=alert(1)>GP {{ 7*7 }}</b>"
+    tax = schema.parse_taxonomy(doc)
+    assets = _hostile_assets()
+    assets["type"] = doc["types"][0]["id"]
+    html = _render(
+        maps.explorer_map(assets, taxonomy=tax, boundaries=wards, choropleth=maps.Choropleth("<i>x</i>", wards["population"]))
+    )
+    for raw in ["<img src=x", "<b onmouseover", "{{ 7*7 }}", "<i>x</i>", "${alert"]:
+        assert raw not in html, raw
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # ward name, HTML-escaped for the tooltip
+
+
+def test_no_tiles_still_maps_with_a_max_zoom(demo_assets, taxonomy):
+    m = maps.explorer_map(demo_assets, taxonomy=taxonomy, tiles="none")
+    html = _render(m)
+    assert "tile.openstreetmap.org" not in html
+    assert m.options["maxZoom"] == maps.MAX_ZOOM  # MarkerCluster refuses to start without it
+    with pytest.raises(SchemaError, match="Unknown tile source 'google'.*none"):
+        maps.explorer_map(demo_assets, taxonomy=taxonomy, tiles="google")
+
+
+def test_missing_crs_is_an_error(demo_assets, taxonomy):
+    with pytest.raises(CRSError, match="no CRS"):
+        maps.explorer_map(demo_assets.set_crs(None, allow_override=True), taxonomy=taxonomy)
+
+
+def test_empty_assets_map(demo_wards, taxonomy):
+    html = _render(maps.explorer_map(schema.empty_layer("assets"), taxonomy=taxonomy, boundaries=demo_wards))
+    assert maps.payload_points(html)[0]["x"] == []
+
+
+def test_standalone_html_has_no_network_dependencies_but_tiles(demo_assets, demo_wards, taxonomy):
+    html = maps.standalone_html(maps.explorer_map(demo_assets, taxonomy=taxonomy, boundaries=demo_wards, tiles="none"))
+    assert not re.search(r'<script[^>]+src="http', html)
+    assert not re.search(r'<link[^>]+href="http', html)
+    assert "L.markerClusterGroup" in html and "Leaflet" in html  # the libraries are inlined
+    assert len(maps.decode_points(maps.payload_points(html)[0])[2]) == 322
+
+
+def test_payload_is_lean(taxonomy):
+    """At most 60 bytes per asset, names and types included (the issue's budget)."""
+    rng = np.random.default_rng(1)
+    n = 5000
+    names = [f"Community Centre Number {i}"[: 18 + i % 8] for i in range(n)]
+    types = list(taxonomy.types)
+    assets = gpd.GeoDataFrame(
+        {"id": [str(i) for i in range(n)], "name": names, "type": [types[i % len(types)] for i in range(n)]},
+        geometry=gpd.points_from_xy(rng.uniform(-1.80, -1.32, n), rng.uniform(53.30, 53.50, n)),
+        crs="EPSG:4326",
+    )
+    kwargs = dict(taxonomy=taxonomy, assets_base_url="/v", details_url="/d.json")
+    full = len(_render(maps.explorer_map(assets, **kwargs)).encode())
+    empty = len(_render(maps.explorer_map(assets.iloc[:0], **kwargs)).encode())
+    per_asset = (full - empty) / n
+    mean_name = np.mean([len(s) for s in names])
+    assert per_asset <= 60, f"{per_asset:.1f} bytes per asset with {mean_name:.1f}-character names"
+
+
+def test_zoom_for_bounds_frames_sheffield():
+    assert maps.zoom_for_bounds((-1.80, 53.30, -1.32, 53.50), width_px=800, height_px=600) in (10, 11)
+    assert maps.zoom_for_bounds((-1.47, 53.38, -1.469, 53.381)) >= 16
