@@ -23,6 +23,7 @@ import html
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass
 
 import folium
@@ -441,7 +442,9 @@ def classify(values: pd.Series, *, k: int = 5) -> tuple[pd.Series, list[float]]:
     if k == 1:
         cls[ok] = 0
         return cls, [float(v[ok].max())]
-    q = mapclassify.Quantiles(v[ok].to_numpy(), k=k)
+    with warnings.catch_warnings():  # mapclassify warns when repeated values merge classes
+        warnings.simplefilter("ignore", UserWarning)
+        q = mapclassify.Quantiles(v[ok].to_numpy(), k=k)
     cls[ok] = q.yb
     return cls, [float(b) for b in q.bins]
 

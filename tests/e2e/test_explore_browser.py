@@ -34,10 +34,10 @@ HOSTILE_NAME = "<img src=x onerror=alert(1)>{{ 7*7 }}${alert(2)}" + "`" + "\\`"
 TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com")
 
 # Open the popup exactly as a click on a point does: the click handler lives on the type's cluster
-# group and reads ``e.layer``. ``arg`` is a predicate on the point's name, as source text.
+# group and reads ``e.layer``. ``arg`` is ``{exact: name}`` or ``{contains: text}``.
 OPEN_POPUP_JS = in_map(
     """
-    const wanted = new Function('name', 'return ' + arg + ';');
+    const wanted = name => arg.exact !== undefined ? name === arg.exact : name.includes(arg.contains);
     let found = null;
     map.eachLayer(l => {
         if (found || !(l instanceof L.MarkerClusterGroup)) return;
@@ -133,7 +133,7 @@ def test_popup_shows_name_type_and_address(app_page: AppPage) -> None:
     frame = _open_explore(app)
     wait_for_asset_points(frame, DEMO_ASSETS)
 
-    opened = frame.evaluate(OPEN_POPUP_JS, f"name === {asset['name']!r}".replace("'", '"') if '"' not in asset["name"] else "false")
+    opened = frame.evaluate(OPEN_POPUP_JS, {"exact": asset["name"]})
     assert opened is not None, app.fail_message(f"no point on the map is named {asset['name']!r}")
     assert opened == {"name": asset["name"], "type": label}
 
@@ -198,7 +198,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     points = wait_for_asset_points(frame, DEMO_ASSETS + 1)
     assert points == DEMO_ASSETS + 1, app.fail_message(f"the map loaded {points} points, expected {DEMO_ASSETS + 1}")
 
-    opened = frame.evaluate(OPEN_POPUP_JS, "name.includes('onerror')")
+    opened = frame.evaluate(OPEN_POPUP_JS, {"contains": "onerror"})
     assert opened is not None, app.fail_message("the hostile asset is not on the map")
     assert opened["name"] == HOSTILE_NAME, f"the name was altered on its way to the map: {opened['name']!r}"
 
@@ -208,16 +208,44 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     popup = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-popup-content")
     assert popup.locator("img").count() == 0, "the name became markup inside the popup"
 
-    # The hover tooltip is built from the name too.
-    frame.evaluate(
+    # The hover tooltip is built from the name too: bring the point out of its cluster (it shares
+    # its spot with the asset it was copied from, so this zooms in and spiderfies) and hover it.
+    frame.evaluate(in_map("map.closePopup();"))
+    popup.wait_for(state="detached", timeout=TIMEOUT_MS)
+    path = frame.evaluate_handle(
         in_map(
-            "map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) { const m = l.getLayers()"
-            ".find(p => p.cgName.includes('onerror')); if (m) l.fire('mouseover', {layer: m}); } });"
+            """
+            let group = null, m = null;
+            map.eachLayer(l => {
+                if (!m && l instanceof L.MarkerClusterGroup) {
+                    m = l.getLayers().find(p => p.cgName.includes('onerror')) || null;
+                    if (m) group = l;
+                }
+            });
+            return new Promise((resolve, reject) => {
+                setTimeout(() => reject(new Error('zoomToShowLayer never finished')), 30000);
+                group.zoomToShowLayer(m, () => setTimeout(() => resolve(m._path), 500));
+            });
+            """
         )
-    )
-    tooltip = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-tooltip").first
-    tooltip.wait_for(state="attached", timeout=TIMEOUT_MS)
-    assert HOSTILE_NAME in tooltip.text_content()
+    ).as_element()
+    assert path is not None, "the hostile point has no SVG path after zoomToShowLayer"
+    path.hover()
+    tooltip = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-tooltip")
+    try:
+        tooltip.first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    except Exception as exc:
+        pytest.fail(app.fail_message(f"no tooltip when hovering the hostile point: {exc}"), pytrace=False)
+    tip = tooltip.first.text_content()
+    assert tip == HOSTILE_NAME + " (" + opened["type"] + ")", f"tooltip text: {tip!r}"
+    assert tooltip.locator("img").count() == 0, "the name became markup inside the tooltip"
+
+    # And a real click on it opens the same, safe popup.
+    assert popup.count() == 0
+    path.click()
+    text = _popup_text(app, frame)
+    assert text.startswith(HOSTILE_NAME + opened["type"]), f"popup text after a real click: {text!r}"
+    assert popup.locator("img").count() == 0
 
     app.page.wait_for_timeout(1000)  # give an injected onerror time to fire
     assert app.page.locator("img[src='x']").count() == 0

@@ -1,0 +1,142 @@
+"""Every page run with streamlit.testing.v1.AppTest, as users reach it (through app.py) and directly."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.schema import PROJECT_ROOT
+
+TIMEOUT = 120
+APP = str(PROJECT_ROOT / "app.py")
+EXPLORE = str(PROJECT_ROOT / "pages" / "explore.py")
+ABOUT = str(PROJECT_ROOT / "pages" / "about.py")
+CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|unpkg", re.I)
+
+
+@pytest.fixture(autouse=True)
+def private_store(store_copy, monkeypatch):
+    """Pages read a private copy of the demo, never the developer's working copy."""
+    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
+    monkeypatch.delenv("COMMON_GROUND_TILES", raising=False)
+    return store_copy
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _map_args(at: AppTest) -> dict:
+    comps = at.get("component_instance")
+    assert len(comps) == 1, "expected one map"
+    return json.loads(comps[0].proto.json_args)
+
+
+def test_app_opens_on_explore_with_all_assets():
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    assert at.title[0].value == "Explore community assets"
+    assert at.metric[0].value == "322"
+    args = _map_args(at)
+    assert args["returned_objects"] == []  # panning and zooming never rerun the script
+    assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
+    assert not CDN.search(json.dumps(args["js_links"] + args["css_links"]))
+    script = args["script"]
+    assert "cgFill" in script and "Parson Cross Food Bank" in script
+    assert len(at.dataframe[0].value) == 322  # the table beside the map lists what the map shows
+    labels = [b.label for b in at.get("download_button")]
+    assert {"CSV", "GeoJSON", "Map (HTML)"} <= set(labels)
+
+
+def test_sidebar_offers_boundaries_and_basemap():
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    assert at.selectbox(key="boundary_layer").options == [
+        "Wards (28)",
+        "Neighbourhoods (147, community-named)",
+        "LSOAs (345, with deprivation)",
+    ]
+    assert "none" in at.selectbox(key="tiles").options
+
+
+# AppTest reruns a page script on its own after the first run of app.py (the sidebar widgets of
+# app.py are then not rendered), so page behaviour is tested on the page file with the sidebar's
+# choices put in session state, as a user's session would hold them.
+
+
+def test_deprivation_shading_on_lsoas():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT)
+    at.session_state["boundary_layer"] = "lsoas"
+    at.run()
+    _ok(at)
+    at.radio(key="explore_shading").set_value("imd").run()
+    _ok(at)
+    script = _map_args(at)["script"]
+    assert "most deprived" in script and "Sheffield 0" in script  # LSOA names in the tooltip data
+    assert len(at.dataframe) == 2  # the assets table and the areas table
+
+
+def test_neighbourhood_estimates_are_labelled():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT)
+    at.session_state["boundary_layer"] = "neighbourhoods"
+    at.run()
+    _ok(at)
+    assert any("estimates" in c.value for c in at.caption)
+
+
+def test_filters_and_empty_state():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
+    _ok(at)
+    at.text_input(key="explore_query").input("library").run()
+    _ok(at)
+    assert 20 <= int(at.metric[0].value) <= 30
+    at.text_input(key="explore_query").input("no such place anywhere").run()
+    _ok(at)
+    assert at.metric[0].value == "0"
+    assert any("No assets match" in i.value for i in at.info)
+    assert "cgFill" in _map_args(at)["script"]  # the boundaries still show
+
+
+def test_filter_by_category():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
+    at.multiselect(key="explore_categories").set_value(["associations"]).run()
+    _ok(at)
+    assert at.metric[0].value == "8"  # the eight food banks
+
+
+def test_tiles_none_from_the_sidebar():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT)
+    at.session_state["tiles"] = "none"
+    at.run()
+    _ok(at)
+    assert "tile.openstreetmap.org" not in _map_args(at)["script"]
+
+
+def test_tiles_setting_from_environment(monkeypatch):
+    monkeypatch.setenv("COMMON_GROUND_TILES", "none")
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    assert "tile.openstreetmap.org" not in _map_args(at)["script"]
+
+
+def test_about_page_gives_sources_and_licences():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/about.py").run()
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Start from the community's own aspirations" in text
+    assert "Give Food" in text and "Open Government Licence" in text
+    sources = at.dataframe[0].value
+    assert "neighbourhoods" in set(sources["Layer"])
+
+
+def test_about_directly():
+    _ok(AppTest.from_file(ABOUT, default_timeout=TIMEOUT).run())
+
+
+def test_missing_store_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("COMMON_GROUND_DATA", str(tmp_path / "gone.gpkg"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("does not exist" in e.value for e in at.error)
