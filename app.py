@@ -9,6 +9,9 @@ _ui.shared_sidebar()
 page = st.navigation(
     [
         st.Page("pages/explore.py", title="Explore", icon=":material/map:", default=True),
+        st.Page("pages/neighbourhood.py", title="Neighbourhood", icon=":material/holiday_village:"),
+        st.Page("pages/near_me.py", title="Near me", icon=":material/near_me:"),
+        st.Page("pages/gaps.py", title="Gaps", icon=":material/travel_explore:"),
         st.Page("pages/about.py", title="About", icon=":material/info:"),
     ]
 )

@@ -12,7 +12,10 @@ import json
 import sys
 from collections.abc import Callable
 
-from geo.errors import CommonGroundError
+from geo import access, analysis, profiles
+from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
+from geo.geocode import PostcodeIndex
+from geo.schema import BOUNDARY_LAYERS, load_taxonomy
 from geo.store import ENV_VAR, Store
 
 EXIT_OK = 0
@@ -51,9 +54,154 @@ def cmd_info(args: argparse.Namespace) -> tuple[dict, str]:
     return doc, "\n".join(lines)
 
 
+def _boundaries(store: Store, name: str):
+    if name not in BOUNDARY_LAYERS or not store.has_layer(name):
+        valid = [n for n in BOUNDARY_LAYERS if store.has_layer(n)]
+        raise LayerNotFoundError(f"There is no boundary layer {name!r}; choose one of: {', '.join(valid)}.")
+    return store.read(name)
+
+
+def _lonlat(text: str) -> tuple[float, float]:
+    try:
+        lon_s, lat_s = text.split(",")
+        lon, lat = float(lon_s), float(lat_s)
+    except ValueError:
+        raise SchemaError(f"--lonlat takes LON,LAT in degrees, e.g. -1.4701,53.3811; got {text!r}.") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise SchemaError(f"--lonlat {text!r} is out of range: longitude first (-180..180), then latitude (-90..90).")
+    return lon, lat
+
+
+def _active_assets(store: Store):
+    return analysis.filter_assets(store.read("assets"))
+
+
+def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
+    """Nearest asset of every type from a postcode or a point, and what is missing within M metres."""
+    store = Store.open(args.data)
+    postcode = None
+    if args.postcode:
+        pt = PostcodeIndex(store.read("postcodes")).lookup(args.postcode)
+        lon, lat, postcode = pt.lon, pt.lat, pt.postcode
+    else:
+        lon, lat = _lonlat(args.lonlat)
+    result = access.near(lon, lat, _active_assets(store), taxonomy=load_taxonomy(), within_m=args.within, postcode=postcode)
+    doc = result.as_dict()
+    where = postcode or f"{lon:.5f},{lat:.5f}"
+    lines = [f"Nearest of each type to {where} (within {args.within:g} m counts as near):"]
+    for r in doc["nearest"]:
+        flag = "" if r["distance_m"] <= args.within else "  (beyond)"
+        lines.append(f"  {r['type']:<18} {r['distance_m']:>8.0f} m  ~{r['walk_minutes_estimate']:>4.0f} min  {r['name']}{flag}")
+    lines.append("Missing within the distance: " + (", ".join(doc["missing"]) or "none"))
+    lines.append(access.WALK_ESTIMATE_NOTE)
+    return doc, "\n".join(lines)
+
+
+def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
+    """One area's assets, organisations, aspirations, measures and stories."""
+    store = Store.open(args.data)
+    areas = _boundaries(store, args.boundaries)
+    area = profiles.find_area(areas, args.area, layer=args.boundaries)
+    prof = profiles.area_profile(
+        area,
+        layer=args.boundaries,
+        areas=areas,
+        assets=_active_assets(store),
+        taxonomy=load_taxonomy(),
+        organisations=store.read("organisations"),
+        organisation_areas=store.read("organisation_areas"),
+        aspirations=store.read("aspirations"),
+        success_measures=store.read("success_measures"),
+        stories=store.read("stories"),
+    )
+    doc = prof.as_dict()
+    a, t = doc["area"], doc["assets"]
+    lines = [
+        f"{a['name']} ({a['id']}, {a['layer']}), population {a['population']}"
+        + (" (estimate)" if a["population_is_estimate"] else ""),
+        f"  assets: {t['total']}  per 1,000: {t['per_1000']}  (all areas: {t['city_per_1000']})  per km2: {t['per_km2']}",
+    ]
+    lines += [f"    {k}: {v}" for k, v in t["by_type"].items()]
+    lines.append(f"  organisations working here: {len(doc['organisations'])}")
+    for key in ("aspirations", "success_measures", "stories"):
+        lines.append(f"  {key.replace('_', ' ')}: {len(doc[key]) or 'none recorded yet'}")
+    return doc, "\n".join(lines)
+
+
+def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
+    """Areas whose residents are farther than M metres from any asset of a type."""
+    store = Store.open(args.data)
+    tax = load_taxonomy()
+    type_id = tax.type(args.type).id
+    areas = _boundaries(store, args.boundaries)
+    table = access.gaps(
+        areas, _active_assets(store), type_id=type_id, within_m=args.within, capacity_column=tax.type(type_id).capacity_column
+    )
+    summary = access.gap_summary(table)
+    beyond = table[table["beyond"]].sort_values("distance_m", ascending=False)
+    doc = {
+        "type": type_id,
+        "within_m": args.within,
+        "boundaries": args.boundaries,
+        "areas": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "population": None if r.population != r.population else int(r.population),
+                "distance_m": round(float(r.distance_m), 1),
+                "score_2sfca": round(float(r.score_2sfca), 6),
+                **({"imd_decile": None if r.imd_decile != r.imd_decile else int(r.imd_decile)} if "imd_decile" in table else {}),
+            }
+            for r in beyond.itertuples()
+        ],
+        "population_affected": summary["population_affected"],
+        "population_total": summary["population_total"],
+        "areas_beyond": summary["areas_beyond"],
+        "areas_total": summary["areas_total"],
+    }
+    share = summary["population_affected"] / summary["population_total"] if summary["population_total"] else 0
+    lines = [
+        f"{summary['areas_beyond']} of {summary['areas_total']} {args.boundaries} are more than {args.within:g} m "
+        f"from a {tax.label(type_id)}: {summary['population_affected']:,} of {summary['population_total']:,} people ({share:.0%}).",
+    ]
+    lines += [f"  {r['distance_m']:>8.0f} m  {r['name']} ({r['id']})" for r in doc["areas"][:25]]
+    if len(doc["areas"]) > 25:
+        lines.append(f"  ... and {len(doc['areas']) - 25} more (use --json for all)")
+    return doc, "\n".join(lines)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]] = {
     "info": (cmd_info, "list the store's layers: geometry type, feature count, CRS and bounds"),
+    "near": (cmd_near, "the nearest asset of every type from a postcode or point, and what is missing"),
+    "profile": (cmd_profile, "one area's assets, organisations, aspirations, measures and stories"),
+    "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
 }
+
+
+def _positive_metres(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of metres") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the distance must be a positive number of metres, not {text!r}")
+    return value
+
+
+def _add_options(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "near":
+        where = p.add_mutually_exclusive_group(required=True)
+        where.add_argument("--postcode", metavar="PC", help="a postcode in the shipped table, e.g. 'S5 8NJ'")
+        where.add_argument("--lonlat", metavar="LON,LAT", help="a point in degrees, e.g. -1.4701,53.3811")
+    if name == "profile":
+        p.add_argument("--area", required=True, metavar="NAME_OR_ID", help="an area's name or id")
+    if name == "gaps":
+        p.add_argument("--type", required=True, metavar="T", help="an asset type id, e.g. gp_practice")
+    if name in ("near", "gaps"):
+        p.add_argument("--within", type=_positive_metres, default=access.DEFAULT_WITHIN_M, metavar="M",
+                       help="metres, straight line (default 800, about a 13-minute walk)")
+    if name in ("profile", "gaps"):
+        p.add_argument("--boundaries", default="lsoas", metavar="LAYER", help="wards, lsoas or neighbourhoods (default lsoas)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_func, helptext) in COMMANDS.items():
         p = sub.add_parser(name, help=helptext, description=helptext)
         _add_common(p)
+        _add_options(name, p)
     return parser
 
 

@@ -58,3 +58,7 @@ class PostcodeNotFoundError(PostcodeError):
 
 class AreaNotFoundError(CommonGroundError):
     """No area in the boundary layer has the given name or id."""
+
+
+class OutsideAreaError(CommonGroundError):
+    """A point or postcode lies outside the area the data covers."""

@@ -56,6 +56,7 @@ QUANTUM = 1e5  # coordinates are sent as integers of 1e-5 degrees
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 NO_DATA_COLOUR = "#d9d9d9"
+FLAG_COLOURS = ("#d7301f", "#fdf1e4")  # highlighted (e.g. beyond reach), not highlighted
 SEQUENTIAL = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"]
 # IMD decile 1 (most deprived) to 10 (least deprived): red through to blue.
 IMD_COLOURS = [
@@ -402,7 +403,8 @@ class Legend(MacroElement):
         self._name = "Legend"
         parts = ["<details open><summary><b>Legend</b></summary>"]
         for title, items in sections:
-            parts.append(f"<h4>{safe_text(title)}</h4>")
+            if title:
+                parts.append(f"<h4>{safe_text(title)}</h4>")
             for colour, label, shape in items:
                 cls = " class='pt'" if shape == "pt" else ""
                 parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
@@ -421,8 +423,9 @@ class Choropleth:
 
     title: str
     values: pd.Series
-    kind: str = "sequential"  # or "imd"
+    kind: str = "sequential"  # "sequential", "imd" (deciles 1-10) or "flag" (True highlighted)
     fmt: str = "{:.2f}"
+    flag_labels: tuple[str, str] = ("Yes", "No")
 
 
 def classify(values: pd.Series, *, k: int = 5) -> tuple[pd.Series, list[float]]:
@@ -468,6 +471,7 @@ def boundary_layer(
     choropleth: Choropleth | None = None,
     tolerance_m: float = 20.0,
     show: bool = True,
+    extra_fields: dict[str, pd.Series] | None = None,
 ) -> tuple[folium.GeoJson, list[tuple[str, str, str]]]:
     """A boundary layer as one GeoJson, optionally coloured, with a safe tooltip.
 
@@ -483,7 +487,12 @@ def boundary_layer(
     fields = ["name"]
     if choropleth is not None:
         vals = pd.to_numeric(choropleth.values.reindex(boundaries.index), errors="coerce")
-        if choropleth.kind == "imd":
+        if choropleth.kind == "flag":
+            flags = choropleth.values.reindex(boundaries.index)
+            vals = flags.astype("float")
+            fill = flags.map(lambda f: FLAG_COLOURS[0] if f is True or f == 1 else (FLAG_COLOURS[1] if pd.notna(f) else NO_DATA_COLOUR))
+            legend = [(FLAG_COLOURS[0], choropleth.flag_labels[0], "area"), (FLAG_COLOURS[1], choropleth.flag_labels[1], "area")]
+        elif choropleth.kind == "imd":
             dec = vals.round()
             fill = dec.map(lambda d: IMD_COLOURS[int(d) - 1] if pd.notna(d) and 1 <= d <= 10 else NO_DATA_COLOUR)
             legend = [(IMD_COLOURS[0], "1 (most deprived 10%)", "area")]
@@ -499,11 +508,19 @@ def boundary_layer(
                 lo = b
         if vals.isna().any():
             legend.append((NO_DATA_COLOUR, "No data", "area"))
-        props["value"] = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
+        if choropleth.kind == "flag":
+            props["value"] = [choropleth.flag_labels[0] if v == 1 else choropleth.flag_labels[1] if v == 0 else "no data" for v in vals]
+        else:
+            props["value"] = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
         props["value"] = props["value"].map(safe_text)
         fields.append("value")
         aliases.append(safe_text(choropleth.title))
         opacity = 0.6
+    for title, series in (extra_fields or {}).items():
+        col = f"x{len(fields)}"
+        props[col] = series.reindex(boundaries.index).map(safe_text).to_numpy()
+        fields.append(col)
+        aliases.append(safe_text(title))
     props["_fill"] = fill.to_numpy()
     geoms = _display_polygons(boundaries, tolerance_m=tolerance_m)
     frame = gpd.GeoDataFrame(props, geometry=geoms.to_numpy(), crs=STORAGE_CRS)
@@ -609,6 +626,10 @@ def explorer_map(
     assets_base_url: str | None = None,
     details_url: str | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    boundary_fields: dict[str, pd.Series] | None = None,
+    origin: tuple[float, float] | None = None,
+    origin_label: str = "",
+    radius_m: float | None = None,
 ) -> folium.Map:
     """The asset explorer map: a clustered layer per asset type over an optional boundary layer.
 
@@ -632,6 +653,11 @@ def explorer_map(
         ``None`` embeds the table in the page instead.
     bounds
         Frame the map on these lon/lat bounds; default the boundaries' (else the assets') extent.
+    boundary_fields
+        More values per area for the boundary tooltip: ``{title: Series on the boundaries' index}``.
+    origin, origin_label, radius_m
+        A "you are here" point (lon, lat) with a text label, and a circle of ``radius_m`` metres
+        around it (e.g. a walking distance).
 
     Returns
     -------
@@ -654,7 +680,7 @@ def explorer_map(
 
     legend_sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if boundaries is not None:
-        layer, entries = boundary_layer(boundaries, name=boundary_name, choropleth=choropleth)
+        layer, entries = boundary_layer(boundaries, name=boundary_name, choropleth=choropleth, extra_fields=boundary_fields)
         layer.add_to(m)
         if entries:
             legend_sections.append((choropleth.title if choropleth else boundary_name, entries))
@@ -687,6 +713,18 @@ def explorer_map(
     AssetPoints(payload, groups).add_to(m)
     if type_entries:
         legend_sections.insert(0, ("Assets", type_entries))
+    if origin is not None:
+        lon, lat = origin
+        if radius_m:
+            folium.Circle(
+                [lat, lon], radius=float(radius_m), color="#e65100", weight=2, fill=True, fill_opacity=0.06,
+                tooltip=safe_text(f"{radius_m:,.0f} m in a straight line"), interactive=False,
+            ).add_to(m)
+        folium.CircleMarker(
+            [lat, lon], radius=9, color="#000000", weight=3, fill=True, fill_color="#ffeb3b", fill_opacity=1,
+            tooltip=safe_text(origin_label or "Here"),
+        ).add_to(m)
+        legend_sections.append(("", [("#ffeb3b", origin_label or "Here", "pt")]))
     if legend_sections:
         Legend(legend_sections).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)

@@ -1,0 +1,353 @@
+"""Access to services: the nearest asset of every type, gaps, and two-step floating catchment scores.
+
+Distances are straight-line grid distances in EPSG:27700 (British National Grid), in metres, as the
+project's conventions require. In Sheffield the grid's scale factor is about 0.9996, so a grid
+distance is about 0.04% shorter than the distance on the ground (0.3 m at 800 m, 2 m at 5 km).
+
+Walking times are **estimates** from the straight-line distance: the distance is multiplied by a
+detour factor of :data:`DETOUR_FACTOR` (streets are not straight; 1.2 to 1.4 is typical of British
+towns) and divided by a walking speed of :data:`WALK_SPEED_M_PER_MIN` metres a minute (4.8 km/h).
+They ignore hills, crossings, barriers and the actual street network.
+
+Nearest-neighbour search uses one k-d tree per asset type (``scipy.spatial.cKDTree``) over the
+projected coordinates, so nearest-of-every-type for every area of England against a million assets
+takes seconds (see ``benchmarks/nearest.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo.errors import CRSError, OutsideAreaError, SchemaError, TaxonomyError
+from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
+
+DETOUR_FACTOR = 1.3
+WALK_SPEED_M_PER_MIN = 80.0  # 4.8 km/h
+DEFAULT_WITHIN_M = 800.0
+#: An origin farther than this from every asset is taken to be outside the data's area.
+OUTSIDE_AREA_M = 30_000.0
+WALK_ESTIMATE_NOTE = (
+    f"Estimated walking time: straight-line distance x {DETOUR_FACTOR} (detour factor) at "
+    f"{WALK_SPEED_M_PER_MIN * 60 / 1000:.1f} km/h. Not a route: hills, crossings and the street network are ignored."
+)
+
+
+def walk_minutes_estimate(distance_m: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
+    """Estimated walking minutes for a straight-line distance in metres (see module notes)."""
+    return distance_m * DETOUR_FACTOR / WALK_SPEED_M_PER_MIN
+
+
+def walk_radius_m(minutes: float) -> float:
+    """The straight-line radius that :func:`walk_minutes_estimate` turns into ``minutes``."""
+    return minutes * WALK_SPEED_M_PER_MIN / DETOUR_FACTOR
+
+
+def _metric_xy(geoms: gpd.GeoSeries | gpd.GeoDataFrame, what: str) -> np.ndarray:
+    """``(n, 2)`` coordinates in EPSG:27700 of point geometries (reprojected if needed)."""
+    if isinstance(geoms, gpd.GeoDataFrame):
+        geoms = geoms.geometry
+    if not isinstance(geoms, gpd.GeoSeries):
+        raise SchemaError(f"{what} must be a GeoSeries or GeoDataFrame; got {type(geoms).__name__}.")
+    if geoms.crs is None:
+        raise CRSError(f"{what} has no CRS; set one with .set_crs() first.")
+    if len(geoms) == 0:
+        return np.empty((0, 2))
+    if geoms.isna().any() or geoms.is_empty.any():
+        raise SchemaError(f"{what} has empty geometries; drop them first.")
+    if not (geoms.geom_type == "Point").all():
+        raise SchemaError(f"{what} must be points; use area_points() for polygons.")
+    if geoms.crs != METRIC_CRS:
+        geoms = geoms.to_crs(METRIC_CRS)
+    return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
+
+
+def area_points(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """One point per area: its centroid, or a representative point where the centroid falls outside.
+
+    Returned in EPSG:27700 on ``areas``' index.
+    """
+    if areas.crs is None:
+        raise CRSError("areas has no CRS; set one with .set_crs() first.")
+    polys = areas.geometry.to_crs(METRIC_CRS)
+    cent = polys.centroid
+    inside = cent.within(polys)
+    return cent.where(inside, polys.representative_point()).set_crs(METRIC_CRS, allow_override=True)
+
+
+@dataclass(frozen=True)
+class NearestTable:
+    """Nearest asset of each type for many origins, as parallel arrays (long format).
+
+    ``origin`` holds positions into the origins, ``asset`` positions into the assets (``-1`` where
+    a type has no asset at all), ``type_code`` positions into ``types``.
+    """
+
+    types: list[str]
+    origin: np.ndarray
+    type_code: np.ndarray
+    asset: np.ndarray
+    distance_m: np.ndarray
+
+    def frame(self, origins_index: pd.Index, assets: gpd.GeoDataFrame | None = None, columns=("id", "name")) -> pd.DataFrame:
+        """As a DataFrame: ``origin`` (labels of the origins' index), ``type``, ``distance_m`` and the
+        chosen asset columns."""
+        out = pd.DataFrame(
+            {
+                "origin": origins_index.to_numpy()[self.origin],
+                "type": np.asarray(self.types, dtype=object)[self.type_code],
+                "distance_m": self.distance_m,
+            }
+        )
+        if assets is not None:
+            ok = self.asset >= 0
+            for col in columns:
+                values = pd.Series(pd.NA, index=out.index, dtype="object")
+                values[ok] = assets[col].to_numpy()[self.asset[ok]]
+                out[col] = values
+        return out
+
+
+def nearest_of_each_type(
+    origins: gpd.GeoSeries | gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    types: list[str] | None = None,
+    type_column: str = "type",
+) -> NearestTable:
+    """For every origin, the nearest asset of every type and its straight-line distance in metres.
+
+    Parameters
+    ----------
+    origins
+        Points (any CRS; reprojected to EPSG:27700).
+    assets
+        Points with a ``type`` column (any CRS).
+    types
+        The types to report, in this order; default every type present in ``assets`` (sorted).
+        A listed type with no assets gets distance ``inf`` and asset ``-1``.
+
+    Returns
+    -------
+    NearestTable
+        ``len(origins) * len(types)`` rows.
+    """
+    if type_column not in assets.columns:
+        raise SchemaError(f"assets needs a {type_column!r} column.")
+    oxy = _metric_xy(origins, "origins")
+    axy = _metric_xy(assets, "assets")
+    codes, uniques = pd.factorize(assets[type_column], sort=True)
+    present = {t: i for i, t in enumerate(uniques)}
+    wanted = list(uniques) if types is None else list(types)
+    n = len(oxy)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    origin_idx = np.tile(np.arange(n), len(wanted))
+    type_code = np.repeat(np.arange(len(wanted)), n)
+    asset_idx = np.full(n * len(wanted), -1, dtype=np.int64)
+    dist = np.full(n * len(wanted), np.inf)
+    for k, t in enumerate(wanted):
+        c = present.get(t)
+        if c is None or n == 0:
+            continue
+        members = order[bounds[c] : bounds[c + 1]]
+        tree = cKDTree(axy[members])
+        d, j = tree.query(oxy, k=1)
+        asset_idx[k * n : (k + 1) * n] = members[j]
+        dist[k * n : (k + 1) * n] = d
+    return NearestTable(wanted, origin_idx, type_code, asset_idx, dist)
+
+
+@dataclass
+class NearResult:
+    """What is near one origin, and what is missing within ``within_m``."""
+
+    lon: float
+    lat: float
+    within_m: float
+    nearest: pd.DataFrame  # one row per type with assets: type, category, id, name, distance_m, ...
+    missing: list[str]
+    not_mapped: list[str] = field(default_factory=list)  # taxonomy types with no data at all
+    postcode: str | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON document of ``python -m geo near --json``."""
+        rows = [
+            {
+                "type": r.type,
+                "category": r.category,
+                "id": r.id,
+                "name": r.name,
+                "distance_m": round(float(r.distance_m), 1),
+                "walk_minutes_estimate": round(float(r.walk_minutes_estimate), 1),
+            }
+            for r in self.nearest.itertuples()
+        ]
+        return {
+            "origin": {"lon": self.lon, "lat": self.lat, "postcode": self.postcode},
+            "within_m": self.within_m,
+            "nearest": rows,
+            "missing": self.missing,
+            "not_mapped": self.not_mapped,
+            "walk_estimate_note": WALK_ESTIMATE_NOTE,
+        }
+
+
+def near(
+    lon: float,
+    lat: float,
+    assets: gpd.GeoDataFrame,
+    *,
+    taxonomy: Taxonomy,
+    within_m: float = DEFAULT_WITHIN_M,
+    postcode: str | None = None,
+) -> NearResult:
+    """The nearest asset of every type from a point, and the types with none within ``within_m``.
+
+    Parameters
+    ----------
+    lon, lat
+        The origin in EPSG:4326.
+    assets
+        The assets to search (filter them first, e.g. to active ones).
+    within_m
+        The distance that counts as near, in metres (straight line).
+
+    Returns
+    -------
+    NearResult
+        ``nearest`` is sorted by distance; ``missing`` lists the types that have assets somewhere
+        but none within ``within_m``, in taxonomy order; ``not_mapped`` lists taxonomy types with no
+        asset in the data at all (absent from the data, which is not the same as absent from the place).
+    """
+    if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise SchemaError(f"The origin ({lon}, {lat}) is not a longitude, latitude pair.")
+    if within_m is None or not np.isfinite(within_m) or within_m <= 0:
+        raise SchemaError(f"The distance must be a positive number of metres; got {within_m!r}.")
+    origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS)
+    order = [t for t in taxonomy.types if t in set(assets["type"])]
+    extra = sorted(set(assets["type"]) - set(order))
+    table = nearest_of_each_type(origin, assets, types=order + extra)
+    frame = table.frame(pd.RangeIndex(1), assets, columns=("id", "name", "category"))
+    frame = frame.drop(columns="origin")
+    frame["walk_minutes_estimate"] = walk_minutes_estimate(frame["distance_m"])
+    frame["within"] = frame["distance_m"] <= within_m
+    frame["label"] = frame["type"].map(taxonomy.label)
+    frame = frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+    if len(frame) and frame["distance_m"].min() > OUTSIDE_AREA_M:
+        raise OutsideAreaError(
+            f"The point ({lon:.5f}, {lat:.5f}) is {frame['distance_m'].min() / 1000:,.0f} km from every asset in the "
+            "data, outside the area it covers; check the coordinates (longitude first, then latitude)."
+        )
+    missing = [t for t in order + extra if not frame.loc[frame["type"] == t, "within"].any()]
+    not_mapped = [t.id for t in taxonomy.types.values() if t.id not in set(assets["type"]) and taxonomy.category(t.category).mappable]
+    return NearResult(float(lon), float(lat), float(within_m), frame, missing, not_mapped, postcode)
+
+
+def gaps(
+    areas: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    type_id: str,
+    within_m: float = DEFAULT_WITHIN_M,
+    capacity_column: str | None = None,
+) -> pd.DataFrame:
+    """Per area: the distance from its centroid (or representative point) to the nearest asset of
+    ``type_id``, whether that is beyond ``within_m``, and the 2SFCA accessibility score.
+
+    Returns a frame on ``areas``' index with ``id``, ``name``, ``population``, ``imd_decile`` (when
+    the layer has it), ``distance_m``, ``nearest_id``, ``nearest_name``, ``beyond`` and
+    ``score_2sfca`` (supply per 1,000 residents within the catchment; see :func:`two_step_fca`).
+    """
+    if "type" not in assets.columns:
+        raise SchemaError("assets needs a 'type' column.")
+    supply = assets[assets["type"] == type_id]
+    if supply.empty:
+        known = ", ".join(sorted(set(assets["type"])))
+        raise TaxonomyError(f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}.")
+    pts = area_points(areas)
+    table = nearest_of_each_type(pts, supply, types=[type_id])
+    out = pd.DataFrame(index=areas.index)
+    out["id"] = areas["id"].to_numpy()
+    out["name"] = areas["name"].to_numpy()
+    out["population"] = pd.to_numeric(areas["population"], errors="coerce").to_numpy() if "population" in areas else np.nan
+    if "imd_decile" in areas.columns:
+        out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce").to_numpy()
+    out["distance_m"] = table.distance_m
+    out["nearest_id"] = supply["id"].to_numpy()[table.asset]
+    out["nearest_name"] = supply["name"].to_numpy()[table.asset]
+    out["beyond"] = out["distance_m"] > within_m
+    capacity = None
+    if capacity_column and capacity_column in supply.columns:
+        capacity = pd.to_numeric(supply[capacity_column], errors="coerce").fillna(0.0)
+    out["score_2sfca"] = two_step_fca(pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity).to_numpy()
+    return out
+
+
+def gap_summary(table: pd.DataFrame) -> dict:
+    """Population living in areas beyond the distance, out of the total (from :func:`gaps`)."""
+    pop = table["population"].fillna(0)
+    return {
+        "areas_total": int(len(table)),
+        "areas_beyond": int(table["beyond"].sum()),
+        "population_affected": int(round(pop[table["beyond"]].sum())),
+        "population_total": int(round(pop.sum())),
+    }
+
+
+def two_step_fca(
+    demand_points: gpd.GeoSeries,
+    population: pd.Series,
+    supply: gpd.GeoDataFrame,
+    *,
+    catchment_m: float,
+    capacity: pd.Series | None = None,
+    per: float = 1000.0,
+) -> pd.Series:
+    """Two-step floating catchment area accessibility (Luo and Wang, 2003).
+
+    Step 1: each supply site *j* gets a ratio ``R_j = S_j / sum(P_k)`` over the demand points *k*
+    within ``catchment_m`` of it (``S_j`` its capacity, 1 if none given). Step 2: each demand point
+    *i* scores ``A_i = sum(R_j)`` over the sites within ``catchment_m`` of it. Sites with no demand in
+    reach contribute nothing. Scores are multiplied by ``per`` (default: supply per 1,000 people), so
+    an area reached by one GP practice shared with 4,000 people scores 0.25.
+
+    Returns a Series on ``demand_points``' index.
+    """
+    dxy = _metric_xy(demand_points, "demand points")
+    sxy = _metric_xy(supply, "supply")
+    pop = pd.to_numeric(population, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    cap = np.ones(len(sxy)) if capacity is None else pd.to_numeric(capacity, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    if len(dxy) == 0 or len(sxy) == 0:
+        return pd.Series(0.0, index=demand_points.index, name="score_2sfca")
+    # every (demand, supply) pair within the catchment, distance 0 and exactly catchment_m included
+    pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(sxy), max_distance=catchment_m, output_type="ndarray")
+    i = pairs["i"].astype(np.int64)
+    j = pairs["j"].astype(np.int64)
+    demand_in_reach = np.bincount(j, weights=pop[i], minlength=len(sxy))
+    ratio = np.divide(cap, demand_in_reach, out=np.zeros(len(sxy)), where=demand_in_reach > 0)
+    score = np.bincount(i, weights=ratio[j], minlength=len(dxy)) * per
+    return pd.Series(score, index=demand_points.index, name="score_2sfca")
+
+
+def assets_within(lon: float, lat: float, assets: gpd.GeoDataFrame, *, within_m: float) -> gpd.GeoDataFrame:
+    """The assets within ``within_m`` metres (straight line) of a point, nearest first, with
+    ``distance_m`` and ``walk_minutes_estimate`` columns (a copy)."""
+    origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS)
+    oxy = _metric_xy(origin, "origin")
+    axy = _metric_xy(assets, "assets")
+    d = np.hypot(axy[:, 0] - oxy[0, 0], axy[:, 1] - oxy[0, 1]) if len(axy) else np.empty(0)
+    out = assets.copy()
+    out["distance_m"] = d
+    out["walk_minutes_estimate"] = walk_minutes_estimate(d)
+    return out[out["distance_m"] <= within_m].sort_values("distance_m", kind="stable")
+
+
+def bounds_around(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """Lon/lat bounds of a square of ``radius_m`` around a point (to frame a map on it)."""
+    origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS).to_crs(METRIC_CRS)
+    return tuple(origin.buffer(max(radius_m, 50.0) * 1.1, quad_segs=2).to_crs(STORAGE_CRS).total_bounds)

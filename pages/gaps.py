@@ -1,0 +1,113 @@
+"""Gaps: which areas are far from a kind of asset, who lives there, and where services are stretched."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import access, analysis, exports, maps
+from geo.errors import CommonGroundError
+from pages import _ui
+
+VIEWS = {
+    "beyond": "Beyond the distance",
+    "distance": "Distance to the nearest",
+    "score": "Accessibility score (2SFCA)",
+}
+
+st.title("Gaps")
+st.caption(
+    "Start from what is there: for one type of asset, how far is each area from the nearest one, and how "
+    "many people live beyond a walkable distance? The accessibility score also shows areas with services "
+    "nearby that are shared by many people."
+)
+
+tax = _ui.taxonomy()
+assets = analysis.filter_assets(_ui.layer("assets"))
+layer = _ui.boundary_choice()
+areas = _ui.layer(layer)
+present = [t for t in tax.types if t in set(assets["type"])]
+if not present:
+    st.info("There are no assets in the store yet. Import some, then come back to look for gaps.")
+    st.stop()
+
+c1, c2, c3 = st.columns([2, 2, 3])
+type_id = c1.selectbox("Type of asset", present, format_func=tax.label, key="gaps_type")
+within_m = c2.slider("Distance (metres, straight line)", 200, 5000, 800, 100, key="gaps_within")
+view = c3.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="gaps_view")
+st.caption(f"{within_m:,} m is about a {access.walk_minutes_estimate(within_m):.0f}-minute walk. {access.WALK_ESTIMATE_NOTE}")
+
+capacity = tax.type(type_id).capacity_column
+try:
+    table = access.gaps(areas, assets, type_id=type_id, within_m=within_m, capacity_column=capacity)
+except CommonGroundError as exc:
+    _ui.fail(exc)
+summary = access.gap_summary(table)
+share = summary["population_affected"] / summary["population_total"] if summary["population_total"] else 0.0
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Areas beyond the distance", f"{summary['areas_beyond']} of {summary['areas_total']}")
+m2.metric("People living there", f"{summary['population_affected']:,}", help=f"of {summary['population_total']:,} in all areas")
+m3.metric("Share of residents", f"{share:.0%}")
+if layer == "neighbourhoods":
+    st.caption("Neighbourhood populations are estimates, and the neighbourhoods do not cover the rural west.")
+
+label = tax.label(type_id)
+if view == "beyond":
+    choropleth = maps.Choropleth(f"More than {within_m:,} m from a {label}", table["beyond"], kind="flag", flag_labels=("Beyond", "Within"))
+elif view == "distance":
+    choropleth = maps.Choropleth(f"Metres to the nearest {label}", table["distance_m"], fmt="{:,.0f}")
+else:
+    unit = f"{capacity.replace('_', ' ')} per 1,000 residents" if capacity else "sites per 1,000 residents"
+    choropleth = maps.Choropleth(f"2SFCA score ({unit})", table["score_2sfca"], fmt="{:.3f}")
+of_type = assets[assets["type"] == type_id]
+fmap = maps.explorer_map(
+    of_type,
+    taxonomy=tax,
+    boundaries=areas,
+    boundary_name=_ui.BOUNDARY_LABELS[layer],
+    choropleth=choropleth,
+    tiles=_ui.tiles_choice(),
+    assets_base_url=_ui.static_assets_url(),
+    details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(of_type, taxonomy=tax))),
+    boundary_fields={"Metres to nearest": table["distance_m"].round(0).map("{:,.0f}".format)},
+)
+
+left, right = st.columns([3, 2])
+with left:
+    st_folium(fmap, key="gaps_map", height=520, use_container_width=True, returned_objects=[])
+with right:
+    beyond = table[table["beyond"]]
+    st.markdown(f"**{len(beyond)} areas beyond {within_m:,} m**, farthest first")
+    if beyond.empty:
+        st.success(f"Every area's centre is within {within_m:,} m of a {label}.")
+    else:
+        sort_cols = ["distance_m", "imd_decile"] if "imd_decile" in beyond else ["distance_m"]
+        ranked = beyond.sort_values(sort_cols, ascending=[False, True][: len(sort_cols)])
+        cols = {"name": "Area", "population": "People", "distance_m": "Metres", "imd_decile": "IMD decile", "nearest_name": "Nearest"}
+        shown = ranked[[c for c in cols if c in ranked]].rename(columns=cols)
+        shown["Metres"] = shown["Metres"].round(0).astype(int)
+        st.dataframe(shown, hide_index=True, height=420, width="stretch")
+    st.download_button("All areas (CSV)", exports.csv_bytes(table), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv")
+
+if "imd_decile" in table and table["imd_decile"].notna().any():
+    st.subheader("Who lives beyond the distance, by deprivation")
+    by_decile = (
+        table.assign(beyond_pop=table["population"].where(table["beyond"], 0))
+        .groupby("imd_decile")[["beyond_pop", "population"]]
+        .sum()
+    )
+    chart = pd.DataFrame({"People beyond": by_decile["beyond_pop"], "People within": by_decile["population"] - by_decile["beyond_pop"]})
+    chart.index = chart.index.astype(int).astype(str).rename("IMD decile (1 = most deprived)")
+    st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents")
+
+with st.expander("How the accessibility score works"):
+    st.markdown(
+        f"""
+The **two-step floating catchment area** method (Luo and Wang, 2003) weighs each service by how many people
+can reach it. Step 1: each {label} shares its supply ({'its ' + capacity.replace('_', ' ') if capacity else 'one unit per site'})
+among the residents of all areas whose centre is within {within_m:,} m of it. Step 2: each area adds up the
+shares of every {label} within {within_m:,} m. A low score means few services in reach **or** services shared by
+many people. Distances are straight lines from each area's centre (or a point inside it where the centre falls
+outside).
+"""
+    )

@@ -1,0 +1,108 @@
+"""Near me: what is within reach of a postcode or a point, and what is missing."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import access, analysis, exports, maps
+from geo.errors import CommonGroundError
+from pages import _ui
+
+st.title("What is near me?")
+st.caption(
+    "Type a postcode or click the map. You get the nearest asset of every type, with the distance in a "
+    "straight line and an estimated walking time, and the types with nothing within reach."
+)
+
+tax = _ui.taxonomy()
+assets = analysis.filter_assets(_ui.layer("assets"))
+
+with st.form("near_form", border=True):
+    c1, c2 = st.columns([2, 3])
+    postcode = c1.text_input("Postcode", key="near_postcode", placeholder="e.g. S5 8NJ")
+    minutes = c2.slider(
+        "Walking time that counts as near (estimate)", min_value=5, max_value=30, value=10, step=1, key="near_minutes",
+        help=access.WALK_ESTIMATE_NOTE,
+    )
+    submitted = st.form_submit_button("Find what is near", type="primary")
+
+within_m = round(access.walk_radius_m(minutes), -1)
+st.caption(f"{minutes} minutes ≈ {within_m:,.0f} m in a straight line. {access.WALK_ESTIMATE_NOTE}")
+
+if submitted and postcode.strip():
+    try:
+        pt = _ui.postcodes().lookup(postcode)
+    except CommonGroundError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["near_origin"] = {"lon": pt.lon, "lat": pt.lat, "label": pt.postcode, "postcode": pt.postcode}
+        if not pt.in_area:
+            st.warning(f"{pt.postcode} is outside Sheffield: services beyond the city boundary are not in the data.")
+elif submitted:
+    st.error("Type a postcode such as S5 8NJ, or click the map.")
+
+origin = st.session_state.get("near_origin")
+result = None
+if origin:
+    try:
+        result = access.near(origin["lon"], origin["lat"], assets, taxonomy=tax, within_m=within_m, postcode=origin.get("postcode"))
+    except CommonGroundError as exc:
+        st.error(str(exc))
+
+if result is None:
+    st.info("Start by typing a postcode above (for example S5 8NJ or S1 2HE), or click anywhere on the map.")
+    fmap = maps.explorer_map(
+        assets.iloc[0:0],
+        taxonomy=tax,
+        boundaries=_ui.layer(_ui.boundary_choice()),
+        boundary_name=_ui.BOUNDARY_LABELS[_ui.boundary_choice()],
+        tiles=_ui.tiles_choice(),
+        assets_base_url=_ui.static_assets_url(),
+    )
+else:
+    reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m)
+    m1, m2 = st.columns(2)
+    m1.metric("Types within reach", f"{int(result.nearest['within'].sum())} of {len(result.nearest)}")
+    m2.metric("Assets within reach", len(reach))
+    if result.missing:
+        st.warning("Nothing within reach for: " + ", ".join(tax.label(t) for t in result.missing))
+    else:
+        st.success("Every mapped type has at least one asset within reach.")
+    # everything within reach, plus the nearest of each type that lies beyond it
+    shown = assets[assets["id"].isin(set(reach["id"]) | set(result.nearest["id"].dropna()))]
+    farthest = float(result.nearest["distance_m"].max()) if len(result.nearest) else within_m
+    fmap = maps.explorer_map(
+        shown,
+        taxonomy=tax,
+        tiles=_ui.tiles_choice(),
+        assets_base_url=_ui.static_assets_url(),
+        details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(shown, taxonomy=tax))),
+        bounds=access.bounds_around(result.lon, result.lat, min(max(within_m, 500.0), farthest)),
+        origin=(result.lon, result.lat),
+        origin_label=origin.get("label") or "Clicked point",
+        radius_m=within_m,
+    )
+
+left, right = st.columns([3, 2])
+with left:
+    out = st_folium(fmap, key="near_map", height=500, use_container_width=True, returned_objects=["last_clicked"])
+    click = (out or {}).get("last_clicked")
+    if click and st.session_state.get("_near_last_click") != click:
+        st.session_state["_near_last_click"] = click
+        st.session_state["near_origin"] = {"lon": click["lng"], "lat": click["lat"], "label": "Clicked point"}
+        st.rerun()
+with right:
+    if result is not None:
+        table = pd.DataFrame(
+            {
+                "Type": result.nearest["label"],
+                "Nearest": result.nearest["name"],
+                "Metres": result.nearest["distance_m"].round(0).astype(int),
+                "Walk (min, est.)": result.nearest["walk_minutes_estimate"].round(0).astype(int),
+                "Within reach": result.nearest["within"].map({True: "yes", False: "no"}),
+            }
+        )
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Nearest (CSV)", exports.csv_bytes(result.nearest), "nearest.csv", "text/csv")
+        if result.not_mapped:
+            st.caption("Not in the data at all (so not known to be missing): " + ", ".join(tax.label(t) for t in result.not_mapped))

@@ -1,0 +1,128 @@
+"""Neighbourhood: one area at a time, leading with what it has."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import analysis, exports, maps, profiles
+from geo.errors import CommonGroundError
+from pages import _ui
+
+st.title("One neighbourhood at a time")
+st.caption(
+    "Pick an area, or click it on the map. Its profile starts from what the area has, then who works "
+    "there and what the community wants for it."
+)
+
+tax = _ui.taxonomy()
+layer = _ui.boundary_choice()
+areas = _ui.layer(layer)
+assets = analysis.filter_assets(_ui.layer("assets"))
+names = sorted(areas["name"].astype(str))
+key = f"profile_area_{layer}"
+if st.session_state.get(key) not in names:
+    st.session_state[key] = names[0]
+clicked = st.session_state.pop("_profile_clicked", None)
+if clicked in names:
+    st.session_state[key] = clicked
+chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
+
+try:
+    area = profiles.find_area(areas, chosen, layer=layer)
+    prof = profiles.area_profile(
+        area,
+        layer=layer,
+        areas=areas,
+        assets=assets,
+        taxonomy=tax,
+        organisations=_ui.layer("organisations"),
+        organisation_areas=_ui.layer("organisation_areas"),
+        aspirations=_ui.layer("aspirations"),
+        success_measures=_ui.layer("success_measures"),
+        stories=_ui.layer("stories"),
+    )
+except CommonGroundError as exc:
+    _ui.fail(exc)
+
+info, totals = prof.area, prof.totals
+c1, c2, c3, c4 = st.columns(4)
+pop = f"{info['population']:,}" if info["population"] is not None else "unknown"
+c1.metric("Residents" + (" (estimate)" if info["population_is_estimate"] else ""), pop)
+c2.metric("Assets here", totals["total"])
+rate = totals["per_1000"]
+city = totals["city_per_1000"]
+c3.metric(
+    "Per 1,000 residents",
+    "n/a" if rate is None else f"{rate:.2f}",
+    None if rate is None or city is None else f"{rate - city:+.2f} vs all areas",
+    help=f"Compared with {totals['comparison']} ({city if city is not None else 'n/a'} per 1,000).",
+)
+c4.metric("Deprivation (IMD decile)", info["imd_decile"] or "n/a", help="1 = most deprived 10% in England; LSOAs only")
+if info["population_is_estimate"]:
+    st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
+
+st.subheader("What the community wants")
+if prof.aspirations.empty:
+    st.info(
+        f"No aspirations are recorded for {info['name']} yet. Aspirations come from the community: a group "
+        "raises them, and they are recorded against the area (adding them arrives with the community knowledge pages)."
+    )
+else:
+    st.dataframe(prof.aspirations[["text", "theme", "raised_by", "raised_on", "status"]], hide_index=True, width="stretch")
+
+st.subheader("What is here")
+left, right = st.columns([3, 2])
+selected = areas["id"] == info["id"]
+fmap = maps.explorer_map(
+    prof.assets_in_area,
+    taxonomy=tax,
+    boundaries=areas,
+    boundary_name=_ui.BOUNDARY_LABELS[layer],
+    choropleth=maps.Choropleth("Selected area", selected, kind="flag", flag_labels=(info["name"], "Other areas")),
+    tiles=_ui.tiles_choice(),
+    assets_base_url=_ui.static_assets_url(),
+    details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(prof.assets_in_area, taxonomy=tax))),
+    bounds=tuple(areas[selected].total_bounds),
+)
+with left:
+    out = st_folium(fmap, key=f"profile_map_{layer}", height=480, use_container_width=True, returned_objects=["last_clicked"])
+    hit = (out or {}).get("last_clicked")
+    if hit and st.session_state.get("_profile_last_click") != hit:
+        st.session_state["_profile_last_click"] = hit
+        row = profiles.area_at(areas, hit["lng"], hit["lat"])
+        if row is not None and row["name"] != chosen:
+            st.session_state["_profile_clicked"] = row["name"]
+            st.rerun()
+with right:
+    if prof.assets_in_area.empty:
+        st.info(f"No assets are mapped inside {info['name']}. Near me shows the nearest ones around it.")
+    else:
+        table = pd.DataFrame(
+            {"Name": prof.assets_in_area["name"], "Type": prof.assets_in_area["type"].map(tax.label), "Address": prof.assets_in_area["address"]}
+        ).sort_values(["Type", "Name"])
+        st.dataframe(table, hide_index=True, height=420, width="stretch")
+        st.download_button("Assets here (CSV)", exports.csv_bytes(prof.assets_in_area), f"{info['id']}-assets.csv", "text/csv")
+
+st.subheader("Compared with all areas")
+chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
+    columns={"per_1000": info["name"], "city_per_1000": "All areas together"}
+)
+if chart.isna().all().all():
+    st.caption("No population is known for this area, so rates cannot be compared.")
+else:
+    st.bar_chart(chart, horizontal=True, stack=False, x_label="Assets per 1,000 residents")
+st.dataframe(prof.by_type.drop(columns=["type", "category"]).rename(columns={"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}), hide_index=True, width="stretch")
+
+st.subheader("Who works here")
+if prof.organisations.empty:
+    st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
+else:
+    st.dataframe(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
+    st.download_button("Organisations (CSV)", exports.csv_bytes(prof.organisations), f"{info['id']}-organisations.csv", "text/csv")
+
+st.subheader("Agreed success measures and stories")
+for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):
+    if frame.empty:
+        st.caption(f"No {title} recorded for {info['name']} yet; they are agreed with the community and partners working here.")
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch")
