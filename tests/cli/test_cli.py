@@ -58,3 +58,73 @@ def test_usage_errors(store_copy):
     assert run().returncode == 2
     proc = run("frobnicate")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _json(*args: str) -> dict:
+    proc = run(*args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_near_postcode_json(demo_path):
+    doc = _json("near", "--postcode", "s5 8nj", "--data", str(demo_path))
+    assert doc["origin"]["postcode"] == "S5 8NJ" and doc["within_m"] == 800
+    assert set(doc["origin"]) == {"lon", "lat", "postcode"}
+    first = doc["nearest"][0]
+    assert set(first) == {"type", "category", "id", "name", "distance_m", "walk_minutes_estimate"}
+    assert first["name"] == "Parson Cross Food Bank"
+    assert [r["distance_m"] for r in doc["nearest"]] == sorted(r["distance_m"] for r in doc["nearest"])
+    beyond = {r["type"] for r in doc["nearest"] if r["distance_m"] > 800}
+    assert set(doc["missing"]) == beyond
+
+
+def test_near_lonlat_and_within(demo_path):
+    doc = _json("near", "--lonlat", "-1.4701,53.3811", "--within", "300", "--data", str(demo_path))
+    assert doc["origin"]["postcode"] is None and doc["within_m"] == 300
+    assert set(doc["missing"]) == {r["type"] for r in doc["nearest"] if r["distance_m"] > 300}
+
+
+def test_near_errors(demo_path):
+    for args, text in [
+        (["--postcode", "SW1A 1AA"], "not in the postcode table"),
+        (["--postcode", "banana"], "not a UK postcode"),
+        (["--lonlat", "53.38,-1.47"], "longitude first"),
+        (["--lonlat", "x,y"], "LON,LAT"),
+        (["--postcode", "S1 2HE", "--within", "-1"], "positive number of metres"),
+    ]:
+        proc = run("near", *args, "--data", str(demo_path))
+        assert proc.returncode == 2, args
+        assert text in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    proc = run("near", "--data", str(demo_path))
+    assert proc.returncode == 2 and "one of the arguments --postcode --lonlat is required" in proc.stderr
+
+
+def test_profile_json(demo_path):
+    doc = _json("profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(demo_path))
+    assert set(doc) == {"area", "assets", "organisations", "aspirations", "success_measures", "stories"}
+    assert set(doc["area"]) >= {"id", "name", "layer", "population", "imd_decile"}
+    assert doc["area"]["id"] == "E05010868"
+    assert set(doc["assets"]) >= {"total", "by_type", "by_category", "per_1000", "per_km2", "city_per_1000"}
+    assert doc["organisations"] and {"id", "name", "kind"} <= set(doc["organisations"][0])
+    lsoa = _json("profile", "--area", "E01007823", "--data", str(demo_path))  # default --boundaries lsoas
+    assert lsoa["area"]["layer"] == "lsoas" and lsoa["area"]["imd_decile"] is not None
+
+
+def test_gaps_json(demo_path):
+    doc = _json("gaps", "--type", "food_bank", "--within", "1500", "--boundaries", "wards", "--data", str(demo_path))
+    assert doc["type"] == "food_bank" and doc["within_m"] == 1500 and doc["boundaries"] == "wards"
+    assert all(a["distance_m"] > 1500 for a in doc["areas"])
+    assert set(doc["areas"][0]) >= {"id", "name", "population", "distance_m", "score_2sfca"}
+    assert doc["population_affected"] == sum(a["population"] for a in doc["areas"])
+    assert doc["population_total"] == 589_214
+    default = _json("gaps", "--type", "gp_practice", "--data", str(demo_path))
+    assert default["boundaries"] == "lsoas" and default["within_m"] == 800
+
+
+def test_unknown_area_type_or_layer_names_the_choices(demo_path):
+    proc = run("profile", "--area", "Atlantis", "--boundaries", "wards", "--data", str(demo_path))
+    assert proc.returncode == 2 and "No area of wards is called 'Atlantis'" in proc.stderr
+    proc = run("gaps", "--type", "castle", "--data", str(demo_path))
+    assert proc.returncode == 2 and "Unknown asset type 'castle'" in proc.stderr and "gp_practice" in proc.stderr
+    proc = run("gaps", "--type", "gp_practice", "--boundaries", "zones", "--data", str(demo_path))
+    assert proc.returncode == 2 and "wards, lsoas, neighbourhoods" in proc.stderr

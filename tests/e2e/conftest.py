@@ -45,6 +45,9 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT_S = 60.0
 TIMEOUT_MS = 60_000  # the first page load takes ~15 s on a small CI machine
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+# Tall enough that the whole map is on screen: a first click on a map that is partly scrolled out of
+# view makes the page jump (see test_first_click_on_a_partly_hidden_map_keeps_the_page_still).
+VIEWPORT = {"width": 1400, "height": 1800}
 
 
 def _require_chromium() -> None:
@@ -234,7 +237,7 @@ class AppPage:
 
 def open_page(browser, server: AppServer) -> tuple[object, object, PageWatch]:
     """A fresh context and page for ``server`` with every non-app request aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
     context.set_default_timeout(TIMEOUT_MS)
     watch = PageWatch(app_url=server.url)
 

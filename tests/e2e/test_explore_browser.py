@@ -16,6 +16,7 @@ from geo.store import Store
 from tests.e2e.conftest import (
     MAP_IFRAME,
     TIMEOUT_MS,
+    VIEWPORT,
     AppPage,
     AppServer,
     _app_page,
@@ -230,6 +231,11 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
         )
     ).as_element()
     assert path is not None, "the hostile point has no SVG path after zoomToShowLayer"
+    box = app.page.locator(MAP_IFRAME).bounding_box()
+    view = app.page.viewport_size
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= view["height"], (
+        f"the map {box} is not wholly on screen {view}; a real click would scroll the page (see the xfail test)"
+    )
     path.hover()
     tooltip = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-tooltip")
     try:
@@ -256,3 +262,43 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     assert not app.watch.aborted, f"with no basemap nothing may leave the app: {app.watch.aborted}"
     problems = app.watch.problems()
     assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "App bug: Leaflet 1.9's keyboard handler focuses the map container on the first mousedown "
+        "(Map.Keyboard._onMouseDown -> container.focus() without preventScroll). In streamlit-folium's "
+        "iframe that scrolls Streamlit's page to show the whole map, so the mouseup lands elsewhere and "
+        "the click is lost (Leaflet issues #1605, #5392). Fix with keyboard=False or a focus that "
+        "passes preventScroll; then remove this marker."
+    ),
+)
+def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    frame = _open_explore(app)
+    wait_for_asset_points(frame, DEMO_ASSETS)
+    box = page.locator(MAP_IFRAME).bounding_box()
+    visible_px = 300
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(box["y"] + visible_px)})
+    page.wait_for_timeout(500)
+    box = page.locator(MAP_IFRAME).bounding_box()
+    assert box["y"] + box["height"] > page.viewport_size["height"], "the map should be partly below the fold"
+
+    # A cluster in the visible top of the map; a click on it should zoom the map to its bounds.
+    target = frame.evaluate(
+        f"""() => {{
+            const c = Array.from(document.querySelectorAll('div.marker-cluster')).map(e => e.getBoundingClientRect())
+                .filter(r => r.width > 0 && r.top > 40 && r.bottom < {visible_px - 40} && r.left > 60 && r.right < innerWidth - 60);
+            return c.length ? {{x: c[0].left + c[0].width / 2, y: c[0].top + c[0].height / 2}} : null;
+        }}"""
+    )
+    assert target is not None, "no cluster in the visible part of the map"
+    zoom = frame.evaluate(in_map("return map.getZoom();"))
+    page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+    page.wait_for_timeout(1500)
+    after = page.locator(MAP_IFRAME).bounding_box()
+    new_zoom = frame.evaluate(in_map("return map.getZoom();"))
+    assert after["y"] == box["y"], f"clicking the map scrolled the page by {box['y'] - after['y']:.0f}px"
+    assert new_zoom > zoom, f"the click on a cluster was lost (zoom stayed {zoom})"

@@ -1,0 +1,121 @@
+"""The Neighbourhood, Near me and Gaps pages under AppTest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.schema import PROJECT_ROOT
+
+TIMEOUT = 120
+PAGES = PROJECT_ROOT / "pages"
+
+
+@pytest.fixture(autouse=True)
+def private_store(store_copy, monkeypatch):
+    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
+    return store_copy
+
+
+def _page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(str(PAGES / name), default_timeout=TIMEOUT)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return _ok(at.run())
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _script(at: AppTest) -> str:
+    return json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+
+
+def test_neighbourhood_profile_of_a_ward():
+    at = _page("neighbourhood.py", boundary_layer="wards")
+    at.selectbox(key="profile_area_wards").set_value("Firth Park").run()
+    _ok(at)
+    values = {m.label: m.value for m in at.metric}
+    assert values["Residents"] == "22,347" and values["Assets here"] == "17"
+    assert any("No aspirations are recorded for Firth Park yet" in i.value for i in at.info)
+    assert "Firth Park Library" in _script(at)
+    assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1 or at.bar_chart
+
+
+def test_neighbourhood_click_on_the_map_selects_the_area():
+    at = _page("neighbourhood.py", boundary_layer="wards")
+    comp = at.get("component_instance")[0]
+    at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}  # the city centre
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="profile_area_wards").value == "City"
+
+
+def test_neighbourhood_estimates_labelled():
+    at = _page("neighbourhood.py", boundary_layer="neighbourhoods")
+    assert any("(estimate)" in m.label for m in at.metric)
+
+
+def test_near_me_empty_state_then_postcode():
+    at = _page("near_me.py")
+    assert any("Start by typing a postcode" in i.value for i in at.info)
+    at.text_input(key="near_postcode").input("s5 8nj")
+    at.button[0].click().run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert table.iloc[0]["Nearest"] == "Parson Cross Food Bank"
+    assert len(table) == 6
+    assert any("Nothing within reach for" in w.value for w in at.warning)
+    script = _script(at)
+    assert "S5 8NJ" in script and "L.circle" in script  # the origin and the walking radius
+
+
+def test_near_me_bad_postcodes_are_explained():
+    at = _page("near_me.py")
+    at.text_input(key="near_postcode").input("banana")
+    at.button[0].click().run()
+    _ok(at)
+    assert any("not a UK postcode" in e.value for e in at.error)
+    at.text_input(key="near_postcode").input("SW1A 1AA")
+    at.button[0].click().run()
+    assert any("not in the postcode table" in e.value for e in at.error)
+
+
+def test_near_me_click_on_the_map():
+    at = _page("near_me.py")
+    comp = at.get("component_instance")[0]
+    at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}
+    at.run()
+    _ok(at)
+    assert len(at.dataframe[0].value) == 6
+
+
+def test_near_me_radius_changes_what_is_missing():
+    at = _page("near_me.py", near_origin={"lon": -1.4701, "lat": 53.3811, "label": "Town Hall"})
+    near = len(at.warning)
+    at.slider(key="near_minutes").set_value(30)
+    at.button[0].click().run()
+    _ok(at)
+    assert at.dataframe[0].value["Within reach"].eq("yes").sum() >= near
+
+
+@pytest.mark.parametrize("view", ["beyond", "distance", "score"])
+def test_gaps_views(view):
+    at = _page("gaps.py", boundary_layer="lsoas")
+    at.selectbox(key="gaps_type").set_value("food_bank").run()
+    at.radio(key="gaps_view").set_value(view).run()
+    _ok(at)
+    values = {m.label: m.value for m in at.metric}
+    beyond, total = values["Areas beyond the distance"].split(" of ")
+    assert total == "345" and int(beyond) > 200
+    assert len(at.dataframe[0].value) == int(beyond)
+
+
+def test_gaps_on_wards_without_deprivation():
+    at = _page("gaps.py", boundary_layer="wards")
+    at.slider(key="gaps_within").set_value(5000).run()
+    _ok(at)

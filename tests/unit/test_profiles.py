@@ -1,0 +1,70 @@
+"""Area profiles and finding areas by name or id."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import profiles
+from geo.errors import AreaNotFoundError
+
+
+def _profile(store, taxonomy, layer, name):
+    areas = store.read(layer)
+    area = profiles.find_area(areas, name, layer=layer)
+    return profiles.area_profile(
+        area,
+        layer=layer,
+        areas=areas,
+        assets=store.read("assets"),
+        taxonomy=taxonomy,
+        organisations=store.read("organisations"),
+        organisation_areas=store.read("organisation_areas"),
+        aspirations=store.read("aspirations"),
+        success_measures=store.read("success_measures"),
+        stories=store.read("stories"),
+    )
+
+
+def test_find_area(demo_wards):
+    assert profiles.find_area(demo_wards, "E05010868")["name"] == "Firth Park"
+    assert profiles.find_area(demo_wards, "  firth   PARK ")["id"] == "E05010868"
+    assert profiles.find_area(demo_wards, "Arbourthorne")["name"] == "Park & Arbourthorne"
+    with pytest.raises(AreaNotFoundError, match="matches several areas of wards: Firth Park, Graves Park"):
+        profiles.find_area(demo_wards, "park", layer="wards")
+    with pytest.raises(AreaNotFoundError, match="No area of wards is called 'Atlantis'"):
+        profiles.find_area(demo_wards, "Atlantis", layer="wards")
+
+
+def test_ward_profile(demo_store, taxonomy):
+    p = _profile(demo_store, taxonomy, "wards", "Firth Park")
+    d = p.as_dict()
+    assert d["area"]["population"] == 22_347 and d["area"]["layer"] == "wards"
+    assets = d["assets"]
+    assert assets["total"] == sum(assets["by_type"].values()) == sum(assets["by_category"].values())
+    assert assets["per_1000"] == pytest.approx(assets["total"] / 22.347, abs=1e-3)
+    assert assets["city_per_1000"] == pytest.approx(322 / 589.214, abs=1e-3)
+    assert assets["per_km2"] > 0
+    # every organisation listed runs an asset here, per organisation_areas
+    assert len(d["organisations"]) > 0
+    run_here = set(p.assets_in_area["organisation_id"].dropna())
+    assert {o["id"] for o in d["organisations"]} == run_here
+    assert d["aspirations"] == [] and d["success_measures"] == [] and d["stories"] == []
+
+
+def test_profiles_add_up_across_a_layer(demo_store, taxonomy):
+    wards = demo_store.read("wards")
+    total = sum(_profile(demo_store, taxonomy, "wards", i).totals["total"] for i in wards["id"])
+    assert total == 322
+
+
+def test_lsoa_profile_has_deprivation_and_estimate_flags(demo_store, taxonomy):
+    d = _profile(demo_store, taxonomy, "lsoas", "E01007823").as_dict()
+    assert 1 <= d["area"]["imd_decile"] <= 10
+    n = _profile(demo_store, taxonomy, "neighbourhoods", "Batemoor").as_dict()
+    assert n["area"]["population_is_estimate"] is True
+
+
+def test_area_at(demo_wards):
+    row = profiles.area_at(demo_wards, -1.4701, 53.3811)  # Sheffield city centre
+    assert row is not None and row["name"] == "City"
+    assert profiles.area_at(demo_wards, 0.0, 51.5) is None
