@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, OutsideAreaError, SchemaError, TaxonomyError
@@ -57,13 +58,14 @@ def _metric_xy(geoms: gpd.GeoSeries | gpd.GeoDataFrame, what: str) -> np.ndarray
         raise CRSError(f"{what} has no CRS; set one with .set_crs() first.")
     if len(geoms) == 0:
         return np.empty((0, 2))
-    if geoms.isna().any() or geoms.is_empty.any():
+    arr = geoms.array.to_numpy() if hasattr(geoms.array, "to_numpy") else np.asarray(geoms.array)
+    if (shapely.is_missing(arr) | shapely.is_empty(arr)).any():
         raise SchemaError(f"{what} has empty geometries; drop them first.")
-    if not (geoms.geom_type == "Point").all():
+    if not (shapely.get_type_id(arr) == 0).all():  # 0 = Point
         raise SchemaError(f"{what} must be points; use area_points() for polygons.")
     if geoms.crs != METRIC_CRS:
-        geoms = geoms.to_crs(METRIC_CRS)
-    return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
+        arr = np.asarray(geoms.to_crs(METRIC_CRS).array)
+    return shapely.get_coordinates(arr)
 
 
 def area_points(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
