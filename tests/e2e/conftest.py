@@ -143,7 +143,13 @@ def start_server(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] |
     log = open(log_path, "wb")  # noqa: SIM115 (the child keeps writing to it)
     try:
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     finally:
         log.close()
@@ -156,7 +162,9 @@ def start_server(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] |
             return server
         time.sleep(0.25)
     server.stop()
-    raise RuntimeError(f"streamlit did not answer {server.url}/_stcore/health within {STARTUP_TIMEOUT_S:.0f} s\n{server.log_tail()}")
+    raise RuntimeError(
+        f"streamlit did not answer {server.url}/_stcore/health within {STARTUP_TIMEOUT_S:.0f} s\n{server.log_tail()}"
+    )
 
 
 def private_store(directory: Path) -> Path:

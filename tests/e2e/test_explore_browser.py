@@ -77,8 +77,10 @@ def test_explore_map_renders_offline(app_page: AppPage) -> None:
     app = app_page
     frame = _open_explore(app)
 
-    height = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-container").evaluate(
-        "el => el.getBoundingClientRect().height"
+    height = (
+        app.page.frame_locator(MAP_IFRAME)
+        .locator(".leaflet-container")
+        .evaluate("el => el.getBoundingClientRect().height")
     )
     assert height > 100, app.fail_message(f"the map container is {height}px high")
 
@@ -205,8 +207,10 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
 
     text = _popup_text(app, frame)
     assert HOSTILE_NAME in text, f"popup text: {text!r}"
-    assert "<img src=x onerror=alert(1)>" in text and "{{ 7*7 }}" in text and "49" not in text
+    assert "<img src=x onerror=alert(1)>" in text and "{{ 7*7 }}" in text and "${alert(2)}" in text
     popup = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-popup-content")
+    shown_name = popup.locator("strong").text_content()
+    assert shown_name == HOSTILE_NAME, f"the popup shows the name as {shown_name!r} (49 would mean Jinja ran it)"
     assert popup.locator("img").count() == 0, "the name became markup inside the popup"
 
     # The hover tooltip is built from the name too: bring the point out of its cluster (it shares
