@@ -367,6 +367,36 @@ class AssetPoints(MacroElement):
         return ", ".join(g.get_name() for g in self.groups)
 
 
+class FocusWithoutScroll(MacroElement):
+    """Stops the page jumping on the first click into the map.
+
+    Leaflet's keyboard handler focuses the map on the first mouse-down without ``preventScroll``;
+    inside Streamlit's iframe that scrolls the whole page, the mouse-up lands elsewhere and the click
+    is lost (Leaflet issues #1605, #5392). Keyboard panning stays on; only the focus call changes.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var kb = map.keyboard;
+            if (!kb || !kb._onMouseDown) { return; }
+            L.DomEvent.off(map._container, "mousedown", kb._onMouseDown, kb);
+            kb._onMouseDown = function () {
+                if (this._focused) { return; }
+                try { this._map._container.focus({preventScroll: true}); } catch (e) { this._map._container.focus(); }
+            };
+            L.DomEvent.on(map._container, "mousedown", kb._onMouseDown, kb);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "FocusWithoutScroll"
+
+
 class Legend(MacroElement):
     """A legend control; every label is neutralised with :func:`safe_text` before it is placed."""
 
@@ -599,6 +629,7 @@ def base_map(
     )
     # With tiles=None folium gives maxZoom to no one, and MarkerCluster then refuses to start.
     m.options["maxZoom"] = MAX_ZOOM
+    FocusWithoutScroll().add_to(m)
     source = TILE_SOURCES[tiles]
     if source is not None:
         folium.TileLayer(

@@ -238,7 +238,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     box = app.page.locator(MAP_IFRAME).bounding_box()
     view = app.page.viewport_size
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= view["height"], (
-        f"the map {box} is not wholly on screen {view}; a real click would scroll the page (see the xfail test)"
+        f"the map {box} is not wholly on screen {view}; a real click would scroll the page (see test_first_click_on_a_partly_hidden_map_keeps_the_page_still)"
     )
     path.hover()
     tooltip = app.page.frame_locator(MAP_IFRAME).locator(".leaflet-tooltip")
@@ -268,16 +268,9 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "App bug: Leaflet 1.9's keyboard handler focuses the map container on the first mousedown "
-        "(Map.Keyboard._onMouseDown -> container.focus() without preventScroll). In streamlit-folium's "
-        "iframe that scrolls Streamlit's page to show the whole map, so the mouseup lands elsewhere and "
-        "the click is lost (Leaflet issues #1605, #5392). Fix with keyboard=False or a focus that "
-        "passes preventScroll; then remove this marker."
-    ),
-)
+# Regression: Leaflet 1.9's keyboard handler focused the map on the first mousedown without
+# preventScroll; inside streamlit-folium's iframe that scrolled the page and the click was lost
+# (Leaflet #1605, #5392). geo.maps.FocusWithoutScroll fixes it.
 def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPage) -> None:
     app = app_page
     page = app.page
