@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages import _ui
 
+_ui.ensure_frame()
 st.set_page_config(page_title="Common Ground", page_icon=":world_map:", layout="wide")
 _ui.shared_sidebar()
 page = st.navigation(

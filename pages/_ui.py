@@ -30,6 +30,22 @@ BOUNDARY_LABELS = {
 TILES_ENV = "COMMON_GROUND_TILES"
 
 
+def ensure_frame() -> None:
+    """Run every page inside app.py's frame, even when opened by a direct link.
+
+    Because the project has a ``pages/`` folder beside ``app.py``, Streamlit starts each server
+    process in its old multipage mode: until ``st.navigation`` has run once, a direct link such as
+    ``/near_me`` runs ``pages/near_me.py`` on its own (no sidebar, no page config), and a link to a
+    ``url_path`` it does not know hangs. Switching that mode off and rerunning makes Streamlit run
+    ``app.py``, whose ``st.navigation`` then opens the linked page. Called first by app.py and by every page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def fail(exc: Exception) -> None:
     """Show an engine error in plain words and stop the page."""
     st.error(str(exc))

@@ -6,6 +6,8 @@ import streamlit as st
 from geo import exports
 from pages import _ui
 
+_ui.ensure_frame()
+
 st.title("About Common Ground")
 st.markdown(
     """

@@ -8,6 +8,8 @@ from geo import analysis, exports, maps
 from geo.errors import CommonGroundError
 from pages import _ui
 
+_ui.ensure_frame()
+
 CHOROPLETHS = {
     "per_1000": "Assets per 1,000 residents",
     "imd": "Deprivation (IMD 2019 decile)",

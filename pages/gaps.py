@@ -8,6 +8,8 @@ from geo import access, analysis, exports, maps
 from geo.errors import CommonGroundError
 from pages import _ui
 
+_ui.ensure_frame()
+
 VIEWS = {
     "beyond": "Beyond the distance",
     "distance": "Distance to the nearest",

@@ -8,6 +8,8 @@ from geo import access, analysis, exports, maps
 from geo.errors import CommonGroundError
 from pages import _ui
 
+_ui.ensure_frame()
+
 st.title("What is near me?")
 st.caption(
     "Type a postcode or click the map. You get the nearest asset of every type, with the distance in a "

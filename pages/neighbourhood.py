@@ -8,6 +8,8 @@ from geo import analysis, exports, maps, profiles
 from geo.errors import CommonGroundError
 from pages import _ui
 
+_ui.ensure_frame()
+
 st.title("One neighbourhood at a time")
 st.caption(
     "Pick an area, or click it on the map. Its profile starts from what the area has, then who works "

@@ -61,9 +61,30 @@ def test_sidebar_offers_boundaries_and_basemap():
     assert "none" in at.selectbox(key="tiles").options
 
 
-# AppTest reruns a page script on its own after the first run of app.py (the sidebar widgets of
-# app.py are then not rendered), so page behaviour is tested on the page file with the sidebar's
-# choices put in session state, as a user's session would hold them.
+def test_sidebar_choices_persist_across_reruns_of_the_app():
+    """app.py stays the frame on every rerun (see pages._ui.ensure_frame), so the sidebar's choices hold."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.selectbox(key="boundary_layer").set_value("lsoas").run()
+    _ok(at)
+    at.radio(key="explore_shading").set_value("imd").run()
+    _ok(at)
+    assert at.selectbox(key="boundary_layer").value == "lsoas"
+    assert "most deprived" in _map_args(at)["script"]
+
+
+def test_every_page_through_the_app():
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    for page, title in [
+        ("pages/neighbourhood.py", "One neighbourhood at a time"),
+        ("pages/near_me.py", "What is near me?"),
+        ("pages/gaps.py", "Gaps"),
+        ("pages/about.py", "About Common Ground"),
+        ("pages/explore.py", "Explore community assets"),
+    ]:
+        at.switch_page(page).run()
+        _ok(at)
+        assert at.title[0].value == title
+        assert at.selectbox(key="boundary_layer")  # the shared sidebar is there on every page
 
 
 def test_deprivation_shading_on_lsoas():

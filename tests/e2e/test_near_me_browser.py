@@ -1,0 +1,66 @@
+"""Near me in a real browser: type a postcode, see the nearest table and the map; deep links work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, in_map
+
+pytestmark = pytest.mark.e2e
+
+COUNT_JS = in_map(
+    """
+    let points = 0, circles = 0, origin = 0;
+    map.eachLayer(l => {
+        if (l instanceof L.MarkerClusterGroup) points += l.getLayers().length;
+        else if (l instanceof L.Circle) circles += 1;
+        else if (l instanceof L.CircleMarker && !(l instanceof L.Circle) && l.options.fillColor === '#ffeb3b') origin += 1;
+    });
+    return {points, circles, origin};
+    """
+)
+
+
+def test_near_me_by_postcode(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    page.goto(app.server.url + "/near_me", wait_until="domcontentloaded")  # a direct link to the page
+    page.get_by_role("heading", name="What is near me?").wait_for()
+    # the direct link still runs inside app.py's frame: the shared sidebar is there
+    page.get_by_text("Boundaries").first.wait_for()
+    # let the empty-state map finish loading before it is replaced by the results map
+    page.frame_locator(MAP_IFRAME).locator(".leaflet-container").wait_for()
+    page.get_by_label("Postcode").fill("s5 8nj")
+    page.get_by_role("button", name="Find what is near").click()
+    page.get_by_text("Nothing within reach for").wait_for()
+    body = page.inner_text("body")
+    assert "Dental practice" in body and "Household waste recycling centre" in body
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    # the table of nearest assets: the grid keeps an accessible <table> of its cells for screen readers
+    cells = grid.locator("td[role=gridcell]")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('td[role=gridcell]')].some(td => td.textContent.includes('Parson Cross'))",
+        timeout=TIMEOUT_MS,
+    )
+    texts = " | ".join(t or "" for t in cells.all_text_contents())
+    assert "Parson Cross Food Bank" in texts, texts
+    frame = page.locator(MAP_IFRAME).element_handle().content_frame()
+    page.frame_locator(MAP_IFRAME).locator(".leaflet-container").wait_for()
+    frame.wait_for_function(f"(({COUNT_JS})()).points >= 6", timeout=TIMEOUT_MS)
+    counts = frame.evaluate(COUNT_JS)
+    assert counts["circles"] == 1, counts  # the walking radius
+    assert counts["origin"] == 1, counts  # the postcode itself
+    assert counts["points"] >= 6, counts  # everything within reach plus the nearest of each type
+    # On a deep link Streamlit's frontend first probes /near_me/_stcore/* for a base path (404s by
+    # design) before using the root; anything else is a real problem.
+    problems = [p for p in app.watch.problems() if "/near_me/_stcore/" not in p]
+    assert not problems, app.fail_message("\n".join(problems))
+
+
+def test_near_me_explains_an_unknown_postcode(app_page: AppPage) -> None:
+    page = app_page.page
+    page.goto(app_page.server.url + "/near_me", wait_until="domcontentloaded")
+    page.get_by_label("Postcode").fill("SW1A 1AA")
+    page.get_by_role("button", name="Find what is near").click()
+    page.get_by_text("is not in the postcode table").wait_for()
