@@ -640,6 +640,7 @@ def build(out: Path) -> dict[str, int]:
         "organisation_areas": build_organisation_areas(assets, boundaries),
         "aspirations": schema.empty_layer("aspirations"),
         "success_measures": schema.empty_layer("success_measures"),
+        "measure_updates": schema.empty_layer("measure_updates"),
         "stories": schema.empty_layer("stories"),
         "audit_log": schema.empty_layer("audit_log"),
         "postcodes": build_postcodes(),

@@ -29,7 +29,9 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEMO_GPKG = DATA_DIR / "sheffield.gpkg"
 TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
 
-ASSET_STATUSES = ("active", "closed", "pending")
+#: ``pending``: a community contribution awaiting an editor; ``removed``: soft-deleted (kept for
+#: history and undo, never shown); ``rejected``: a contribution an editor turned down.
+ASSET_STATUSES = ("active", "closed", "pending", "removed", "rejected")
 ORGANISATION_KINDS = (
     "council",
     "NHS",
@@ -137,6 +139,7 @@ ASSET_COLUMNS: dict[str, str] = {
     "source_ref": "str",
     "licence": "str",
     "verified_on": "str",
+    "contributed_by": "str",
 }
 
 ORGANISATION_COLUMNS: dict[str, str] = {
@@ -212,6 +215,20 @@ LAYERS: dict[str, LayerSpec] = {
         },
         description="What success looks like, agreed by partners",
     ),
+    "measure_updates": LayerSpec(
+        "measure_updates",
+        None,
+        {
+            "id": "str",
+            "measure_id": "str",
+            "value": "float",
+            "recorded_on": "str",
+            "recorded_by": "str",
+            "note": "str",
+            **PROVENANCE_COLUMNS,
+        },
+        description="The history of a success measure's current value",
+    ),
     "stories": LayerSpec(
         "stories",
         "Point",
@@ -281,7 +298,7 @@ LAYERS: dict[str, LayerSpec] = {
     ),
 }
 
-KNOWLEDGE_LAYERS = ("aspirations", "success_measures", "stories")
+KNOWLEDGE_LAYERS = ("aspirations", "success_measures", "measure_updates", "stories")
 
 _PANDAS_KIND = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 

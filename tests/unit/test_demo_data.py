@@ -119,7 +119,7 @@ def test_organisation_areas_follow_the_assets(demo_store: Store):
     assert oa["themes"].str.len().gt(0).all()
 
 
-@pytest.mark.parametrize("name", ["aspirations", "success_measures", "stories", "audit_log"])
+@pytest.mark.parametrize("name", ["aspirations", "success_measures", "measure_updates", "stories", "audit_log"])
 def test_knowledge_layers_are_empty_with_full_schema(demo_store: Store, name: str):
     frame = demo_store.read(name)
     assert len(frame) == 0
