@@ -8,11 +8,13 @@ error, 1 for anything unexpected). Commands never change the store unless they s
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, profiles
+from geo import access, analysis, imports, profiles
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS, load_taxonomy
@@ -170,11 +172,53 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     return doc, "\n".join(lines)
 
 
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise SchemaError(f"{option} takes KEY=VALUE, e.g. {option} name=Venue; got {v!r}.")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
+def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
+    """Validated, all-or-nothing import of a file into a layer."""
+    store = Store.open(args.data)
+    limits = imports.ImportLimits(
+        max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else imports.DEFAULT_LIMITS.max_bytes,
+        max_rows=args.max_rows or imports.DEFAULT_LIMITS.max_rows,
+    )
+    result = imports.import_file(
+        args.file,
+        layer=args.layer,
+        store=store,
+        actor=args.actor,
+        dry_run=args.dry_run,
+        source_layer=args.source_layer,
+        crs=args.crs,
+        encoding=args.encoding,
+        limits=limits,
+        mapping=_pairs(args.map, "--map"),
+        type_id=args.type,
+        type_map=_pairs(args.map_type, "--map-type"),
+        add_types_to=args.add_types,
+        force=args.force,
+    )
+    doc = {**result.as_dict(), "dry_run": bool(args.dry_run), "file": str(args.file)}
+    r = result.report
+    verb = "would import" if args.dry_run else "imported"
+    lines = [f"{verb} {r.rows_to_import if args.dry_run else result.imported} of {r.rows_read} row(s) into {args.layer}"]
+    lines += [f"  warning: {w}" for w in r.warnings]
+    return doc, "\n".join(lines)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]] = {
     "info": (cmd_info, "list the store's layers: geometry type, feature count, CRS and bounds"),
     "near": (cmd_near, "the nearest asset of every type from a postcode or point, and what is missing"),
     "profile": (cmd_profile, "one area's assets, organisations, aspirations, measures and stories"),
     "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
+    "import": (cmd_import, "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing"),
 }
 
 
@@ -188,7 +232,27 @@ def _positive_metres(text: str) -> float:
     return value
 
 
+def _add_import_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="the file to import (.csv, .geojson, .zip, .gpkg, .kml)")
+    p.add_argument("--layer", required=True, help="the layer to import into, e.g. assets, organisations, wards, aspirations")
+    p.add_argument("--map", action="append", metavar="COLUMN=FILE_COLUMN", help="map a file column onto a schema column (repeatable)")
+    p.add_argument("--type", metavar="T", help="one asset type for every row of the file")
+    p.add_argument("--map-type", action="append", metavar="VALUE=TYPE", help="map a type value of the file to a taxonomy type (repeatable)")
+    p.add_argument("--add-types", metavar="CATEGORY", help="add unknown types to the taxonomy under this category")
+    p.add_argument("--crs", help="the CRS of the file's coordinates when it does not say, e.g. EPSG:27700")
+    p.add_argument("--source-layer", metavar="NAME", help="the layer to read from a GeoPackage with several")
+    p.add_argument("--encoding", help="the text encoding of a CSV that is not UTF-8, e.g. cp1252")
+    p.add_argument("--force", action="store_true", help="import likely duplicates and out-of-area features too")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.add_argument("--actor", default=os.environ.get("COMMON_GROUND_ACTOR") or f"{getpass.getuser()} (command line)",
+                   help="who is importing (recorded in the audit log)")
+    p.add_argument("--max-mb", type=float, help="size limit in MB (default 100)")
+    p.add_argument("--max-rows", type=int, help="row limit (default 200,000)")
+
+
 def _add_options(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "import":
+        _add_import_options(p)
     if name == "near":
         where = p.add_mutually_exclusive_group(required=True)
         where.add_argument("--postcode", metavar="PC", help="a postcode in the shipped table, e.g. 'S5 8NJ'")

@@ -335,7 +335,7 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     out = frame.copy()
     for col, kind in spec.all_columns.items():
         if col not in out.columns:
-            out[col] = pd.Series(pd.NA, index=out.index, dtype=_PANDAS_KIND[kind])
+            out[col] = pd.Series(index=out.index, dtype=_PANDAS_KIND[kind])
         else:
             try:
                 out[col] = out[col].astype(_PANDAS_KIND[kind])

@@ -290,6 +290,10 @@ class Store:
         if not actor or not str(actor).strip():
             raise StoreError("Every change needs an actor (who made it); pass actor='name or email'.")
         with _file_lock(self.path):
+            # Copies left by a writer that was killed mid-transaction: nobody else can be using
+            # them while we hold the lock.
+            for stale in self.path.parent.glob(f".{self.path.stem}.txn-*.gpkg"):
+                stale.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.txn-", suffix=".gpkg", dir=self.path.parent)
             os.close(fd)
             try:

@@ -1,0 +1,808 @@
+"""Reading and validating the files users bring, then importing them all or nothing.
+
+Three steps, each usable on its own (the Data page shows the result of each before the next):
+
+1. :func:`read_upload` opens a file safely: CSV (``lat``/``lon``, ``x``/``y`` with a stated CRS,
+   ``easting``/``northing``, or only a ``postcode`` column geocoded offline), GeoJSON, a zipped
+   Shapefile, a GeoPackage (choose the layer when there are several) or KML. Hostile and broken
+   files (too big, too many rows, zip bombs, paths escaping the archive, links, nested or encrypted
+   archives, unknown encodings, empty files, wrong extensions, truncated or fake GeoPackages) are
+   refused with one sentence that says what is wrong and what to do.
+2. :func:`plan_import` maps the file's columns onto the schema and validates every row: missing CRS
+   (an error unless one is given, never guessed), swapped or out-of-area coordinates, invalid
+   geometries (repaired with ``make_valid`` and counted), unknown asset types (mapped, or added to
+   the taxonomy on request), likely duplicates (same name within 25 m of an existing feature;
+   skipped unless forced). The result is a report and the rows that would land.
+3. :func:`apply_import` writes them in one store transaction with one audit entry per feature. If
+   anything fails the store is left byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tempfile
+import uuid
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from geo import schema
+from geo.errors import CommonGroundError
+from geo.geocode import PostcodeIndex
+from geo.store import Store, now_iso
+
+
+class ImportFileError(CommonGroundError):
+    """A file cannot be read or imported; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Limits on what an import may read (all configurable; defaults suit a city's registers)."""
+
+    max_bytes: int = int(os.environ.get("COMMON_GROUND_MAX_IMPORT_MB", "100")) * 1024 * 1024
+    max_rows: int = int(os.environ.get("COMMON_GROUND_MAX_IMPORT_ROWS", "200000"))
+    max_zip_members: int = 50
+    max_zip_total_bytes: int = 500 * 1024 * 1024
+    max_zip_ratio: float = 100.0
+
+
+DEFAULT_LIMITS = ImportLimits()
+DUPLICATE_DISTANCE_M = 25.0
+AREA_MARGIN_DEG = 0.25  # how far outside the store's boundaries a point may lie before it is flagged
+
+KINDS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".zip": "shapefile",
+    ".gpkg": "gpkg",
+    ".kml": "kml",
+}
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "title", "venue", "site", "site_name", "asset", "asset_name", "organisation_name"),
+    "type": ("type", "kind", "asset_type", "category_type"),
+    "address": ("address", "full_address", "street_address", "addr"),
+    "postcode": ("postcode", "post_code", "postal_code", "zip"),
+    "url": ("url", "website", "web", "link"),
+    "opening_hours": ("opening_hours", "hours", "opening_times", "open"),
+    "description": ("description", "desc", "notes", "about"),
+    "id": ("id", "uuid", "identifier"),
+}
+_LAT = ("lat", "latitude", "y_lat")
+_LON = ("lon", "lng", "long", "longitude", "x_lon")
+
+
+# --------------------------------------------------------------------------------------------
+# Step 1: reading a file safely
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    """A file read into a frame, before mapping and validation."""
+
+    frame: pd.DataFrame  # a GeoDataFrame when the file has geometry
+    kind: str
+    name: str
+    layers: list[str] = field(default_factory=list)  # for a GeoPackage with several layers
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_geometry(self) -> bool:
+        return isinstance(self.frame, gpd.GeoDataFrame) and self.frame.geometry.notna().any()
+
+
+def read_upload(
+    path: str | os.PathLike,
+    *,
+    source_layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    postcodes: PostcodeIndex | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> Upload:
+    """Open a user's file and return its rows (with geometry where it has some).
+
+    Parameters
+    ----------
+    path
+        The file. Its extension says what it should be; its content must agree.
+    source_layer
+        The layer to read from a GeoPackage with several.
+    crs
+        The CRS of the coordinates when the file does not say (CSV ``x``/``y``, a Shapefile without
+        ``.prj``), e.g. ``"EPSG:27700"``. Never guessed.
+    encoding
+        The text encoding of a CSV when it is not UTF-8 (e.g. ``"cp1252"``).
+    postcodes
+        Geocodes a CSV that has only a postcode column.
+    limits
+        Size, row and archive limits.
+    """
+    p = Path(path)
+    name = p.name
+    if not p.exists() or not p.is_file():
+        raise ImportFileError(f"{name} does not exist or is not a file; check the path.")
+    size = p.stat().st_size
+    if size == 0:
+        raise ImportFileError(f"{name} is empty; export the data again and re-upload it.")
+    if size > limits.max_bytes:
+        raise ImportFileError(
+            f"{name} is {size / 1e6:,.1f} MB, over the {limits.max_bytes / 1e6:,.0f} MB limit; split it, or "
+            "raise COMMON_GROUND_MAX_IMPORT_MB."
+        )
+    kind = KINDS.get(p.suffix.lower())
+    if kind is None:
+        raise ImportFileError(
+            f"{name} has an extension Common Ground does not read; use .csv, .geojson, .zip (Shapefile), .gpkg or .kml."
+        )
+    with open(p, "rb") as fh:
+        head = fh.read(4096)
+    _check_content_matches(name, kind, head)
+    crs_obj = _parse_crs(crs) if crs else None
+    if kind == "csv":
+        up = _read_csv(p, crs=crs_obj, encoding=encoding, postcodes=postcodes, limits=limits)
+    elif kind == "shapefile":
+        up = _read_zipped_shapefile(p, crs=crs_obj, limits=limits)
+    elif kind == "gpkg":
+        up = _read_gpkg(p, source_layer=source_layer, crs=crs_obj, limits=limits)
+    else:
+        up = _read_vector(p, kind=kind, crs=crs_obj, limits=limits)
+    up.name = name
+    return up
+
+
+def _check_content_matches(name: str, kind: str, head: bytes) -> None:
+    is_sqlite = head.startswith(SQLITE_MAGIC)
+    is_zip = head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06")
+    if kind == "gpkg" and not is_sqlite:
+        raise ImportFileError(f"{name} is not a GeoPackage (it is not an SQLite database); export it again from QGIS as GeoPackage.")
+    if kind == "shapefile" and not is_zip:
+        raise ImportFileError(f"{name} is not a zip archive; zip the Shapefile's .shp, .shx, .dbf and .prj together.")
+    if kind in ("csv", "geojson", "kml"):
+        if is_sqlite or is_zip or b"\x00" in head[:1024] and not _looks_utf16(head):
+            raise ImportFileError(
+                f"{name} is a binary file, not {kind.upper()} text; check the file, or give it its real extension."
+            )
+    if kind == "geojson" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        raise ImportFileError(f"{name} is not GeoJSON (it does not start with '{{'); check it is the right file.")
+    if kind == "kml" and b"<kml" not in head.lower() and b"<?xml" not in head.lower():
+        raise ImportFileError(f"{name} is not KML (no <kml> element); export it again as KML.")
+
+
+def _looks_utf16(head: bytes) -> bool:
+    return head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _parse_crs(text: str) -> CRS:
+    try:
+        return CRS.from_user_input(text)
+    except ProjCRSError:
+        raise ImportFileError(f"{text!r} is not a CRS Common Ground knows; give one such as EPSG:27700 or EPSG:4326.") from None
+
+
+def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str | None]:
+    if encoding:
+        try:
+            return raw.decode(encoding), None
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ImportFileError(f"{name} cannot be read as {encoding} ({exc.__class__.__name__}); try utf-8 or cp1252.") from None
+    if _looks_utf16(raw):
+        return raw.decode("utf-16"), "read as UTF-16"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        at = exc.start
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            f"{name} is not UTF-8 text (byte {at}); save it as 'CSV UTF-8' or give its encoding, e.g. --encoding latin-1."
+        ) from None
+    return text, "not UTF-8: read as Windows-1252 (cp1252), as Excel saves it; check accents look right or give --encoding"
+
+
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    low = {c.strip().lower(): c for c in columns}
+    for n in names:
+        if n in low:
+            return low[n]
+    return None
+
+
+def _read_csv(path: Path, *, crs: CRS | None, encoding: str | None, postcodes: PostcodeIndex | None, limits: ImportLimits) -> Upload:
+    import io
+
+    name = path.name
+    text, note = _decode(path.read_bytes(), name, encoding)
+    if not text.strip():
+        raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], nrows=limits.max_rows + 1)
+    except pd.errors.ParserError as exc:
+        raise ImportFileError(f"{name} is not valid CSV ({str(exc).splitlines()[0]}); check quotes and separators.") from None
+    except pd.errors.EmptyDataError:
+        raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.") from None
+    if len(frame) > limits.max_rows:
+        raise ImportFileError(f"{name} has more than {limits.max_rows:,} rows; split it, or raise COMMON_GROUND_MAX_IMPORT_ROWS.")
+    if frame.empty:
+        raise ImportFileError(f"{name} has a header but no rows; add the rows and re-upload it.")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.apply(lambda s: s.str.replace(r"^'(?=[=+\-@])", "", regex=True) if s.dtype == object else s)
+    notes = [note] if note else []
+    cols = list(frame.columns)
+    lat, lon = _find(cols, _LAT), _find(cols, _LON)
+    east, north = _find(cols, ("easting", "eastings")), _find(cols, ("northing", "northings"))
+    x, y = _find(cols, ("x",)), _find(cols, ("y",))
+    pc = _find(cols, ("postcode", "post_code", "postal_code"))
+    if lat and lon:
+        geo = _points(frame, lon, lat, CRS.from_epsg(4326) if crs is None else crs, name)
+    elif east and north:
+        geo = _points(frame, east, north, CRS.from_epsg(27700) if crs is None else crs, name)
+    elif x and y:
+        if crs is None:
+            raise ImportFileError(
+                f"{name} has x and y columns but does not say their CRS; give it (e.g. --crs EPSG:27700 for British National Grid)."
+            )
+        geo = _points(frame, x, y, crs, name)
+    elif pc and postcodes is not None:
+        geo = _geocode(frame, pc, postcodes, name)
+        notes.append(f"located by postcode (column {pc!r}) from OS Code-Point Open")
+    else:
+        return Upload(frame=frame, kind="csv", name=name, notes=notes + ["no coordinates: a table without locations"])
+    return Upload(frame=geo, kind="csv", name=name, notes=notes)
+
+
+def _points(frame: pd.DataFrame, xcol: str, ycol: str, crs: CRS, name: str) -> gpd.GeoDataFrame:
+    xs = pd.to_numeric(frame[xcol].str.strip() if frame[xcol].dtype == object else frame[xcol], errors="coerce")
+    ys = pd.to_numeric(frame[ycol].str.strip() if frame[ycol].dtype == object else frame[ycol], errors="coerce")
+    bad = (xs.isna() | ys.isna()) & (frame[xcol].notna() | frame[ycol].notna())
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:8])
+        raise ImportFileError(f"{name}: {xcol}/{ycol} are not numbers on line(s) {rows}; fix those cells.")
+    missing = xs.isna() | ys.isna()
+    if missing.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(missing.to_numpy())[:8])
+        raise ImportFileError(f"{name}: line(s) {rows} have no coordinates; fill them in or remove those rows.")
+    out = frame.drop(columns=[xcol, ycol])
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(xs, ys), crs=crs)
+
+
+def _geocode(frame: pd.DataFrame, col: str, index: PostcodeIndex, name: str) -> gpd.GeoDataFrame:
+    lons, lats, bad = [], [], []
+    for i, value in enumerate(frame[col].fillna("")):
+        try:
+            pt = index.lookup(value)
+            lons.append(pt.lon)
+            lats.append(pt.lat)
+        except CommonGroundError:
+            bad.append(f"line {i + 2} ({value!r})")
+            lons.append(np.nan)
+            lats.append(np.nan)
+    if bad:
+        shown = ", ".join(bad[:6]) + (f" and {len(bad) - 6} more" if len(bad) > 6 else "")
+        raise ImportFileError(
+            f"{name}: {len(bad)} postcode(s) could not be found: {shown}; correct them or add lat/lon columns."
+        )
+    return gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(lons, lats), crs=4326)
+
+
+def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
+    name = path.name
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ImportFileError(f"{name} is a damaged zip archive; zip the Shapefile again.") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_zip_members:
+            raise ImportFileError(f"{name} holds {len(infos)} files, over the limit of {limits.max_zip_members}; zip only the Shapefile's files.")
+        total = 0
+        for info in infos:
+            fn = info.filename
+            mode = info.external_attr >> 16
+            if info.flag_bits & 0x1:
+                raise ImportFileError(f"{name} is encrypted; zip it again without a password.")
+            if fn.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", fn) or ".." in Path(fn.replace("\\", "/")).parts:
+                raise ImportFileError(f"{name} contains a path that leaves the archive ({fn!r}); this archive is refused.")
+            if stat.S_ISLNK(mode):
+                raise ImportFileError(f"{name} contains a link ({fn!r}); zip the real files instead.")
+            if fn.lower().endswith((".zip", ".gz", ".7z", ".rar", ".tar")):
+                raise ImportFileError(f"{name} contains another archive ({fn!r}); zip the Shapefile's files directly.")
+            total += info.file_size
+            if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_zip_ratio and info.file_size > 1_000_000:
+                raise ImportFileError(
+                    f"{name} expands suspiciously ({fn!r} is {info.file_size / info.compress_size:,.0f} times its packed size); "
+                    "this looks like a zip bomb and is refused."
+                )
+        if total > limits.max_zip_total_bytes:
+            raise ImportFileError(f"{name} would expand to {total / 1e6:,.0f} MB, over the {limits.max_zip_total_bytes / 1e6:,.0f} MB limit.")
+        out = []
+        budget = limits.max_zip_total_bytes
+        for info in infos:
+            if info.is_dir():
+                continue
+            target = dest / Path(info.filename.replace("\\", "/")).name  # flatten: no directories
+            with zf.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:  # headers can lie about sizes: count what really comes out
+                        raise ImportFileError(f"{name} expands beyond its declared size; this archive is refused.")
+                    dst.write(chunk)
+            out.append(target)
+        return out
+
+
+def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits) -> Upload:
+    name = path.name
+    with tempfile.TemporaryDirectory(prefix="cg-import-") as tmp:
+        files = _safe_extract(path, Path(tmp), limits)
+        shps = [f for f in files if f.suffix.lower() == ".shp"]
+        if len(shps) != 1:
+            raise ImportFileError(
+                f"{name} must hold exactly one Shapefile (.shp), it holds {len(shps)}; zip one layer at a time."
+            )
+        shp = shps[0]
+        missing = [ext for ext in (".shx", ".dbf") if not any(f.suffix.lower() == ext and f.stem == shp.stem for f in files)]
+        if missing:
+            raise ImportFileError(f"{name} lacks the {' and '.join(missing)} file(s) of {shp.name}; zip all of the Shapefile's files.")
+        has_prj = any(f.suffix.lower() == ".prj" and f.stem == shp.stem for f in files)
+        if not has_prj and crs is None:
+            raise ImportFileError(f"{name} has no .prj file, so its CRS is unknown; add the .prj, or give the CRS (e.g. --crs EPSG:27700).")
+        up = _read_vector(shp, kind="shapefile", crs=crs, limits=limits, display_name=name)
+        if not has_prj:
+            up.notes.append(f"no .prj: coordinates taken as {crs.to_string()}, as you said")
+        return up
+
+
+def _read_gpkg(path: Path, *, source_layer: str | None, crs: CRS | None, limits: ImportLimits) -> Upload:
+    name = path.name
+    try:
+        layers = [str(n) for n, _ in pyogrio.list_layers(path)]
+    except Exception:
+        raise ImportFileError(f"{name} is a damaged or truncated GeoPackage; export it again from QGIS.") from None
+    if not layers:
+        raise ImportFileError(f"{name} holds no layers; export the layer again.")
+    if source_layer is None:
+        if len(layers) > 1:
+            raise ImportFileError(f"{name} has several layers ({', '.join(layers)}); choose one (--source-layer NAME).")
+        source_layer = layers[0]
+    if source_layer not in layers:
+        raise ImportFileError(f"{name} has no layer {source_layer!r}; it has: {', '.join(layers)}.")
+    up = _read_vector(path, kind="gpkg", crs=crs, limits=limits, layer=source_layer)
+    up.layers = layers
+    return up
+
+
+def _read_vector(
+    path: Path, *, kind: str, crs: CRS | None, limits: ImportLimits, layer: str | None = None, display_name: str | None = None
+) -> Upload:
+    name = display_name or path.name
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        if info["features"] > limits.max_rows:
+            raise ImportFileError(f"{name} has {info['features']:,} features, over the {limits.max_rows:,} limit; split it.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(path, layer=layer)
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(f"{name} could not be read as {kind} ({str(exc).splitlines()[0][:160]}); check the file is complete.") from None
+    if len(frame) == 0:
+        raise ImportFileError(f"{name} holds no features; export the data again.")
+    notes = []
+    if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is None:
+            if crs is None:
+                raise ImportFileError(f"{name} does not say its CRS; give it (e.g. --crs EPSG:27700). It is never guessed.")
+            frame = frame.set_crs(crs)
+    return Upload(frame=frame, kind=kind, name=name, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Step 2: mapping and validation
+# --------------------------------------------------------------------------------------------
+
+
+def suggest_mapping(columns: list[str], layer: str) -> dict[str, str]:
+    """Schema column -> file column, for the file columns whose names match (case-insensitive,
+    common synonyms such as 'Venue' for name)."""
+    spec = schema.layer_spec(layer)
+    out: dict[str, str] = {}
+    for col in spec.columns:
+        found = _find(columns, _SYNONYMS.get(col, (col,)) if col in _SYNONYMS else (col,))
+        if found:
+            out[col] = found
+    return out
+
+
+@dataclass
+class ImportReport:
+    """What validation found. ``errors`` block the import; ``warnings`` do not."""
+
+    rows_read: int = 0
+    rows_to_import: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repaired_geometries: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    unknown_types: list[str] = field(default_factory=list)
+    new_types: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_to_import": self.rows_to_import,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "repaired_geometries": self.repaired_geometries,
+            "duplicates_skipped": self.duplicates,
+            "unknown_types": self.unknown_types,
+            "new_types": self.new_types,
+        }
+
+
+@dataclass
+class ImportPlan:
+    """The rows that would land in ``layer`` and the report about them."""
+
+    layer: str
+    frame: pd.DataFrame
+    report: ImportReport
+    taxonomy_additions: list[dict] = field(default_factory=list)
+
+
+def plan_import(
+    upload: Upload,
+    *,
+    layer: str,
+    store: Store,
+    mapping: dict[str, str] | None = None,
+    type_id: str | None = None,
+    type_map: dict[str, str] | None = None,
+    add_types_to: str | None = None,
+    force: bool = False,
+    actor: str = "import",
+) -> ImportPlan:
+    """Map an upload onto ``layer``'s schema and validate it; nothing is written.
+
+    Parameters
+    ----------
+    mapping
+        Schema column -> file column; merged over :func:`suggest_mapping`.
+    type_id
+        One asset type for the whole file (assets only).
+    type_map
+        File type value -> taxonomy type id, for types the taxonomy does not know.
+    add_types_to
+        Add still-unknown types to the taxonomy under this category instead of failing.
+    force
+        Import likely duplicates and out-of-area points instead of skipping/refusing them.
+    """
+    spec = schema.layer_spec(layer)
+    if layer in ("audit_log", "postcodes", "sources"):
+        raise ImportFileError(f"{layer!r} is maintained by Common Ground itself and cannot be imported into.")
+    report = ImportReport(rows_read=len(upload.frame))
+    src = upload.frame
+    cols = [c for c in src.columns if not (isinstance(src, gpd.GeoDataFrame) and c == src.geometry.name)]
+    full_map = {**suggest_mapping(cols, layer), **(mapping or {})}
+    for target, source in full_map.items():
+        if target not in spec.all_columns and target not in ("category",):
+            raise ImportFileError(f"{target!r} is not a column of {layer}; map onto one of: {', '.join(spec.columns)}.")
+        if source not in src.columns:
+            raise ImportFileError(f"The file has no column {source!r} to map onto {target!r}; its columns are: {', '.join(cols)}.")
+    out = pd.DataFrame(index=src.index)
+    for target, source in full_map.items():
+        out[target] = src[source]
+    used = set(full_map.values())
+    for c in cols:  # keep the file's other columns, under their own (cleaned) names
+        clean = re.sub(r"[^0-9a-zA-Z_]+", "_", str(c)).strip("_").lower() or "column"
+        if c not in used and clean not in out.columns and clean not in spec.all_columns:
+            out[clean] = src[c]
+
+    if spec.geometry is not None:
+        if not isinstance(src, gpd.GeoDataFrame) or not src.geometry.notna().any():
+            if layer != "stories":
+                raise ImportFileError(f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns.")
+            out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([None] * len(out), crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
+        else:
+            if src.crs is None:
+                raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
+            out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
+            out = _check_geometry(out, spec, report, upload.name, store, force)
+
+    if layer == "assets":
+        out = _check_types(out, report, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
+        out["status"] = out["status"].fillna("active") if "status" in out else "active"
+        bad_status = sorted(set(out["status"].dropna()) - set(schema.ASSET_STATUSES))
+        if bad_status:
+            report.errors.append(f"unknown status value(s) {', '.join(map(repr, bad_status))}; use one of {', '.join(schema.ASSET_STATUSES)}")
+
+    for col in ("name",) if "name" in spec.columns else ():
+        if col not in out or out[col].isna().any() or (out[col].astype(str).str.strip() == "").any():
+            missing = len(out) if col not in out else int((out[col].isna() | (out[col].astype(str).str.strip() == "")).sum())
+            report.errors.append(f"{missing} row(s) have no {col}; map a column onto '{col}' or fill it in")
+
+    existing = store.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
+    if "id" in spec.columns:
+        if "id" not in out or out["id"].isna().all():
+            out["id"] = [str(uuid.uuid4()) for _ in range(len(out))]
+        else:
+            ids = out["id"].astype("string")
+            blank = ids.isna() | (ids.str.strip() == "")
+            out.loc[blank, "id"] = [str(uuid.uuid4()) for _ in range(int(blank.sum()))]
+            dup = out["id"][out["id"].duplicated()]
+            if len(dup):
+                report.errors.append(f"the id {dup.iloc[0]!r} appears more than once in the file; ids must be unique")
+            clash = sorted(set(out["id"].astype(str)) & set(existing["id"].astype(str)))
+            if clash:
+                report.errors.append(
+                    f"{len(clash)} id(s) already exist in {layer} (e.g. {clash[0]!r}); remove the id column to import them as new"
+                )
+    if spec.geometry == "Point" and "name" in out and len(existing) and isinstance(out, gpd.GeoDataFrame):
+        out = _skip_duplicates(out, existing, report, force)
+    stamp = now_iso()
+    for col, value in (("created_at", stamp), ("created_by", actor), ("updated_at", stamp), ("updated_by", actor)):
+        if col in spec.all_columns:
+            out[col] = value
+    if "source" in spec.columns and ("source" not in out or out["source"].isna().all()):
+        out["source"] = f"imported from {upload.name}"
+    report.rows_to_import = len(out)
+    if len(out) == 0 and not report.errors:
+        report.errors.append("no rows are left to import (all were skipped as duplicates); use force to import them anyway")
+    if report.errors:
+        return ImportPlan(layer=layer, frame=out, report=report)
+    try:
+        frame = schema.conform(out, layer)
+        schema.validate_layer(frame, layer)
+    except CommonGroundError as exc:
+        report.errors.append(str(exc))
+        frame = out
+    additions = [{"id": t, "label": t.replace("_", " ").capitalize(), "category": add_types_to} for t in report.new_types]
+    return ImportPlan(layer=layer, frame=frame, report=report, taxonomy_additions=additions)
+
+
+def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: ImportReport, name: str, store: Store, force: bool) -> gpd.GeoDataFrame:
+    g = out.geometry
+    empty = g.isna() | g.is_empty
+    if empty.any():
+        report.errors.append(f"{int(empty.sum())} row(s) have no geometry; fix or remove them")
+        return out
+    want = {"Point": {"Point"}, "Polygon": {"Polygon", "MultiPolygon"}}[spec.geometry]
+    kinds = set(g.geom_type)
+    if spec.geometry == "Point" and kinds == {"MultiPoint"} and (shapely.get_num_geometries(g.array) == 1).all():
+        out = out.set_geometry(g.apply(lambda m: m.geoms[0]))
+        g = out.geometry
+        kinds = {"Point"}
+    if not kinds <= want:
+        report.errors.append(f"{spec.name} holds {spec.geometry.lower()}s, but the file has {', '.join(sorted(kinds))}; choose the right layer")
+        return out
+    invalid = ~g.is_valid
+    if invalid.any():
+        out = out.set_geometry(g.make_valid())
+        fixed = out.geometry.geom_type.isin(want)
+        report.repaired_geometries = int(invalid.sum())
+        report.warnings.append(f"{int(invalid.sum())} invalid geometr{'y was' if invalid.sum() == 1 else 'ies were'} repaired with make_valid")
+        if not fixed.all():
+            report.errors.append(f"{int((~fixed).sum())} geometr{'y' if (~fixed).sum() == 1 else 'ies'} could not be repaired into {spec.geometry.lower()}s")
+    wgs = out.to_crs(schema.STORAGE_CRS)
+    minx, miny, maxx, maxy = _area_bounds(store)
+    b = wgs.geometry.bounds
+    outside = (b["minx"] < minx) | (b["maxx"] > maxx) | (b["miny"] < miny) | (b["maxy"] > maxy)
+    if outside.any():
+        swapped = 0
+        if spec.geometry == "Point":
+            sx, sy = wgs.geometry.y, wgs.geometry.x  # what the points would be with x and y swapped
+            swapped = int(((sx >= minx) & (sx <= maxx) & (sy >= miny) & (sy <= maxy) & outside).sum())
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(outside.to_numpy())[:6])
+        msg = f"{int(outside.sum())} feature(s) lie outside the data's area (rows {rows})"
+        if swapped:
+            msg += f"; {swapped} look like latitude and longitude swapped: swap the columns (map lat onto the y column)"
+        if force and not swapped:
+            report.warnings.append(msg + "; imported anyway (forced)")
+        else:
+            report.errors.append(msg + ("" if swapped else "; check the CRS, or force the import"))
+    return wgs
+
+
+def _area_bounds(store: Store) -> tuple[float, float, float, float]:
+    for layer in ("wards", "lsoas", "neighbourhoods"):
+        if store.has_layer(layer):
+            info = {i.name: i for i in store.info()}[layer]
+            if info.bounds:
+                minx, miny, maxx, maxy = info.bounds
+                return (minx - AREA_MARGIN_DEG, miny - AREA_MARGIN_DEG, maxx + AREA_MARGIN_DEG, maxy + AREA_MARGIN_DEG)
+    return (-8.7, 49.8, 1.8, 60.9)  # Great Britain
+
+
+def _check_types(out: pd.DataFrame, report: ImportReport, *, type_id: str | None, type_map: dict[str, str], add_types_to: str | None) -> pd.DataFrame:
+    tax = schema.load_taxonomy()
+    if type_id is not None:
+        out["type"] = tax.type(type_id).id
+    if "type" not in out or out["type"].isna().any():
+        report.errors.append("every asset needs a type: map a column onto 'type' or give one type for the whole file")
+        return out
+    by_label = {t.label.casefold(): t.id for t in tax.types.values()}
+    normalised = {t: t for t in tax.types}
+    values = out["type"].astype(str).str.strip()
+    resolved = values.map(lambda v: type_map.get(v) or normalised.get(v) or normalised.get(v.lower().replace(" ", "_")) or by_label.get(v.casefold()))
+    unknown = sorted(set(values[resolved.isna()]))
+    bad_targets = sorted({t for t in type_map.values() if t not in tax.types})
+    if bad_targets:
+        report.errors.append(f"type mapping names unknown type(s) {', '.join(bad_targets)}; use ids such as {', '.join(list(tax.types)[:5])}")
+    if unknown:
+        report.unknown_types = unknown
+        if add_types_to:
+            tax.category(add_types_to)
+            new_ids = {v: re.sub(r"[^a-z0-9]+", "_", v.lower()).strip("_") for v in unknown}
+            resolved = resolved.fillna(values.map(new_ids))
+            report.new_types = sorted(set(new_ids.values()))
+            report.warnings.append(f"new type(s) added to the taxonomy under {add_types_to}: {', '.join(report.new_types)}")
+        else:
+            report.errors.append(
+                f"unknown type(s): {', '.join(map(repr, unknown))}; map them to known types (e.g. --map-type '{unknown[0]}=community_centre') "
+                "or add them to the taxonomy (--add-types CATEGORY)"
+            )
+            return out
+    out["type"] = resolved
+    out["category"] = [tax.types[t].category if t in tax.types else add_types_to for t in resolved]
+    return out
+
+
+def _skip_duplicates(out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool) -> gpd.GeoDataFrame:
+    ex = existing[existing.geometry.notna()].to_crs(schema.METRIC_CRS)
+    new = out.to_crs(schema.METRIC_CRS)
+    if ex.empty:
+        return out
+    pairs = gpd.sjoin(  # every existing feature within the distance, not only the nearest
+        new[["name", new.geometry.name]].reset_index(names="_row"),
+        ex[["name", ex.geometry.name]].rename(columns={"name": "name_existing"}),
+        predicate="dwithin",
+        distance=DUPLICATE_DISTANCE_M,
+    )
+    same = pairs[pairs["name"].astype(str).str.casefold().str.strip() == pairs["name_existing"].astype(str).str.casefold().str.strip()]
+    rows = sorted(set(same["_row"]))
+    if not rows:
+        return out
+    names = [str(out.loc[r, "name"]) for r in rows]
+    if force:
+        report.warnings.append(f"{len(rows)} likely duplicate(s) imported anyway (forced): {', '.join(names[:5])}")
+        return out
+    report.duplicates = names
+    report.warnings.append(
+        f"{len(rows)} likely duplicate(s) skipped (same name within {DUPLICATE_DISTANCE_M:.0f} m of an existing feature): "
+        f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; force the import to add them anyway"
+    )
+    return out.drop(index=rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Step 3: writing, all or nothing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    layer: str
+    imported: int
+    ids: list[str]
+    report: ImportReport
+
+    def as_dict(self) -> dict:
+        return {"layer": self.layer, "imported": self.imported, "ids": self.ids, "report": self.report.as_dict()}
+
+
+def apply_import(store: Store, plan: ImportPlan, *, actor: str, taxonomy_path: Path | None = None) -> ImportResult:
+    """Write a validated plan in one transaction, with one audit entry per feature.
+
+    Raises :class:`ImportFileError` (and writes nothing) if the plan has errors.
+    """
+    if not plan.report.ok:
+        raise ImportFileError("The file was not imported: " + "; ".join(plan.report.errors) + ".")
+    layer = plan.layer
+    new = plan.frame
+    with store.transaction(actor=actor) as tx:
+        current = tx.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
+        if isinstance(current, gpd.GeoDataFrame):
+            new = new.to_crs(current.crs or schema.STORAGE_CRS)
+        extra = [c for c in new.columns if c not in current.columns]
+        order = list(current.columns) + extra
+        with warnings.catch_warnings():  # concat warns about all-NA columns; their dtype is resolved here
+            warnings.simplefilter("ignore", FutureWarning)
+            combined = pd.concat([current, new], ignore_index=True)[order]
+        if isinstance(current, gpd.GeoDataFrame):
+            geom = current.geometry.name
+            combined = gpd.GeoDataFrame(combined[[c for c in order if c != geom] + [geom]], geometry=geom, crs=current.crs)
+        tx.write_layer(layer, combined)
+        for _, row in new.iterrows():
+            after = {k: (None if (not isinstance(v, (list, dict)) and pd.isna(v)) else v) for k, v in row.items() if k != "geometry"}
+            if isinstance(new, gpd.GeoDataFrame) and row.geometry is not None:
+                after["geometry_wkt"] = row.geometry.wkt
+            tx.audit("import", layer, str(row.get("id", "")), None, after)
+        if plan.taxonomy_additions:
+            _add_types(plan.taxonomy_additions, taxonomy_path or schema.TAXONOMY_FILE)
+    ids = [str(i) for i in new["id"]] if "id" in new.columns else []
+    return ImportResult(layer=layer, imported=len(new), ids=ids, report=plan.report)
+
+
+def _add_types(additions: list[dict], path: Path) -> None:
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    known = {t["id"] for t in doc["types"]}
+    colours = {c["id"]: c["colour"] for c in doc["categories"]}
+    for a in additions:
+        if a["id"] not in known:
+            doc["types"].append(
+                {"id": a["id"], "label": a["label"], "category": a["category"], "traits": [], "themes": [], "colour": colours[a["category"]], "icon": "circle"}
+            )
+    schema.parse_taxonomy(doc)  # still valid
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def import_file(
+    path: str | os.PathLike,
+    *,
+    layer: str,
+    store: Store,
+    actor: str,
+    dry_run: bool = False,
+    **options,
+) -> ImportResult:
+    """Read, plan and (unless ``dry_run``) apply an import: the command line's one call."""
+    read_opts = {k: options.pop(k) for k in ("source_layer", "crs", "encoding", "limits") if k in options}
+    postcodes = PostcodeIndex(store.read("postcodes")) if store.has_layer("postcodes") else None
+    up = read_upload(path, postcodes=postcodes, **read_opts)
+    plan = plan_import(up, layer=layer, store=store, actor=actor, **options)
+    if dry_run or not plan.report.ok:
+        if not plan.report.ok:
+            raise ImportFileError(f"{up.name} was not imported: " + "; ".join(plan.report.errors) + ".")
+        return ImportResult(layer=layer, imported=0, ids=[], report=plan.report)
+    return apply_import(store, plan, actor=actor)
+
+
+def copy_upload(data: bytes, name: str, folder: Path) -> Path:
+    """Write uploaded bytes to a private file with a safe name (the extension kept) for reading."""
+    suffix = Path(name).suffix.lower()
+    safe = "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix or "") else "")
+    target = Path(folder) / safe
+    target.write_bytes(data)
+    return target
+
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ImportFileError",
+    "ImportLimits",
+    "ImportPlan",
+    "ImportReport",
+    "ImportResult",
+    "Upload",
+    "apply_import",
+    "copy_upload",
+    "import_file",
+    "plan_import",
+    "read_upload",
+    "suggest_mapping",
+]

@@ -1,0 +1,113 @@
+"""A process killed at any moment during an import or an edit leaves a store that opens, passes
+SQLite's integrity check, and holds either the state before or the state after."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from geo.schema import PROJECT_ROOT
+from geo.store import Store
+
+KILLS = 20
+
+
+def _csv(path, n: int) -> None:
+    rng = random.Random(7)
+    lines = ["name,type,lat,lon"]
+    for i in range(n):
+        lines.append(f"Crash Test Hall {i},community_centre,{53.33 + rng.random() * 0.12:.6f},{-1.55 + rng.random() * 0.2:.6f}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _start_import(csv, store_path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "geo", "import", str(csv), "--layer", "assets", "--data", str(store_path), "--actor", "crash-test"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+EDIT_SCRIPT = """
+import sys
+from geo.store import Store
+s = Store(sys.argv[1])
+with s.transaction(actor="crash-test") as tx:
+    a = tx.read("assets")
+    before = a.iloc[0].drop("geometry").to_dict()
+    a["name"] = a["name"] + " (edited)"
+    tx.write_layer("assets", a)
+    tx.audit("update", "assets", before["id"], before, {"name": "edited"})
+"""
+
+
+def _start_edit(store_path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", EDIT_SCRIPT, str(store_path)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _timed(start, store_path) -> float:
+    t0 = time.monotonic()
+    proc = start(store_path)
+    assert proc.wait(300) == 0
+    return time.monotonic() - t0
+
+
+def _kill_at(proc: subprocess.Popen, delay: float) -> bool:
+    """SIGKILL the process after ``delay`` seconds; True if it was still running."""
+    try:
+        proc.wait(delay)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["import", "edit"])
+def test_killing_a_writer_never_breaks_the_store(kind, store_copy, tmp_path):
+    csv = tmp_path / "many.csv"
+    _csv(csv, 3000)
+    start = (lambda p: _start_import(csv, p)) if kind == "import" else _start_edit
+
+    # how long one uninterrupted write takes, on a scratch copy, so kills fall across all of it
+    scratch = tmp_path / "scratch.gpkg"
+    shutil.copyfile(store_copy.path, scratch)
+    duration = _timed(start, scratch)
+    after_assets = Store(scratch).read("assets")
+    after_state = (len(after_assets), sorted(after_assets["name"])[:3])
+
+    before_assets = store_copy.read("assets")
+    before_state = (len(before_assets), sorted(before_assets["name"])[:3])
+    rng = random.Random(2026)
+    killed = 0
+    for _ in range(KILLS):
+        target = tmp_path / "victim.gpkg"
+        shutil.copyfile(store_copy.path, target)
+        proc = start(target)
+        killed += _kill_at(proc, rng.uniform(0.05, duration))
+        store = Store(target)  # opens
+        assert store.check() == [], "integrity check failed after a kill"
+        assets = store.read("assets")
+        state = (len(assets), sorted(assets["name"])[:3])
+        assert state in (before_state, after_state), state
+        # a later write still works, and cleans up whatever the killed writer left behind
+        with store.transaction(actor="after-crash") as tx:
+            tx.audit("note", "assets", None, None, {"ok": True})
+        assert not list(target.parent.glob(".victim.txn-*.gpkg"))
+    assert killed >= KILLS // 2, f"only {killed} of {KILLS} runs were still running when killed"

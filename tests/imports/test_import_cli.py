@@ -1,0 +1,191 @@
+"""Imports through the command line, as users run them: every broken or hostile file is refused with
+one clear sentence, a non-zero exit and the store's bytes unchanged; good files land whole."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, Polygon
+
+from geo.schema import PROJECT_ROOT
+from geo.store import Store
+from tests.imports import corpus
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COMMON_GROUND_ACTOR": "import-test"}
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, env=env)
+
+
+def digest(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, demo_path):
+    return corpus.build(tmp_path_factory.mktemp("corpus"), demo_path)
+
+
+CASES = [
+    "too big", "too many rows", "empty", "header only", "binary named csv", "zip named gpkg", "text named gpkg",
+    "truncated gpkg", "csv named geojson", "unknown extension", "bad encoding", "xy without crs", "swapped lat lon",
+    "outside area", "unknown type", "not numbers", "bad postcode", "no name", "zip slip", "absolute path", "symlink",
+    "nested zip", "encrypted", "too many members", "zip bomb", "no shp", "no dbf", "no prj", "damaged zip",
+    "several layers", "truncated geojson",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_and_broken_files_are_refused(case, hostile, store_copy, tmp_path):
+    path, extra, expected = hostile[case]
+    before = digest(store_copy.path)
+    proc = run("import", str(path), "--layer", "assets", "--data", str(store_copy.path), *extra)
+    assert proc.returncode == 2, (case, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert expected in proc.stderr, (case, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert digest(store_copy.path) == before
+    assert not (tmp_path.parent / "evil.shp").exists()
+
+
+def _count(store: Store, layer: str = "assets") -> int:
+    return len(store.read(layer))
+
+
+def _import_ok(store: Store, path, *extra: str) -> dict:
+    proc = run("import", str(path), "--layer", extra[0] if extra and not extra[0].startswith("-") else "assets",
+               "--data", str(store.path), "--json", *[e for e in extra if e.startswith("-") or "=" in e or extra.index(e) > 0])
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_csv_lat_lon_with_mapping_and_audit(store_copy, tmp_path):
+    p = tmp_path / "venues.csv"
+    p.write_text("Venue,Kind,lat,lon,Website\nHillsborough Community Hall,community_centre,53.4047,-1.5009,https://example.org\n"
+                 "Walkley Allotments,allotment,53.3940,-1.5020,\n", encoding="utf-8")
+    before = _count(store_copy)
+    proc = run("import", str(p), "--layer", "assets", "--map", "name=Venue", "--map", "type=Kind", "--data", str(store_copy.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["imported"] == 2 and len(doc["ids"]) == 2
+    assets = store_copy.read("assets")
+    assert len(assets) == before + 2
+    new = assets[assets["id"].isin(doc["ids"])]
+    assert set(new["name"]) == {"Hillsborough Community Hall", "Walkley Allotments"}
+    assert set(new["category"]) == {"physical"} and set(new["status"]) == {"active"}
+    assert new["created_by"].eq("import-test").all()
+    log = store_copy.read("audit_log")
+    assert (log["action"] == "import").sum() == 2 and set(log["feature_id"]) >= set(doc["ids"])
+    assert store_copy.check() == []
+
+
+def test_csv_easting_northing_postcode_only_and_cp1252(store_copy, tmp_path):
+    en = tmp_path / "en.csv"
+    en.write_text("name,type,easting,northing\nBNG Hall,community_centre,435732,387312\n")
+    pc = tmp_path / "pc.csv"
+    pc.write_text("name,type,postcode\nPostcode Hall,community_centre,s5 8nj\n")
+    cp = tmp_path / "cp.csv"
+    cp.write_bytes("name,type,lat,lon\nCafé Hall,community_centre,53.39,-1.48\n".encode("cp1252"))
+    before = _count(store_copy)
+    for p in (en, pc, cp):
+        proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--json")
+        assert proc.returncode == 0, (p.name, proc.stderr)
+    assets = store_copy.read("assets")
+    assert len(assets) == before + 3
+    hall = assets[assets["name"] == "BNG Hall"].iloc[0]
+    assert abs(hall.geometry.x - -1.4643) < 1e-3 and abs(hall.geometry.y - 53.3815) < 1e-3  # S1 1AA's centroid
+    assert "Café Hall" in set(assets["name"])  # accents read right from Windows-1252
+    proc = run("import", str(cp), "--layer", "assets", "--data", str(store_copy.path), "--encoding", "nonsense-enc")
+    assert proc.returncode == 2 and "cannot be read as nonsense-enc" in proc.stderr
+
+
+def test_geojson_shapefile_geopackage_and_kml(store_copy, tmp_path):
+    g = gpd.GeoDataFrame({"name": ["GJ Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326)
+    gj = tmp_path / "a.geojson"
+    g.to_file(gj, driver="GeoJSON", engine="pyogrio")
+    shp_zip = tmp_path / "b.zip"
+    with zipfile.ZipFile(shp_zip, "w") as zf:
+        for name, data in corpus.shapefile_members(tmp_path).items():
+            zf.writestr(name, data)
+    gpkg = tmp_path / "c.gpkg"
+    g.assign(name=["GPKG Hall"]).to_crs(27700).to_file(gpkg, layer="venues", engine="pyogrio")
+    g.assign(name=["Other"]).to_file(gpkg, layer="other", engine="pyogrio")
+    kml = tmp_path / "d.kml"
+    g.assign(name=["KML Hall"]).to_file(kml, driver="KML", engine="pyogrio")
+    before = _count(store_copy)
+    for args in ([str(gj)], [str(shp_zip)], [str(gpkg), "--source-layer", "venues"], [str(kml), "--type", "community_centre"]):
+        proc = run("import", *args, "--layer", "assets", "--data", str(store_copy.path))
+        assert proc.returncode == 0, (args, proc.stderr)
+    names = set(store_copy.read("assets")["name"])
+    assert {"GJ Hall", "Zip Hall", "GPKG Hall", "KML Hall"} <= names
+    assert _count(store_copy) == before + 4
+    hall = store_copy.read("assets").set_index("name").loc["GPKG Hall"]
+    assert abs(hall.geometry.x - -1.47) < 1e-6 and abs(hall.geometry.y - 53.38) < 1e-6  # reprojected from 27700
+
+
+def test_duplicates_are_skipped_unless_forced(store_copy, tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\nNew Pantry,food_bank,S5 8NJ\n")
+    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["imported"] == 1 and doc["report"]["duplicates_skipped"] == ["Parson Cross Food Bank"]
+    p2 = tmp_path / "dup2.csv"
+    p2.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\n")
+    assert run("import", str(p2), "--layer", "assets", "--data", str(store_copy.path)).returncode == 2  # nothing left
+    proc = run("import", str(p2), "--layer", "assets", "--data", str(store_copy.path), "--force", "--json")
+    assert json.loads(proc.stdout)["imported"] == 1
+
+
+def test_unknown_types_mapped_or_added(store_copy, tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("name,type,lat,lon\nRepair Cafe One,Repair Cafe,53.38,-1.47\n")
+    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--map-type", "Repair Cafe=community_group", "--json")
+    assert proc.returncode == 0, proc.stderr
+    row = store_copy.read("assets").set_index("name").loc["Repair Cafe One"]
+    assert row["type"] == "community_group" and row["category"] == "associations"
+
+
+def test_dry_run_writes_nothing(store_copy, tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(corpus.GOOD_ROWS)
+    before = digest(store_copy.path)
+    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--dry-run", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["report"]["rows_to_import"] == 1
+    assert digest(store_copy.path) == before
+
+
+def test_boundary_import_repairs_invalid_geometry(store_copy, tmp_path):
+    bowtie = Polygon([(-1.50, 53.38), (-1.49, 53.39), (-1.49, 53.38), (-1.50, 53.39), (-1.50, 53.38)])
+    g = gpd.GeoDataFrame({"id": ["nbhd-test-bowtie"], "name": ["Bow Tie"], "population": [100]}, geometry=[bowtie], crs=4326)
+    p = tmp_path / "nb.geojson"
+    g.to_file(p, driver="GeoJSON", engine="pyogrio")
+    proc = run("import", str(p), "--layer", "neighbourhoods", "--data", str(store_copy.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["report"]["repaired_geometries"] == 1
+    nb = store_copy.read("neighbourhoods").set_index("id").loc["nbhd-test-bowtie"]
+    assert nb.geometry.is_valid
+
+
+def test_table_layers_import_without_locations(store_copy, tmp_path):
+    p = tmp_path / "asp.csv"
+    p.write_text("boundary_layer,area_id,text,theme,raised_by,raised_on,status\n"
+                 "wards,E05010868,A warm space open every weekday,community,Firth Park Residents' Group,2026-10-01,open\n")
+    proc = run("import", str(p), "--layer", "aspirations", "--data", str(store_copy.path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert len(store_copy.read("aspirations")) == 1
+
+
+def test_system_layers_cannot_be_imported_into(store_copy, tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("at,by\n1,2\n")
+    proc = run("import", str(p), "--layer", "audit_log", "--data", str(store_copy.path))
+    assert proc.returncode == 2 and "cannot be imported into" in proc.stderr
