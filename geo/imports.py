@@ -806,3 +806,31 @@ __all__ = [
     "read_upload",
     "suggest_mapping",
 ]
+
+
+def source_layers(path: str | os.PathLike) -> list[str]:
+    """The layers of a GeoPackage (empty for other kinds), so a page can offer the choice."""
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg":
+        return []
+    with open(p, "rb") as fh:
+        if fh.read(16) != SQLITE_MAGIC:
+            return []
+    try:
+        return [str(n) for n, _ in pyogrio.list_layers(p)]
+    except Exception:
+        return []
+
+
+IMPORTABLE_LAYERS = (
+    "assets",
+    "organisations",
+    "organisation_areas",
+    "aspirations",
+    "success_measures",
+    "measure_updates",
+    "stories",
+    "wards",
+    "lsoas",
+    "neighbourhoods",
+)
