@@ -81,7 +81,7 @@ with right:
     beyond = table[table["beyond"]]
     st.markdown(f"**{len(beyond)} areas beyond {within_m:,} m**, farthest first")
     if beyond.empty:
-        st.success(f"Every area's centre is within {within_m:,} m of a {label}.")
+        st.success(f"Every area's centre is within {within_m:,} m of a {_ui.plain(label)}.")
     else:
         sort_cols = ["distance_m", "imd_decile"] if "imd_decile" in beyond else ["distance_m"]
         ranked = beyond.sort_values(sort_cols, ascending=[False, True][: len(sort_cols)])
@@ -102,6 +102,7 @@ if "imd_decile" in table and table["imd_decile"].notna().any():
     chart.index = chart.index.astype(int).astype(str).rename("IMD decile (1 = most deprived)")
     st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents")
 
+label = _ui.plain(label)
 with st.expander("How the accessibility score works"):
     st.markdown(
         f"""

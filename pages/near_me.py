@@ -67,7 +67,7 @@ else:
     m1.metric("Types within reach", f"{int(result.nearest['within'].sum())} of {len(result.nearest)}")
     m2.metric("Assets within reach", len(reach))
     if result.missing:
-        st.warning("Nothing within reach for: " + ", ".join(tax.label(t) for t in result.missing))
+        st.warning("Nothing within reach for: " + ", ".join(_ui.plain(tax.label(t)) for t in result.missing))
     else:
         st.success("Every mapped type has at least one asset within reach.")
     # everything within reach, plus the nearest of each type that lies beyond it
@@ -107,4 +107,4 @@ with right:
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Nearest (CSV)", exports.csv_bytes(result.nearest), "nearest.csv", "text/csv")
         if result.not_mapped:
-            st.caption("Not in the data at all (so not known to be missing): " + ", ".join(tax.label(t) for t in result.not_mapped))
+            st.caption("Not in the data at all (so not known to be missing): " + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped))

@@ -47,6 +47,7 @@ except CommonGroundError as exc:
     _ui.fail(exc)
 
 info, totals = prof.area, prof.totals
+shown_name = _ui.plain(info["name"])  # area names are data: shown literally in Markdown
 c1, c2, c3, c4 = st.columns(4)
 pop = f"{info['population']:,}" if info["population"] is not None else "unknown"
 c1.metric("Residents" + (" (estimate)" if info["population_is_estimate"] else ""), pop)
@@ -66,7 +67,7 @@ if info["population_is_estimate"]:
 st.subheader("What the community wants")
 if prof.aspirations.empty:
     st.info(
-        f"No aspirations are recorded for {info['name']} yet. Aspirations come from the community: a group "
+        f"No aspirations are recorded for {shown_name} yet. Aspirations come from the community: a group "
         "raises them, and they are recorded against the area (adding them arrives with the community knowledge pages)."
     )
 else:
@@ -97,7 +98,7 @@ with left:
             st.rerun()
 with right:
     if prof.assets_in_area.empty:
-        st.info(f"No assets are mapped inside {info['name']}. Near me shows the nearest ones around it.")
+        st.info(f"No assets are mapped inside {shown_name}. Near me shows the nearest ones around it.")
     else:
         table = pd.DataFrame(
             {"Name": prof.assets_in_area["name"], "Type": prof.assets_in_area["type"].map(tax.label), "Address": prof.assets_in_area["address"]}
@@ -125,6 +126,6 @@ else:
 st.subheader("Agreed success measures and stories")
 for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):
     if frame.empty:
-        st.caption(f"No {title} recorded for {info['name']} yet; they are agreed with the community and partners working here.")
+        st.caption(f"No {title} recorded for {shown_name} yet; they are agreed with the community and partners working here.")
     else:
         st.dataframe(frame, hide_index=True, width="stretch")

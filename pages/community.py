@@ -1,0 +1,178 @@
+"""Aspirations and success: what the community wants for an area, and how partners will know it is working."""
+
+import datetime as dt
+
+import streamlit as st
+
+from geo import knowledge, profiles, schema
+from geo.errors import CommonGroundError
+from pages import _ui
+
+_ui.ensure_frame()
+
+FLASH = "community_flash"
+
+st.title("Aspirations and success")
+st.caption(
+    "Start from what the community wants for its area, in its own words. Then agree with the partners "
+    "working there what success looks like, and record each new value as it comes in."
+)
+
+layer = _ui.boundary_choice()
+areas = _ui.layer(layer)
+names = sorted(areas["name"].astype(str))
+key = f"community_area_{layer}"
+if st.session_state.get(key) not in names:
+    st.session_state[key] = names[0]
+chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
+try:
+    area = profiles.find_area(areas, chosen, layer=layer)
+except CommonGroundError as exc:
+    _ui.fail(exc)
+area_id, area_name = str(area["id"]), str(area["name"])
+
+if "community_actor" not in st.session_state:
+    st.session_state["community_actor"] = st.session_state.get("cg_actor", "")
+actor = st.text_input(
+    "Your name or email", key="community_actor", help="Needed for every change; it is recorded in the audit log."
+)
+st.session_state["cg_actor"] = actor
+if st.session_state.get(FLASH):
+    st.success(st.session_state.pop(FLASH))
+
+
+def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
+    """Run one engine write; on success clear the form, say so and rerun, else show the error."""
+    try:
+        action()
+    except CommonGroundError as exc:
+        st.error(str(exc))
+        return
+    for k in clear:
+        st.session_state.pop(k, None)
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+# ------------------------------------------------------------------ what the community wants
+st.subheader(f"What the community wants for {area_name}")
+aspirations = knowledge.for_area(_ui.layer("aspirations"), boundary_layer=layer, area_id=area_id)
+if aspirations.empty:
+    st.info(
+        f"No aspirations are recorded for {area_name} yet. Add the first one below: what a group in the "
+        "community wants for the area, in its own words."
+    )
+else:
+    aspirations = aspirations.sort_values("raised_on", ascending=False)
+    st.dataframe(
+        aspirations[["text", "theme", "raised_by", "raised_on", "status"]].rename(
+            columns={"text": "Aspiration", "theme": "Theme", "raised_by": "Raised by", "raised_on": "Raised on", "status": "Status"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+with st.expander("Add an aspiration", expanded=aspirations.empty):
+    with st.form("aspiration_form"):
+        text = st.text_area("What does the community want? (in its words)", key="asp_text")
+        c1, c2, c3 = st.columns(3)
+        theme = c1.text_input("Theme", key="asp_theme", placeholder="e.g. food, green space")
+        raised_by = c2.text_input(
+            "Raised by (a group)", key="asp_raised_by", placeholder="e.g. Firth Park Residents' Association",
+            help="A group, never a private person: no personal emails or phone numbers.",
+        )
+        raised_on = c3.date_input("Raised on", key="asp_raised_on", max_value=dt.date.today())
+        if st.form_submit_button("Add aspiration", key="asp_submit"):
+            save(
+                lambda: knowledge.add_aspiration(
+                    _ui.store(), actor=actor, boundary_layer=layer, area_id=area_id, text=text, theme=theme,
+                    raised_by=raised_by, raised_on=raised_on,
+                ),
+                f"Aspiration added for {area_name}.",
+                ("asp_text", "asp_theme", "asp_raised_by"),
+            )
+
+if aspirations.empty:
+    st.stop()
+
+# ------------------------------------------------------------------ what success looks like
+st.subheader("What success looks like")
+labels = {str(r.id): f"{str(r.text)[:80]} ({r.theme})" for r in aspirations.itertuples()}
+asp_key = f"community_asp_{area_id}"
+if st.session_state.get(asp_key) not in labels:
+    st.session_state[asp_key] = next(iter(labels))
+asp_id = st.selectbox("Aspiration", list(labels), format_func=labels.get, key=asp_key)
+all_measures = _ui.layer("success_measures")
+measures = all_measures[all_measures["aspiration_id"].astype(str) == asp_id]
+if measures.empty:
+    st.info("No success measures are agreed for this aspiration yet. Agree one with the partners working here and add it below.")
+else:
+    st.dataframe(
+        measures[["measure", "horizon", "baseline", "current", "target", "unit", "agreed_by", "agreed_on"]].rename(columns=str.capitalize),
+        hide_index=True,
+        width="stretch",
+    )
+
+with st.expander("Add an agreed success measure", expanded=measures.empty):
+    with st.form("measure_form"):
+        measure = st.text_input("What will be counted", key="m_measure", placeholder="e.g. households using the community fridge each week")
+        c1, c2, c3, c4 = st.columns(4)
+        horizon = c1.selectbox("Horizon", schema.HORIZONS, key="m_horizon")
+        baseline = c2.number_input("Baseline (now)", key="m_baseline", value=0.0)
+        target = c3.number_input("Target", key="m_target", value=None, placeholder="required")
+        current = c4.number_input("Current (if not the baseline)", key="m_current", value=None)
+        c5, c6, c7 = st.columns(3)
+        unit = c5.text_input("Unit", key="m_unit", placeholder="e.g. households")
+        agreed_by = c6.text_input("Agreed by (partners)", key="m_agreed_by", placeholder="e.g. Firth Park partnership")
+        agreed_on = c7.date_input("Agreed on", key="m_agreed_on", max_value=dt.date.today())
+        if st.form_submit_button("Add success measure", key="m_submit"):
+            save(
+                lambda: knowledge.add_success_measure(
+                    _ui.store(), actor=actor, aspiration_id=asp_id, measure=measure, horizon=horizon, baseline=baseline,
+                    target=target, current=current, unit=unit, agreed_by=agreed_by, agreed_on=agreed_on,
+                ),
+                "Success measure added.",
+                ("m_measure", "m_target", "m_current", "m_unit", "m_agreed_by"),
+            )
+
+if measures.empty:
+    st.stop()
+
+# ------------------------------------------------------------------ progress
+st.subheader("Progress")
+mlabels = {str(r.id): f"{r.measure} ({r.horizon} term)" for r in measures.itertuples()}
+m_key = f"community_measure_{asp_id}"
+if st.session_state.get(m_key) not in mlabels:
+    st.session_state[m_key] = next(iter(mlabels))
+measure_id = st.selectbox("Success measure", list(mlabels), format_func=mlabels.get, key=m_key)
+row = measures[measures["id"].astype(str) == measure_id]
+progress = knowledge.measure_progress(row, _ui.layer("measure_updates"))
+last = progress.iloc[-1]
+unit = "" if last["unit"] in ("", None) else f" {last['unit']}"
+c1, c2, c3 = st.columns(3)
+c1.metric("Baseline", f"{last['baseline']:g}{unit}")
+c2.metric("Now", f"{last['value']:g}{unit}", f"{last['value'] - last['baseline']:+g} since agreed")
+c3.metric("Target", f"{last['target']:g}{unit}", None if last["progress"] != last["progress"] else f"{last['progress']:.0%} of the way")
+chart = progress.set_index("date")[["value", "target"]].rename(columns={"value": "Value", "target": "Target"})
+st.line_chart(chart, x_label="Date", y_label=str(last["unit"] or "Value"))
+if (progress["kind"] == "update").any():
+    st.dataframe(
+        progress[["date", "kind", "value", "note", "recorded_by"]].rename(columns=str.capitalize),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("Only the baseline is recorded so far: add the first new value below.")
+
+with st.form("value_form"):
+    st.markdown("**Record a new value**")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    value = c1.number_input("Value", key="v_value", value=None, placeholder="required")
+    recorded_on = c2.date_input("Recorded on", key="v_recorded_on", max_value=dt.date.today())
+    note = c3.text_input("Note (optional)", key="v_note")
+    if st.form_submit_button("Record value", key="v_submit"):
+        save(
+            lambda: knowledge.record_measure_value(_ui.store(), measure_id, actor=actor, value=value, recorded_on=recorded_on, note=note),
+            "Value recorded; the history keeps every earlier value.",
+            ("v_value", "v_note"),
+        )

@@ -1,0 +1,190 @@
+"""Edit assets: add one (map click or postcode), edit, close or remove it, moderate contributions, undo."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import access, analysis, editing, exports, maps
+from geo.errors import CommonGroundError
+from pages import _ui
+
+_ui.ensure_frame()
+
+ROLES = {"editor": "I am an editor", "contributor": "I am contributing from a community group"}
+SHOWN = ("active", "pending", "closed")
+FIELDS = {"address": "Address", "postcode": "Postcode", "url": "Website", "opening_hours": "Opening hours",
+          "access_notes": "Access notes", "description": "Description"}
+NEARBY_M = 300
+UNDO_ROWS = 10
+
+st.title("Edit assets")
+st.caption(
+    "Add a place or service, correct one, close or remove it, review what community groups send in, and undo "
+    "mistakes. Every change is recorded with who made it and when, and can be undone."
+)
+if flash := st.session_state.pop("edit_flash", None):
+    st.success(flash)
+
+tax = _ui.taxonomy()
+assets = _ui.layer("assets")
+shown = analysis.filter_assets(assets, statuses=SHOWN)
+types = [t.id for t in tax.types.values() if tax.category(t.category).mappable]
+
+c1, c2 = st.columns(2)
+actor = c1.text_input("Your name or email", key="edit_actor", help="Recorded with every change (sign-in comes later).")
+role = c2.radio("Who are you?", list(ROLES), format_func=ROLES.get, key="edit_role")
+group = st.text_input("Community group or person contributing", key="edit_group") if role == "contributor" else ""
+
+
+def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
+    """Make one change through the engine; on success rerun with ``done`` shown, else show why not."""
+    if not actor.strip():
+        st.error("Type your name or email at the top first: every change records who made it.")
+        return
+    try:
+        fn(_ui.store(), *args, actor=actor, **kwargs)
+    except CommonGroundError as exc:
+        st.error(str(exc))
+        return
+    for key in clear:
+        st.session_state.pop(key, None)
+    st.session_state["edit_flash"] = done
+    st.rerun()  # _ui.layer is keyed on the store's file version, which every write changes
+
+
+editor = role == "editor"
+queue = editing.moderation_queue(_ui.store()) if editor else None
+labels = ["Add an asset"] + (["Edit, close or remove", f"Moderation queue ({len(queue)})", "History and undo"] if editor else [])
+tabs = st.tabs(labels)
+
+with tabs[0]:
+    pos = st.session_state.get("edit_position")
+    left, right = st.columns([3, 2])
+    with left:
+        fmap = maps.explorer_map(
+            shown, taxonomy=tax, tiles=_ui.tiles_choice(), assets_base_url=_ui.static_assets_url(),
+            details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(shown, taxonomy=tax))),
+            bounds=access.bounds_around(pos["lon"], pos["lat"], 400) if pos else None,
+            origin=(pos["lon"], pos["lat"]) if pos else None, origin_label="The new asset goes here",
+        )
+        out = st_folium(fmap, key="edit_map", height=460, use_container_width=True, returned_objects=["last_clicked"])
+        click = (out or {}).get("last_clicked")
+        if click and st.session_state.get("_edit_last_click") != click:
+            st.session_state["_edit_last_click"] = click
+            st.session_state["edit_position"] = {"lon": click["lng"], "lat": click["lat"]}
+            st.rerun()
+    with right:
+        if pos:
+            st.markdown(f"**Clicked point** {pos['lat']:.5f}, {pos['lon']:.5f}. Already within {NEARBY_M} m (is it one of these?):")
+            table = access.assets_within(pos["lon"], pos["lat"], shown, within_m=NEARBY_M)
+            if st.button("Forget the clicked point (use the postcode)", key="edit_forget_point"):
+                st.session_state.pop("edit_position", None)
+                st.rerun()
+        else:
+            st.info("Click the map where the asset is, or give its postcode in the form below.")
+            table = shown.sort_values("updated_at", ascending=False)
+            st.markdown("**Assets, most recently changed first**")
+        st.dataframe(
+            pd.DataFrame({"Name": table["name"], "Type": table["type"].map(tax.label), "Status": table["status"],
+                          "Postcode": table["postcode"]}),
+            hide_index=True, height=300, width="stretch",
+        )
+    with st.form("edit_add_form"):
+        a1, a2 = st.columns(2)
+        new = {"name": a1.text_input("Name", key="add_name"),
+               "type_id": a2.selectbox("Type", types, format_func=tax.label, key="add_type")}
+        for i, (col, label) in enumerate(FIELDS.items()):
+            if col != "access_notes":
+                new[col] = (a1, a2)[i % 2].text_input(label, key=f"add_{col}", placeholder="https://" if col == "url" else "")
+        submit = st.form_submit_button("Add the asset" if editor else "Send it for review", type="primary", key="add_submit")
+    if submit:
+        where = pos
+        if where is None and new["postcode"].strip():
+            try:
+                pt = _ui.postcodes().lookup(new["postcode"])
+                where = {"lon": pt.lon, "lat": pt.lat}
+            except CommonGroundError as exc:
+                st.error(str(exc))
+        elif where is None:
+            st.error("Click the map where the asset is, or give its postcode, so it can be placed.")
+        if where is not None:
+            clear = ("edit_position", *(f"add_{k}" for k in ("name", *FIELDS)))
+            if editor:
+                write(editing.add_asset, lon=where["lon"], lat=where["lat"], **new, clear=clear,
+                      done=f"Added {new['name'].strip()}: it is on the map now.")
+            else:
+                write(editing.contribute_asset, contributed_by=group, lon=where["lon"], lat=where["lat"], **new,
+                      clear=clear, done=f"Thank you: {new['name'].strip()} was sent for review; it shows once an editor approves it.")
+
+if editor:
+    with tabs[1]:
+        query = st.text_input("Find an asset by name, address or postcode", key="edit_query", placeholder="e.g. Firth Park")
+        found = analysis.filter_assets(assets, query=query, statuses=SHOWN) if query.strip() else shown.iloc[0:0]
+        if not query.strip():
+            st.caption("Type part of a name to pick the asset to change.")
+        elif found.empty:
+            st.info("No asset's name, address or postcode contains that text; try fewer letters.")
+        else:
+            names = dict(zip(found["id"], found["name"] + " · " + found["type"].map(tax.label) + " (" + found["status"] + ")",
+                             strict=True))
+            asset_id = st.selectbox("Asset", list(names), format_func=names.get, key="edit_pick")
+            row = found.set_index("id").loc[asset_id]
+            # Keyed inputs keep their state, so any change to the asset (even an undo) must give fresh keys.
+            tag = f"{asset_id}_{hash((*map(str, row.drop('geometry')), row.geometry.wkt)) & 0xFFFFFFFF:x}"
+
+            def text(value: object) -> str:
+                return "" if pd.isna(value) else str(value)
+
+            with st.form(f"edit_form_{asset_id}"):
+                e1, e2 = st.columns(2)
+                changes = {"name": e1.text_input("Name", text(row["name"]), key=f"edit_name_{tag}"),
+                           "type": e2.selectbox("Type", kinds := list(dict.fromkeys([row["type"], *types])),
+                                                index=kinds.index(row["type"]), format_func=tax.label, key=f"edit_type_{tag}")}
+                for i, (col, label) in enumerate(FIELDS.items()):
+                    changes[col] = (e1, e2)[i % 2].text_input(label, text(row[col]), key=f"edit_{col}_{tag}")
+                lon = e1.number_input("Longitude", value=float(row.geometry.x), format="%.6f", key=f"edit_lon_{tag}")
+                lat = e2.number_input("Latitude", value=float(row.geometry.y), format="%.6f", key=f"edit_lat_{tag}")
+                save = st.form_submit_button("Save changes", type="primary", key=f"edit_save_{tag}")
+            if save:
+                moved = {"lon": lon, "lat": lat} if abs(lon - row.geometry.x) > 1e-7 or abs(lat - row.geometry.y) > 1e-7 else {}
+                write(editing.update_asset, asset_id, **changes, **moved, done=f"Saved the changes to {changes['name'].strip()}.")
+            b1, b2 = st.columns(2)
+            if b1.button("Close it (the place has shut)", key="edit_close"):
+                write(editing.close_asset, asset_id, done=f"Marked {row['name']} as closed.")
+            if b2.button("Remove it (a duplicate or a mistake)", key="edit_remove"):
+                write(editing.remove_asset, asset_id, done=f"Removed {row['name']}; undo it under History if needed.")
+
+    with tabs[2]:
+        if queue.empty:
+            st.info("No contributions are waiting for review.")
+        for _, r in queue.iterrows():
+            with st.container(border=True):
+                st.markdown(f"**{_ui.plain(r['name'])}**, {_ui.plain(tax.label(r['type']))}: from "
+                            f"{_ui.plain(r['contributed_by'])}, sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}")
+                st.caption(" · ".join(_ui.plain(r[c]) for c in ("address", "postcode", "url", "opening_hours", "description")
+                                      if not pd.isna(r[c]) and str(r[c]).strip()))
+                q1, q2, q3 = st.columns([1, 4, 1])
+                if q1.button("Approve", key=f"approve_{r['id']}", type="primary"):
+                    write(editing.approve, r["id"], done=f"Approved {r['name']}: it is published now.")
+                reason = q2.text_input("Reason, if rejecting", key=f"reason_{r['id']}", label_visibility="collapsed",
+                                       placeholder="Reason, if rejecting (the contributor will be told)")
+                if q3.button("Reject", key=f"reject_{r['id']}"):
+                    write(editing.reject, r["id"], reason=reason, done=f"Rejected {r['name']}.")
+
+    with tabs[3]:
+        hist = editing.history(_ui.store(), layer=None, limit=None)
+        if hist.empty:
+            st.info("No changes have been made yet. Every change made here will be listed, newest first.")
+        else:
+            st.dataframe(
+                hist[["at", "by", "action", "layer", "name", "changes"]].head(500).rename(columns=str.capitalize),
+                hide_index=True, height=300, width="stretch",
+            )
+            st.download_button("History (CSV)", exports.csv_bytes(hist.drop(columns=["key"])), "history.csv", "text/csv")
+            st.markdown("**Undo a recent change** (newest first; undo later changes to an asset before earlier ones)")
+            for _, h in hist[(hist["layer"] == "assets") & hist["action"].isin(editing.ACTIONS)].head(UNDO_ROWS).iterrows():
+                u1, u2 = st.columns([6, 1])
+                u1.markdown(f"{h['at']} · {_ui.plain(h['by'])} · **{h['action']}** {_ui.plain(h['name'])}: "
+                            f"{_ui.plain(h['changes'])}")
+                if u2.button("Undo", key=f"undo_{h['key']}"):
+                    write(editing.undo, h["key"], done=f"Undid the {h['action']} of {h['name']}.")

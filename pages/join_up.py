@@ -1,0 +1,201 @@
+"""Join up: who works in an area and on what, where they overlap, and what nobody covers yet."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import exports, hsds, knowledge, maps, profiles, schema
+from geo.errors import CommonGroundError
+from geo.store import Store
+from pages import _ui
+
+_ui.ensure_frame()
+
+FLASH = "joinup_flash"
+
+
+@st.cache_data(show_spinner="Preparing the HSDS export…", max_entries=4)
+def _hsds_bytes(path: str, version: str) -> bytes:
+    return json.dumps(hsds.hsds_document(Store(path)), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
+    """Run one engine write; on success clear the form, say so and rerun, else show the error."""
+    try:
+        result = action()
+    except CommonGroundError as exc:
+        st.error(str(exc))
+        return
+    for k in clear:
+        st.session_state.pop(k, None)
+    st.session_state[FLASH] = message if result != {} else "Nothing changed."
+    st.rerun()
+
+
+st.title("Join up")
+st.caption(
+    "Agree what success looks like and join up the organisations working in the same place: who already "
+    "works here and on what, which of them should talk to each other, and which of the community's "
+    "aspirations nobody is working on yet."
+)
+
+layer = _ui.boundary_choice()
+areas = _ui.layer(layer)
+names = sorted(areas["name"].astype(str))
+key = f"joinup_area_{layer}"
+if st.session_state.get(key) not in names:
+    st.session_state[key] = names[0]
+chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
+try:
+    area = profiles.find_area(areas, chosen, layer=layer)
+except CommonGroundError as exc:
+    _ui.fail(exc)
+area_id, area_name = str(area["id"]), str(area["name"])
+
+if "joinup_actor" not in st.session_state:
+    st.session_state["joinup_actor"] = st.session_state.get("cg_actor", "")
+actor = st.text_input("Your name or email", key="joinup_actor", help="Needed for every change; it is recorded in the audit log.")
+st.session_state["cg_actor"] = actor
+if st.session_state.get(FLASH):
+    st.success(st.session_state.pop(FLASH))
+
+orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
+ju = knowledge.join_up(area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations"))
+
+st.subheader(f"Who works in {area_name}")
+if ju.working.empty:
+    st.info(
+        f"No organisation is recorded as working in {area_name} yet. Add one below under **Add an organisation**, "
+        "or choose an existing one and say where it works."
+    )
+else:
+    st.dataframe(
+        ju.working[["name", "kind", "themes", "themes_from"]].rename(
+            columns={"name": "Organisation", "kind": "Kind", "themes": "Themes here", "themes_from": "Themes from"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Overlaps: talk to each other**")
+    if not ju.overlaps:
+        st.caption("No theme has two or more organisations working on it here.")
+    for theme, who in ju.overlaps.items():
+        st.markdown(f"- **{_ui.plain(theme)}** ({len(who)} organisations, talk to each other): {_ui.plain(', '.join(who))}")
+with right:
+    st.markdown("**Gaps: what the community wants that nobody works on here**")
+    if ju.gaps:
+        for theme in ju.gaps:
+            n = ju.aspiration_themes[theme]
+            st.warning(f"Gap: {_ui.plain(theme)}. {n} open aspiration{'s' if n > 1 else ''}, and no organisation works on it in {area_name}.")
+    elif ju.aspiration_themes:
+        st.success("Every theme the community has raised here has at least one organisation working on it.")
+    else:
+        st.info(f"No open aspirations are recorded for {area_name}: record them on **Aspirations and success**, then gaps show here.")
+
+st.subheader(f"Organisations × {_ui.BOUNDARY_LABELS[layer]}")
+matrix = knowledge.organisation_matrix(orgs, links, boundary_layer=layer, areas=areas)
+if matrix.empty:
+    st.info("No organisation is linked to any area of this boundary set yet; say where one works below.")
+else:
+    st.caption("Each cell holds the themes an organisation works on in that area (✓ where none were given).")
+    st.dataframe(matrix, hide_index=True, width="stretch", height=360)
+    st.download_button("Matrix (CSV)", exports.csv_bytes(matrix), f"organisations-by-{layer}.csv", "text/csv")
+
+st.subheader("Where an organisation works")
+by_id = orgs.drop_duplicates("id").set_index(orgs.drop_duplicates("id")["id"].astype(str))
+options = sorted(by_id.index, key=lambda i: (str(by_id.loc[i, "name"]).casefold(), i))
+if not options:
+    st.info("No organisations are recorded yet; add the first one below.")
+    org_id = None
+else:
+    pick = st.session_state.pop("_joinup_pick", None)
+    if pick in options or st.session_state.get("joinup_org") not in options:
+        st.session_state["joinup_org"] = pick if pick in options else (ju.working["organisation_id"].iloc[0] if len(ju.working) else options[0])
+    org_id = st.selectbox(
+        "Organisation", options, key="joinup_org",
+        format_func=lambda i: f"{by_id.loc[i, 'name']} ({by_id.loc[i, 'kind'] if pd.notna(by_id.loc[i, 'kind']) else 'kind not known'})",
+    )
+    org = by_id.loc[org_id].map(lambda v: "" if v is None or pd.isna(v) else str(v))
+    mine = links[(links["organisation_id"].astype(str) == org_id) & (links["boundary_layer"] == layer)]
+    works = areas["id"].astype(str).isin(set(mine["area_id"].astype(str)))
+    runs = _ui.layer("assets")
+    runs = runs[(runs["organisation_id"].astype(str) == org_id) & (runs["status"].fillna("active") == "active")]
+    tax = _ui.taxonomy()
+    fmap = maps.explorer_map(
+        runs, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer],
+        choropleth=maps.Choropleth("Works here", works, kind="flag", flag_labels=("Works here", "Not recorded")),
+        tiles=_ui.tiles_choice(), assets_base_url=_ui.static_assets_url(),
+        details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(runs, taxonomy=tax))),
+    )
+    st.caption(f"Works in {int(works.sum())} of {len(areas)} areas; runs {len(runs)} asset(s), shown as points.")
+    st_folium(fmap, key=f"joinup_map_{layer}", height=420, use_container_width=True, returned_objects=[])
+
+    with st.expander(f"Edit {_ui.plain(org['name'])}"):
+        with st.form(f"org_edit_{org_id}"):
+            c1, c2 = st.columns(2)
+            kinds = list(schema.ORGANISATION_KINDS)
+            e_name = c1.text_input("Name", value=org["name"], key=f"oe_name_{org_id}")
+            e_kind = c2.selectbox("Kind", kinds, index=kinds.index(org["kind"]) if org["kind"] in kinds else 0, key=f"oe_kind_{org_id}")
+            e_themes = c1.text_input("Themes (comma-separated)", value=org["themes"], key=f"oe_themes_{org_id}")
+            e_url = c2.text_input("Website", value=org["url"], key=f"oe_url_{org_id}")
+            e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=org["public_contact"], key=f"oe_contact_{org_id}")
+            e_charity = c2.text_input("Charity number", value=org["charity_number"], key=f"oe_charity_{org_id}")
+            if st.form_submit_button("Save changes"):
+                save(
+                    lambda: knowledge.update_organisation(
+                        _ui.store(), org_id, actor=actor, name=e_name, kind=e_kind, themes=e_themes, url=e_url,
+                        public_contact=e_contact, charity_number=e_charity,
+                    ),
+                    f"Saved {_ui.plain(e_name)}.",
+                )
+
+    with st.expander(f"Where {_ui.plain(org['name'])} works ({_ui.BOUNDARY_LABELS[layer]}) and on what"):
+        id_to_name = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
+        name_to_id = {v: k for k, v in id_to_name.items()}
+        current = pd.DataFrame({"Area": mine["area_id"].astype(str).map(id_to_name), "Themes": mine["themes"].fillna("")})
+        with st.form(f"org_areas_{org_id}_{layer}"):
+            st.caption("One row per area; add or delete rows. Themes are comma-separated.")
+            edited = st.data_editor(
+                current.reset_index(drop=True), num_rows="dynamic", hide_index=True, width="stretch", key=f"oa_editor_{org_id}_{layer}",
+                column_config={"Area": st.column_config.SelectboxColumn("Area", options=names, required=True)},
+            )
+            if st.form_submit_button("Save areas"):
+                pairs = [(name_to_id.get(str(r.Area), str(r.Area)), r.Themes) for r in edited.dropna(subset=["Area"]).itertuples()]
+                save(
+                    lambda: knowledge.set_organisation_areas(_ui.store(), org_id, actor=actor, boundary_layer=layer, areas=pairs),
+                    f"Saved where {_ui.plain(org['name'])} works.",
+                    (f"oa_editor_{org_id}_{layer}",),
+                )
+
+with st.expander("Add an organisation", expanded=not options):
+    with st.form("org_add"):
+        c1, c2 = st.columns(2)
+        a_name = c1.text_input("Name", key="oa_name")
+        a_kind = c2.selectbox("Kind", schema.ORGANISATION_KINDS, key="oa_kind")
+        a_themes = c1.text_input("Themes (comma-separated)", key="oa_themes", placeholder="e.g. food, health")
+        a_url = c2.text_input("Website", key="oa_url", placeholder="https://")
+        a_contact = c1.text_input("Public contact (the organisation's, not a person's)", key="oa_contact")
+        a_here = c2.checkbox(f"Works in {area_name} on these themes", value=True, key="oa_here")
+        if st.form_submit_button("Add organisation", key="oa_submit"):
+
+            def add() -> str:
+                new = knowledge.add_organisation(
+                    _ui.store(), actor=actor, name=a_name, kind=a_kind, themes=a_themes, url=a_url, public_contact=a_contact,
+                    boundary_layer=layer, areas=[(area_id, a_themes)] if a_here else [],
+                )
+                st.session_state["_joinup_pick"] = new
+                return new
+
+            save(add, f"Added {_ui.plain(a_name)}.", ("oa_name", "oa_themes", "oa_url", "oa_contact"))
+
+st.subheader("Share it")
+s = _ui.store()
+st.download_button(
+    "Organisations, services and areas (HSDS 3.0 JSON)", _hsds_bytes(str(s.path), s.version()), "common-ground-hsds.json",
+    "application/json", help="Human Services Data Specification 3.0 (Open Referral / Open Referral UK).",
+)
