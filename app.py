@@ -13,6 +13,7 @@ page = st.navigation(
         st.Page("pages/neighbourhood.py", title="Neighbourhood", icon=":material/holiday_village:"),
         st.Page("pages/near_me.py", title="Near me", icon=":material/near_me:"),
         st.Page("pages/gaps.py", title="Gaps", icon=":material/travel_explore:"),
+        st.Page("pages/edit.py", title="Edit assets", icon=":material/edit_location_alt:"),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
         st.Page("pages/about.py", title="About", icon=":material/info:"),
     ]

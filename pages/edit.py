@@ -111,10 +111,10 @@ with tabs[0]:
             clear = ("edit_position", *(f"add_{k}" for k in ("name", *FIELDS)))
             if editor:
                 write(editing.add_asset, lon=where["lon"], lat=where["lat"], **new, clear=clear,
-                      done=f"Added {new['name'].strip()}: it is on the map now.")
+                      done=f"Added {_ui.plain(new['name'].strip())}: it is on the map now.")
             else:
                 write(editing.contribute_asset, contributed_by=group, lon=where["lon"], lat=where["lat"], **new,
-                      clear=clear, done=f"Thank you: {new['name'].strip()} was sent for review; it shows once an editor approves it.")
+                      clear=clear, done=f"Thank you: {_ui.plain(new['name'].strip())} was sent for review; it shows once an editor approves it.")
 
 if editor:
     with tabs[1]:
@@ -147,12 +147,12 @@ if editor:
                 save = st.form_submit_button("Save changes", type="primary", key=f"edit_save_{tag}")
             if save:
                 moved = {"lon": lon, "lat": lat} if abs(lon - row.geometry.x) > 1e-7 or abs(lat - row.geometry.y) > 1e-7 else {}
-                write(editing.update_asset, asset_id, **changes, **moved, done=f"Saved the changes to {changes['name'].strip()}.")
+                write(editing.update_asset, asset_id, **changes, **moved, done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.")
             b1, b2 = st.columns(2)
             if b1.button("Close it (the place has shut)", key="edit_close"):
-                write(editing.close_asset, asset_id, done=f"Marked {row['name']} as closed.")
+                write(editing.close_asset, asset_id, done=f"Marked {_ui.plain(row['name'])} as closed.")
             if b2.button("Remove it (a duplicate or a mistake)", key="edit_remove"):
-                write(editing.remove_asset, asset_id, done=f"Removed {row['name']}; undo it under History if needed.")
+                write(editing.remove_asset, asset_id, done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.")
 
     with tabs[2]:
         if queue.empty:
@@ -165,11 +165,11 @@ if editor:
                                       if not pd.isna(r[c]) and str(r[c]).strip()))
                 q1, q2, q3 = st.columns([1, 4, 1])
                 if q1.button("Approve", key=f"approve_{r['id']}", type="primary"):
-                    write(editing.approve, r["id"], done=f"Approved {r['name']}: it is published now.")
+                    write(editing.approve, r["id"], done=f"Approved {_ui.plain(r['name'])}: it is published now.")
                 reason = q2.text_input("Reason, if rejecting", key=f"reason_{r['id']}", label_visibility="collapsed",
                                        placeholder="Reason, if rejecting (the contributor will be told)")
                 if q3.button("Reject", key=f"reject_{r['id']}"):
-                    write(editing.reject, r["id"], reason=reason, done=f"Rejected {r['name']}.")
+                    write(editing.reject, r["id"], reason=reason, done=f"Rejected {_ui.plain(r['name'])}.")
 
     with tabs[3]:
         hist = editing.history(_ui.store(), layer=None, limit=None)
@@ -187,4 +187,4 @@ if editor:
                 u1.markdown(f"{h['at']} · {_ui.plain(h['by'])} · **{h['action']}** {_ui.plain(h['name'])}: "
                             f"{_ui.plain(h['changes'])}")
                 if u2.button("Undo", key=f"undo_{h['key']}"):
-                    write(editing.undo, h["key"], done=f"Undid the {h['action']} of {h['name']}.")
+                    write(editing.undo, h["key"], done=f"Undid the {h['action']} of {_ui.plain(h['name'])}.")

@@ -1,0 +1,725 @@
+"""Editing community assets: add, contribute, update, close, remove, moderate, and undo.
+
+Every function here that writes takes the ``actor`` (who is making the change: a name, an email or
+a group) as an explicit argument, validates its inputs first, and then makes its change in **one**
+:meth:`geo.store.Store.transaction`, which writes one ``audit_log`` entry with it. A failure at any
+point leaves the store file exactly as it was.
+
+The audit entries
+    ``action`` is one of :data:`ACTIONS`; ``layer`` is ``"assets"``; ``feature_id`` is the asset's
+    ``id``; ``before`` and ``after`` are JSON snapshots of the whole feature: every attribute column
+    (missing values as ``null``) plus ``lon`` and ``lat``. ``before`` is empty for an add or a
+    contribution. Keys starting with ``_`` are notes about the change, not attributes: ``_reason``
+    (why a contribution was rejected) and ``_undoes`` (the key of the change an undo reversed).
+
+Statuses
+    An editor's asset is ``active`` at once; a community contribution is ``pending`` until an editor
+    approves it (``active``) or rejects it (``rejected``). ``closed`` assets are kept (a place that
+    has shut); ``removed`` is a soft delete: the feature stays in the layer and in the history, so
+    it can be restored, but is never published (:func:`geo.analysis.filter_assets` shows ``active``
+    ones by default).
+
+Identifying a change (for :func:`undo`)
+    ``audit_log`` has no id column. A change is identified by its **entry**: its 0-based position in
+    ``audit_log`` as :meth:`Store.read` returns it, which is SQLite ``fid`` (rowid) order, i.e. the
+    order the entries were appended; the log is append-only, so an entry's position never changes.
+    :func:`history` also gives each entry a **key**, ``"<entry>-<digest>"``, where the digest is a
+    hash of the entry's contents: :func:`undo` given a key checks that the entry at that position is
+    still the one that was shown, so even a rewritten log can never make it undo the wrong change.
+
+Undo
+    :func:`undo` restores the ``before`` snapshot of one change (for an add or contribution, it marks
+    the asset ``removed``) and is itself audited, as action ``"undo"``, so an undo can be undone. It
+    refuses when the asset has changed since (its current state differs from that change's
+    ``after``): undo later changes first, newest first. Every attribute and the geometry are restored
+    exactly, except ``updated_at``/``updated_by``, which record the undo itself (so "last changed"
+    stays true for anyone syncing on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import schema
+from geo.errors import CommonGroundError, OutsideAreaError
+from geo.geocode import normalise_postcode
+from geo.store import Store, now_iso
+
+LAYER = "assets"
+
+#: The audit ``action`` of each kind of change made here.
+ACTIONS = ("add", "contribute", "update", "close", "remove", "approve", "reject", "undo")
+
+#: Columns a user may set when adding or updating an asset (besides ``lon``/``lat``).
+#: ``category`` follows from ``type``; ``status`` changes through close/remove/approve/reject/undo.
+EDITABLE_COLUMNS = (
+    "name",
+    "type",
+    "description",
+    "address",
+    "postcode",
+    "url",
+    "opening_hours",
+    "access_notes",
+    "organisation_id",
+    "source",
+    "licence",
+    "verified_on",
+    "contributed_by",
+)
+
+#: How far (in degrees, about 5 km north-south) a new point may lie outside the boundary layers.
+AREA_MARGIN_DEG = 0.05
+MAX_NAME_LENGTH = 200
+MAX_TEXT_LENGTH = 4000
+_STAMPS = ("updated_at", "updated_by")
+_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+class EditError(CommonGroundError):
+    """Base class of the errors raised by :mod:`geo.editing`."""
+
+
+class MissingValueError(EditError):
+    """A required value (the actor, a name, a contributor, a reason) is empty."""
+
+
+class InvalidValueError(EditError):
+    """A value cannot be stored: an unknown column, a malformed web address, an unmappable type."""
+
+
+class CoordinatesError(EditError, OutsideAreaError):
+    """A longitude/latitude is not a number, looks swapped, or lies outside the data's area."""
+
+
+class AssetNotFoundError(EditError):
+    """No asset has the given id."""
+
+
+class StatusError(EditError):
+    """The asset's status does not allow this change (e.g. approving an asset that is not pending)."""
+
+
+class NoChangeError(EditError):
+    """The requested update would leave the asset as it is; nothing was saved."""
+
+
+class AuditEntryNotFoundError(EditError):
+    """The history has no entry with the given number or key."""
+
+
+class UndoError(EditError):
+    """A change cannot be undone: not an asset edit made here, or the asset has changed since."""
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def add_asset(
+    store: Store,
+    *,
+    actor: str,
+    name: str,
+    type_id: str,
+    lon: float,
+    lat: float,
+    taxonomy: schema.Taxonomy | None = None,
+    **attrs: Any,
+) -> str:
+    """Add an asset as an editor: it is ``active`` (published) at once.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    actor
+        Who is making the change (name or email); recorded as ``created_by`` and in the audit log.
+    name
+        The asset's name (required).
+    type_id
+        A type id of the taxonomy (e.g. ``"library"``); the ``category`` follows from it.
+    lon, lat
+        Position in EPSG:4326 degrees, longitude first; must lie in the data's area.
+    taxonomy
+        The taxonomy to validate against; default ``data/taxonomy.json``.
+    **attrs
+        Any other of :data:`EDITABLE_COLUMNS` (``address``, ``postcode``, ``url``, ...).
+
+    Returns
+    -------
+    str
+        The new asset's id (a UUID).
+
+    Raises
+    ------
+    TaxonomyError
+        ``type_id`` is unknown (the message lists the choices).
+    MissingValueError, InvalidValueError, CoordinatesError
+        An input is empty or invalid; the store is unchanged.
+    """
+    return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
+                   status="active", action="add", attrs=attrs)
+
+
+def contribute_asset(
+    store: Store,
+    *,
+    actor: str,
+    contributed_by: str,
+    name: str,
+    type_id: str,
+    lon: float,
+    lat: float,
+    taxonomy: schema.Taxonomy | None = None,
+    **attrs: Any,
+) -> str:
+    """Propose an asset from a community group or person: it is ``pending`` until approved.
+
+    Parameters
+    ----------
+    contributed_by
+        The community group or person the contribution comes from (required; shown to editors).
+    store, actor, name, type_id, lon, lat, taxonomy, attrs
+        As for :func:`add_asset`.
+
+    Returns
+    -------
+    str
+        The new asset's id; it appears in :func:`moderation_queue` until approved or rejected.
+    """
+    attrs = {**attrs, "contributed_by": contributed_by}
+    if _blank(contributed_by):
+        raise MissingValueError(
+            "A contribution needs the name of the community group or person it comes from; fill in contributed_by."
+        )
+    return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
+                   status="pending", action="contribute", attrs=attrs)
+
+
+def update_asset(
+    store: Store,
+    asset_id: str,
+    *,
+    actor: str,
+    taxonomy: schema.Taxonomy | None = None,
+    **changes: Any,
+) -> None:
+    """Change some of an asset's attributes and/or move it.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    asset_id
+        The asset's ``id``.
+    actor
+        Who is making the change; recorded as ``updated_by`` and in the audit log.
+    taxonomy
+        Validates a new ``type``; default ``data/taxonomy.json``.
+    **changes
+        New values for :data:`EDITABLE_COLUMNS`, and ``lon``/``lat`` to move the point. Values equal
+        to the current ones are ignored; an empty text clears the field (except ``name`` and ``type``).
+
+    Raises
+    ------
+    InvalidValueError
+        A column is not editable (the message lists those that are).
+    NoChangeError
+        Every value equals the current one; nothing is saved.
+    AssetNotFoundError, StatusError
+        No such asset, or it was removed.
+    """
+    actor = _require_actor(actor)
+    if not changes:
+        raise NoChangeError("No changes were given; pass the new values, e.g. name='New name'.")
+    point = {k: changes.pop(k) for k in ("lon", "lat") if k in changes}
+    _check_columns(changes)
+    bounds = _area_bounds(store) if point else None
+    with store.transaction(actor=actor) as tx:
+        assets = tx.read(LAYER)
+        idx = _locate(assets, asset_id)
+        before = _snapshot(assets, idx)
+        if before["status"] == "removed":
+            raise StatusError(f"{before['name']!r} was removed; undo the removal in the history before editing it.")
+        # Only values that differ are validated, so a legacy value elsewhere never blocks an edit.
+        differing = {k: v for k, v in changes.items() if not _same(_stripped(v), before.get(k))}
+        values = _clean_attrs(differing, taxonomy=taxonomy)
+        if "name" in values and values["name"] is None:
+            raise MissingValueError("An asset's name cannot be empty; give it a name.")
+        if "type" in values and values["type"] is None:
+            raise MissingValueError("An asset's type cannot be empty; choose a type.")
+        if values.get("type"):
+            values["category"] = (taxonomy or schema.load_taxonomy()).type(values["type"]).category
+        if point:
+            lon = point.get("lon", before["lon"])
+            lat = point.get("lat", before["lat"])
+            lon, lat = _check_point(lon, lat, bounds)
+            if not (_same(lon, before["lon"]) and _same(lat, before["lat"])):
+                assets.loc[idx, assets.geometry.name] = Point(lon, lat)
+        for col, value in values.items():
+            if not _same(value, before.get(col)):
+                assets.loc[idx, col] = _cell(value)
+        after = _snapshot(assets, idx)
+        if all(_same(after[k], before.get(k)) for k in after):
+            raise NoChangeError(f"The changes leave {before['name']!r} as it was; nothing was saved.")
+        _stamp(assets, idx, tx.actor)
+        tx.write_layer(LAYER, assets)
+        tx.audit("update", LAYER, before["id"], before, _snapshot(assets, idx))
+
+
+def close_asset(store: Store, asset_id: str, *, actor: str) -> None:
+    """Mark an active asset ``closed`` (it has shut; it stays in the data and the history)."""
+    _set_status(store, asset_id, actor=actor, action="close", status="closed", allowed=("active",))
+
+
+def remove_asset(store: Store, asset_id: str, *, actor: str) -> None:
+    """Soft-delete an asset: status ``removed``, kept in the layer and the history, never shown.
+
+    Use it for entries that should never have been there (duplicates, mistakes); use
+    :func:`close_asset` for a place that has shut. :func:`undo` brings it back.
+    """
+    _set_status(store, asset_id, actor=actor, action="remove", status="removed",
+                allowed=("active", "closed", "pending", "rejected"))
+
+
+def approve(store: Store, asset_id: str, *, actor: str) -> None:
+    """Publish a pending contribution (status ``active``)."""
+    _set_status(store, asset_id, actor=actor, action="approve", status="active", allowed=("pending",))
+
+
+def reject(store: Store, asset_id: str, *, actor: str, reason: str) -> None:
+    """Turn down a pending contribution (status ``rejected``), saying why.
+
+    Parameters
+    ----------
+    reason
+        Why (required): kept in the audit entry as ``_reason`` so the contributor can be told.
+    """
+    if _blank(reason):
+        raise MissingValueError("Say why the contribution is rejected, so the contributor can be told; give a reason.")
+    _set_status(store, asset_id, actor=actor, action="reject", status="rejected", allowed=("pending",),
+                note={"_reason": _text(reason, "reason")})
+
+
+def undo(store: Store, entry: int | str, *, actor: str) -> None:
+    """Reverse one audited asset change, restoring its ``before`` state; audited as ``"undo"``.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    entry
+        The change's entry number (``history()["entry"]``: its position in ``audit_log``, in the
+        order entries were written) or, safer, its key (``history()["key"]``), which also checks
+        that the entry is still the change that was shown.
+    actor
+        Who is undoing.
+
+    Raises
+    ------
+    AuditEntryNotFoundError
+        No such entry, or the key no longer matches it.
+    UndoError
+        The entry is not an asset change made by this module, or the asset has changed since
+        (undo the later changes first, newest first).
+    """
+    actor = _require_actor(actor)
+    with store.transaction(actor=actor) as tx:
+        log = tx.read("audit_log")
+        pos = _resolve_entry(log, entry)
+        row = {k: "" if _blank(v) else str(v) for k, v in log.iloc[pos].items()}
+        label = f"change {pos} ({row['action']} by {row['by']} at {row['at']})"
+        if row["layer"] != LAYER or row["action"] not in ACTIONS or not row["feature_id"]:
+            raise UndoError(
+                f"Only asset changes made in Common Ground ({', '.join(ACTIONS)}) can be undone here; "
+                f"{label} is not one."
+            )
+        before, after = _loads(row["before"]), _loads(row["after"])
+        assets = tx.read(LAYER)
+        idx = _locate(assets, row["feature_id"])
+        current = _snapshot(assets, idx)
+        if after is None or not _matches(current, after):
+            raise UndoError(
+                f"{current['name']!r} has changed since {label}; undo the later changes first, newest first."
+            )
+        if before is None:
+            assets.loc[idx, "status"] = "removed"
+        else:
+            _restore(assets, idx, before)
+        _stamp(assets, idx, tx.actor)
+        tx.write_layer(LAYER, assets)
+        tx.audit("undo", LAYER, current["id"], current, {**_snapshot(assets, idx), "_undoes": entry_key(pos, row)})
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def moderation_queue(store: Store) -> gpd.GeoDataFrame:
+    """The pending contributions, oldest first (a copy; empty when there are none)."""
+    assets = store.read(LAYER)
+    pending = assets[assets["status"].fillna("") == "pending"]
+    return pending.sort_values("created_at", kind="stable").copy()
+
+
+def history(
+    store: Store,
+    *,
+    feature_id: str | None = None,
+    layer: str | None = "assets",
+    limit: int | None = 200,
+) -> pd.DataFrame:
+    """The audit log, newest first, with a readable summary of each change.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    feature_id
+        Only changes to this feature.
+    layer
+        Only changes to this layer; ``None`` for every layer.
+    limit
+        At most this many entries (the newest); ``None`` for all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``entry`` (position in ``audit_log``; see the module notes), ``key`` (pass it to
+        :func:`undo`), ``at``, ``by``, ``action``, ``layer``, ``feature_id``, ``name`` (of the
+        feature), ``changes`` (what changed, in words), ``before`` and ``after`` (the JSON).
+    """
+    if limit is not None and limit < 0:
+        raise InvalidValueError(f"limit must be 0 or more (or None for all); got {limit}.")
+    log = store.read("audit_log").reset_index(drop=True)
+    log.insert(0, "entry", range(len(log)))
+    keep = pd.Series(True, index=log.index)
+    if layer is not None:
+        keep &= log["layer"].fillna("") == layer
+    if feature_id is not None:
+        keep &= log["feature_id"].fillna("") == feature_id
+    out = log[keep].iloc[::-1]
+    if limit is not None:
+        out = out.iloc[:limit]
+    out = pd.DataFrame(out).reset_index(drop=True)
+    out.insert(1, "key", [entry_key(int(r["entry"]), r) for _, r in out.iterrows()])
+    parsed = [(_loads(b), _loads(a)) for b, a in zip(out["before"], out["after"], strict=True)]
+    out.insert(7, "name", [str((a or b or {}).get("name") or "") for b, a in parsed])
+    out.insert(8, "changes", [describe_change(b, a) for b, a in parsed])
+    return out
+
+
+def entry_key(entry: int, row: Mapping[str, Any]) -> str:
+    """The key of an audit entry: its position and a digest of its contents (see the module notes)."""
+    cols = ("at", "by", "action", "layer", "feature_id", "before", "after")
+    text = json.dumps(["" if _blank(row.get(c)) else str(row.get(c)) for c in cols])
+    return f"{entry}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def describe_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """One line saying what a change did, e.g. ``"name: 'Old' → 'New'; status: active → closed"``."""
+    if before is None and after is None:
+        return ""
+    if before is None:
+        return f"new {after.get('type') or 'asset'} ({after.get('status') or 'no status'})"
+    if after is None:
+        return "deleted"
+    parts = []
+    if not (_same(before.get("lon"), after.get("lon")) and _same(before.get("lat"), after.get("lat"))):
+        parts.append("moved")
+    for key, new in after.items():
+        if key.startswith("_") or key in ("lon", "lat", *_STAMPS) or _same(before.get(key), new):
+            continue
+        parts.append(f"{key}: {_short(before.get(key))} → {_short(new)}")
+    if after.get("_reason"):
+        parts.append(f"reason: {_short(after['_reason'])}")
+    if after.get("_undoes"):
+        parts.append(f"undoes change {str(after['_undoes']).split('-')[0]}")
+    return "; ".join(parts) or "no attribute changed"
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, attrs) -> str:
+    actor = _require_actor(actor)
+    tax = taxonomy or schema.load_taxonomy()
+    if "type" in attrs or "name" in attrs:
+        raise InvalidValueError("Give the name and type as name= and type_id=, not inside the other attributes.")
+    values = _clean_attrs({**attrs, "name": name, "type": type_id}, taxonomy=tax)
+    if values.get("name") is None:
+        raise MissingValueError("A new asset needs a name; give it one.")
+    if values.get("type") is None:
+        raise MissingValueError(f"A new asset needs a type; choose one of: {', '.join(sorted(tax.types))}.")
+    lon, lat = _check_point(lon, lat, _area_bounds(store))
+    now = now_iso()
+    default_source = "Community contribution via Common Ground" if status == "pending" else "Added in Common Ground"
+    row = {
+        **values,
+        "id": str(uuid.uuid4()),
+        "category": tax.type(values["type"]).category,
+        "status": status,
+        "source": values.get("source") or default_source,
+        "created_at": now,
+        "created_by": actor,
+        "updated_at": now,
+        "updated_by": actor,
+    }
+    with store.transaction(actor=actor) as tx:
+        assets = tx.read(LAYER)
+        new = gpd.GeoDataFrame([row], geometry=[Point(lon, lat)], crs=schema.STORAGE_CRS)
+        new = new.rename_geometry(assets.geometry.name) if assets.geometry.name != "geometry" else new
+        combined = pd.concat([assets, new], ignore_index=True)
+        combined = gpd.GeoDataFrame(combined, geometry=assets.geometry.name, crs=assets.crs)
+        tx.write_layer(LAYER, combined)
+        tx.audit(action, LAYER, row["id"], None, _snapshot(combined, combined.index[-1]))
+    return row["id"]
+
+
+def _set_status(store, asset_id, *, actor, action, status, allowed, note=None) -> None:
+    actor = _require_actor(actor)
+    verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected"}
+    with store.transaction(actor=actor) as tx:
+        assets = tx.read(LAYER)
+        idx = _locate(assets, asset_id)
+        before = _snapshot(assets, idx)
+        current, name = before["status"] or "active", before["name"]
+        if current not in allowed:
+            if current == "removed":
+                msg = f"{name!r} was removed; undo the removal in the history first."
+            elif allowed == ("pending",):
+                msg = f"{name!r} is {current}, not pending; only pending contributions can be {verbs[action]}."
+            elif current == status:
+                msg = f"{name!r} is already {status}; nothing was changed."
+            elif current == "pending":
+                msg = f"{name!r} is a pending contribution; approve or reject it instead."
+            else:
+                msg = f"{name!r} is {current}; only {' or '.join(allowed)} assets can be {verbs[action]}."
+            raise StatusError(msg)
+        assets.loc[idx, "status"] = status
+        _stamp(assets, idx, tx.actor)
+        tx.write_layer(LAYER, assets)
+        tx.audit(action, LAYER, before["id"], before, {**_snapshot(assets, idx), **(note or {})})
+
+
+def _require_actor(actor: object) -> str:
+    if not isinstance(actor, str) or not actor.strip():
+        raise MissingValueError("Every change needs to say who made it; give actor as a name or email.")
+    return _text(actor, "actor", limit=MAX_NAME_LENGTH)
+
+
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def _text(value: object, column: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
+    text = str(value).strip()
+    if len(text) > limit:
+        raise InvalidValueError(f"{column} is {len(text)} characters long; shorten it to {limit} or fewer.")
+    return text
+
+
+def _check_columns(attrs: Mapping[str, Any]) -> None:
+    unknown = [k for k in attrs if k not in EDITABLE_COLUMNS]
+    if unknown:
+        raise InvalidValueError(
+            f"{', '.join(map(repr, unknown))} cannot be edited here; editable columns are: "
+            f"{', '.join(EDITABLE_COLUMNS)}, lon and lat."
+        )
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _clean_attrs(attrs: Mapping[str, Any], *, taxonomy: schema.Taxonomy | None) -> dict[str, str | None]:
+    """Validate and tidy attribute values: text stripped, empty as ``None``, postcode and type checked."""
+    _check_columns(attrs)
+    out: dict[str, str | None] = {}
+    for col, value in attrs.items():
+        if _blank(value):
+            out[col] = None
+            continue
+        out[col] = _text(value, col, limit=MAX_NAME_LENGTH if col == "name" else MAX_TEXT_LENGTH)
+    if out.get("postcode"):
+        out["postcode"] = normalise_postcode(out["postcode"])
+    if out.get("url") and not _URL.match(out["url"]):
+        raise InvalidValueError(
+            f"{out['url'][:60]!r} is not a web address; give one starting with https:// (or http://)."
+        )
+    if out.get("type"):
+        tax = taxonomy or schema.load_taxonomy()
+        t = tax.type(out["type"])
+        category = tax.category(t.category)
+        if not category.mappable:
+            raise InvalidValueError(
+                f"Type {t.id!r} belongs to {category.label!r}, which is never mapped to a place; choose a "
+                "type whose category is mapped."
+            )
+    return out
+
+
+def _area_bounds(store: Store) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of the boundary layers (else of the assets) plus :data:`AREA_MARGIN_DEG`."""
+    info = {i.name: i.bounds for i in store.info() if i.bounds}
+    boxes = [info[n] for n in schema.BOUNDARY_LAYERS if n in info] or [info[n] for n in (LAYER,) if n in info]
+    if not boxes:
+        return None
+    m = AREA_MARGIN_DEG
+    return (min(b[0] for b in boxes) - m, min(b[1] for b in boxes) - m,
+            max(b[2] for b in boxes) + m, max(b[3] for b in boxes) + m)
+
+
+def _check_point(lon: object, lat: object, bounds: tuple[float, float, float, float] | None) -> tuple[float, float]:
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise CoordinatesError(f"Longitude and latitude must be numbers; got {lon!r} and {lat!r}.") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise CoordinatesError("Longitude and latitude must be finite numbers; give the point's position in degrees.")
+    if bounds is None:
+        if -180 <= x <= 180 and -90 <= y <= 90:
+            return x, y
+        raise CoordinatesError(f"({x}, {y}) is not a longitude/latitude in degrees; give lon first, then lat.")
+    minx, miny, maxx, maxy = bounds
+    if minx <= x <= maxx and miny <= y <= maxy:
+        return x, y
+    where = f"lon {minx:.2f} to {maxx:.2f}, lat {miny:.2f} to {maxy:.2f}"
+    if minx <= y <= maxx and miny <= x <= maxy:
+        raise CoordinatesError(
+            f"The point (lon {x}, lat {y}) looks swapped: the data's area is {where}; give the longitude "
+            f"first (lon={y}, lat={x})."
+        )
+    raise CoordinatesError(
+        f"The point (lon {x}, lat {y}) is outside the area the data covers ({where}); check the coordinates "
+        "(longitude first) or the postcode."
+    )
+
+
+def _locate(assets: pd.DataFrame, asset_id: object) -> Any:
+    hits = assets.index[assets["id"].astype("string").fillna("") == str(asset_id)]
+    if len(hits) == 0:
+        raise AssetNotFoundError(
+            f"There is no asset with id {str(asset_id)[:80]!r}; check the id (the history and the search list them)."
+        )
+    return hits[0]
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _snapshot(frame: gpd.GeoDataFrame, idx: Any) -> dict[str, Any]:
+    """Every attribute of one row (JSON values, missing as ``None``) plus ``lon`` and ``lat``."""
+    geom_col = frame.geometry.name
+    row = frame.loc[idx]
+    snap = {col: _jsonable(row[col]) for col in frame.columns if col != geom_col}
+    geom = row[geom_col]
+    has_point = geom is not None and not geom.is_empty
+    snap["lon"] = float(geom.x) if has_point else None
+    snap["lat"] = float(geom.y) if has_point else None
+    return snap
+
+
+def _cell(value: Any) -> Any:
+    return pd.NA if value is None else value
+
+
+def _restore(frame: gpd.GeoDataFrame, idx: Any, snap: Mapping[str, Any]) -> None:
+    for col, value in snap.items():
+        if col.startswith("_") or col in ("lon", "lat", *_STAMPS) or col not in frame.columns:
+            continue
+        if col == frame.geometry.name:
+            continue
+        if value is None and pd.api.types.is_float_dtype(frame[col].dtype):
+            frame.loc[idx, col] = float("nan")
+        else:
+            frame.loc[idx, col] = _cell(value)
+    lon, lat = snap.get("lon"), snap.get("lat")
+    frame.loc[idx, frame.geometry.name] = Point(lon, lat) if lon is not None and lat is not None else None
+
+
+def _stamp(frame: pd.DataFrame, idx: Any, actor: str) -> None:
+    frame.loc[idx, "updated_at"] = now_iso()
+    frame.loc[idx, "updated_by"] = actor
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as stored values: ``None``, NaN and ``''`` alike; numbers to 1e-9."""
+    if _blank(a) or _blank(b):
+        return _blank(a) and _blank(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=1e-9)
+    return str(a) == str(b)
+
+
+def _matches(current: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+    # The stamps are left out: undoing a later change restores the attributes but stamps the undo.
+    return all(
+        _same(current[k], v) for k, v in expected.items() if not k.startswith("_") and k in current and k not in _STAMPS
+    )
+
+
+def _loads(text: object) -> dict | None:
+    if _blank(text):
+        return None
+    try:
+        value = json.loads(str(text))
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _resolve_entry(log: pd.DataFrame, entry: int | str) -> int:
+    digest = None
+    if isinstance(entry, bool):
+        raise AuditEntryNotFoundError(f"{entry!r} is not a history entry; give its number or key from the history.")
+    if isinstance(entry, str):
+        m = re.fullmatch(r"\s*(\d+)(?:-([0-9a-f]+))?\s*", entry)
+        if not m:
+            raise AuditEntryNotFoundError(f"{entry[:40]!r} is not a history entry key; copy the key from the history.")
+        pos, digest = int(m.group(1)), m.group(2)
+    else:
+        try:
+            pos = int(entry)
+        except (TypeError, ValueError):
+            raise AuditEntryNotFoundError(f"{entry!r} is not a history entry; give its number or key.") from None
+    if not 0 <= pos < len(log):
+        raise AuditEntryNotFoundError(
+            f"There is no change number {pos} in the history (it holds {len(log)}); reload the history and pick one."
+        )
+    if digest is not None and entry_key(pos, log.iloc[pos]) != f"{pos}-{digest}":
+        raise AuditEntryNotFoundError(
+            f"Change {pos} in the history is not the one that was shown (the log has changed); reload it and try again."
+        )
+    return pos
+
+
+def _short(value: Any, width: int = 40) -> str:
+    if _blank(value):
+        return "(empty)"
+    text = str(value)
+    return repr(text if len(text) <= width else text[: width - 1] + "…")

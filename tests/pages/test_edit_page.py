@@ -1,0 +1,183 @@
+"""The Edit assets page under AppTest: add (postcode or map click), contribute and moderate, edit and undo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import analysis, editing
+from geo.schema import PROJECT_ROOT
+from geo.store import Store
+
+TIMEOUT = 120
+PAGE = str(PROJECT_ROOT / "pages" / "edit.py")
+
+
+@pytest.fixture(autouse=True)
+def private_store(store_copy, monkeypatch):
+    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
+    monkeypatch.delenv("COMMON_GROUND_TILES", raising=False)
+    return store_copy
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _page(actor: str = "", **state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for k, v in state.items():
+        at.session_state[k] = v
+    _ok(at.run())
+    if actor:
+        at.text_input(key="edit_actor").input(actor)
+    return at
+
+
+def _fill_add_form(at: AppTest, *, name: str, type_id: str, postcode: str = "") -> AppTest:
+    at.text_input(key="add_name").input(name)
+    at.selectbox(key="add_type").set_value(type_id)
+    at.text_input(key="add_postcode").input(postcode)
+    return _ok(at.button(key="add_submit").click().run())
+
+
+def _by_name(store: Store, name: str):
+    assets = store.read("assets")
+    hit = assets[assets["name"] == name]
+    assert len(hit) == 1, f"expected one asset called {name!r}, found {len(hit)}"
+    return hit.iloc[0]
+
+
+def _widget(widgets, prefix: str):
+    return next(w for w in widgets if (w.key or "").startswith(prefix))
+
+
+def test_page_runs_with_map_table_and_tabs():
+    at = _page()
+    assert at.title[0].value == "Edit assets"
+    assert [t.label for t in at.tabs] == ["Add an asset", "Edit, close or remove", "Moderation queue (0)", "History and undo"]
+    args = json.loads(at.get("component_instance")[0].proto.json_args)
+    assert args["returned_objects"] == ["last_clicked"]
+    assert len(at.dataframe[0].value) == 322  # the table beside the map
+    assert any("No changes have been made yet" in i.value for i in at.info)
+
+
+def test_editor_adds_an_asset_by_postcode(store_copy: Store):
+    at = _page("ed@sheffield.example")
+    _fill_add_form(at, name="Parson Cross Hub", type_id="community_centre", postcode="s5 8nj")
+    assert [s.value for s in at.success] == ["Added Parson Cross Hub: it is on the map now."]
+    row = _by_name(store_copy, "Parson Cross Hub")
+    assert row["status"] == "active" and row["created_by"] == "ed@sheffield.example" and row["postcode"] == "S5 8NJ"
+    assert row["category"] == "physical"
+    pc = Store(store_copy.path).read("postcodes").set_index("postcode").loc["S5 8NJ"]
+    assert (row.geometry.x, row.geometry.y) == (pytest.approx(pc["lon"]), pytest.approx(pc["lat"]))
+    assert at.text_input(key="add_name").value == ""  # the form is cleared for the next one
+    assert "Parson Cross Hub" in set(at.dataframe[0].value["Name"])
+
+
+def test_a_write_needs_a_name_and_a_place(store_copy: Store):
+    digest = hashlib.sha256(store_copy.path.read_bytes()).hexdigest()
+    at = _page()
+    _fill_add_form(at, name="Nameless Hub", type_id="park", postcode="S1 2HE")
+    assert any("Type your name or email" in e.value for e in at.error)
+    at.text_input(key="edit_actor").input("ed")
+    _fill_add_form(at, name="Nowhere Hub", type_id="park", postcode="")
+    assert any("Click the map where the asset is, or give its postcode" in e.value for e in at.error)
+    _fill_add_form(at, name="London Hub", type_id="park", postcode="SW1A 1AA")
+    assert any("not in the postcode table" in e.value for e in at.error)
+    assert hashlib.sha256(store_copy.path.read_bytes()).hexdigest() == digest
+
+
+def test_map_click_places_the_new_asset(store_copy: Store):
+    at = _page("ed")
+    comp = at.get("component_instance")[0]
+    at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}
+    _ok(at.run())
+    assert at.session_state["edit_position"] == {"lon": -1.4701, "lat": 53.3811}
+    assert "The new asset goes here" in json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    assert 0 < len(at.dataframe[0].value) < 322  # what is already within 300 m
+    _fill_add_form(at, name="Clicked Hub", type_id="community_centre")
+    row = _by_name(store_copy, "Clicked Hub")
+    assert (row.geometry.x, row.geometry.y) == (-1.4701, 53.3811)
+    assert "edit_position" not in at.session_state
+
+
+def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: Store):
+    at = _page("sam@example.org")
+    at.radio(key="edit_role").set_value("contributor").run()
+    assert [t.label for t in at.tabs] == ["Add an asset"]  # editing and moderation are for editors
+    _fill_add_form(at, name="Pitsmoor Garden", type_id="allotment", postcode="S3 9AB")
+    assert any("community group or person" in e.value for e in at.error)  # who it comes from is required
+    at.text_input(key="edit_group").input("Pitsmoor Friends")
+    _fill_add_form(at, name="Pitsmoor Garden", type_id="allotment", postcode="S3 9AB")
+    assert any("sent for review" in s.value for s in at.success)
+    row = _by_name(store_copy, "Pitsmoor Garden")
+    assert row["status"] == "pending" and row["contributed_by"] == "Pitsmoor Friends"
+    assert row["id"] not in set(analysis.filter_assets(store_copy.read("assets"))["id"])
+
+    at.text_input(key="edit_actor").input("editor@example.org")
+    _ok(at.radio(key="edit_role").set_value("editor").run())
+    assert "Moderation queue (1)" in [t.label for t in at.tabs]
+    assert any("Pitsmoor Friends" in m.value for m in at.markdown)
+    _ok(at.button(key=f"approve_{row['id']}").click().run())
+    assert any("Approved Pitsmoor Garden" in s.value for s in at.success)
+    assert _by_name(store_copy, "Pitsmoor Garden")["status"] == "active"
+    assert "Moderation queue (0)" in [t.label for t in at.tabs]
+    assert row["id"] in set(analysis.filter_assets(store_copy.read("assets"))["id"])
+
+
+def test_reject_needs_a_reason(store_copy: Store):
+    asset_id = editing.contribute_asset(
+        store_copy, actor="sam", contributed_by="Friends", name="Maybe Garden", type_id="allotment", lon=-1.46, lat=53.39
+    )
+    at = _page("editor")
+    _ok(at.button(key=f"reject_{asset_id}").click().run())
+    assert any("give a reason" in e.value for e in at.error)
+    at.text_input(key=f"reason_{asset_id}").input("Already mapped")
+    _ok(at.button(key=f"reject_{asset_id}").click().run())
+    assert _by_name(store_copy, "Maybe Garden")["status"] == "rejected"
+
+
+def test_edit_shows_in_history_and_undo_restores_it(store_copy: Store):
+    original = _by_name(store_copy, "Firth Park Library")
+    at = _page("kim@example.org")
+    at.text_input(key="edit_query").input("Firth Park Lib").run()
+    _ok(at)
+    assert at.selectbox(key="edit_pick").value == original["id"]
+    _widget(at.text_input, "edit_name_").input("Firth Park Library and Hub")
+    _widget(at.text_input, "edit_opening_hours_").input("Mon-Sat 10-4")
+    _ok(_widget(at.button, "edit_save_").click().run())
+    assert any("Saved the changes to Firth Park Library and Hub" in s.value for s in at.success)
+    changed = store_copy.read("assets").set_index("id").loc[original["id"]]
+    assert changed["name"] == "Firth Park Library and Hub" and changed["opening_hours"] == "Mon-Sat 10-4"
+    assert (changed.geometry.x, changed.geometry.y) == (original.geometry.x, original.geometry.y)  # not moved
+
+    history = at.dataframe[-1].value
+    assert history.iloc[0]["Action"] == "update" and history.iloc[0]["By"] == "kim@example.org"
+    assert "Firth Park Library and Hub" in history.iloc[0]["Changes"]
+    assert len(at.get("download_button")) == 1
+    undo = _widget(at.button, "undo_")
+    _ok(undo.click().run())
+    assert any("Undid the update of Firth Park Library and Hub" in s.value for s in at.success)
+    restored = _by_name(store_copy, "Firth Park Library")
+    for col in ("name", "opening_hours", "type", "address", "status"):
+        assert restored[col] == original[col]
+    assert (restored.geometry.x, restored.geometry.y) == (original.geometry.x, original.geometry.y)
+    assert list(editing.history(store_copy)["action"]) == ["undo", "update"]
+    assert _widget(at.text_input, "edit_name_").value == "Firth Park Library"  # the form shows it restored
+
+
+def test_close_and_remove_buttons(store_copy: Store):
+    at = _page("kim")
+    at.text_input(key="edit_query").input("Firth Park Lib").run()
+    _ok(at.button(key="edit_close").click().run())
+    assert _by_name(store_copy, "Firth Park Library")["status"] == "closed"
+    _ok(at.button(key="edit_close").click().run())
+    assert any("already closed" in e.value for e in at.error)
+    _ok(at.button(key="edit_remove").click().run())
+    assert _by_name(store_copy, "Firth Park Library")["status"] == "removed"
+    assert any("Removed Firth Park Library" in s.value for s in at.success)
