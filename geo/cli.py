@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, imports, profiles
+from geo import access, analysis, cli_export, imports, profiles
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS, load_taxonomy
@@ -219,6 +219,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]
     "profile": (cmd_profile, "one area's assets, organisations, aspirations, measures and stories"),
     "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
     "import": (cmd_import, "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing"),
+    "export": (cli_export.cmd_export, "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html"),
 }
 
 
@@ -253,6 +254,8 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
 def _add_options(name: str, p: argparse.ArgumentParser) -> None:
     if name == "import":
         _add_import_options(p)
+    if name == "export":
+        cli_export.add_options(p)
     if name == "near":
         where = p.add_mutually_exclusive_group(required=True)
         where.add_argument("--postcode", metavar="PC", help="a postcode in the shipped table, e.g. 'S5 8NJ'")
