@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, cli_export, imports, profiles
+from geo import access, analysis, cli_export, cli_hsds, imports, profiles
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS, load_taxonomy
@@ -213,13 +213,20 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
     return doc, "\n".join(lines)
 
 
+def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
+    """Write a layer to a file; ``--layer organisations --format hsds`` writes HSDS 3.0 JSON (geo.cli_hsds)."""
+    if str(args.format).strip().casefold() == "hsds":
+        return cli_hsds.write_hsds_cli(args)
+    return cli_export.cmd_export(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]] = {
     "info": (cmd_info, "list the store's layers: geometry type, feature count, CRS and bounds"),
     "near": (cmd_near, "the nearest asset of every type from a postcode or point, and what is missing"),
     "profile": (cmd_profile, "one area's assets, organisations, aspirations, measures and stories"),
     "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
     "import": (cmd_import, "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing"),
-    "export": (cli_export.cmd_export, "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html"),
+    "export": (cmd_export, "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html; organisations also as hsds"),
 }
 
 

@@ -40,6 +40,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from geo import schema
 from geo.errors import CommonGroundError
+from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
 from geo.store import Store, now_iso
 
@@ -244,7 +245,8 @@ def _read_csv(path: Path, *, crs: CRS | None, encoding: str | None, postcodes: P
     if frame.empty:
         raise ImportFileError(f"{name} has a header but no rows; add the rows and re-upload it.")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.replace(r"^'(?=[=+\-@])", "", regex=True) if s.dtype == object else s)
+    # Undo the spreadsheet-formula guard that Common Ground's own CSV exports add (one leading quote).
+    frame = frame.apply(lambda s: s.map(_restore_formula))
     notes = [note] if note else []
     cols = list(frame.columns)
     lat, lon = _find(cols, _LAT), _find(cols, _LON)

@@ -157,7 +157,7 @@ chart = progress.set_index("date")[["value", "target"]].rename(columns={"value":
 st.line_chart(chart, x_label="Date", y_label=str(last["unit"] or "Value"))
 if (progress["kind"] == "update").any():
     st.dataframe(
-        progress[["date", "kind", "value", "note", "recorded_by"]].rename(columns=str.capitalize),
+        progress[["date", "kind", "value", "note"]].rename(columns=str.capitalize),
         hide_index=True,
         width="stretch",
     )

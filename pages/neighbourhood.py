@@ -68,7 +68,7 @@ st.subheader("What the community wants")
 if prof.aspirations.empty:
     st.info(
         f"No aspirations are recorded for {shown_name} yet. Aspirations come from the community: a group "
-        "raises them, and they are recorded against the area (adding them arrives with the community knowledge pages)."
+        "raises them, and they are recorded against the area on the **Aspirations and success** page."
     )
 else:
     st.dataframe(prof.aspirations[["text", "theme", "raised_by", "raised_on", "status"]], hide_index=True, width="stretch")

@@ -1,0 +1,1118 @@
+"""Community knowledge: aspirations, agreed success measures, organisations and stories of success.
+
+The *Resilient Communities* framework starts from what a community wants for its area (its
+**aspirations**, raised by a group), agrees with partners what **success** looks like (measures with
+a baseline, a target and a history of values), **joins up** the organisations already working in the
+same place (who overlaps, what nobody covers), and builds **stories of success** as an evidence base.
+
+Every create and update here is one :meth:`geo.store.Store.transaction` with an explicit ``actor``
+and an audit entry per change: it lands whole or not at all, and invalid input is rejected before
+the store is touched. Knowledge is linked to one area of a boundary layer (``boundary_layer`` and
+``area_id``). Themes are comma-separated text in the store; they are stored trimmed and in lower
+case, and matched ignoring case and spacing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import schema
+from geo.errors import AreaNotFoundError, CommonGroundError
+from geo.store import Store, Transaction, now_iso
+
+#: ``open``: raised, nothing agreed yet; ``in progress``: partners are working on it; ``achieved``
+#: and ``closed`` no longer count as gaps in :func:`join_up`.
+ASPIRATION_STATUSES = ("open", "in progress", "achieved", "closed")
+LIVE_ASPIRATION_STATUSES = ("open", "in progress")
+ENTERED_SOURCE = "Entered in Common Ground"
+MAX_TEXT = 5000
+MAX_LINE = 300
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?\(?\d[\d\s\-().]{6,}\d")
+_THEME_SPLIT = re.compile(r"[,;]")
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class KnowledgeError(CommonGroundError):
+    """Base class of the errors raised by :mod:`geo.knowledge`."""
+
+
+class KnowledgeValidationError(KnowledgeError):
+    """A field is missing, empty or malformed; the message names the field and the fix."""
+
+
+class PrivateDetailsError(KnowledgeValidationError):
+    """A field meant for a group or organisation holds what looks like a private email or phone."""
+
+
+class UnknownReferenceError(KnowledgeError):
+    """An aspiration, measure, organisation, asset or story id is not in the store."""
+
+
+class UnknownAreaError(UnknownReferenceError, AreaNotFoundError):
+    """The boundary layer or the area id is not in the store."""
+
+
+# --------------------------------------------------------------------------------------------
+# Small shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def split_themes(text: object) -> list[str]:
+    """The themes in comma-separated text (or a list), trimmed, lower case, without repeats.
+
+    >>> split_themes(" Health ,food;  Mental   health, health")
+    ['health', 'food', 'mental health']
+    """
+    if _blank(text):
+        return []
+    parts = list(text) if isinstance(text, list | tuple | set) else _THEME_SPLIT.split(str(text))
+    out: list[str] = []
+    for part in parts:
+        if _blank(part):
+            continue
+        theme = " ".join(str(part).split()).casefold()
+        if theme and theme not in out:
+            out.append(theme)
+    return out
+
+
+def join_themes(themes: object) -> str:
+    """Themes as the store keeps them: ``"food, health"`` (normalised, in the given order)."""
+    return ", ".join(split_themes(themes))
+
+
+def split_ids(text: object) -> list[str]:
+    """The ids in comma-separated text (or a list), trimmed, without repeats, in order."""
+    if _blank(text):
+        return []
+    parts = list(text) if isinstance(text, list | tuple | set) else str(text).split(",")
+    out: list[str] = []
+    for part in parts:
+        if not _blank(part) and str(part).strip() not in out:
+            out.append(str(part).strip())
+    return out
+
+
+def private_details_in(text: object) -> str | None:
+    """``"an email address"`` or ``"a phone number"`` if the text looks like it holds one, else ``None``."""
+    if _blank(text):
+        return None
+    s = str(text)
+    if _EMAIL.search(s):
+        return "an email address"
+    for match in _PHONE.finditer(s):
+        if sum(ch.isdigit() for ch in match.group()) >= 9:
+            return "a phone number"
+    return None
+
+
+def for_area(frame: pd.DataFrame | None, *, boundary_layer: str, area_id: str) -> pd.DataFrame:
+    """The rows of a knowledge layer linked to one area (a copy; rows without a layer count as any)."""
+    if frame is None or frame.empty or "area_id" not in frame.columns:
+        return pd.DataFrame() if frame is None else frame.iloc[0:0].copy()
+    hit = frame["area_id"].astype("string").fillna("") == str(area_id)
+    if "boundary_layer" in frame.columns:
+        hit &= frame["boundary_layer"].astype("string").fillna("").isin([boundary_layer, ""])
+    return frame[hit.fillna(False).astype(bool)].copy()
+
+
+def _text(value: object, name: str, *, required: bool = True, max_len: int = MAX_LINE, hint: str = "") -> str:
+    if _blank(value):
+        if required:
+            raise KnowledgeValidationError(f"The {name} is empty; {hint or f'write the {name}'}.")
+        return ""
+    s = str(value).strip()
+    if len(s) > max_len:
+        raise KnowledgeValidationError(
+            f"The {name} is {len(s):,} characters long; shorten it to {max_len:,} characters or fewer."
+        )
+    return s
+
+
+def _group(value: object, name: str, *, required: bool = True) -> str:
+    s = _text(value, name, required=required, hint="name the group, e.g. 'Firth Park Residents' Association'")
+    found = private_details_in(s)
+    if found:
+        raise PrivateDetailsError(
+            f"The {name} looks like it holds {found}; name the group or organisation instead, "
+            "never a private person's contact details."
+        )
+    return s
+
+
+def _iso_date(value: object, name: str) -> str:
+    if _blank(value):
+        raise KnowledgeValidationError(f"The {name} is empty; give a date such as 2025-03-14.")
+    if isinstance(value, dt.datetime):
+        d = value.date()
+    elif isinstance(value, dt.date):
+        d = value
+    else:
+        try:
+            d = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise KnowledgeValidationError(
+                f"The {name} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-14."
+            ) from None
+    if d > dt.date.today():
+        raise KnowledgeValidationError(f"The {name} {d.isoformat()} is in the future; give the date it happened.")
+    return d.isoformat()
+
+
+def _number(value: object, name: str, *, required: bool = True) -> float:
+    if _blank(value):
+        if required:
+            raise KnowledgeValidationError(f"The {name} is empty; give a number.")
+        return math.nan
+    try:
+        x = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise KnowledgeValidationError(f"The {name} {value!r} is not a number; give a number such as 12 or 3.5.") from None
+    if not math.isfinite(x):
+        raise KnowledgeValidationError(f"The {name} must be a finite number, not {value!r}.")
+    return x
+
+
+def _choice(value: object, name: str, choices: Sequence[str]) -> str:
+    key = " ".join(str(value if not _blank(value) else "").split()).casefold()
+    for c in choices:
+        if c.casefold() == key:
+            return c
+    raise KnowledgeValidationError(f"The {name} {value!r} is not allowed; choose one of: {', '.join(choices)}.")
+
+
+def _url(value: object) -> str:
+    s = _text(value, "website", required=False)
+    if s and not re.match(r"^https?://[^\s]+$", s, re.I):
+        raise KnowledgeValidationError(f"The website {s!r} is not a web address; start it with https://.")
+    return s
+
+
+def _point(lon: object, lat: object) -> Point | None:
+    if _blank(lon) and _blank(lat):
+        return None
+    if _blank(lon) or _blank(lat):
+        raise KnowledgeValidationError("Give both a longitude and a latitude, or neither.")
+    x, y = _number(lon, "longitude"), _number(lat, "latitude")
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise KnowledgeValidationError(
+            f"The point ({x}, {y}) is out of range; give the longitude first (-180..180), then the latitude (-90..90)."
+        )
+    return Point(x, y)
+
+
+def _actor(actor: object) -> str:
+    if _blank(actor):
+        raise KnowledgeValidationError("Every change needs to say who made it; give your name or email as the actor.")
+    return str(actor).strip()
+
+
+def _stamp(record: dict, actor: str, *, new: bool) -> dict:
+    t = now_iso()
+    if new:
+        record["created_at"], record["created_by"] = t, actor
+    record["updated_at"], record["updated_by"] = t, actor
+    return record
+
+
+def _plain(record: dict) -> dict:
+    """A JSON-ready copy of a record for the audit log (geometry as WKT, NaN as null)."""
+    out = {}
+    for k, v in record.items():
+        if hasattr(v, "wkt"):
+            v = v.wkt
+        elif _blank(v) and not isinstance(v, str):
+            v = None
+        out[k] = v
+    return out
+
+
+def _read(tx: Transaction, name: str) -> pd.DataFrame:
+    if Store(tx.path).has_layer(name):
+        return tx.read(name)
+    return schema.empty_layer(name)
+
+
+def _append(tx: Transaction, name: str, record: dict, *, geometry: Point | None = None) -> None:
+    frame = _read(tx, name)
+    spec = schema.layer_spec(name)
+    row = pd.DataFrame([record])
+    if spec.geometry is not None:
+        row = gpd.GeoDataFrame(row, geometry=gpd.GeoSeries([geometry], crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
+        row = row.rename_geometry(frame.geometry.name) if frame.geometry.name != "geometry" else row
+    out = pd.concat([schema.conform(frame, name), schema.conform(row, name)], ignore_index=True)
+    if spec.geometry is not None:
+        out = gpd.GeoDataFrame(out, geometry=frame.geometry.name, crs=schema.STORAGE_CRS)
+    tx.write_layer(name, out)
+    tx.audit("create", name, record.get("id") or record.get("organisation_id"), None, _plain({**record, "geometry": geometry} if spec.geometry else record))
+
+
+def _known_layer(boundary_layer: object) -> str:
+    layer = "" if _blank(boundary_layer) else str(boundary_layer).strip()
+    if layer not in schema.BOUNDARY_LAYERS:
+        raise UnknownAreaError(f"There is no boundary layer {layer!r}; choose one of: {', '.join(schema.BOUNDARY_LAYERS)}.")
+    return layer
+
+
+def _area_ids(tx: Transaction, layer: str) -> set[str]:
+    if not Store(tx.path).has_layer(layer):
+        raise UnknownAreaError(f"This store has no boundary layer {layer!r}; choose another boundary set.")
+    return set(Store(tx.path).read(layer, columns=["id"])["id"].astype(str))
+
+
+def _check_area(tx: Transaction, boundary_layer: object, area_id: object) -> tuple[str, str]:
+    layer = _known_layer(boundary_layer)
+    aid = _text(area_id, "area", hint=f"pick an area of {layer}")
+    if aid not in _area_ids(tx, layer):
+        raise UnknownAreaError(f"There is no area with id {aid!r} in {layer}; pick an area from that layer.")
+    return layer, aid
+
+
+def _check_ids(tx: Transaction, layer: str, ids: list[str], what: str) -> None:
+    if not ids:
+        return
+    known = set(_read(tx, layer)["id"].astype(str))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise UnknownReferenceError(f"There is no {what} with id {missing[0]!r}; pick {what}s that are in the store.")
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _row(frame: pd.DataFrame, ident: object, what: str) -> tuple[int, pd.Series]:
+    key = "" if _blank(ident) else str(ident).strip()
+    hit = frame.index[frame["id"].astype(str) == key]
+    if not key or len(hit) == 0:
+        raise UnknownReferenceError(f"There is no {what} with id {key!r}; pick one that is in the store.")
+    return hit[0], frame.loc[hit[0]]
+
+
+# --------------------------------------------------------------------------------------------
+# Aspirations and success measures
+# --------------------------------------------------------------------------------------------
+
+
+def add_aspiration(
+    store: Store,
+    *,
+    actor: str,
+    boundary_layer: str,
+    area_id: str,
+    text: str,
+    theme: str,
+    raised_by: str,
+    raised_on: dt.date | str,
+    status: str = "open",
+    asset_ids: Iterable[str] | str = (),
+    source: str = ENTERED_SOURCE,
+) -> str:
+    """Record what a community wants for its area, in its own words.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    actor
+        Who is making the change (recorded in the audit log).
+    boundary_layer, area_id
+        The area the aspiration is for (e.g. ``"wards"``, ``"E05010868"``).
+    text
+        The aspiration, in the community's words.
+    theme
+        What it is about (e.g. ``"food"``); comma-separated if several.
+    raised_by
+        The group that raised it. Never a private person: text that looks like an email address or
+        a phone number is rejected with :class:`PrivateDetailsError`.
+    raised_on
+        When it was raised (a date, or ``YYYY-MM-DD``).
+    status
+        One of :data:`ASPIRATION_STATUSES`.
+    asset_ids
+        Assets it builds on (ids of the ``assets`` layer).
+    source
+        Where the record comes from.
+
+    Returns
+    -------
+    str
+        The new aspiration's id.
+    """
+    who = _actor(actor)
+    if not split_themes(theme):
+        raise KnowledgeValidationError("The theme is empty; say what it is about, e.g. 'food' or 'green space'.")
+    record = {
+        "id": _new_id(),
+        "text": _text(text, "aspiration text", max_len=MAX_TEXT, hint="write what the community wants, in its words"),
+        "theme": join_themes(theme),
+        "raised_by": _group(raised_by, "'raised by' group"),
+        "raised_on": _iso_date(raised_on, "date it was raised"),
+        "status": _choice(status, "status", ASPIRATION_STATUSES),
+        "asset_ids": ", ".join(split_ids(asset_ids)),
+        "source": _text(source, "source", hint="say where this comes from"),
+        "licence": "",
+    }
+    with store.transaction(actor=who) as tx:
+        record["boundary_layer"], record["area_id"] = _check_area(tx, boundary_layer, area_id)
+        _check_ids(tx, "assets", split_ids(asset_ids), "asset")
+        _append(tx, "aspirations", _stamp(record, who, new=True))
+    return record["id"]
+
+
+def add_success_measure(
+    store: Store,
+    *,
+    actor: str,
+    aspiration_id: str,
+    measure: str,
+    horizon: str,
+    baseline: float,
+    target: float,
+    current: float | None = None,
+    unit: str = "",
+    agreed_by: str,
+    agreed_on: dt.date | str,
+    source: str = ENTERED_SOURCE,
+) -> str:
+    """Record what success looks like for an aspiration, as agreed with partners.
+
+    The area is copied from the aspiration. When ``current`` differs from ``baseline`` it is also
+    written to ``measure_updates`` (dated ``agreed_on``), so the history always explains ``current``.
+
+    Parameters
+    ----------
+    aspiration_id
+        The aspiration this measures.
+    measure
+        What is counted, e.g. ``"households using the community fridge each week"``.
+    horizon
+        ``short``, ``medium`` or ``long``.
+    baseline, target, current
+        Numbers in ``unit``; ``current`` defaults to ``baseline``.
+    agreed_by
+        The partners who agreed it (groups and organisations, never private contact details).
+    agreed_on
+        When it was agreed.
+
+    Returns
+    -------
+    str
+        The new measure's id.
+    """
+    who = _actor(actor)
+    base = _number(baseline, "baseline")
+    now = _number(current, "current value", required=False)
+    record = {
+        "id": _new_id(),
+        "aspiration_id": _text(aspiration_id, "aspiration", hint="pick the aspiration this measures"),
+        "measure": _text(measure, "measure", hint="say what will be counted"),
+        "horizon": _choice(horizon, "horizon", schema.HORIZONS),
+        "baseline": base,
+        "target": _number(target, "target"),
+        "current": base if math.isnan(now) else now,
+        "unit": _text(unit, "unit", required=False),
+        "agreed_by": _group(agreed_by, "'agreed by' partners"),
+        "agreed_on": _iso_date(agreed_on, "date it was agreed"),
+        "source": _text(source, "source", hint="say where this comes from"),
+        "licence": "",
+    }
+    with store.transaction(actor=who) as tx:
+        _, asp = _row(_read(tx, "aspirations"), record["aspiration_id"], "aspiration")
+        record["boundary_layer"], record["area_id"] = str(asp["boundary_layer"]), str(asp["area_id"])
+        _append(tx, "success_measures", _stamp(record, who, new=True))
+        if record["current"] != base:
+            _append(tx, "measure_updates", _update_record(record["id"], record["current"], record["agreed_on"], who,
+                                                          "value when the measure was agreed", source))
+    return record["id"]
+
+
+def _update_record(measure_id: str, value: float, on: str, who: str, note: str, source: str) -> dict:
+    return _stamp(
+        {"id": _new_id(), "measure_id": measure_id, "value": value, "recorded_on": on, "recorded_by": who,
+         "note": note, "source": source, "licence": ""},
+        who,
+        new=True,
+    )
+
+
+def record_measure_value(
+    store: Store,
+    measure_id: str,
+    *,
+    actor: str,
+    value: float,
+    recorded_on: dt.date | str,
+    note: str = "",
+    source: str = ENTERED_SOURCE,
+) -> str:
+    """Record a new value of a success measure: appended to ``measure_updates``, and ``current`` updated.
+
+    The history is never overwritten. ``current`` becomes the value with the latest ``recorded_on``
+    (the newest entry on a tie), so back-filling an older value keeps the newer one current.
+
+    Returns
+    -------
+    str
+        The new update's id.
+    """
+    who = _actor(actor)
+    x = _number(value, "value")
+    on = _iso_date(recorded_on, "date it was recorded")
+    remark = _text(note, "note", required=False, max_len=MAX_TEXT)
+    with store.transaction(actor=who) as tx:
+        measures = _read(tx, "success_measures")
+        idx, row = _row(measures, measure_id, "success measure")
+        record = _update_record(str(row["id"]), x, on, who, remark, _text(source, "source"))
+        _append(tx, "measure_updates", record)
+        history = _read(tx, "measure_updates")
+        history = history[history["measure_id"].astype(str) == str(row["id"])].reset_index(drop=True)
+        latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
+        before = {"current": None if pd.isna(row["current"]) else float(row["current"])}
+        measures.loc[idx, "current"] = float(latest["value"])
+        measures.loc[idx, "updated_at"], measures.loc[idx, "updated_by"] = now_iso(), who
+        tx.write_layer("success_measures", measures)
+        tx.audit("update", "success_measures", str(row["id"]), before, {"current": float(latest["value"])})
+    return record["id"]
+
+
+def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFrame:
+    """Each measure's baseline and recorded values over time, for charts and tables.
+
+    Parameters
+    ----------
+    measures
+        Rows of ``success_measures`` (one or many).
+    updates
+        Rows of ``measure_updates``.
+
+    Returns
+    -------
+    DataFrame
+        One row per point, ordered by measure then date: ``measure_id``, ``measure``, ``unit``,
+        ``kind`` (``baseline`` or ``update``), ``date`` (datetime), ``value``, ``baseline``,
+        ``target``, ``progress`` (the share of the way from baseline to target, 1.0 = reached; NaN
+        when target equals baseline), ``note`` and ``recorded_by``.
+    """
+    cols = ["measure_id", "measure", "unit", "kind", "date", "value", "baseline", "target", "progress", "note", "recorded_by"]
+    rows = []
+    ups = updates if updates is not None and not updates.empty else pd.DataFrame(columns=["measure_id", "value", "recorded_on", "note", "recorded_by"])
+    for m in measures.itertuples(index=False):
+        base, target = float(m.baseline), float(m.target)
+        common = {"measure_id": str(m.id), "measure": m.measure, "unit": "" if _blank(m.unit) else m.unit,
+                  "baseline": base, "target": target}
+        rows.append({**common, "kind": "baseline", "date": m.agreed_on, "value": base, "note": "baseline when agreed",
+                     "recorded_by": m.agreed_by, "_n": -1})
+        mine = ups[ups["measure_id"].astype(str) == str(m.id)]
+        for n, u in enumerate(mine.itertuples(index=False)):
+            rows.append({**common, "kind": "update", "date": u.recorded_on, "value": float(u.value),
+                         "note": "" if _blank(u.note) else u.note, "recorded_by": u.recorded_by, "_n": n})
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else object) for c in cols})
+    out = pd.DataFrame(rows)
+    out["date"] = pd.to_datetime(out["date"], errors="coerce")
+    span = out["target"] - out["baseline"]
+    out["progress"] = ((out["value"] - out["baseline"]) / span.where(span != 0)).astype(float)
+    out = out.sort_values(["measure_id", "date", "_n"], kind="mergesort").drop(columns="_n").reset_index(drop=True)
+    return out[cols]
+
+
+# --------------------------------------------------------------------------------------------
+# Organisations and where they work
+# --------------------------------------------------------------------------------------------
+
+
+def _org_values(**given: object) -> dict:
+    out: dict = {}
+    for k, v in given.items():
+        if v is None:
+            continue
+        if k == "name":
+            out[k] = _text(v, "organisation name", hint="give the organisation's name")
+        elif k == "kind":
+            out[k] = _choice(v, "kind of organisation", schema.ORGANISATION_KINDS)
+        elif k == "themes":
+            out[k] = join_themes(v)
+        elif k == "url":
+            out[k] = _url(v)
+        elif k == "source":
+            out[k] = _text(v, "source", hint="say where this comes from")
+        else:
+            out[k] = _text(v, k.replace("_", " "), required=False)
+    return out
+
+
+def add_organisation(
+    store: Store,
+    *,
+    actor: str,
+    name: str,
+    kind: str,
+    themes: str | Sequence[str] = "",
+    url: str = "",
+    public_contact: str = "",
+    charity_number: str = "",
+    company_number: str = "",
+    source: str = ENTERED_SOURCE,
+    licence: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    boundary_layer: str | None = None,
+    areas: Sequence[tuple[str, str | Sequence[str]]] = (),
+) -> str:
+    """Add an organisation (council, NHS, voluntary, faith, school, business or residents' group).
+
+    Parameters
+    ----------
+    name, kind
+        Its name and one of :data:`geo.schema.ORGANISATION_KINDS` (matched ignoring case).
+    themes
+        What it works on, comma-separated (e.g. ``"food, health"``).
+    url
+        Its website (``https://...``).
+    public_contact
+        The organisation's own public contact (an office number, a general inbox).
+    lon, lat
+        Its base, if it has one.
+    boundary_layer, areas
+        Where it works, in the same transaction: ``[(area_id, themes), ...]`` in that boundary
+        layer (see :func:`set_organisation_areas`).
+
+    Returns
+    -------
+    str
+        The new organisation's id.
+    """
+    who = _actor(actor)
+    record = _org_values(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
+                         charity_number=charity_number, company_number=company_number, source=source, licence=licence)
+    record["id"] = _new_id()
+    geom = _point(lon, lat)
+    wanted = _wanted_areas(areas)
+    layer = _known_layer(boundary_layer) if wanted else ""
+    with store.transaction(actor=who) as tx:
+        _append(tx, "organisations", _stamp(record, who, new=True), geometry=geom)
+        if wanted:
+            _write_areas(tx, record["id"], layer, wanted, who)
+    return record["id"]
+
+
+def update_organisation(
+    store: Store,
+    organisation_id: str,
+    *,
+    actor: str,
+    name: str | None = None,
+    kind: str | None = None,
+    themes: str | Sequence[str] | None = None,
+    url: str | None = None,
+    public_contact: str | None = None,
+    charity_number: str | None = None,
+    company_number: str | None = None,
+    source: str | None = None,
+    licence: str | None = None,
+) -> dict:
+    """Change an organisation's details; only the fields given (not ``None``) change.
+
+    Returns
+    -------
+    dict
+        ``{field: new value}`` for what actually changed (empty when nothing did; then nothing is
+        written).
+    """
+    who = _actor(actor)
+    values = _org_values(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
+                         charity_number=charity_number, company_number=company_number, source=source, licence=licence)
+
+    def changes(orgs: pd.DataFrame) -> tuple[int, pd.Series, dict, dict]:
+        idx, row = _row(orgs, organisation_id, "organisation")
+        old = {k: "" if _blank(row[k]) else str(row[k]) for k in values}
+        return idx, row, old, {k: v for k, v in values.items() if v != old[k]}
+
+    if not changes(store.read("organisations"))[3]:
+        return {}  # nothing to change: nothing written, no audit entry
+    with store.transaction(actor=who) as tx:
+        orgs = tx.read("organisations")
+        idx, row, old, changed = changes(orgs)
+        for k, v in changed.items():
+            orgs.loc[idx, k] = v
+        orgs.loc[idx, "updated_at"], orgs.loc[idx, "updated_by"] = now_iso(), who
+        tx.write_layer("organisations", orgs)
+        tx.audit("update", "organisations", str(row["id"]), {k: old[k] for k in changed}, changed)
+    return changed
+
+
+def set_organisation_areas(
+    store: Store,
+    organisation_id: str,
+    *,
+    actor: str,
+    boundary_layer: str,
+    areas: Sequence[tuple[str, str | Sequence[str]]],
+) -> pd.DataFrame:
+    """Say where an organisation works in one boundary layer, and on what: replaces its rows there.
+
+    Rows for an area that stays keep their ``basis`` and ``source``; new areas are marked as
+    entered in Common Ground. An empty ``areas`` removes the organisation from every area of the
+    layer. Areas of other boundary layers are left alone.
+
+    Parameters
+    ----------
+    organisation_id
+        The organisation.
+    boundary_layer
+        ``wards``, ``lsoas`` or ``neighbourhoods``.
+    areas
+        ``[(area_id, themes), ...]``: themes comma-separated (or a list); an area named twice gets
+        the themes of both.
+
+    Returns
+    -------
+    DataFrame
+        The organisation's rows of ``organisation_areas`` in that layer after the change.
+    """
+    who = _actor(actor)
+    wanted = _wanted_areas(areas)
+    layer = _known_layer(boundary_layer)
+    with store.transaction(actor=who) as tx:
+        _, org = _row(tx.read("organisations"), organisation_id, "organisation")
+        return _write_areas(tx, str(org["id"]), layer, wanted, who)
+
+
+def _wanted_areas(areas: Sequence[tuple[str, str | Sequence[str]]]) -> dict[str, list[str]]:
+    wanted: dict[str, list[str]] = {}
+    for item in areas:
+        try:
+            aid, themes = item
+        except (TypeError, ValueError):
+            raise KnowledgeValidationError("Give the areas as (area id, themes) pairs, e.g. [('E05010868', 'food')].") from None
+        key = _text(aid, "area", hint="pick an area")
+        wanted[key] = split_themes(wanted.get(key, []) + split_themes(themes))
+    return wanted
+
+
+def _write_areas(tx: Transaction, oid: str, layer: str, wanted: dict[str, list[str]], who: str) -> pd.DataFrame:
+    known = _area_ids(tx, layer)
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        raise UnknownAreaError(f"There is no area with id {unknown[0]!r} in {layer}; pick areas from that layer.")
+    links = _read(tx, "organisation_areas")
+    mine = (links["organisation_id"].astype(str) == oid) & (links["boundary_layer"].astype(str) == layer)
+    old = links[mine]
+    before = {str(r.area_id): join_themes(r.themes) for r in old.itertuples()}
+    keep_rows = []
+    t = now_iso()
+    for aid, themes in wanted.items():
+        prev = old[old["area_id"].astype(str) == aid]
+        if len(prev):
+            r = prev.iloc[0].to_dict()
+            if join_themes(r.get("themes")) != join_themes(themes):
+                r.update(themes=join_themes(themes), updated_at=t, updated_by=who)
+        else:
+            r = _stamp({"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": join_themes(themes),
+                        "basis": "entered in Common Ground", "source": ENTERED_SOURCE, "licence": ""}, who, new=True)
+        keep_rows.append(r)
+    new = schema.conform(pd.DataFrame(keep_rows, columns=list(links.columns)), "organisation_areas")
+    out = pd.concat([schema.conform(links[~mine], "organisation_areas"), new], ignore_index=True)
+    tx.write_layer("organisation_areas", out)
+    after = {aid: join_themes(th) for aid, th in wanted.items()}
+    tx.audit("set_areas", "organisation_areas", oid, {"boundary_layer": layer, "areas": before},
+             {"boundary_layer": layer, "areas": after})
+    return new.reset_index(drop=True)
+
+
+@dataclass
+class JoinUp:
+    """Who works in one area and on what; where they overlap and what nobody covers.
+
+    Attributes
+    ----------
+    working
+        One row per organisation working there: ``organisation_id``, ``name``, ``kind``, ``themes``
+        (text) and ``themes_from`` (``"this area"``, or ``"its profile"`` when no themes were given
+        for the area and the organisation's own themes are used).
+    by_theme
+        ``{theme: [organisation names]}`` for every theme worked on there.
+    overlaps
+        The themes with two or more organisations: they should talk to each other.
+    gaps
+        Themes of the area's live aspirations (open or in progress) that no organisation works on.
+    aspiration_themes
+        ``{theme: number of live aspirations}``.
+    """
+
+    boundary_layer: str
+    area_id: str
+    working: pd.DataFrame
+    by_theme: dict[str, list[str]] = field(default_factory=dict)
+    overlaps: dict[str, list[str]] = field(default_factory=dict)
+    gaps: list[str] = field(default_factory=list)
+    aspiration_themes: dict[str, int] = field(default_factory=dict)
+
+
+def join_up(
+    area_id: str,
+    *,
+    boundary_layer: str,
+    organisations: pd.DataFrame,
+    organisation_areas: pd.DataFrame,
+    aspirations: pd.DataFrame,
+) -> JoinUp:
+    """Join up one area: who works there on which themes, the overlaps, and the gaps.
+
+    Parameters
+    ----------
+    area_id
+        The area's id in ``boundary_layer``.
+    boundary_layer
+        ``wards``, ``lsoas`` or ``neighbourhoods``.
+    organisations, organisation_areas, aspirations
+        The layers of the same names.
+
+    Returns
+    -------
+    JoinUp
+        Overlaps are themes with two or more organisations working on them in the area ("talk to
+        each other"); gaps are themes of the area's open or in-progress aspirations that no
+        organisation works on there. Themes match ignoring case and spacing.
+    """
+    links = for_area(organisation_areas, boundary_layer=boundary_layer, area_id=area_id)
+    orgs = pd.DataFrame(organisations.drop(columns=[c for c in ("geometry",) if c in organisations.columns]))
+    info = orgs.drop_duplicates("id").set_index(orgs.drop_duplicates("id")["id"].astype(str))
+    rows = []
+    for link in links.drop_duplicates("organisation_id").itertuples(index=False):
+        oid = str(link.organisation_id)
+        org = info.loc[oid] if oid in info.index else None
+        here = split_themes(link.themes)
+        own = split_themes(org["themes"]) if org is not None else []
+        rows.append({
+            "organisation_id": oid,
+            "name": str(org["name"]) if org is not None else oid,
+            "kind": "" if org is None or _blank(org["kind"]) else str(org["kind"]),
+            "themes": join_themes(here or own),
+            "themes_from": "this area" if here else "its profile",
+        })
+    working = pd.DataFrame(rows, columns=["organisation_id", "name", "kind", "themes", "themes_from"])
+    working = working.sort_values(["name", "organisation_id"]).reset_index(drop=True)
+    by_theme: dict[str, list[str]] = {}
+    for r in working.itertuples(index=False):
+        for t in split_themes(r.themes):
+            by_theme.setdefault(t, []).append(r.name)
+    by_theme = {t: sorted(names) for t, names in sorted(by_theme.items())}
+    asp = for_area(aspirations, boundary_layer=boundary_layer, area_id=area_id)
+    if not asp.empty:
+        status = asp["status"].astype("string").fillna("open").str.casefold()
+        asp = asp[status.isin(LIVE_ASPIRATION_STATUSES)]
+    counts: dict[str, int] = {}
+    for theme in asp.get("theme", pd.Series(dtype=object)):
+        for t in split_themes(theme):
+            counts[t] = counts.get(t, 0) + 1
+    return JoinUp(
+        boundary_layer=boundary_layer,
+        area_id=str(area_id),
+        working=working,
+        by_theme=by_theme,
+        overlaps={t: n for t, n in by_theme.items() if len(n) >= 2},
+        gaps=sorted(t for t in counts if t not in by_theme),
+        aspiration_themes=dict(sorted(counts.items())),
+    )
+
+
+def organisation_matrix(
+    organisations: pd.DataFrame,
+    organisation_areas: pd.DataFrame,
+    *,
+    boundary_layer: str,
+    areas: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Organisations × areas of one boundary layer: the themes each works on in each area.
+
+    Parameters
+    ----------
+    organisations, organisation_areas
+        The layers of the same names.
+    boundary_layer
+        Only links to areas of this layer count.
+    areas
+        The boundary layer's rows; when given, columns are named by area name (else by id) and
+        ordered by name.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by organisation id: ``organisation``, ``kind``, ``areas`` (how many), then one column
+        per area holding the themes there (``"✓"`` when none were given; ``""`` where it does not
+        work). Organisations working in no area of the layer are left out. Sorted by ``areas``
+        (most first), then name.
+    """
+    links = organisation_areas[organisation_areas["boundary_layer"].astype("string").fillna("") == boundary_layer]
+    empty = pd.DataFrame({"organisation": pd.Series(dtype="string"), "kind": pd.Series(dtype="string"),
+                          "areas": pd.Series(dtype=int)}, index=pd.Index([], name="organisation_id", dtype="string"))
+    if areas is not None:
+        labels = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
+    else:
+        labels = {a: a for a in links["area_id"].astype(str).unique()}
+    links = links[links["area_id"].astype(str).isin(labels)]
+    if links.empty:
+        return empty
+    names = organisations.drop_duplicates("id").set_index(organisations.drop_duplicates("id")["id"].astype(str))
+    cell = links.assign(
+        organisation_id=links["organisation_id"].astype(str),
+        area=links["area_id"].astype(str).map(labels),
+        value=links["themes"].map(lambda t: join_themes(t) or "✓"),
+    )
+    wide = cell.pivot_table(index="organisation_id", columns="area", values="value", aggfunc="first")
+    columns = sorted(wide.columns, key=lambda c: str(c).casefold())
+    wide = wide.reindex(columns=columns).fillna("")
+    wide.columns.name = None
+    head = pd.DataFrame(index=wide.index)
+    head["organisation"] = [str(names.loc[i, "name"]) if i in names.index else i for i in wide.index]
+    head["kind"] = [str(names.loc[i, "kind"]) if i in names.index and not _blank(names.loc[i, "kind"]) else "" for i in wide.index]
+    head["areas"] = (wide != "").sum(axis=1).astype(int)
+    out = pd.concat([head, wide], axis=1)
+    out.index.name = "organisation_id"
+    order = out.assign(_key=out["organisation"].str.casefold()).sort_values(["areas", "_key"], ascending=[False, True]).index
+    return out.loc[order]
+
+
+# --------------------------------------------------------------------------------------------
+# Stories of success
+# --------------------------------------------------------------------------------------------
+
+
+def add_story(
+    store: Store,
+    *,
+    actor: str,
+    title: str,
+    summary: str,
+    body: str,
+    boundary_layer: str,
+    area_id: str,
+    asset_ids: Iterable[str] | str = (),
+    organisation_ids: Iterable[str] | str = (),
+    themes: str | Sequence[str] = "",
+    method: str = "",
+    outcome: str = "",
+    date: dt.date | str,
+    source: str,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> str:
+    """Record a story of success for the evidence base.
+
+    Parameters
+    ----------
+    title, summary, body
+        The story: a title, one or two sentences, and the full account.
+    boundary_layer, area_id
+        Where it happened.
+    asset_ids, organisation_ids
+        The assets it built on and the organisations involved (ids; all must exist).
+    themes
+        Comma-separated themes.
+    method
+        How it was done: what others could reuse.
+    outcome
+        What changed.
+    date
+        When it happened.
+    source
+        Where the story comes from (e.g. the group that told it).
+    lon, lat
+        A point for the map; when not given and assets are named, the first asset's point is used.
+
+    Returns
+    -------
+    str
+        The new story's id.
+    """
+    who = _actor(actor)
+    assets_named = split_ids(asset_ids)
+    orgs_named = split_ids(organisation_ids)
+    record = {
+        "id": _new_id(),
+        "title": _text(title, "title", hint="give the story a title"),
+        "summary": _text(summary, "summary", max_len=1000, hint="say in a sentence or two what happened"),
+        "body": _text(body, "story", required=False, max_len=20000),
+        "asset_ids": ", ".join(assets_named),
+        "organisation_ids": ", ".join(orgs_named),
+        "themes": join_themes(themes),
+        "method": _text(method, "method", required=False, max_len=MAX_TEXT),
+        "outcome": _text(outcome, "outcome", required=False, max_len=MAX_TEXT),
+        "date": _iso_date(date, "date of the story"),
+        "source": _text(source, "source", hint="say where the story comes from, e.g. the group that told it"),
+        "licence": "",
+    }
+    geom = _point(lon, lat)
+    with store.transaction(actor=who) as tx:
+        record["boundary_layer"], record["area_id"] = _check_area(tx, boundary_layer, area_id)
+        _check_ids(tx, "assets", assets_named, "asset")
+        _check_ids(tx, "organisations", orgs_named, "organisation")
+        if geom is None and assets_named:
+            assets = tx.read("assets")
+            first = assets[assets["id"].astype(str) == assets_named[0]].geometry
+            if len(first) and first.iloc[0] is not None and not first.iloc[0].is_empty:
+                geom = first.to_crs(schema.STORAGE_CRS).iloc[0]
+        _append(tx, "stories", _stamp(record, who, new=True), geometry=geom)
+    return record["id"]
+
+
+_STORY_TEXT = ("title", "summary", "body", "method", "outcome", "themes")
+
+
+def search_stories(
+    stories: pd.DataFrame,
+    *,
+    text: str = "",
+    theme: str | None = None,
+    method: str | None = None,
+    area_id: str | None = None,
+) -> pd.DataFrame:
+    """The stories matching every filter given, newest first (a copy).
+
+    Parameters
+    ----------
+    text
+        Words that must all appear (ignoring case) in the title, summary, body, method, outcome or
+        themes. Matched literally, never as a pattern.
+    theme
+        A theme the story has (ignoring case and spacing).
+    method
+        Text that must appear in the method (ignoring case).
+    area_id
+        Only stories of this area.
+    """
+    keep = pd.Series(True, index=stories.index)
+    words = str(text or "").casefold().split()
+    if words:
+        hay = pd.Series("", index=stories.index, dtype="string")
+        for col in _STORY_TEXT:
+            if col in stories.columns:
+                hay = hay + " " + stories[col].astype("string").fillna("")
+        hay = hay.str.casefold()
+        for w in words:
+            keep &= hay.str.contains(w, regex=False).fillna(False)
+    wanted = split_themes(theme)
+    if wanted:
+        keep &= stories["themes"].map(lambda t: wanted[0] in split_themes(t))
+    m = " ".join(str(method or "").split()).casefold()
+    if m:
+        keep &= stories["method"].astype("string").fillna("").str.casefold().str.contains(m, regex=False)
+    if not _blank(area_id):
+        keep &= stories["area_id"].astype("string").fillna("") == str(area_id)
+    out = stories[keep.fillna(False).astype(bool)].copy()
+    return out.sort_values("date", ascending=False, kind="mergesort") if "date" in out.columns else out
+
+
+def _names(ids: object, frame: pd.DataFrame | None) -> list[str]:
+    named = split_ids(ids)
+    if frame is None or frame.empty:
+        return named
+    lookup = dict(zip(frame["id"].astype(str), frame["name"].astype(str), strict=False))
+    return [lookup.get(i, i) for i in named]
+
+
+def _md(value: object) -> str:
+    s = "" if _blank(value) else str(value)
+    for ch in "\\`*_[]<>#|~":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def story_report(
+    story: pd.Series | dict,
+    *,
+    fmt: str = "markdown",
+    assets: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
+    area_name: str | None = None,
+) -> str:
+    """A one-page report of a story, as Markdown or as a standalone HTML page.
+
+    Every piece of user text is escaped: HTML output passes it through :func:`html.escape`, and
+    Markdown output backslash-escapes the characters that would format it or start HTML.
+
+    Parameters
+    ----------
+    story
+        A row of ``stories``.
+    fmt
+        ``"markdown"`` or ``"html"``.
+    assets, organisations
+        The layers of the same names, to name the linked assets and organisations (ids are shown
+        when not given).
+    area_name
+        The name of the story's area (its id is shown when not given).
+    """
+    if fmt not in ("markdown", "html"):
+        raise KnowledgeValidationError(f"The report format {fmt!r} is not offered; choose 'markdown' or 'html'.")
+    s = dict(story)
+    where = area_name or s.get("area_id") or ""
+    facts = [
+        ("Where", f"{where} ({s.get('boundary_layer') or ''} {s.get('area_id') or ''})".replace(" ()", "")),
+        ("When", s.get("date")),
+        ("Themes", join_themes(s.get("themes"))),
+        ("Organisations", ", ".join(_names(s.get("organisation_ids"), organisations))),
+        ("Assets it built on", ", ".join(_names(s.get("asset_ids"), assets))),
+        ("Source", s.get("source")),
+    ]
+    facts = [(k, v) for k, v in facts if not _blank(v)]
+    sections = [("What happened", s.get("body")), ("How it was done (what others could reuse)", s.get("method")),
+                ("What changed", s.get("outcome"))]
+    sections = [(k, v) for k, v in sections if not _blank(v)]
+    footer = "Story of success recorded in Common Ground (Resilient Communities evidence base)."
+    if fmt == "markdown":
+        lines = [f"# {_md(s.get('title'))}", "", f"*{_md(s.get('summary'))}*", ""]
+        lines += [f"- **{k}:** {_md(v)}" for k, v in facts]
+        for k, v in sections:
+            lines += ["", f"## {k}"]
+            for p in str(v).splitlines():
+                if p.strip():
+                    lines += ["", _md(p.strip())]
+        lines += ["", "---", footer, ""]
+        return "\n".join(lines)
+    esc = html.escape
+
+    def paras(v: object) -> str:
+        return "".join(f"<p>{esc(p)}</p>" for p in str(v).split("\n") if p.strip())
+
+    parts = [
+        "<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{esc(str(s.get('title') or 'Story'))}</title>",
+        "<style>body{font:15px/1.5 sans-serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}"
+        "h1{font-size:1.6em;margin-bottom:.2em}.summary{font-style:italic;font-size:1.1em}"
+        "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0}"
+        "footer{margin-top:2em;border-top:1px solid #ccc;font-size:.85em;color:#555}"
+        "@media print{body{margin:0}}</style></head><body>",
+        f"<h1>{esc(str(s.get('title') or ''))}</h1>",
+        f"<p class='summary'>{esc(str(s.get('summary') or ''))}</p>",
+        "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in facts) + "</dl>",
+    ]
+    parts += [f"<h2>{esc(k)}</h2>{paras(v)}" for k, v in sections]
+    parts += [f"<footer>{esc(footer)}</footer>", "</body></html>"]
+    return "\n".join(parts)
