@@ -179,3 +179,39 @@ def plain(text: object) -> str:
     for ch in "\\`*_{}[]()#+-.!|<>$~":
         s = s.replace(ch, "\\" + ch)
     return s
+
+
+def area_picker(prefix: str):
+    """The area selectbox for the sidebar's boundary set; returns ``(layer, areas, area_row)``.
+
+    The choice is kept per boundary set under ``{prefix}_area_{layer}``.
+    """
+    from geo import profiles
+
+    name = boundary_choice()
+    areas = layer(name)
+    names = sorted(areas["name"].astype(str))
+    key = f"{prefix}_area_{name}"
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = names[0]
+    chosen = st.selectbox(f"Area ({BOUNDARY_LABELS[name]})", names, key=key)
+    try:
+        return name, areas, profiles.find_area(areas, chosen, layer=name)
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+def actor_input(key: str) -> str:
+    """'Your name or email', shared between pages (every write records it)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get("cg_actor", "")
+    actor = st.text_input("Your name or email", key=key, help="Needed for every change; it is recorded in the audit log.")
+    st.session_state["cg_actor"] = actor
+    return actor
+
+
+def flash(key: str) -> None:
+    """Show (once) the message a write left before its rerun."""
+    if st.session_state.get(key):
+        st.success(st.session_state.pop(key))

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import knowledge, profiles, schema
+from geo import knowledge, schema
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -18,27 +18,11 @@ st.caption(
     "working there what success looks like, and record each new value as it comes in."
 )
 
-layer = _ui.boundary_choice()
-areas = _ui.layer(layer)
-names = sorted(areas["name"].astype(str))
-key = f"community_area_{layer}"
-if st.session_state.get(key) not in names:
-    st.session_state[key] = names[0]
-chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
-try:
-    area = profiles.find_area(areas, chosen, layer=layer)
-except CommonGroundError as exc:
-    _ui.fail(exc)
+layer, areas, area = _ui.area_picker("community")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-if "community_actor" not in st.session_state:
-    st.session_state["community_actor"] = st.session_state.get("cg_actor", "")
-actor = st.text_input(
-    "Your name or email", key="community_actor", help="Needed for every change; it is recorded in the audit log."
-)
-st.session_state["cg_actor"] = actor
-if st.session_state.get(FLASH):
-    st.success(st.session_state.pop(FLASH))
+actor = _ui.actor_input("community_actor")
+_ui.flash(FLASH)
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import exports, hsds, knowledge, maps, profiles, schema
+from geo import exports, hsds, knowledge, maps, schema
 from geo.errors import CommonGroundError
 from geo.store import Store
 from pages import _ui
@@ -41,25 +41,11 @@ st.caption(
     "aspirations nobody is working on yet."
 )
 
-layer = _ui.boundary_choice()
-areas = _ui.layer(layer)
-names = sorted(areas["name"].astype(str))
-key = f"joinup_area_{layer}"
-if st.session_state.get(key) not in names:
-    st.session_state[key] = names[0]
-chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
-try:
-    area = profiles.find_area(areas, chosen, layer=layer)
-except CommonGroundError as exc:
-    _ui.fail(exc)
+layer, areas, area = _ui.area_picker("joinup")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-if "joinup_actor" not in st.session_state:
-    st.session_state["joinup_actor"] = st.session_state.get("cg_actor", "")
-actor = st.text_input("Your name or email", key="joinup_actor", help="Needed for every change; it is recorded in the audit log.")
-st.session_state["cg_actor"] = actor
-if st.session_state.get(FLASH):
-    st.success(st.session_state.pop(FLASH))
+actor = _ui.actor_input("joinup_actor")
+_ui.flash(FLASH)
 
 orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
 ju = knowledge.join_up(area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations"))
@@ -162,7 +148,7 @@ else:
             st.caption("One row per area; add or delete rows. Themes are comma-separated.")
             edited = st.data_editor(
                 current.reset_index(drop=True), num_rows="dynamic", hide_index=True, width="stretch", key=f"oa_editor_{org_id}_{layer}",
-                column_config={"Area": st.column_config.SelectboxColumn("Area", options=names, required=True)},
+                column_config={"Area": st.column_config.SelectboxColumn("Area", options=sorted(areas["name"].astype(str)), required=True)},
             )
             if st.form_submit_button("Save areas"):
                 pairs = [(name_to_id.get(str(r.Area), str(r.Area)), r.Themes) for r in edited.dropna(subset=["Area"]).itertuples()]
