@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import knowledge, schema
+from geo import analysis, knowledge, schema
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -48,14 +48,22 @@ if aspirations.empty:
     )
 else:
     aspirations = aspirations.sort_values("raised_on", ascending=False)
+    names_by_id = dict(zip(_ui.layer("assets")["id"], _ui.layer("assets")["name"], strict=True))
+    linked = aspirations["asset_ids"].fillna("").map(
+        lambda ids: ", ".join(names_by_id.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip())
+    )
     st.dataframe(
-        aspirations[["text", "theme", "raised_by", "raised_on", "status"]].rename(
-            columns={"text": "Aspiration", "theme": "Theme", "raised_by": "Raised by", "raised_on": "Raised on", "status": "Status"}
+        aspirations[["text", "theme", "raised_by", "raised_on", "status"]].assign(helps=linked).rename(
+            columns={"text": "Aspiration", "theme": "Theme", "raised_by": "Raised by", "raised_on": "Raised on",
+                     "status": "Status", "helps": "Assets that could help"}
         ),
         hide_index=True,
         width="stretch",
     )
 
+all_assets = analysis.filter_assets(_ui.layer("assets"))
+here = all_assets[analysis.area_of_each(all_assets, areas) == area_id]
+local_assets = dict(zip(here["id"], here["name"] + " (" + here["type"].map(_ui.taxonomy().label) + ")", strict=True))
 with st.expander("Add an aspiration", expanded=aspirations.empty):
     with st.form("aspiration_form"):
         text = st.text_area("What does the community want? (in its words)", key="asp_text")
@@ -66,11 +74,15 @@ with st.expander("Add an aspiration", expanded=aspirations.empty):
             help="A group, never a private person: no personal emails or phone numbers.",
         )
         raised_on = c3.date_input("Raised on", key="asp_raised_on", max_value=dt.date.today())
+        helpers = st.multiselect(
+            "Assets here that could help achieve it (start from what the area has)", list(local_assets),
+            format_func=local_assets.get, key="asp_assets",
+        )
         if st.form_submit_button("Add aspiration", key="asp_submit"):
             save(
                 lambda: knowledge.add_aspiration(
                     _ui.store(), actor=actor, boundary_layer=layer, area_id=area_id, text=text, theme=theme,
-                    raised_by=raised_by, raised_on=raised_on,
+                    raised_by=raised_by, raised_on=raised_on, asset_ids=helpers,
                 ),
                 f"Aspiration added for {area_name}.",
                 ("asp_text", "asp_theme", "asp_raised_by"),

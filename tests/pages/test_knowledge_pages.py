@@ -250,3 +250,18 @@ def test_adding_a_story_through_the_form(private_store):
     assert stories["title"].tolist() == ["Community fridge"] and stories["area_id"].tolist() == [FIRTH_PARK]
     assert stories.geometry.iloc[0] is not None  # placed at the library
     assert len(at.get("download_button")) == 2
+
+
+def test_an_aspiration_links_to_the_assets_that_could_help(private_store):
+    at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
+    at.text_input(key="community_actor").input(ACTOR)
+    at.text_area(key="asp_text").input("A homework club in the library")
+    at.text_input(key="asp_theme").input("learning")
+    at.text_input(key="asp_raised_by").input("Firth Park Parents' Group")
+    library = private_store.read("assets").set_index("name").loc["Firth Park Library", "id"]
+    at.multiselect(key="asp_assets").set_value([library])
+    _button(at, "asp_submit").click()
+    _ok(at.run())
+    rows = private_store.read("aspirations")
+    assert rows["asset_ids"].iloc[0] == library
+    assert at.dataframe[0].value["Assets that could help"].tolist() == ["Firth Park Library"]
