@@ -1280,3 +1280,19 @@ def export_layer(
         path=out, fmt=fmt, layer=layer, features=int(len(frame)), layers=layers, size_bytes=out.stat().st_size,
         area=sel.area_info(), type_id=sel.type_id, statuses=sel.statuses, field_names=field_names, notes=tuple(notes),
     )  # fmt: skip
+
+
+def export_bytes(store: Store, layer: str, *, fmt: str, **options) -> tuple[bytes, str]:
+    """:func:`export_layer` into a private temporary file; returns the file's bytes and a file name.
+
+    For download buttons: nothing is left on disk.
+    """
+    import tempfile
+
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
+    name = f"{layer}{EXTENSIONS[fmt]}"
+    with tempfile.TemporaryDirectory(prefix="cg-export-") as tmp:
+        out = Path(tmp) / name
+        export_layer(store, layer, fmt=fmt, out_path=out, **options)
+        return out.read_bytes(), name

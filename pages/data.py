@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import imports, schema
+from geo import exports, imports, schema
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -21,6 +21,27 @@ st.caption(
 
 tax = _ui.taxonomy()
 store = _ui.store()
+
+with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), Shapefile, KML, CSV, GeoJSON, HTML map"):
+    e1, e2, e3, e4 = st.columns(4)
+    out_layer = e1.selectbox("Layer", ["assets", "organisations", "wards", "lsoas", "neighbourhoods", "aspirations", "stories"], key="export_layer")
+    out_fmt = e2.selectbox("Format", list(exports.FORMATS), format_func=exports.FORMATS.get, key="export_format")
+    out_area = e3.text_input(f"Only in this area of {_ui.boundary_choice()} (optional)", key="export_area")
+    out_type = e4.selectbox("Only this type (assets)", ["(all)"] + list(tax.types), format_func=lambda t: t if t.startswith("(") else tax.label(t), key="export_type")
+    choice = (out_layer, out_fmt, out_area.strip(), out_type, _ui.boundary_choice(), store.version())
+    if st.button("Prepare the file", key="export_prepare"):
+        try:
+            data, filename = exports.export_bytes(
+                store, out_layer, fmt=out_fmt, area=out_area.strip() or None, boundaries=_ui.boundary_choice(),
+                type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type, taxonomy=tax,
+            )
+            st.session_state["export_ready"] = (choice, data, filename)
+        except CommonGroundError as exc:
+            st.error(str(exc))
+    ready = st.session_state.get("export_ready")
+    if ready and ready[0] == choice:
+        st.download_button(f"Download {ready[2]}", ready[1], ready[2], key="export_download")
+        st.caption("Only active assets; people's names (who made each change) are left out.")
 c1, c2 = st.columns([1, 2])
 layer = c1.selectbox("Import into", imports.IMPORTABLE_LAYERS, key="import_layer", help="The layer the rows will join.")
 upload = c2.file_uploader(

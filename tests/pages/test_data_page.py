@@ -61,3 +61,23 @@ def test_broken_file_is_explained():
     assert any("no rows" in e.value for e in at.error)
     at = _with_file("fake.gpkg", b"not a database", "application/octet-stream")
     assert any("not a GeoPackage" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "kml"])
+def test_export_from_the_page(fmt):
+    at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
+    at.selectbox(key="export_format").set_value(fmt).run()
+    at.text_input(key="export_area").input("Firth Park")
+    at.session_state["boundary_layer"] = "wards"
+    at.button(key="export_prepare").click().run()
+    _ok(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("Download assets.") for label in labels), labels
+
+
+def test_export_with_an_unknown_area_is_explained():
+    at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
+    at.text_input(key="export_area").input("Atlantis")
+    at.button(key="export_prepare").click().run()
+    _ok(at)
+    assert any("Atlantis" in e.value for e in at.error)
