@@ -88,3 +88,25 @@ def test_engine_never_imports_streamlit():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n.split(".")[0] in ("streamlit", "streamlit_folium") for n in names), path
+
+
+def test_lint_rule_bans_streamlit_in_the_engine_only():
+    """pyproject.toml's ruff rule: importing streamlit is an error in geo/ and allowed in pages/."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (it is in requirements-dev.txt)")
+
+    def lint(filename: str) -> str:
+        proc = subprocess.run(
+            [ruff, "check", "--select", "TID251", "--stdin-filename", filename, "-"],
+            input="import streamlit\n\nstreamlit.write('x')\n", capture_output=True, text=True, cwd=schema.PROJECT_ROOT,
+        )
+        return proc.stdout
+
+    assert "TID251" in lint("geo/probe.py")
+    assert "TID251" not in lint("pages/probe.py")
