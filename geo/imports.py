@@ -546,6 +546,9 @@ def plan_import(
             missing = len(out) if col not in out else int((out[col].isna() | (out[col].astype(str).str.strip() == "")).sum())
             report.errors.append(f"{missing} row(s) have no {col}; map a column onto '{col}' or fill it in")
 
+    if layer in _REFERENCES:
+        _check_references(out, layer, store, report)
+
     existing = store.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
     if "id" in spec.columns:
         if "id" not in out or out["id"].isna().all():
@@ -626,6 +629,55 @@ def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: Impor
         else:
             report.errors.append(msg + ("" if swapped else "; check the CRS, or force the import"))
     return wgs
+
+
+#: What each community-knowledge layer's rows must point at: column -> (layer, column), and the
+#: text columns that must name a group, never hold a private person's contact details.
+_REFERENCES: dict[str, dict] = {
+    "aspirations": {"area": True, "private": ("raised_by",), "refs": {"asset_ids": ("assets", "id")}},
+    "success_measures": {"private": ("agreed_by",), "refs": {"aspiration_id": ("aspirations", "id")}},
+    "measure_updates": {"refs": {"measure_id": ("success_measures", "id")}},
+    "organisation_areas": {"area": True, "refs": {"organisation_id": ("organisations", "id")}},
+    "stories": {"area": "optional", "refs": {"asset_ids": ("assets", "id"), "organisation_ids": ("organisations", "id")}},
+}
+
+
+def _check_references(out: pd.DataFrame, layer: str, store: Store, report: ImportReport) -> None:
+    """Links must point at rows that exist (in the store or earlier in the same file's layer), and
+    groups must not be private people's contact details: the same rules as pages that add them."""
+    from geo import knowledge
+
+    rules = _REFERENCES[layer]
+    for col in rules.get("private", ()):
+        if col in out:
+            for i, v in out[col].items():
+                found = knowledge.private_details_in(v)
+                if found:
+                    report.errors.append(f"row {i + 1}: {col} holds {found}; name a group, never a private person's details")
+                    break
+    for col, (target, key) in rules.get("refs", {}).items():
+        if col not in out:
+            continue
+        known = set(store.read(target)[key].astype(str)) if store.has_layer(target) else set()
+        missing = sorted({i for v in out[col].dropna() for i in knowledge.split_ids(v)} - known)
+        if missing:
+            report.errors.append(
+                f"{col} names {len(missing)} unknown {target} id(s) (e.g. {missing[0]!r}); import the {target} first or fix the ids"
+            )
+    if rules.get("area") and ("area_id" not in out or "boundary_layer" not in out):
+        report.errors.append(f"{layer} rows need boundary_layer and area_id columns (which area each row is about)")
+    elif "area_id" in out and out["area_id"].notna().any():
+        if "boundary_layer" not in out:
+            report.errors.append(f"{layer} rows with an area_id need a boundary_layer column (wards, lsoas or neighbourhoods)")
+            return
+        for bl, rows in out.groupby(out["boundary_layer"].fillna("").astype(str)):
+            if bl not in schema.BOUNDARY_LAYERS:
+                report.errors.append(f"boundary_layer {bl!r} is not one of {', '.join(schema.BOUNDARY_LAYERS)}")
+                continue
+            ids = set(store.read(bl)["id"].astype(str))
+            unknown = sorted(set(rows["area_id"].dropna().astype(str)) - ids)
+            if unknown:
+                report.errors.append(f"area_id {unknown[0]!r} is not an area of {bl}; use its id (e.g. a ward's E05 code)")
 
 
 def _area_bounds(store: Store) -> tuple[float, float, float, float]:
@@ -737,6 +789,8 @@ def apply_import(store: Store, plan: ImportPlan, *, actor: str, taxonomy_path: P
             geom = current.geometry.name
             combined = gpd.GeoDataFrame(combined[[c for c in order if c != geom] + [geom]], geometry=geom, crs=current.crs)
         tx.write_layer(layer, combined)
+        if layer == "measure_updates":  # a measure's current value follows its latest recorded value
+            _refresh_current_values(tx, combined)
         for _, row in new.iterrows():
             after = {k: (None if (not isinstance(v, (list, dict)) and pd.isna(v)) else v) for k, v in row.items() if k != "geometry"}
             if isinstance(new, gpd.GeoDataFrame) and row.geometry is not None:
@@ -746,6 +800,17 @@ def apply_import(store: Store, plan: ImportPlan, *, actor: str, taxonomy_path: P
             _add_types(plan.taxonomy_additions, taxonomy_path or schema.TAXONOMY_FILE)
     ids = [str(i) for i in new["id"]] if "id" in new.columns else []
     return ImportResult(layer=layer, imported=len(new), ids=ids, report=plan.report)
+
+
+def _refresh_current_values(tx, updates: pd.DataFrame) -> None:
+    measures = tx.read("success_measures")
+    if measures.empty or updates.empty:
+        return
+    latest = updates.sort_values("recorded_on", kind="stable").groupby("measure_id")["value"].last()
+    hit = measures["id"].isin(latest.index)
+    if hit.any():
+        measures.loc[hit, "current"] = measures.loc[hit, "id"].map(latest).astype(float)
+        tx.write_layer("success_measures", measures)
 
 
 def _add_types(additions: list[dict], path: Path) -> None:

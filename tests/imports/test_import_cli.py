@@ -189,3 +189,40 @@ def test_system_layers_cannot_be_imported_into(store_copy, tmp_path):
     p.write_text("at,by\n1,2\n")
     proc = run("import", str(p), "--layer", "audit_log", "--data", str(store_copy.path))
     assert proc.returncode == 2 and "cannot be imported into" in proc.stderr
+
+
+def test_knowledge_imports_check_their_links_and_privacy(store_copy, tmp_path):
+    before = digest(store_copy.path)
+    cases = [
+        ("aspirations", "boundary_layer,area_id,text,theme,raised_by\nwards,E99999999,More benches,place,Bench Group\n",
+         "is not an area of wards"),
+        ("aspirations", "boundary_layer,area_id,text,theme,raised_by\nwards,E05010868,More benches,place,jo.bloggs@example.com\n",
+         "holds an email address"),
+        ("aspirations", "boundary_layer,area_id,text,theme,raised_by\nzones,E05010868,More benches,place,Bench Group\n",
+         "'zones' is not one of"),
+        ("success_measures", "aspiration_id,measure,horizon,baseline,target\nno-such-aspiration,Benches,short,0,10\n",
+         "unknown aspirations id"),
+        ("measure_updates", "measure_id,value,recorded_on\nno-such-measure,3,2026-01-01\n", "unknown success_measures id"),
+        ("organisation_areas", "organisation_id,boundary_layer,area_id,themes\nno-such-org,wards,E05010868,food\n",
+         "unknown organisations id"),
+    ]
+    for layer, text, expected in cases:
+        p = tmp_path / f"{layer}.csv"
+        p.write_text(text)
+        proc = run("import", str(p), "--layer", layer, "--data", str(store_copy.path))
+        assert proc.returncode == 2 and expected in proc.stderr, (layer, proc.stderr)
+    assert digest(store_copy.path) == before
+
+
+def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path):
+    a = tmp_path / "a.csv"
+    a.write_text("id,boundary_layer,area_id,text,theme,raised_by\nasp-1,wards,E05010868,More benches,place,Bench Group\n")
+    m = tmp_path / "m.csv"
+    m.write_text("id,aspiration_id,measure,horizon,baseline,target,current\nm-1,asp-1,Benches installed,short,0,10,0\n")
+    u = tmp_path / "u.csv"
+    u.write_text("measure_id,value,recorded_on\nm-1,4,2026-03-01\nm-1,2,2026-01-01\n")
+    for layer, p in (("aspirations", a), ("success_measures", m), ("measure_updates", u)):
+        proc = run("import", str(p), "--layer", layer, "--data", str(store_copy.path))
+        assert proc.returncode == 0, (layer, proc.stderr)
+    measure = store_copy.read("success_measures").set_index("id").loc["m-1"]
+    assert measure["current"] == 4  # the latest recorded value, not the last row of the file
