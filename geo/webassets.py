@@ -91,3 +91,27 @@ def inline_html(names: tuple[str, ...]) -> str:
             text = CSS_FILES[n][1].read_text(encoding="utf-8").replace("</style", "<\\/style")
             parts.append("<style>" + text + "</style>")
     return "\n".join(parts)
+
+
+def publish_details(static_dir: str | Path, details_json: str, *, keep: int = 200) -> str:
+    """Write a map's popup details table into ``static_dir/details`` and return its file name.
+
+    Files are named by a hash of their content, so the same table is written once however often a
+    page reruns; only the ``keep`` newest are kept (popups of older maps then say where else to look).
+    The write is atomic: a reader never sees half a file.
+    """
+    import hashlib
+    import os
+
+    digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
+    folder = Path(static_dir) / "details"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}.json"
+    if not target.exists():
+        tmp = folder / f".{digest}.{os.getpid()}.tmp"
+        tmp.write_text(details_json, encoding="utf-8")
+        tmp.replace(target)
+        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-keep]:
+            old.unlink(missing_ok=True)
+    return target.name

@@ -1,11 +1,8 @@
 """Thin Streamlit adapters shared by the pages: cached reads keyed by simple values, the shared
-sidebar, and turning engine errors into ``st.error``. No analysis and no file formats live here:
-those are in ``geo/``.
-"""
+sidebar and widgets, engine errors shown with ``st.error``. Analysis and file formats live in ``geo/``."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -16,8 +13,7 @@ from geo.errors import CommonGroundError
 from geo.geocode import PostcodeIndex
 from geo.store import Store
 
-APP_DIR = Path(__file__).resolve().parent.parent
-STATIC_DIR = APP_DIR / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_URL = "/app/static"
 VENDOR_URL = f"{STATIC_URL}/vendor"
 DETAILS_KEEP = 200
@@ -112,22 +108,8 @@ def taxonomy() -> schema.Taxonomy:
 
 
 def details_url(details_json: str) -> str:
-    """Publish a map's popup details table as a static file; return its URL.
-
-    Files are named by content hash (so a rerun reuses the file) and the oldest are pruned.
-    """
-    digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
-    folder = STATIC_DIR / "details"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}.json"
-    if not target.exists():
-        tmp = folder / f".{digest}.{os.getpid()}.tmp"
-        tmp.write_text(details_json, encoding="utf-8")
-        tmp.replace(target)
-        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for old in files[:-DETAILS_KEEP]:
-            old.unlink(missing_ok=True)
-    return f"{STATIC_URL}/details/{target.name}"
+    """Publish a map's popup details table in the app's static folder; return its URL."""
+    return f"{STATIC_URL}/details/{webassets.publish_details(STATIC_DIR, details_json, keep=DETAILS_KEEP)}"
 
 
 def boundary_choice() -> str:

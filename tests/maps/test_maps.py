@@ -188,3 +188,14 @@ def test_payload_is_lean(taxonomy):
 def test_zoom_for_bounds_frames_sheffield():
     assert maps.zoom_for_bounds((-1.80, 53.30, -1.32, 53.50), width_px=800, height_px=600) in (10, 11)
     assert maps.zoom_for_bounds((-1.47, 53.38, -1.469, 53.381)) >= 16
+
+
+def test_details_files_are_published_once_and_pruned(tmp_path):
+    from geo import webassets
+
+    a = webassets.publish_details(tmp_path, '{"rows": [["1 Road"]]}', keep=2)
+    assert webassets.publish_details(tmp_path, '{"rows": [["1 Road"]]}', keep=2) == a  # same content, same file
+    for i in range(4):
+        webassets.publish_details(tmp_path, f'{{"rows": [["{i} Street"]]}}', keep=2)
+    files = list((tmp_path / "details").glob("*.json"))
+    assert len(files) == 2 and not list((tmp_path / "details").glob(".*.tmp"))
