@@ -234,8 +234,10 @@ def _read_csv(path: Path, *, crs: CRS | None, encoding: str | None, postcodes: P
     text, note = _decode(path.read_bytes(), name, encoding)
     if not text.strip():
         raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], nrows=limits.max_rows + 1)
+    first_line = text.split("\n", 1)[0]
+    sep = ";" if first_line.count(";") > first_line.count(",") else ("\t" if "\t" in first_line and "," not in first_line else ",")
+    try:  # Excel saves CSV with ';' in locales that use a decimal comma, and some tools use tabs
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""], nrows=limits.max_rows + 1)
     except pd.errors.ParserError as exc:
         raise ImportFileError(f"{name} is not valid CSV ({str(exc).splitlines()[0]}); check quotes and separators.") from None
     except pd.errors.EmptyDataError:

@@ -226,3 +226,14 @@ def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path
         assert proc.returncode == 0, (layer, proc.stderr)
     measure = store_copy.read("success_measures").set_index("id").loc["m-1"]
     assert measure["current"] == 4  # the latest recorded value, not the last row of the file
+
+
+def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
+    semi = tmp_path / "semi.csv"
+    semi.write_text("name;type;postcode\nSemi Hall;community_centre;S1 2HE\n")
+    tab = tmp_path / "tab.csv"
+    tab.write_text("name\ttype\tpostcode\nTab Hall\tcommunity_centre\tS1 2HE\n")
+    for p in (semi, tab):
+        proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path))
+        assert proc.returncode == 0, proc.stderr
+    assert {"Semi Hall", "Tab Hall"} <= set(store_copy.read("assets")["name"])
