@@ -31,10 +31,11 @@ with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), S
     choice = (out_layer, out_fmt, out_area.strip(), out_type, _ui.boundary_choice(), store.version())
     if st.button("Prepare the file", key="export_prepare"):
         try:
-            data, filename = exports.export_bytes(
-                store, out_layer, fmt=out_fmt, area=out_area.strip() or None, boundaries=_ui.boundary_choice(),
-                type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type, taxonomy=tax,
-            )
+            with st.spinner("Writing the file…"):
+                data, filename = exports.export_bytes(
+                    store, out_layer, fmt=out_fmt, area=out_area.strip() or None, boundaries=_ui.boundary_choice(),
+                    type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type, taxonomy=tax,
+                )
             st.session_state["export_ready"] = (choice, data, filename)
         except CommonGroundError as exc:
             st.error(str(exc))
@@ -143,7 +144,9 @@ st.download_button("Check report (JSON)", json.dumps(report.as_dict(), indent=2)
 
 if st.button("Import", type="primary", disabled=not (report.ok and actor.strip()), key="import_go"):
     try:
-        result = imports.apply_import(store, plan, actor=actor.strip())
+        with st.status(f"Importing {report.rows_to_import:,} row(s) into {layer}…", expanded=False) as status:
+            result = imports.apply_import(store, plan, actor=actor.strip())
+            status.update(label="Imported, checked and saved", state="complete")
     except CommonGroundError as exc:
         st.error(str(exc))
     else:
