@@ -799,7 +799,7 @@ def apply_import(store: Store, plan: ImportPlan, *, actor: str, taxonomy_path: P
                 after["geometry_wkt"] = row.geometry.wkt
             tx.audit("import", layer, str(row.get("id", "")), None, after)
         if plan.taxonomy_additions:
-            _add_types(plan.taxonomy_additions, taxonomy_path or schema.TAXONOMY_FILE)
+            _add_types(plan.taxonomy_additions, taxonomy_path or schema.taxonomy_path())
     ids = [str(i) for i in new["id"]] if "id" in new.columns else []
     return ImportResult(layer=layer, imported=len(new), ids=ids, report=plan.report)
 

@@ -523,15 +523,23 @@ def _load_taxonomy_cached(path: str, mtime_ns: int) -> Taxonomy:
     return parse_taxonomy(doc)
 
 
+def taxonomy_path() -> Path:
+    """The taxonomy file in use: ``$COMMON_GROUND_TAXONOMY`` if set, else ``data/taxonomy.json``."""
+    import os
+
+    env = os.environ.get("COMMON_GROUND_TAXONOMY", "").strip()
+    return Path(env) if env else TAXONOMY_FILE
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load the asset taxonomy.
 
     Parameters
     ----------
     path
-        A taxonomy JSON file; default ``data/taxonomy.json``.
+        A taxonomy JSON file; default :func:`taxonomy_path`.
     """
-    p = Path(path) if path is not None else TAXONOMY_FILE
+    p = Path(path) if path is not None else taxonomy_path()
     if not p.exists():
         raise TaxonomyError(f"The taxonomy file {p} does not exist; restore it from git.")
     return _load_taxonomy_cached(str(p), p.stat().st_mtime_ns)

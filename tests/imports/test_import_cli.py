@@ -237,3 +237,23 @@ def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
         proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path))
         assert proc.returncode == 0, proc.stderr
     assert {"Semi Hall", "Tab Hall"} <= set(store_copy.read("assets")["name"])
+
+
+def test_unknown_types_added_to_the_taxonomy_on_request(store_copy, tmp_path, monkeypatch):
+    import shutil
+
+    from geo.schema import TAXONOMY_FILE, load_taxonomy
+
+    tax_copy = tmp_path / "taxonomy.json"
+    shutil.copyfile(TAXONOMY_FILE, tax_copy)
+    monkeypatch.setenv("COMMON_GROUND_TAXONOMY", str(tax_copy))
+    p = tmp_path / "t.csv"
+    p.write_text("name,type,lat,lon\nHillsborough Repair Cafe,Repair Cafe,53.404,-1.50\n")
+    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--add-types", "associations", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["report"]["new_types"] == ["repair_cafe"]
+    tax = load_taxonomy(tax_copy)
+    assert tax.type("repair_cafe").category == "associations"
+    row = store_copy.read("assets").set_index("name").loc["Hillsborough Repair Cafe"]
+    assert row["type"] == "repair_cafe" and row["category"] == "associations"
+    assert "repair_cafe" not in load_taxonomy(TAXONOMY_FILE).types  # the shipped file is untouched
