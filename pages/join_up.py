@@ -8,17 +8,11 @@ from streamlit_folium import st_folium
 
 from geo import exports, hsds, knowledge, maps, schema
 from geo.errors import CommonGroundError
-from geo.store import Store
 from pages import _ui
 
 _ui.ensure_frame()
 
 FLASH = "joinup_flash"
-
-
-@st.cache_data(show_spinner="Preparing the HSDS export…", max_entries=4)
-def _hsds_bytes(path: str, version: str) -> bytes:
-    return json.dumps(hsds.hsds_document(Store(path)), ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
@@ -181,7 +175,9 @@ with st.expander("Add an organisation", expanded=not options):
 
 st.subheader("Share it")
 s = _ui.store()
-st.download_button(
-    "Organisations, services and areas (HSDS 3.0 JSON)", _hsds_bytes(str(s.path), s.version()), "common-ground-hsds.json",
+st.download_button(  # built when clicked (a callable), not on every rerun
+    "Organisations, services and areas (HSDS 3.0 JSON)",
+    lambda: json.dumps(hsds.hsds_document(s), ensure_ascii=False, indent=1).encode("utf-8"),
+    "common-ground-hsds.json",
     "application/json", help="Human Services Data Specification 3.0 (Open Referral / Open Referral UK).",
 )
