@@ -55,6 +55,7 @@ import shapely
 from geo import analysis, maps, profiles, schema
 from geo.errors import CommonGroundError, CRSError, LayerNotFoundError, SchemaError
 from geo.schema import STORAGE_CRS, Taxonomy
+from geo.store import fsync_file
 
 if TYPE_CHECKING:
     from geo.store import Store
@@ -194,14 +195,6 @@ def _via_file(write, suffix: str) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def _atomic_target(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a private path to write; on success it replaces ``path`` in one ``os.replace``.
@@ -220,10 +213,10 @@ def _atomic_target(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         if not tmp.is_file():
             raise ExportError(f"Nothing was written for {target.name}; please report this.")
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, target)
         with contextlib.suppress(OSError):
-            _fsync(target.parent)
+            fsync_file(target.parent)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 

@@ -100,7 +100,7 @@ def ensure_working_copy(path: Path = WORKING_COPY, demo: Path = schema.DEMO_GPKG
             os.close(fd)
             try:
                 shutil.copyfile(demo, tmp)
-                _fsync(tmp)
+                fsync_file(tmp)
                 os.replace(tmp, path)
             finally:
                 if os.path.exists(tmp):
@@ -108,7 +108,8 @@ def ensure_working_copy(path: Path = WORKING_COPY, demo: Path = schema.DEMO_GPKG
     return path
 
 
-def _fsync(path: str | Path) -> None:
+def fsync_file(path: str | Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -307,9 +308,9 @@ class Store:
                         "The change was not saved because the result failed a check: "
                         + "; ".join(problems)
                     )
-                _fsync(tmp)
+                fsync_file(tmp)
                 os.replace(tmp, self.path)
-                _fsync(self.path.parent)
+                fsync_file(self.path.parent)
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)

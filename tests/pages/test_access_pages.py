@@ -13,12 +13,6 @@ TIMEOUT = 120
 PAGES = PROJECT_ROOT / "pages"
 
 
-@pytest.fixture(autouse=True)
-def private_store(store_copy, monkeypatch):
-    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
-    return store_copy
-
-
 def _page(name: str, **state) -> AppTest:
     at = AppTest.from_file(str(PAGES / name), default_timeout=TIMEOUT)
     for k, v in state.items():

@@ -10,12 +10,6 @@ from geo.schema import PROJECT_ROOT
 PAGE = str(PROJECT_ROOT / "pages" / "data.py")
 
 
-@pytest.fixture(autouse=True)
-def private_store(store_copy, monkeypatch):
-    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
-    return store_copy
-
-
 def _ok(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -16,13 +16,6 @@ TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "edit.py")
 
 
-@pytest.fixture(autouse=True)
-def private_store(store_copy, monkeypatch):
-    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
-    monkeypatch.delenv("COMMON_GROUND_TILES", raising=False)
-    return store_copy
-
-
 def _ok(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at

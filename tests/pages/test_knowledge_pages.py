@@ -21,10 +21,8 @@ ACTOR = "tester@example.org"
 
 
 @pytest.fixture(autouse=True)
-def private_store(store_copy, monkeypatch):
-    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
+def no_basemap(monkeypatch):
     monkeypatch.setenv("COMMON_GROUND_TILES", "none")
-    return store_copy
 
 
 def _page(name: str, **state) -> AppTest:

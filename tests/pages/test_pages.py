@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.schema import PROJECT_ROOT
@@ -15,14 +14,6 @@ APP = str(PROJECT_ROOT / "app.py")
 EXPLORE = str(PROJECT_ROOT / "pages" / "explore.py")
 ABOUT = str(PROJECT_ROOT / "pages" / "about.py")
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|unpkg", re.I)
-
-
-@pytest.fixture(autouse=True)
-def private_store(store_copy, monkeypatch):
-    """Pages read a private copy of the demo, never the developer's working copy."""
-    monkeypatch.setenv("COMMON_GROUND_DATA", str(store_copy.path))
-    monkeypatch.delenv("COMMON_GROUND_TILES", raising=False)
-    return store_copy
 
 
 def _ok(at: AppTest) -> AppTest:
