@@ -20,6 +20,7 @@ import argparse
 import html
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 import uuid
@@ -34,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo import schema  # noqa: E402
+from geo.store.gpkg import GeoPackageStore  # noqa: E402
 
 SOURCES = ROOT / "data" / "sources"
 BOUNDARIES = SOURCES / "sheffield_boundaries.gpkg"
@@ -159,6 +161,7 @@ def _edit_stamp(frame: pd.DataFrame) -> pd.DataFrame:
     out["created_by"] = BUILT_BY
     out["updated_at"] = BUILT_AT
     out["updated_by"] = BUILT_BY
+    out["version"] = 1
     return out
 
 
@@ -642,6 +645,7 @@ def build(out: Path) -> dict[str, int]:
         "success_measures": schema.empty_layer("success_measures"),
         "measure_updates": schema.empty_layer("measure_updates"),
         "stories": schema.empty_layer("stories"),
+        "taxonomy": _edit_stamp(schema.taxonomy_rows(schema.taxonomy_document(schema.TAXONOMY_FILE))),
         "audit_log": schema.empty_layer("audit_log"),
         "postcodes": build_postcodes(),
         "sources": build_sources(),
@@ -668,11 +672,25 @@ def build(out: Path) -> dict[str, int]:
                         [_as_multi(geom) for geom in g.geometry], crs=g.crs
                     )
                 pyogrio.write_dataframe(g, tmp, geometry_type=geometry_type, spatial_index=True, **kwargs)
+        _finish_store(Path(tmp))
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return {name: len(frame) for name, frame in layers.items()}
+
+
+def _finish_store(path: Path) -> None:
+    """Bring the file to the store's current schema (indexes, versions, revision counter), then
+    leave it as one self-contained file (rollback journal, not WAL) fit to commit."""
+    GeoPackageStore(path).migrate()
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.execute("UPDATE cg_meta SET value = 0 WHERE key = 'revision'")
+        con.execute("VACUUM")
+    finally:
+        con.close()
 
 
 def _as_multi(geom):

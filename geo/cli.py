@@ -18,7 +18,7 @@ from geo import access, analysis, cli_export, cli_hsds, imports, profiles
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS, load_taxonomy
-from geo.store import ENV_VAR, Store
+from geo.store import ENV_VAR, Store, open_store
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -42,7 +42,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def cmd_info(args: argparse.Namespace) -> tuple[dict, str]:
     """Layers, geometry types, feature counts, CRS and bounds."""
-    store = Store.open(args.data)
+    store = open_store(args.data)
     layers = [i.as_dict() for i in store.info()]
     doc = {"path": str(store.path), "layers": layers}
     lines = [f"{store.path}"]
@@ -80,7 +80,7 @@ def _active_assets(store: Store):
 
 def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
     """Nearest asset of every type from a postcode or a point, and what is missing within M metres."""
-    store = Store.open(args.data)
+    store = open_store(args.data)
     postcode = None
     if args.postcode:
         pt = PostcodeIndex(store.read("postcodes")).lookup(args.postcode)
@@ -101,7 +101,7 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
 
 def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
     """One area's assets, organisations, aspirations, measures and stories."""
-    store = Store.open(args.data)
+    store = open_store(args.data)
     areas = _boundaries(store, args.boundaries)
     area = profiles.find_area(areas, args.area, layer=args.boundaries)
     prof = profiles.area_profile(
@@ -132,7 +132,7 @@ def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
 
 def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     """Areas whose residents are farther than M metres from any asset of a type."""
-    store = Store.open(args.data)
+    store = open_store(args.data)
     tax = load_taxonomy()
     type_id = tax.type(args.type).id
     areas = _boundaries(store, args.boundaries)
@@ -184,7 +184,7 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
     """Validated, all-or-nothing import of a file into a layer."""
-    store = Store.open(args.data)
+    store = open_store(args.data)
     limits = imports.ImportLimits(
         max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else imports.DEFAULT_LIMITS.max_bytes,
         max_rows=args.max_rows or imports.DEFAULT_LIMITS.max_rows,

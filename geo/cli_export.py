@@ -15,7 +15,7 @@ import argparse
 import os
 
 from geo import exports, maps
-from geo.store import Store
+from geo.store import open_store
 
 #: The environment variable the app reads its default basemap from (see ``pages/_ui.py``).
 TILES_ENV = "COMMON_GROUND_TILES"
@@ -92,7 +92,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         Parsed options: ``data``, ``layer``, ``format``, ``out``, ``area``, ``boundaries``, ``type``,
         ``status``, ``include_contributors``, ``tiles``.
     """
-    store = Store.open(args.data)
+    store = open_store(args.data)
     result = exports.export_layer(
         store,
         args.layer,

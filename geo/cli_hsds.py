@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from geo import hsds
-from geo.store import Store
+from geo.store import open_store
 
 
 def write_hsds_cli(args: argparse.Namespace) -> tuple[dict, str]:
@@ -35,7 +35,7 @@ def write_hsds_cli(args: argparse.Namespace) -> tuple[dict, str]:
         )
     if getattr(args, "area", None) or getattr(args, "type", None):
         raise hsds.HsdsExportError("The HSDS export covers the whole store; leave out --area and --type.")
-    store = Store.open(args.data)
+    store = open_store(args.data)
     doc = hsds.hsds_document(store)
     path = hsds.write_hsds(store, args.out, document=doc)
     counts = {t: len(doc[t]) for t in hsds.HSDS_TABLES}

@@ -53,7 +53,7 @@ from shapely.geometry import Point
 from geo import schema
 from geo.errors import CommonGroundError, OutsideAreaError
 from geo.geocode import normalise_postcode
-from geo.store import Store, now_iso
+from geo.store import Store, Transaction, store_taxonomy
 
 LAYER = "assets"
 
@@ -82,7 +82,9 @@ EDITABLE_COLUMNS = (
 AREA_MARGIN_DEG = 0.05
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 4000
-_STAMPS = ("updated_at", "updated_by")
+_STAMPS = ("updated_at", "updated_by", "version")
+#: Columns the store sets on every write: never restored by undo.
+_MANAGED = ("created_at", "created_by", "updated_at", "updated_by", "version")
 _URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
@@ -214,8 +216,9 @@ def update_asset(
     *,
     actor: str,
     taxonomy: schema.Taxonomy | None = None,
+    if_version: int | None = None,
     **changes: Any,
-) -> None:
+) -> int:
     """Change some of an asset's attributes and/or move it.
 
     Parameters
@@ -227,10 +230,19 @@ def update_asset(
     actor
         Who is making the change; recorded as ``updated_by`` and in the audit log.
     taxonomy
-        Validates a new ``type``; default ``data/taxonomy.json``.
+        Validates a new ``type``; default the store's taxonomy.
+    if_version
+        The ``version`` the editor loaded. When the asset has changed since (someone else saved),
+        nothing is saved and :class:`~geo.errors.VersionConflictError` says who changed it, when and
+        which fields. ``None`` skips the check (scripts that just read the current row).
     **changes
         New values for :data:`EDITABLE_COLUMNS`, and ``lon``/``lat`` to move the point. Values equal
         to the current ones are ignored; an empty text clears the field (except ``name`` and ``type``).
+
+    Returns
+    -------
+    int
+        The asset's new version.
 
     Raises
     ------
@@ -240,6 +252,8 @@ def update_asset(
         Every value equals the current one; nothing is saved.
     AssetNotFoundError, StatusError
         No such asset, or it was removed.
+    VersionConflictError
+        ``if_version`` is stale.
     """
     actor = _require_actor(actor)
     if not changes:
@@ -247,36 +261,34 @@ def update_asset(
     point = {k: changes.pop(k) for k in ("lon", "lat") if k in changes}
     _check_columns(changes)
     bounds = _area_bounds(store) if point else None
+    tax = taxonomy or store_taxonomy(store)
     with store.transaction(actor=actor) as tx:
-        assets = tx.read(LAYER)
-        idx = _locate(assets, asset_id)
-        before = _snapshot(assets, idx)
+        before = _current(tx, asset_id)
+        _check_version(tx, asset_id, before, if_version)
         if before["status"] == "removed":
             raise StatusError(f"{before['name']!r} was removed; undo the removal in the history before editing it.")
         # Only values that differ are validated, so a legacy value elsewhere never blocks an edit.
         differing = {k: v for k, v in changes.items() if not _same(_stripped(v), before.get(k))}
-        values = _clean_attrs(differing, taxonomy=taxonomy)
+        values = _clean_attrs(differing, taxonomy=tax)
         if "name" in values and values["name"] is None:
             raise MissingValueError("An asset's name cannot be empty; give it a name.")
         if "type" in values and values["type"] is None:
             raise MissingValueError("An asset's type cannot be empty; choose a type.")
         if values.get("type"):
-            values["category"] = (taxonomy or schema.load_taxonomy()).type(values["type"]).category
+            values["category"] = tax.type(values["type"]).category
+        update: dict[str, Any] = {col: v for col, v in values.items() if not _same(v, before.get(col))}
         if point:
             lon = point.get("lon", before["lon"])
             lat = point.get("lat", before["lat"])
             lon, lat = _check_point(lon, lat, bounds)
             if not (_same(lon, before["lon"]) and _same(lat, before["lat"])):
-                assets.loc[idx, assets.geometry.name] = Point(lon, lat)
-        for col, value in values.items():
-            if not _same(value, before.get(col)):
-                assets.loc[idx, col] = _cell(value)
-        after = _snapshot(assets, idx)
-        if all(_same(after[k], before.get(k)) for k in after):
+                update["geometry"] = Point(lon, lat)
+        if not update:
             raise NoChangeError(f"The changes leave {before['name']!r} as it was; nothing was saved.")
-        _stamp(assets, idx, tx.actor)
-        tx.write_layer(LAYER, assets)
-        tx.audit("update", LAYER, before["id"], before, _snapshot(assets, idx))
+        _, row = tx.update(LAYER, asset_id, update, if_version=if_version)
+        after = _snap(row)
+        tx.audit("update", LAYER, before["id"], before, after)
+        return int(after["version"])
 
 
 def close_asset(store: Store, asset_id: str, *, actor: str) -> None:
@@ -347,20 +359,17 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
                 f"{label} is not one."
             )
         before, after = _loads(row["before"]), _loads(row["after"])
-        assets = tx.read(LAYER)
-        idx = _locate(assets, row["feature_id"])
-        current = _snapshot(assets, idx)
+        current = _current(tx, row["feature_id"])
         if after is None or not _matches(current, after):
             raise UndoError(
                 f"{current['name']!r} has changed since {label}; undo the later changes first, newest first."
             )
         if before is None:
-            assets.loc[idx, "status"] = "removed"
+            changes: dict[str, Any] = {"status": "removed"}
         else:
-            _restore(assets, idx, before)
-        _stamp(assets, idx, tx.actor)
-        tx.write_layer(LAYER, assets)
-        tx.audit("undo", LAYER, current["id"], current, {**_snapshot(assets, idx), "_undoes": entry_key(pos, row)})
+            changes = _restore_changes(current, before)
+        _, new = tx.update(LAYER, current["id"], changes, if_version=_version(current))
+        tx.audit("undo", LAYER, current["id"], current, {**_snap(new), "_undoes": entry_key(pos, row)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,9 +379,8 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
 
 def moderation_queue(store: Store) -> gpd.GeoDataFrame:
     """The pending contributions, oldest first (a copy; empty when there are none)."""
-    assets = store.read(LAYER)
-    pending = assets[assets["status"].fillna("") == "pending"]
-    return pending.sort_values("created_at", kind="stable").copy()
+    pending = store.read(LAYER, where={"status": "pending"})
+    return pending.sort_values("created_at", kind="stable").reset_index(drop=True)
 
 
 def history(
@@ -458,7 +466,7 @@ def describe_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
 
 def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, attrs) -> str:
     actor = _require_actor(actor)
-    tax = taxonomy or schema.load_taxonomy()
+    tax = taxonomy or store_taxonomy(store)
     if "type" in attrs or "name" in attrs:
         raise InvalidValueError("Give the name and type as name= and type_id=, not inside the other attributes.")
     values = _clean_attrs({**attrs, "name": name, "type": type_id}, taxonomy=tax)
@@ -467,7 +475,6 @@ def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, 
     if values.get("type") is None:
         raise MissingValueError(f"A new asset needs a type; choose one of: {', '.join(sorted(tax.types))}.")
     lon, lat = _check_point(lon, lat, _area_bounds(store))
-    now = now_iso()
     default_source = "Community contribution via Common Ground" if status == "pending" else "Added in Common Ground"
     row = {
         **values,
@@ -475,29 +482,19 @@ def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, 
         "category": tax.type(values["type"]).category,
         "status": status,
         "source": values.get("source") or default_source,
-        "created_at": now,
-        "created_by": actor,
-        "updated_at": now,
-        "updated_by": actor,
     }
     with store.transaction(actor=actor) as tx:
-        assets = tx.read(LAYER)
-        new = gpd.GeoDataFrame([row], geometry=[Point(lon, lat)], crs=schema.STORAGE_CRS)
-        new = new.rename_geometry(assets.geometry.name) if assets.geometry.name != "geometry" else new
-        combined = pd.concat([assets, new], ignore_index=True)
-        combined = gpd.GeoDataFrame(combined, geometry=assets.geometry.name, crs=assets.crs)
-        tx.write_layer(LAYER, combined)
-        tx.audit(action, LAYER, row["id"], None, _snapshot(combined, combined.index[-1]))
+        (stored,) = tx.insert(LAYER, [{**row, "geometry": Point(lon, lat)}])
+        tx.audit(action, LAYER, row["id"], None, _snap(stored))
     return row["id"]
 
 
-def _set_status(store, asset_id, *, actor, action, status, allowed, note=None) -> None:
+def _set_status(store, asset_id, *, actor, action, status, allowed, note=None, if_version=None) -> None:
     actor = _require_actor(actor)
     verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected"}
     with store.transaction(actor=actor) as tx:
-        assets = tx.read(LAYER)
-        idx = _locate(assets, asset_id)
-        before = _snapshot(assets, idx)
+        before = _current(tx, asset_id)
+        _check_version(tx, asset_id, before, if_version)
         current, name = before["status"] or "active", before["name"]
         if current not in allowed:
             if current == "removed":
@@ -511,10 +508,39 @@ def _set_status(store, asset_id, *, actor, action, status, allowed, note=None) -
             else:
                 msg = f"{name!r} is {current}; only {' or '.join(allowed)} assets can be {verbs[action]}."
             raise StatusError(msg)
-        assets.loc[idx, "status"] = status
-        _stamp(assets, idx, tx.actor)
-        tx.write_layer(LAYER, assets)
-        tx.audit(action, LAYER, before["id"], before, {**_snapshot(assets, idx), **(note or {})})
+        _, row = tx.update(LAYER, asset_id, {"status": status}, if_version=if_version)
+        tx.audit(action, LAYER, before["id"], before, {**_snap(row), **(note or {})})
+
+
+def _current(tx: Transaction, asset_id: object) -> dict[str, Any]:
+    """The asset's snapshot as it stands in the transaction, or :class:`AssetNotFoundError`."""
+    frame = tx.read(LAYER, ids=[str(asset_id)])
+    if frame.empty:
+        raise AssetNotFoundError(
+            f"There is no asset with id {str(asset_id)[:80]!r}; check the id (the history and the search list them)."
+        )
+    return _snapshot(frame, frame.index[0])
+
+
+def _version(snap: Mapping[str, Any]) -> int:
+    v = snap.get("version")
+    return 1 if _blank(v) else int(v)
+
+
+def _check_version(tx: Transaction, asset_id: str, current: Mapping[str, Any], if_version: int | None) -> None:
+    """Refuse a stale edit before anything else is checked (the store names who changed it)."""
+    if if_version is not None and _version(current) != int(if_version):
+        tx.update(LAYER, str(asset_id), {}, if_version=int(if_version))  # raises VersionConflictError
+
+
+def _snap(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A snapshot (every attribute as JSON values, plus lon/lat) of a row dict from the store."""
+    snap = {k: _jsonable(v) for k, v in row.items() if k != "geometry"}
+    geom = row.get("geometry")
+    has_point = geom is not None and not geom.is_empty
+    snap["lon"] = float(geom.x) if has_point else None
+    snap["lat"] = float(geom.y) if has_point else None
+    return snap
 
 
 def _require_actor(actor: object) -> str:
@@ -648,23 +674,18 @@ def _cell(value: Any) -> Any:
     return pd.NA if value is None else value
 
 
-def _restore(frame: gpd.GeoDataFrame, idx: Any, snap: Mapping[str, Any]) -> None:
+def _restore_changes(current: Mapping[str, Any], snap: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes that bring ``current`` back to the snapshot ``snap`` (attributes and point)."""
+    changes: dict[str, Any] = {}
     for col, value in snap.items():
-        if col.startswith("_") or col in ("lon", "lat", *_STAMPS) or col not in frame.columns:
+        if col.startswith("_") or col in ("lon", "lat", *_MANAGED) or col not in current:
             continue
-        if col == frame.geometry.name:
-            continue
-        if value is None and pd.api.types.is_float_dtype(frame[col].dtype):
-            frame.loc[idx, col] = float("nan")
-        else:
-            frame.loc[idx, col] = _cell(value)
+        if not _same(value, current.get(col)):
+            changes[col] = value
     lon, lat = snap.get("lon"), snap.get("lat")
-    frame.loc[idx, frame.geometry.name] = Point(lon, lat) if lon is not None and lat is not None else None
-
-
-def _stamp(frame: pd.DataFrame, idx: Any, actor: str) -> None:
-    frame.loc[idx, "updated_at"] = now_iso()
-    frame.loc[idx, "updated_by"] = actor
+    if not (_same(lon, current.get("lon")) and _same(lat, current.get("lat"))):
+        changes["geometry"] = Point(lon, lat) if lon is not None and lat is not None else None
+    return changes
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -62,3 +62,46 @@ class AreaNotFoundError(CommonGroundError):
 
 class OutsideAreaError(CommonGroundError):
     """A point or postcode lies outside the area the data covers."""
+
+
+class FeatureNotFoundError(StoreError):
+    """No feature of the layer has the given id."""
+
+
+class VersionConflictError(StoreError):
+    """Someone else changed a feature after it was loaded: the stale edit was refused, nothing saved.
+
+    Attributes
+    ----------
+    layer, feature_id
+        The feature.
+    expected, current
+        The version the edit was made from, and the version in the store now.
+    changed_by, changed_at, fields
+        Who made the newer change(s), when (the latest) and which fields they changed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        layer: str = "",
+        feature_id: str = "",
+        expected: int | None = None,
+        current: int | None = None,
+        changed_by: str = "",
+        changed_at: str = "",
+        fields: tuple[str, ...] = (),
+    ):
+        super().__init__(message)
+        self.layer = layer
+        self.feature_id = feature_id
+        self.expected = expected
+        self.current = current
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.fields = fields
+
+
+class StoreSchemaError(StoreError):
+    """The store was made by a newer Common Ground, or its schema cannot be migrated."""

@@ -19,7 +19,6 @@ Three steps, each usable on its own (the Data page shows the result of each befo
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -42,7 +41,7 @@ from geo import schema
 from geo.errors import CommonGroundError
 from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
-from geo.store import Store, now_iso
+from geo.store import Store, now_iso, store_taxonomy
 
 
 class ImportFileError(CommonGroundError):
@@ -537,7 +536,7 @@ def plan_import(
             out = _check_geometry(out, spec, report, upload.name, store, force)
 
     if layer == "assets":
-        out = _check_types(out, report, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
+        out = _check_types(out, report, taxonomy=store_taxonomy(store), type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
         out["status"] = out["status"].fillna("active") if "status" in out else "active"
         bad_status = sorted(set(out["status"].dropna()) - set(schema.ASSET_STATUSES))
         if bad_status:
@@ -692,8 +691,16 @@ def _area_bounds(store: Store) -> tuple[float, float, float, float]:
     return (-8.7, 49.8, 1.8, 60.9)  # Great Britain
 
 
-def _check_types(out: pd.DataFrame, report: ImportReport, *, type_id: str | None, type_map: dict[str, str], add_types_to: str | None) -> pd.DataFrame:
-    tax = schema.load_taxonomy()
+def _check_types(
+    out: pd.DataFrame,
+    report: ImportReport,
+    *,
+    taxonomy: schema.Taxonomy,
+    type_id: str | None,
+    type_map: dict[str, str],
+    add_types_to: str | None,
+) -> pd.DataFrame:
+    tax = taxonomy
     if type_id is not None:
         out["type"] = tax.type(type_id).id
     if "type" not in out or out["type"].isna().any():
@@ -769,65 +776,76 @@ class ImportResult:
         return {"layer": self.layer, "imported": self.imported, "ids": self.ids, "report": self.report.as_dict()}
 
 
-def apply_import(store: Store, plan: ImportPlan, *, actor: str, taxonomy_path: Path | None = None) -> ImportResult:
+def apply_import(store: Store, plan: ImportPlan, *, actor: str) -> ImportResult:
     """Write a validated plan in one transaction, with one audit entry per feature.
 
+    Rows are inserted (nothing already in the layer is rewritten). New asset types the plan adds
+    go into the store's ``taxonomy`` layer in the same transaction, audited like any change.
     Raises :class:`ImportFileError` (and writes nothing) if the plan has errors.
     """
     if not plan.report.ok:
         raise ImportFileError("The file was not imported: " + "; ".join(plan.report.errors) + ".")
     layer = plan.layer
     new = plan.frame
+    if isinstance(new, gpd.GeoDataFrame):
+        new = new.to_crs(schema.STORAGE_CRS)
     with store.transaction(actor=actor) as tx:
-        current = tx.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
-        if isinstance(current, gpd.GeoDataFrame):
-            new = new.to_crs(current.crs or schema.STORAGE_CRS)
-        extra = [c for c in new.columns if c not in current.columns]
-        order = list(current.columns) + extra
-        with warnings.catch_warnings():  # concat warns about all-NA columns; their dtype is resolved here
-            warnings.simplefilter("ignore", FutureWarning)
-            combined = pd.concat([current, new], ignore_index=True)[order]
-        if isinstance(current, gpd.GeoDataFrame):
-            geom = current.geometry.name
-            combined = gpd.GeoDataFrame(combined[[c for c in order if c != geom] + [geom]], geometry=geom, crs=current.crs)
-        tx.write_layer(layer, combined)
-        if layer == "measure_updates":  # a measure's current value follows its latest recorded value
-            _refresh_current_values(tx, combined)
-        for _, row in new.iterrows():
-            after = {k: (None if (not isinstance(v, (list, dict)) and pd.isna(v)) else v) for k, v in row.items() if k != "geometry"}
-            if isinstance(new, gpd.GeoDataFrame) and row.geometry is not None:
-                after["geometry_wkt"] = row.geometry.wkt
-            tx.audit("import", layer, str(row.get("id", "")), None, after)
         if plan.taxonomy_additions:
-            _add_types(plan.taxonomy_additions, taxonomy_path or schema.taxonomy_path())
+            _add_types(tx, plan.taxonomy_additions)
+        stored = tx.insert(layer, new)
+        if layer == "measure_updates":  # a measure's current value follows its latest recorded value
+            _refresh_current_values(tx, new)
+        for row in stored:
+            after = {k: _audit_value(v) for k, v in row.items() if k != "geometry"}
+            g = row.get("geometry")
+            if g is not None:
+                after["geometry_wkt"] = g.wkt
+            tx.audit("import", layer, str(row.get("id") or ""), None, after)
     ids = [str(i) for i in new["id"]] if "id" in new.columns else []
     return ImportResult(layer=layer, imported=len(new), ids=ids, report=plan.report)
 
 
+def _audit_value(v: object) -> object:
+    if isinstance(v, (list, tuple, dict, set)):
+        return list(v) if isinstance(v, (set, tuple)) else v
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+
 def _refresh_current_values(tx, updates: pd.DataFrame) -> None:
-    measures = tx.read("success_measures")
-    if measures.empty or updates.empty:
+    """Set each measure's ``current`` to its latest recorded value (old and new updates together)."""
+    ids = sorted({str(i) for i in updates["measure_id"].dropna()})
+    if not ids:
         return
-    latest = updates.sort_values("recorded_on", kind="stable").groupby("measure_id")["value"].last()
-    hit = measures["id"].isin(latest.index)
-    if hit.any():
-        measures.loc[hit, "current"] = measures.loc[hit, "id"].map(latest).astype(float)
-        tx.write_layer("success_measures", measures)
+    history = tx.read("measure_updates", where={"measure_id": ids})
+    latest = history.sort_values("recorded_on", kind="stable").groupby("measure_id")["value"].last()
+    for mid, value in latest.items():
+        if tx.read("success_measures", ids=[str(mid)], columns=["id"]).empty:
+            continue
+        before, after = tx.update("success_measures", str(mid), {"current": float(value)})
+        tx.audit("update", "success_measures", str(mid), {"current": before["current"]},
+                 {"current": after["current"], "version": after["version"]})  # fmt: skip
 
 
-def _add_types(additions: list[dict], path: Path) -> None:
-    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+def _add_types(tx, additions: list[dict]) -> None:
+    """Add new asset types to the store's taxonomy (in the import's transaction, audited)."""
+    rows = tx.read("taxonomy")
+    doc = schema.taxonomy_doc(rows)
     known = {t["id"] for t in doc["types"]}
     colours = {c["id"]: c["colour"] for c in doc["categories"]}
+    fresh = []
     for a in additions:
         if a["id"] not in known:
-            doc["types"].append(
-                {"id": a["id"], "label": a["label"], "category": a["category"], "traits": [], "themes": [], "colour": colours[a["category"]], "icon": "circle"}
-            )
+            entry = {"id": a["id"], "label": a["label"], "category": a["category"], "traits": [], "themes": [],
+                     "colour": colours[a["category"]], "icon": "circle"}  # fmt: skip
+            doc["types"].append(entry)
+            fresh.append(entry)
     schema.parse_taxonomy(doc)  # still valid
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    if not fresh:
+        return
+    new_rows = schema.taxonomy_rows({**doc, "types": fresh})
+    new_rows = new_rows[new_rows["kind"] == "type"]
+    for row in tx.insert("taxonomy", new_rows):
+        tx.audit("create", "taxonomy", row["id"], None, {k: _audit_value(v) for k, v in row.items()})
 
 
 def import_file(

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
@@ -251,24 +250,21 @@ def _plain(record: dict) -> dict:
     return out
 
 
-def _read(tx: Transaction, name: str) -> pd.DataFrame:
-    if Store(tx.path).has_layer(name):
-        return tx.read(name)
+def _read(tx: Transaction, name: str, **query) -> pd.DataFrame:
+    if tx.has_layer(name):
+        return tx.read(name, **query)
     return schema.empty_layer(name)
 
 
-def _append(tx: Transaction, name: str, record: dict, *, geometry: Point | None = None) -> None:
-    frame = _read(tx, name)
+def _append(tx: Transaction, name: str, record: dict, *, geometry: Point | None = None) -> dict:
+    """Insert one record (the store stamps it) and audit it; returns the stored row."""
     spec = schema.layer_spec(name)
-    row = pd.DataFrame([record])
+    row = {k: v for k, v in record.items() if k not in ("created_at", "created_by", "updated_at", "updated_by", "version")}
     if spec.geometry is not None:
-        row = gpd.GeoDataFrame(row, geometry=gpd.GeoSeries([geometry], crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
-        row = row.rename_geometry(frame.geometry.name) if frame.geometry.name != "geometry" else row
-    out = pd.concat([schema.conform(frame, name), schema.conform(row, name)], ignore_index=True)
-    if spec.geometry is not None:
-        out = gpd.GeoDataFrame(out, geometry=frame.geometry.name, crs=schema.STORAGE_CRS)
-    tx.write_layer(name, out)
-    tx.audit("create", name, record.get("id") or record.get("organisation_id"), None, _plain({**record, "geometry": geometry} if spec.geometry else record))
+        row["geometry"] = geometry
+    (stored,) = tx.insert(name, [row])
+    tx.audit("create", name, record.get("id") or record.get("organisation_id"), None, _plain(stored))
+    return stored
 
 
 def _known_layer(boundary_layer: object) -> str:
@@ -278,16 +274,16 @@ def _known_layer(boundary_layer: object) -> str:
     return layer
 
 
-def _area_ids(tx: Transaction, layer: str) -> set[str]:
-    if not Store(tx.path).has_layer(layer):
+def _area_ids(tx: Transaction, layer: str, ids: list[str] | None = None) -> set[str]:
+    if not tx.has_layer(layer):
         raise UnknownAreaError(f"This store has no boundary layer {layer!r}; choose another boundary set.")
-    return set(Store(tx.path).read(layer, columns=["id"])["id"].astype(str))
+    return set(tx.read(layer, ids=ids, columns=["id"])["id"].astype(str))
 
 
 def _check_area(tx: Transaction, boundary_layer: object, area_id: object) -> tuple[str, str]:
     layer = _known_layer(boundary_layer)
     aid = _text(area_id, "area", hint=f"pick an area of {layer}")
-    if aid not in _area_ids(tx, layer):
+    if aid not in _area_ids(tx, layer, [aid]):
         raise UnknownAreaError(f"There is no area with id {aid!r} in {layer}; pick an area from that layer.")
     return layer, aid
 
@@ -295,7 +291,7 @@ def _check_area(tx: Transaction, boundary_layer: object, area_id: object) -> tup
 def _check_ids(tx: Transaction, layer: str, ids: list[str], what: str) -> None:
     if not ids:
         return
-    known = set(_read(tx, layer)["id"].astype(str))
+    known = set(_read(tx, layer, ids=ids, columns=["id"])["id"].astype(str))
     missing = [i for i in ids if i not in known]
     if missing:
         raise UnknownReferenceError(f"There is no {what} with id {missing[0]!r}; pick {what}s that are in the store.")
@@ -442,7 +438,7 @@ def add_success_measure(
         "licence": "",
     }
     with store.transaction(actor=who) as tx:
-        _, asp = _row(_read(tx, "aspirations"), record["aspiration_id"], "aspiration")
+        _, asp = _row(_read(tx, "aspirations", ids=[record["aspiration_id"]]), record["aspiration_id"], "aspiration")
         record["boundary_layer"], record["area_id"] = str(asp["boundary_layer"]), str(asp["area_id"])
         _append(tx, "success_measures", _stamp(record, who, new=True))
         if record["current"] != base:
@@ -485,18 +481,16 @@ def record_measure_value(
     on = _iso_date(recorded_on, "date it was recorded")
     remark = _text(note, "note", required=False, max_len=MAX_TEXT)
     with store.transaction(actor=who) as tx:
-        measures = _read(tx, "success_measures")
-        idx, row = _row(measures, measure_id, "success measure")
+        key = "" if _blank(measure_id) else str(measure_id).strip()
+        _, row = _row(_read(tx, "success_measures", ids=[key]), key, "success measure")
         record = _update_record(str(row["id"]), x, on, who, remark, _text(source, "source"))
         _append(tx, "measure_updates", record)
-        history = _read(tx, "measure_updates")
-        history = history[history["measure_id"].astype(str) == str(row["id"])].reset_index(drop=True)
+        history = _read(tx, "measure_updates", where={"measure_id": str(row["id"])}).reset_index(drop=True)
         latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
         before = {"current": None if pd.isna(row["current"]) else float(row["current"])}
-        measures.loc[idx, "current"] = float(latest["value"])
-        measures.loc[idx, "updated_at"], measures.loc[idx, "updated_by"] = now_iso(), who
-        tx.write_layer("success_measures", measures)
-        tx.audit("update", "success_measures", str(row["id"]), before, {"current": float(latest["value"])})
+        _, after = tx.update("success_measures", str(row["id"]), {"current": float(latest["value"])})
+        tx.audit("update", "success_measures", str(row["id"]), before,
+                 {"current": after["current"], "version": after["version"]})  # fmt: skip
     return record["id"]
 
 
@@ -635,8 +629,12 @@ def update_organisation(
     company_number: str | None = None,
     source: str | None = None,
     licence: str | None = None,
+    if_version: int | None = None,
 ) -> dict:
     """Change an organisation's details; only the fields given (not ``None``) change.
+
+    ``if_version``, when given, is the version the editor loaded: a stale one is refused with
+    :class:`~geo.errors.VersionConflictError` and nothing is saved.
 
     Returns
     -------
@@ -653,16 +651,19 @@ def update_organisation(
         old = {k: "" if _blank(row[k]) else str(row[k]) for k in values}
         return idx, row, old, {k: v for k, v in values.items() if v != old[k]}
 
-    if not changes(store.read("organisations"))[3]:
+    oid = "" if _blank(organisation_id) else str(organisation_id).strip()
+    if if_version is None and not changes(store.read("organisations", ids=[oid]))[3]:
         return {}  # nothing to change: nothing written, no audit entry
     with store.transaction(actor=who) as tx:
-        orgs = tx.read("organisations")
-        idx, row, old, changed = changes(orgs)
-        for k, v in changed.items():
-            orgs.loc[idx, k] = v
-        orgs.loc[idx, "updated_at"], orgs.loc[idx, "updated_by"] = now_iso(), who
-        tx.write_layer("organisations", orgs)
-        tx.audit("update", "organisations", str(row["id"]), {k: old[k] for k in changed}, changed)
+        _, row, old, changed = changes(tx.read("organisations", ids=[oid]))
+        if not changed:
+            stored = 1 if _blank(row.get("version")) else int(row["version"])
+            if if_version is not None and stored != int(if_version):  # a stale form is refused, change or not
+                tx.update("organisations", str(row["id"]), {}, if_version=if_version)  # raises the conflict
+            return {}
+        _, after = tx.update("organisations", str(row["id"]), changed, if_version=if_version)
+        tx.audit("update", "organisations", str(row["id"]), {k: old[k] for k in changed},
+                 {**changed, "version": after["version"]})  # fmt: skip
     return changed
 
 
@@ -698,8 +699,9 @@ def set_organisation_areas(
     who = _actor(actor)
     wanted = _wanted_areas(areas)
     layer = _known_layer(boundary_layer)
+    oid = "" if _blank(organisation_id) else str(organisation_id).strip()
     with store.transaction(actor=who) as tx:
-        _, org = _row(tx.read("organisations"), organisation_id, "organisation")
+        _, org = _row(tx.read("organisations", ids=[oid]), oid, "organisation")
         return _write_areas(tx, str(org["id"]), layer, wanted, who)
 
 
@@ -716,29 +718,33 @@ def _wanted_areas(areas: Sequence[tuple[str, str | Sequence[str]]]) -> dict[str,
 
 
 def _write_areas(tx: Transaction, oid: str, layer: str, wanted: dict[str, list[str]], who: str) -> pd.DataFrame:
-    known = _area_ids(tx, layer)
+    known = _area_ids(tx, layer, list(wanted))
     unknown = [a for a in wanted if a not in known]
     if unknown:
         raise UnknownAreaError(f"There is no area with id {unknown[0]!r} in {layer}; pick areas from that layer.")
-    links = _read(tx, "organisation_areas")
-    mine = (links["organisation_id"].astype(str) == oid) & (links["boundary_layer"].astype(str) == layer)
-    old = links[mine]
+    mine = {"organisation_id": oid, "boundary_layer": layer}
+    old = _read(tx, "organisation_areas", where=mine)
     before = {str(r.area_id): join_themes(r.themes) for r in old.itertuples()}
-    keep_rows = []
-    t = now_iso()
+    # Link rows have no id: a dropped area's row is deleted, a new area's row inserted, and a row
+    # whose themes change is replaced (keeping its basis and source).
+    gone = [a for a in before if a not in wanted]
+    changed = [a for a in wanted if a in before and before[a] != join_themes(wanted[a])]
+    if gone or changed:
+        tx.delete("organisation_areas", {**mine, "area_id": gone + changed})
+    fresh = []
     for aid, themes in wanted.items():
+        if aid in before and aid not in changed:
+            continue
         prev = old[old["area_id"].astype(str) == aid]
-        if len(prev):
-            r = prev.iloc[0].to_dict()
-            if join_themes(r.get("themes")) != join_themes(themes):
-                r.update(themes=join_themes(themes), updated_at=t, updated_by=who)
-        else:
-            r = _stamp({"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": join_themes(themes),
-                        "basis": "entered in Common Ground", "source": ENTERED_SOURCE, "licence": ""}, who, new=True)
-        keep_rows.append(r)
-    new = schema.conform(pd.DataFrame(keep_rows, columns=list(links.columns)), "organisation_areas")
-    out = pd.concat([schema.conform(links[~mine], "organisation_areas"), new], ignore_index=True)
-    tx.write_layer("organisation_areas", out)
+        keep = prev.iloc[0].to_dict() if len(prev) else {}
+        fresh.append({"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": join_themes(themes),
+                      "basis": keep.get("basis") or "entered in Common Ground",
+                      "source": keep.get("source") or ENTERED_SOURCE, "licence": keep.get("licence") or ""})  # fmt: skip
+    if fresh:
+        tx.insert("organisation_areas", fresh)
+    new = _read(tx, "organisation_areas", where=mine)
+    new = new.set_index(new["area_id"].astype(str)).loc[[a for a in wanted]] if len(new) else new
+    new = schema.conform(new.reset_index(drop=True), "organisation_areas")
     after = {aid: join_themes(th) for aid, th in wanted.items()}
     tx.audit("set_areas", "organisation_areas", oid, {"boundary_layer": layer, "areas": before},
              {"boundary_layer": layer, "areas": after})
@@ -974,8 +980,7 @@ def add_story(
         _check_ids(tx, "assets", assets_named, "asset")
         _check_ids(tx, "organisations", orgs_named, "organisation")
         if geom is None and assets_named:
-            assets = tx.read("assets")
-            first = assets[assets["id"].astype(str) == assets_named[0]].geometry
+            first = tx.read("assets", ids=[assets_named[0]]).geometry
             if len(first) and first.iloc[0] is not None and not first.iloc[0].is_empty:
                 geom = first.to_crs(schema.STORAGE_CRS).iloc[0]
         _append(tx, "stories", _stamp(record, who, new=True), geometry=geom)

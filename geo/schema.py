@@ -48,6 +48,9 @@ EDIT_COLUMNS: dict[str, str] = {
     "created_by": "str",
     "updated_at": "str",
     "updated_by": "str",
+    #: 1 when a feature is added, +1 on every change: an edit names the version it was made from and
+    #: is refused when the feature has moved on (optimistic concurrency; see geo.store.base).
+    "version": "int",
 }
 PROVENANCE_COLUMNS: dict[str, str] = {"source": "str", "licence": "str"}
 
@@ -248,6 +251,24 @@ LAYERS: dict[str, LayerSpec] = {
             **PROVENANCE_COLUMNS,
         },
         description="Stories of success: the evidence base",
+    ),
+    "taxonomy": LayerSpec(
+        "taxonomy",
+        None,
+        {
+            "kind": "str",
+            "id": "str",
+            "label": "str",
+            "category": "str",
+            "description": "str",
+            "traits": "str",
+            "themes": "str",
+            "colour": "str",
+            "icon": "str",
+            "capacity_column": "str",
+            "mappable": "bool",
+        },
+        description="The asset taxonomy: traits, categories (asset families) and types, one row each",
     ),
     "audit_log": LayerSpec(
         "audit_log",
@@ -543,3 +564,104 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     if not p.exists():
         raise TaxonomyError(f"The taxonomy file {p} does not exist; restore it from git.")
     return _load_taxonomy_cached(str(p), p.stat().st_mtime_ns)
+
+
+# --------------------------------------------------------------------------------------------
+# The taxonomy as rows of the store's ``taxonomy`` layer (``data/taxonomy.json`` seeds new stores)
+# --------------------------------------------------------------------------------------------
+
+TAXONOMY_KINDS = ("trait", "category", "type")
+
+
+def taxonomy_rows(doc: dict) -> pd.DataFrame:
+    """The ``taxonomy`` layer's rows for a taxonomy document (the shape of ``data/taxonomy.json``).
+
+    One row per trait, category and type, in document order; lists (traits, themes) are stored as
+    comma-separated text. The document is checked first (:func:`parse_taxonomy`).
+    """
+    parse_taxonomy(doc)
+    rows: list[dict] = []
+    for tid, label in doc["traits"].items():
+        rows.append({"kind": "trait", "id": tid, "label": label})
+    for c in doc["categories"]:
+        rows.append(
+            {
+                "kind": "category",
+                "id": c["id"],
+                "label": c["label"],
+                "description": c.get("description", ""),
+                "colour": c["colour"],
+                "mappable": bool(c.get("mappable", True)),
+            }
+        )
+    for t in doc["types"]:
+        rows.append(
+            {
+                "kind": "type",
+                "id": t["id"],
+                "label": t["label"],
+                "category": t["category"],
+                "traits": ", ".join(t.get("traits", [])),
+                "themes": ", ".join(t.get("themes", [])),
+                "colour": t["colour"],
+                "icon": t.get("icon", "circle"),
+                "capacity_column": t.get("capacity_column") or "",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["mappable"] = frame["mappable"].astype("boolean")
+    return frame
+
+
+def taxonomy_doc(rows: pd.DataFrame) -> dict:
+    """The taxonomy document held by the ``taxonomy`` layer's rows (inverse of :func:`taxonomy_rows`)."""
+
+    def text(v: object) -> str:
+        return "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+
+    def split(v: object) -> list[str]:
+        return [p.strip() for p in text(v).split(",") if p.strip()]
+
+    doc: dict = {"traits": {}, "categories": [], "types": []}
+    for r in rows.to_dict("records"):
+        kind = text(r.get("kind"))
+        if kind == "trait":
+            doc["traits"][text(r["id"])] = text(r.get("label"))
+        elif kind == "category":
+            m = r.get("mappable")
+            doc["categories"].append(
+                {
+                    "id": text(r["id"]),
+                    "label": text(r.get("label")),
+                    "description": text(r.get("description")),
+                    "colour": text(r.get("colour")),
+                    "mappable": True if m is None or m is pd.NA else bool(m),
+                }
+            )
+        elif kind == "type":
+            entry = {
+                "id": text(r["id"]),
+                "label": text(r.get("label")),
+                "category": text(r.get("category")),
+                "traits": split(r.get("traits")),
+                "themes": split(r.get("themes")),
+                "colour": text(r.get("colour")),
+                "icon": text(r.get("icon")) or "circle",
+            }
+            if text(r.get("capacity_column")):
+                entry["capacity_column"] = text(r.get("capacity_column"))
+            doc["types"].append(entry)
+    return doc
+
+
+def taxonomy_document(path: str | Path | None = None) -> dict:
+    """The seed taxonomy document (``$COMMON_GROUND_TAXONOMY`` or ``data/taxonomy.json``)."""
+    p = Path(path) if path is not None else taxonomy_path()
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaxonomyError(f"The taxonomy file {p} does not exist; restore it from git.") from None
+    except json.JSONDecodeError as exc:
+        raise TaxonomyError(
+            f"The taxonomy file {p} is not valid JSON (line {exc.lineno}): fix it or restore it from git."
+        ) from None

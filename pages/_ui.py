@@ -11,7 +11,7 @@ import streamlit as st
 from geo import maps, schema, webassets
 from geo.errors import CommonGroundError
 from geo.geocode import PostcodeIndex
-from geo.store import Store
+from geo.store import Store, open_store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_URL = "/app/static"
@@ -61,7 +61,7 @@ def static_assets_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _open_store(data: str | None) -> Store:
-    return Store.open(data)
+    return open_store(data)
 
 
 def store() -> Store:
@@ -76,7 +76,7 @@ def store() -> Store:
 @st.cache_resource(show_spinner="Reading the map layers…", max_entries=64)
 def _read_layer(path: str, version: str, name: str):
     # Shared, read-only: pages must never modify what this returns (geo/ functions copy).
-    return Store(path).read(name)
+    return open_store(path).read(name)
 
 
 def layer(name: str):
@@ -91,7 +91,7 @@ def layer(name: str):
 
 @st.cache_resource(show_spinner=False)
 def _postcodes(path: str, version: str) -> PostcodeIndex:
-    return PostcodeIndex(Store(path).read("postcodes"))
+    return PostcodeIndex(open_store(path).read("postcodes"))
 
 
 def postcodes() -> PostcodeIndex:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo import schema
-from geo.store import Store
+from geo.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def demo_path() -> Path:
 @pytest.fixture(scope="session")
 def demo_store(demo_path: Path) -> Store:
     """A read-only handle on the shipped demo."""
-    return Store(demo_path)
+    return open_store(demo_path)
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def store_copy(tmp_path: Path, demo_path: Path) -> Store:
     """A private, writable copy of the demo store."""
     target = tmp_path / "store.gpkg"
     shutil.copyfile(demo_path, target)
-    return Store(target)
+    return open_store(target)
 
 
 @pytest.fixture(scope="session")

@@ -124,11 +124,10 @@ def test_missing_options_are_usage_errors(demo_path, tmp_path):
 
 
 def test_hostile_names_stay_text_in_the_html_map(store_copy, tmp_path):
-    assets = store_copy.read("assets")
-    assets.loc[assets.index[0], "name"] = "<img src=x onerror=alert(1)>"
-    assets.loc[assets.index[1], "name"] = "{{ 7*7 }}"
+    ids = store_copy.read("assets")["id"]
     with store_copy.transaction(actor="tests") as tx:
-        tx.write_layer("assets", assets)
+        tx.update("assets", ids[0], {"name": "<img src=x onerror=alert(1)>"})
+        tx.update("assets", ids[1], {"name": "{{ 7*7 }}"})
     out = tmp_path / "map.html"
     proc = run("--layer", "assets", "--format", "html", "--out", str(out), "--data", str(store_copy.path),
                "--tiles", "none")  # fmt: skip

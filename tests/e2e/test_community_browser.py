@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo.store import Store
+from geo.store import open_store
 from tests.e2e.conftest import TIMEOUT_MS, AppPage
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +15,7 @@ TEXT = "A warm welcoming space open every weekday afternoon"
 def test_add_an_aspiration_and_see_it_on_the_profile(app_page: AppPage) -> None:
     app = app_page
     page = app.page
-    wards = Store(app.server.store_path).read("wards")
+    wards = open_store(app.server.store_path).read("wards")
     first_area = wards.set_index("name").loc[sorted(wards["name"])[0]]  # both pages open on the first area
 
     page.goto(app.server.url + "/community", wait_until="domcontentloaded")
@@ -33,7 +33,7 @@ def test_add_an_aspiration_and_see_it_on_the_profile(app_page: AppPage) -> None:
         arg=TEXT,
         timeout=TIMEOUT_MS,
     )
-    stored = Store(app.server.store_path).read("aspirations")
+    stored = open_store(app.server.store_path).read("aspirations")
     assert len(stored) == 1 and stored.iloc[0]["text"] == TEXT and stored.iloc[0]["raised_by"] == "Residents' Forum"
     assert stored.iloc[0]["area_id"] == first_area["id"] and stored.iloc[0]["boundary_layer"] == "wards"
 

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from geo.store import Store
+from geo.store import open_store
 from tests.e2e.conftest import TIMEOUT_MS, AppPage
 
 pytestmark = pytest.mark.e2e
 
 
 def _name(store_path, asset_id: str) -> str:
-    assets = Store(store_path).read("assets")
+    assets = open_store(store_path).read("assets")
     return assets.set_index("id").loc[asset_id, "name"]
 
 
@@ -30,7 +30,7 @@ def _wait_for_name(app: AppPage, asset_id: str, expected: str) -> None:
 def test_edit_shows_in_history_and_undo_restores_it(app_page: AppPage) -> None:
     app = app_page
     page = app.page
-    assets = Store(app.server.store_path).read("assets")
+    assets = open_store(app.server.store_path).read("assets")
     target = assets[assets["name"] == "Firth Park Library"].iloc[0]
 
     page.goto(app.server.url + "/edit", wait_until="domcontentloaded")

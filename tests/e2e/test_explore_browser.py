@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo import schema
-from geo.store import Store
+from geo.store import open_store
 from tests.e2e.conftest import (
     MAP_IFRAME,
     TIMEOUT_MS,
@@ -122,7 +122,7 @@ def test_explore_map_renders_offline(app_page: AppPage) -> None:
 
 def _a_known_asset(store_path: Path) -> pd.Series:
     """An asset whose name is unique and whose address is recorded (so the popup can be checked)."""
-    assets = Store(store_path).read("assets")
+    assets = open_store(store_path).read("assets")
     names = assets["name"].astype("string")
     ok = assets[~names.duplicated(keep=False) & assets["address"].fillna("").str.strip().ne("") & names.notna()]
     assert len(ok), "the demo has no asset with a unique name and an address"
@@ -177,12 +177,11 @@ def test_about_page_lists_sources(app_page: AppPage) -> None:
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     work = tmp_path_factory.mktemp("e2e-hostile")
     path = private_store(work)
-    with Store(path).transaction(actor="e2e-test") as tx:
-        assets = tx.read("assets")
-        row = assets.iloc[[0]].copy()
+    with open_store(path).transaction(actor="e2e-test") as tx:
+        row = tx.read("assets").iloc[[0]].copy()
         row["id"] = str(uuid.uuid4())
         row["name"] = HOSTILE_NAME
-        tx.write_layer("assets", pd.concat([assets, row], ignore_index=True))
+        tx.insert("assets", row)
     server = start_server(path, work, extra_env={"COMMON_GROUND_TILES": "none"})
     try:
         yield server

@@ -3,7 +3,6 @@ one clear sentence, a non-zero exit and the store's bytes unchanged; good files 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ from shapely.geometry import Point, Polygon
 
 from geo.schema import PROJECT_ROOT
 from geo.store import Store
+from tests.helpers import store_digest
 from tests.imports import corpus
 
 
@@ -25,7 +25,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def digest(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return store_digest(path)
 
 
 @pytest.fixture(scope="module")
@@ -239,21 +239,22 @@ def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
     assert {"Semi Hall", "Tab Hall"} <= set(store_copy.read("assets")["name"])
 
 
-def test_unknown_types_added_to_the_taxonomy_on_request(store_copy, tmp_path, monkeypatch):
-    import shutil
-
+def test_unknown_types_added_to_the_taxonomy_on_request(store_copy, tmp_path):
     from geo.schema import TAXONOMY_FILE, load_taxonomy
+    from geo.store import store_taxonomy
 
-    tax_copy = tmp_path / "taxonomy.json"
-    shutil.copyfile(TAXONOMY_FILE, tax_copy)
-    monkeypatch.setenv("COMMON_GROUND_TAXONOMY", str(tax_copy))
+    seed = TAXONOMY_FILE.read_bytes()
     p = tmp_path / "t.csv"
     p.write_text("name,type,lat,lon\nHillsborough Repair Cafe,Repair Cafe,53.404,-1.50\n")
-    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--add-types", "associations", "--json")
+    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--add-types", "associations",
+               "--actor", "Hillsborough Forum", "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["report"]["new_types"] == ["repair_cafe"]
-    tax = load_taxonomy(tax_copy)
+    tax = store_taxonomy(store_copy)  # the type lives in the store, with the rest of the data
     assert tax.type("repair_cafe").category == "associations"
     row = store_copy.read("assets").set_index("name").loc["Hillsborough Repair Cafe"]
     assert row["type"] == "repair_cafe" and row["category"] == "associations"
+    added = store_copy.read_audit().query("layer == 'taxonomy' and action == 'create'")
+    assert added["feature_id"].tolist() == ["repair_cafe"] and set(added["by"]) == {"Hillsborough Forum"}
+    assert TAXONOMY_FILE.read_bytes() == seed  # the seed file is untouched
     assert "repair_cafe" not in load_taxonomy(TAXONOMY_FILE).types  # the shipped file is untouched

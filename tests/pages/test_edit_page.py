@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -10,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from geo import analysis, editing
 from geo.schema import PROJECT_ROOT
-from geo.store import Store
+from geo.store import Store, open_store
+from tests.helpers import store_digest
 
 TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "edit.py")
@@ -66,14 +66,14 @@ def test_editor_adds_an_asset_by_postcode(store_copy: Store):
     row = _by_name(store_copy, "Parson Cross Hub")
     assert row["status"] == "active" and row["created_by"] == "ed@sheffield.example" and row["postcode"] == "S5 8NJ"
     assert row["category"] == "physical"
-    pc = Store(store_copy.path).read("postcodes").set_index("postcode").loc["S5 8NJ"]
+    pc = open_store(store_copy.path).read("postcodes").set_index("postcode").loc["S5 8NJ"]
     assert (row.geometry.x, row.geometry.y) == (pytest.approx(pc["lon"]), pytest.approx(pc["lat"]))
     assert at.text_input(key="add_name").value == ""  # the form is cleared for the next one
     assert "Parson Cross Hub" in set(at.dataframe[0].value["Name"])
 
 
 def test_a_write_needs_a_name_and_a_place(store_copy: Store):
-    digest = hashlib.sha256(store_copy.path.read_bytes()).hexdigest()
+    digest = store_digest(store_copy)
     at = _page()
     _fill_add_form(at, name="Nameless Hub", type_id="park", postcode="S1 2HE")
     assert any("Type your name or email" in e.value for e in at.error)
@@ -82,7 +82,7 @@ def test_a_write_needs_a_name_and_a_place(store_copy: Store):
     assert any("Click the map where the asset is, or give its postcode" in e.value for e in at.error)
     _fill_add_form(at, name="London Hub", type_id="park", postcode="SW1A 1AA")
     assert any("not in the postcode table" in e.value for e in at.error)
-    assert hashlib.sha256(store_copy.path.read_bytes()).hexdigest() == digest
+    assert store_digest(store_copy) == digest
 
 
 def test_map_click_places_the_new_asset(store_copy: Store):

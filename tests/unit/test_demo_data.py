@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from geo import schema
-from geo.store import Store
+from geo.store import Store, open_store
 
 EXPECTED_TYPES = {
     "gp_practice": 74,
@@ -147,7 +147,7 @@ def test_build_script_rebuilds_the_demo(tmp_path, demo_store: Store):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    rebuilt = Store(out)
+    rebuilt = open_store(out)
     for name in demo_store.layer_names():
         a, b = demo_store.read(name), rebuilt.read(name)
         if isinstance(a, gpd.GeoDataFrame):

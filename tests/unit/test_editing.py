@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,13 +13,14 @@ import pytest
 from geo import analysis, editing
 from geo.errors import CommonGroundError, MalformedPostcodeError, OutsideAreaError, TaxonomyError
 from geo.store import Store
+from tests.helpers import store_digest
 
 TOWN_HALL = (-1.4701, 53.3811)
-STAMPS = ("updated_at", "updated_by")
+STAMPS = ("updated_at", "updated_by", "version")  # set by the store on every write
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _digest(path) -> str:
+    return store_digest(path)
 
 
 def _asset(store: Store, asset_id: str) -> dict:
@@ -185,9 +184,7 @@ def test_update_rejects_unknown_columns_and_no_change(store_copy: Store, library
 
 def test_update_validates_only_what_changes(store_copy: Store, library: str):
     with store_copy.transaction(actor="legacy import") as tx:  # a value from before validation existed
-        assets = tx.read("assets")
-        assets.loc[assets["id"] == library, "postcode"] = "S10 ?"
-        tx.write_layer("assets", assets)
+        tx.update("assets", library, {"postcode": "S10 ?"})
     editing.update_asset(store_copy, library, actor="kim", name="Broomhill Library (volunteer)", postcode="S10 ?")
     assert _asset(store_copy, library)["name"] == "Broomhill Library (volunteer)"
     with pytest.raises(MalformedPostcodeError):
@@ -243,6 +240,7 @@ def test_undo_restores_attributes_and_geometry_exactly(store_copy: Store, librar
     restored = _asset(store_copy, library)
     assert _without_stamps(restored) == _without_stamps(original)  # every attribute, and lon/lat
     assert restored["updated_by"] == "lee@example.org"  # the stamps say who undid it
+    assert restored["version"] == changed["version"] + 1  # an undo is a change like any other
     geom = store_copy.read("assets").set_index("id").loc[library, "geometry"]
     assert (geom.x, geom.y) == (original["lon"], original["lat"])
     entry = _last(store_copy)

@@ -76,14 +76,11 @@ def _assert_same_features(got: gpd.GeoDataFrame, want: gpd.GeoDataFrame, *, poin
 
 def _hostile_store(store):
     """Put hostile names and descriptions on the first assets of a private store copy."""
-    assets = store.read("assets")
-    idx = assets.index
-    assets.loc[idx[0], "name"] = HOSTILE_IMG
-    assets.loc[idx[1], "name"] = HOSTILE_JINJA
-    assets.loc[idx[2], "name"] = HOSTILE_FORMULA
-    assets.loc[idx[0], "description"] = HOSTILE_DESCRIPTION
+    ids = store.read("assets")["id"]
     with store.transaction(actor="tests") as tx:
-        tx.write_layer("assets", assets)
+        tx.update("assets", ids[0], {"name": HOSTILE_IMG, "description": HOSTILE_DESCRIPTION})
+        tx.update("assets", ids[1], {"name": HOSTILE_JINJA})
+        tx.update("assets", ids[2], {"name": HOSTILE_FORMULA})
     return store.read("assets")
 
 
@@ -442,11 +439,10 @@ def test_tables_export_as_csv_or_gpkg_only(demo_store, tmp_path):
 
 
 def test_status_filter_and_people_columns(store_copy, tmp_path):
-    assets = store_copy.read("assets")
-    assets.loc[assets.index[0], "status"] = "removed"
-    assets.loc[assets.index[1], "contributed_by"] = "someone@example.org"
+    ids = store_copy.read("assets")["id"]
     with store_copy.transaction(actor="tests") as tx:
-        tx.write_layer("assets", assets)
+        tx.remove("assets", ids[0])
+        tx.update("assets", ids[1], {"contributed_by": "someone@example.org"})
     default = exports.export_layer(store_copy, "assets", fmt="csv", out_path=tmp_path / "a.csv")
     assert default.features == 321 and default.statuses == ("active",)
     back = exports.read_csv_export(tmp_path / "a.csv")

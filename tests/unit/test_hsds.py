@@ -41,11 +41,9 @@ def enriched(store_copy: Store) -> Store:
         boundary_layer="wards", areas=[(FIRTH_PARK, "food"), ("E05010879", "")],
     )
     with store_copy.transaction(actor="t") as tx:
-        assets = tx.read("assets")
-        council_assets = assets.index[assets["organisation_id"] == COUNCIL]
-        assets.loc[council_assets[0], "status"] = "closed"
-        assets.loc[council_assets[1], "status"] = "pending"
-        tx.write_layer("assets", assets)
+        council_assets = tx.read("assets", where={"organisation_id": COUNCIL})["id"]
+        tx.update("assets", council_assets.iloc[0], {"status": "closed"})
+        tx.update("assets", council_assets.iloc[1], {"status": "pending"})
     return store_copy
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 
@@ -14,6 +13,7 @@ import pytest
 from geo import knowledge as k
 from geo.errors import AreaNotFoundError, CommonGroundError
 from geo.store import Store
+from tests.helpers import store_digest
 
 FIRTH_PARK = "E05010868"
 SOUTHEY = "E05010879"
@@ -21,7 +21,7 @@ ACTOR = "officer@example.org"
 
 
 def _digest(store: Store) -> str:
-    return hashlib.sha256(store.path.read_bytes()).hexdigest()
+    return store_digest(store)
 
 
 def _audit(store: Store) -> pd.DataFrame:

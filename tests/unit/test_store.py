@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
+import os
 import sqlite3
-from pathlib import Path
+import stat
 
-import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 from geo import store as store_mod
-from geo.errors import LayerNotFoundError, SchemaError, StoreError, StoreIntegrityError, StoreNotFoundError
-from geo.store import Store
+from geo.errors import (
+    FeatureNotFoundError,
+    LayerNotFoundError,
+    StoreError,
+    StoreNotFoundError,
+    VersionConflictError,
+)
+from geo.store import Store, open_store
+from tests.helpers import store_digest
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _digest(path) -> str:
+    return store_digest(path)
 
 
 def test_ensure_working_copy(tmp_path, demo_path):
@@ -49,7 +56,7 @@ def test_not_a_geopackage(tmp_path):
     bad = tmp_path / "bad.gpkg"
     bad.write_text("hello, I am a CSV\n")
     with pytest.raises(StoreError, match="not a GeoPackage"):
-        Store(bad)
+        open_store(bad)
 
 
 def test_read_and_unknown_layer(demo_store: Store):
@@ -72,40 +79,42 @@ def test_info_reports_every_layer(demo_store: Store):
 
 
 def test_transaction_commits_changes_with_audit(store_copy: Store):
+    first = store_copy.read("assets").iloc[0]
     with store_copy.transaction(actor="officer@example.org") as tx:
-        assets = tx.read("assets")
-        before = assets.iloc[0].drop("geometry").to_dict()
-        assets.loc[assets.index[0], "name"] = "Renamed Library"
-        tx.write_layer("assets", assets)
-        tx.audit("update", "assets", before["id"], before, {"name": "Renamed Library"})
+        before, after = tx.update("assets", first["id"], {"name": "Renamed Library"}, if_version=1)
+        tx.audit("update", "assets", first["id"], {"name": before["name"]}, {"name": after["name"]})
+    assert before["version"] == 1 and after["version"] == 2
+    assert after["updated_by"] == "officer@example.org" and after["created_by"] == before["created_by"]
     assets = store_copy.read("assets")
     assert len(assets) == 322 and assets.iloc[0]["name"] == "Renamed Library"
     log = store_copy.read("audit_log")
-    assert len(log) == 1
-    row = log.iloc[0]
+    row = log.iloc[-1]
     assert row["by"] == "officer@example.org" and row["action"] == "update"
     assert '"Renamed Library"' in row["after"]
     assert store_copy.check() == []
 
 
-def test_failed_transaction_leaves_store_byte_identical(store_copy: Store):
-    digest = _digest(store_copy.path)
+def test_failed_transaction_leaves_store_unchanged(store_copy: Store):
+    digest = _digest(store_copy)
+    ids = store_copy.read("assets")["id"]
     with pytest.raises(RuntimeError):
         with store_copy.transaction(actor="t") as tx:
-            assets = tx.read("assets")
-            tx.write_layer("assets", assets.iloc[:10])
+            for aid in ids[:10]:
+                tx.remove("assets", aid)
+            tx.insert("assets", [{"id": "x-1", "name": "New", "type": "library", "status": "active"}])
             raise RuntimeError("boom")
-    assert _digest(store_copy.path) == digest
-    assert not list(store_copy.path.parent.glob(".*txn-*"))
+    assert _digest(store_copy) == digest
+    assert store_copy.check() == []
 
 
-def test_invalid_write_is_rejected_and_loses_nothing(store_copy: Store):
-    digest = _digest(store_copy.path)
-    with pytest.raises(SchemaError, match="duplicate ids"):
+def test_duplicate_id_is_refused_and_loses_nothing(store_copy: Store):
+    digest = _digest(store_copy)
+    first = store_copy.read("assets").iloc[[0]]
+    with pytest.raises(StoreError, match="already in the layer"):
         with store_copy.transaction(actor="t") as tx:
-            assets = tx.read("assets")
-            tx.write_layer("assets", pd.concat([assets, assets.iloc[:1]]))
-    assert _digest(store_copy.path) == digest
+            tx.insert("assets", [{"id": "fresh", "name": "Fine", "type": "library", "status": "active"}])
+            tx.insert("assets", first)
+    assert _digest(store_copy) == digest
 
 
 def test_every_write_needs_an_actor(store_copy: Store):
@@ -121,37 +130,95 @@ def test_check_detects_stale_feature_count(store_copy: Store):
     assert problems and "assets" in problems[0] and "322" in problems[0]
 
 
-def test_transaction_refuses_to_save_a_result_that_fails_checks(store_copy: Store, monkeypatch):
-    digest = _digest(store_copy.path)
-
-    def corrupt(self):
-        with sqlite3.connect(self.path) as con:
-            con.execute("UPDATE gpkg_ogr_contents SET feature_count = 1 WHERE table_name = 'wards'")
-
-    monkeypatch.setattr(store_mod.Transaction, "_finish", corrupt)
-    with pytest.raises(StoreIntegrityError, match="not saved"):
-        with store_copy.transaction(actor="t"):
-            pass
-    assert _digest(store_copy.path) == digest
+def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(store_copy: Store):
+    with sqlite3.connect(store_copy.path) as con:  # another tool dropped GDAL's count triggers
+        con.execute("DROP TRIGGER trigger_insert_feature_count_assets")
+    with store_copy.transaction(actor="t") as tx:
+        tx.insert("assets", [{"id": "n1", "name": "N", "type": "library", "status": "active",
+                              "geometry": Point(-1.47, 53.38)}])  # fmt: skip
+        tx.update("assets", store_copy.read("assets")["id"][0], {"geometry": Point(-1.45, 53.40)})
+    assert store_copy.check() == []
+    assert "n1" in set(store_copy.read("assets", bbox=(-1.471, 53.379, -1.469, 53.381))["id"])
+    assert len(store_copy.read("assets")) == 323
 
 
-def _append_stories(path: str, worker: int, n: int) -> None:
-    s = Store(path)
+def test_write_keeps_the_file_mode(store_copy: Store):
+    os.chmod(store_copy.path, 0o644)
+    with store_copy.transaction(actor="t") as tx:
+        tx.update("assets", store_copy.read("assets")["id"][0], {"name": "Renamed"})
+    assert stat.S_IMODE(os.stat(store_copy.path).st_mode) == 0o644
+
+
+def test_stale_version_is_refused_naming_who_when_and_what(store_copy: Store):
+    aid = store_copy.read("assets")["id"][0]
+    with store_copy.transaction(actor="Ana") as tx:
+        before, after = tx.update("assets", aid, {"opening_hours": "Mon 9-5"}, if_version=1)
+        tx.audit("update", "assets", aid, before, after)
+    digest = _digest(store_copy)
+    with pytest.raises(VersionConflictError) as err:
+        with store_copy.transaction(actor="Ben") as tx:
+            tx.update("assets", aid, {"name": "Ben's name"}, if_version=1)
+    assert "Ana" in str(err.value) and "opening_hours" in str(err.value) and "Reload" in str(err.value)
+    assert err.value.expected == 1 and err.value.current == 2 and err.value.fields == ("opening_hours",)
+    assert _digest(store_copy) == digest
+
+
+def test_unknown_feature_and_unfiltered_delete_are_refused(store_copy: Store):
+    with pytest.raises(FeatureNotFoundError, match="no assets feature"):
+        with store_copy.transaction(actor="t") as tx:
+            tx.update("assets", "nope", {"name": "x"})
+    with pytest.raises(StoreError, match="needs a filter"):
+        with store_copy.transaction(actor="t") as tx:
+            tx.delete("organisation_areas", {})
+
+
+def test_structured_where_never_runs_text_as_sql(store_copy: Store):
+    hostile = "x' OR '1'='1"
+    assert store_copy.read("assets", where={"name": hostile}).empty
+    assert len(store_copy.read("assets", where={"type": ["library", "food_bank"]})) == 38
+    with pytest.raises(StoreError, match="no column"):
+        store_copy.read("assets", where={"nope; DROP TABLE assets": 1})
+
+
+def test_an_old_store_is_migrated_on_first_write(tmp_path):
+    old = tmp_path / "old.gpkg"
+    import geopandas as gpd
+    import pyogrio
+
+    pts = gpd.GeoDataFrame({"id": ["a"], "name": ["A"], "type": ["library"], "status": ["active"]},
+                           geometry=[Point(-1.47, 53.38)], crs="EPSG:4326")  # fmt: skip
+    pyogrio.write_dataframe(pts, old, layer="assets", driver="GPKG")  # before versions and the taxonomy layer
+    s = open_store(old)
+    assert s.read("assets")["version"].isna().all() and not s.has_layer("taxonomy")
+    with s.transaction(actor="t") as tx:
+        tx.update("assets", "a", {"name": "B"}, if_version=1)
+    assert s.read("assets")["version"].tolist() == [2]
+    assert len(s.read("taxonomy")) > 10 and s.check() == []
+    assert s.read_audit()["action"].tolist() == ["seed"]
+
+
+def _edit_many(path: str, worker: int, n: int, ids: list[str]) -> None:
+    s = open_store(path)
     for i in range(n):
+        aid = ids[(worker * n + i) % len(ids)]
         with s.transaction(actor=f"worker-{worker}") as tx:
-            tx.audit("note", "stories", f"{worker}-{i}", None, {"i": i})
+            before, after = tx.update("assets", aid, {"description": f"w{worker}-{i}"})
+            tx.audit("update", "assets", aid, {"description": before["description"]}, {"description": after["description"]})
 
 
-def test_concurrent_writers_are_serialised(store_copy: Store):
-    """Four processes writing at once: no write lost, no stale cached count."""
+def test_concurrent_writers_lose_nothing(store_copy: Store):
+    """Four processes editing at once: every edit lands, versions count them, counts stay true."""
+    ids = list(store_copy.read("assets")["id"][:7])
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_append_stories, args=(str(store_copy.path), w, 5)) for w in range(4)]
+    procs = [ctx.Process(target=_edit_many, args=(str(store_copy.path), w, 10, ids)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
     log = store_copy.read("audit_log")
-    assert len(log) == 20
-    assert set(log["feature_id"]) == {f"{w}-{i}" for w in range(4) for i in range(5)}
+    assert len(log) == 40
+    versions = store_copy.read("assets", ids=ids).set_index("id")["version"]
+    edits = log["feature_id"].value_counts()
+    assert all(versions[aid] == 1 + edits.get(aid, 0) for aid in ids)
     assert store_copy.check() == []

@@ -1,0 +1,163 @@
+"""The Common Ground data store: one interface (:mod:`geo.store.base`), two backends.
+
+Where the store is
+    ``--data`` / ``data=`` if given, else ``$COMMON_GROUND_DATA``, else a working copy at
+    ``instance/common_ground.gpkg`` created from the shipped demo (``data/sheffield.gpkg``) on first
+    use (``instance/`` is ignored by git, so the demo itself is never edited). A value starting with
+    ``postgresql://`` opens the PostGIS backend (:mod:`geo.store.postgis`); anything else is the path
+    of a GeoPackage (:mod:`geo.store.gpkg`).
+
+>>> store = open_store()                                     # doctest: +SKIP
+>>> assets = store.read("assets", where={"status": "active"})  # doctest: +SKIP
+>>> with store.transaction(actor="officer@example.org") as tx:  # doctest: +SKIP
+...     before, after = tx.update("assets", asset_id, {"name": "New"}, if_version=3)
+...     tx.audit("update", "assets", asset_id, before, after)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from geo import schema
+from geo.errors import StoreNotFoundError
+from geo.store.base import SCHEMA_VERSION, LayerInfo, Store, Transaction, Where, now_iso
+from geo.store.gpkg import GeoPackageStore
+
+__all__ = [
+    "ENV_VAR",
+    "SCHEMA_VERSION",
+    "GeoPackageStore",
+    "LayerInfo",
+    "Store",
+    "Transaction",
+    "Where",
+    "ensure_working_copy",
+    "fsync_file",
+    "is_postgres_url",
+    "now_iso",
+    "open_store",
+    "resolve_path",
+    "store_taxonomy",
+]
+
+ENV_VAR = "COMMON_GROUND_DATA"
+INSTANCE_DIR = schema.PROJECT_ROOT / "instance"
+WORKING_COPY = INSTANCE_DIR / "common_ground.gpkg"
+
+_pg_stores: dict[str, Any] = {}
+_pg_lock = threading.Lock()
+
+
+def is_postgres_url(value: object) -> bool:
+    """Whether ``value`` names a PostGIS store (``postgresql://...`` or ``postgres://...``)."""
+    return isinstance(value, str) and value.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def open_store(data: str | os.PathLike | Store | None = None) -> Store:
+    """The store named by ``data``, else ``$COMMON_GROUND_DATA``, else the demo working copy.
+
+    Parameters
+    ----------
+    data
+        A GeoPackage path, a ``postgresql://`` URL, or an open store (returned as it is).
+    """
+    if data is not None and not isinstance(data, (str, os.PathLike)):
+        return data  # already a store
+    if data is None:
+        env = os.environ.get(ENV_VAR, "").strip()
+        data = env or None
+    if is_postgres_url(data):
+        url = str(data).strip()
+        with _pg_lock:  # one connection pool per URL per process
+            if url not in _pg_stores:
+                from geo.store.postgis import PostGISStore
+
+                _pg_stores[url] = PostGISStore(url)
+            return _pg_stores[url]
+    return GeoPackageStore(resolve_path(data))
+
+
+def resolve_path(data: str | os.PathLike | None = None) -> Path:
+    """The GeoPackage path for ``--data`` / ``data=``, else ``$COMMON_GROUND_DATA``, else the working copy.
+
+    The working copy is created from the demo GeoPackage if it does not exist yet. A path given
+    explicitly (argument or environment) must exist.
+    """
+    if data is None:
+        env = os.environ.get(ENV_VAR, "").strip()
+        data = env or None
+    if data is not None:
+        p = Path(data).expanduser()
+        if not p.exists():
+            raise StoreNotFoundError(
+                f"The data store {p} does not exist; check the path given by --data or "
+                f"{ENV_VAR}, or unset it to use the demo working copy."
+            )
+        if not p.is_file():
+            raise StoreNotFoundError(f"The data store {p} is not a file; give the path of a .gpkg file.")
+        return p
+    return ensure_working_copy()
+
+
+def ensure_working_copy(path: Path = WORKING_COPY, demo: Path = schema.DEMO_GPKG) -> Path:
+    """Create ``path`` as a copy of the demo GeoPackage if it is missing; return it.
+
+    The copy is made under a temporary name and moved into place, so two processes starting at
+    once never see half a file.
+    """
+    if path.exists():
+        return path
+    if not demo.exists():
+        raise StoreNotFoundError(
+            f"The demo GeoPackage {demo} is missing; restore it from git or rebuild it with "
+            "`python data/build_demo.py`."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".copy-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(demo, tmp)
+        os.chmod(tmp, 0o644)
+        fsync_file(tmp)
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def fsync_file(path: str | Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def store_taxonomy(store: Store) -> schema.Taxonomy:
+    """The taxonomy a store holds (its ``taxonomy`` layer), else the seed file for older stores.
+
+    Cached per store and revision, so asking costs one small query while nothing has changed.
+    """
+    key = (store.location, store.version())
+    tax = _tax_cache.get(key)
+    if tax is not None:
+        return tax
+    rows = store.read("taxonomy") if store.has_layer("taxonomy") else None
+    if rows is None or not len(rows):
+        return schema.load_taxonomy()
+    tax = schema.parse_taxonomy(schema.taxonomy_doc(rows))
+    if len(_tax_cache) > 16:
+        _tax_cache.clear()
+    _tax_cache[key] = tax
+    return tax
+
+
+_tax_cache: dict[tuple[str, str], schema.Taxonomy] = {}
