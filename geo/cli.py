@@ -14,11 +14,11 @@ import os
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, cli_export, cli_hsds, imports, profiles
+from geo import access, analysis, cli_export, cli_hsds, cli_store, imports, profiles
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
-from geo.schema import BOUNDARY_LAYERS, load_taxonomy
-from geo.store import ENV_VAR, Store, open_store
+from geo.schema import BOUNDARY_LAYERS
+from geo.store import ENV_VAR, Store, open_store, store_taxonomy
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -35,7 +35,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         metavar="PATH",
-        help=f"the GeoPackage to use (default: ${ENV_VAR}, else the demo working copy under instance/)",
+        help=f"the store: a GeoPackage path or a postgresql:// URL (default: ${ENV_VAR}, else the demo working copy under instance/)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
@@ -44,8 +44,8 @@ def cmd_info(args: argparse.Namespace) -> tuple[dict, str]:
     """Layers, geometry types, feature counts, CRS and bounds."""
     store = open_store(args.data)
     layers = [i.as_dict() for i in store.info()]
-    doc = {"path": str(store.path), "layers": layers}
-    lines = [f"{store.path}"]
+    doc = {"path": store.location, "backend": store.backend, "layers": layers}
+    lines = [f"{store.location} ({store.backend})"]
     width = max(len(layer["name"]) for layer in layers) if layers else 10
     for layer in layers:
         gtype = layer["geometry_type"] or "table"
@@ -87,7 +87,7 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
         lon, lat, postcode = pt.lon, pt.lat, pt.postcode
     else:
         lon, lat = _lonlat(args.lonlat)
-    result = access.near(lon, lat, _active_assets(store), taxonomy=load_taxonomy(), within_m=args.within, postcode=postcode)
+    result = access.near(lon, lat, _active_assets(store), taxonomy=store_taxonomy(store), within_m=args.within, postcode=postcode)
     doc = result.as_dict()
     where = postcode or f"{lon:.5f},{lat:.5f}"
     lines = [f"Nearest of each type to {where} (within {args.within:g} m counts as near):"]
@@ -109,7 +109,7 @@ def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
         layer=args.boundaries,
         areas=areas,
         assets=_active_assets(store),
-        taxonomy=load_taxonomy(),
+        taxonomy=store_taxonomy(store),
         organisations=store.read("organisations"),
         organisation_areas=store.read("organisation_areas"),
         aspirations=store.read("aspirations"),
@@ -133,7 +133,7 @@ def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
 def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     """Areas whose residents are farther than M metres from any asset of a type."""
     store = open_store(args.data)
-    tax = load_taxonomy()
+    tax = store_taxonomy(store)
     type_id = tax.type(args.type).id
     areas = _boundaries(store, args.boundaries)
     table = access.gaps(
@@ -227,6 +227,9 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]
     "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
     "import": (cmd_import, "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing"),
     "export": (cmd_export, "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html; organisations also as hsds"),
+    "asset": (cli_store.cmd_asset, "show one asset with every field and its version"),
+    "edit": (cli_store.cmd_edit, "change fields of one asset (validated, audited; --if-version refuses a stale edit)"),
+    "copy": (cli_store.cmd_copy, "copy a whole store between GeoPackage and PostGIS (postgresql://...)"),
 }
 
 
@@ -259,6 +262,12 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_options(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "asset":
+        cli_store.add_asset_options(p)
+    if name == "edit":
+        cli_store.add_edit_options(p)
+    if name == "copy":
+        cli_store.add_copy_options(p)
     if name == "import":
         _add_import_options(p)
     if name == "export":

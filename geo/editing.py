@@ -291,27 +291,33 @@ def update_asset(
         return int(after["version"])
 
 
-def close_asset(store: Store, asset_id: str, *, actor: str) -> None:
-    """Mark an active asset ``closed`` (it has shut; it stays in the data and the history)."""
-    _set_status(store, asset_id, actor=actor, action="close", status="closed", allowed=("active",))
+def close_asset(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
+    """Mark an active asset ``closed`` (it has shut; it stays in the data and the history).
+
+    ``if_version`` (here and for :func:`remove_asset`, :func:`approve`, :func:`reject`) is the
+    version the person saw: a stale one is refused, as for :func:`update_asset`.
+    """
+    _set_status(store, asset_id, actor=actor, action="close", status="closed", allowed=("active",),
+                if_version=if_version)
 
 
-def remove_asset(store: Store, asset_id: str, *, actor: str) -> None:
+def remove_asset(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
     """Soft-delete an asset: status ``removed``, kept in the layer and the history, never shown.
 
     Use it for entries that should never have been there (duplicates, mistakes); use
     :func:`close_asset` for a place that has shut. :func:`undo` brings it back.
     """
     _set_status(store, asset_id, actor=actor, action="remove", status="removed",
-                allowed=("active", "closed", "pending", "rejected"))
+                allowed=("active", "closed", "pending", "rejected"), if_version=if_version)
 
 
-def approve(store: Store, asset_id: str, *, actor: str) -> None:
+def approve(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
     """Publish a pending contribution (status ``active``)."""
-    _set_status(store, asset_id, actor=actor, action="approve", status="active", allowed=("pending",))
+    _set_status(store, asset_id, actor=actor, action="approve", status="active", allowed=("pending",),
+                if_version=if_version)
 
 
-def reject(store: Store, asset_id: str, *, actor: str, reason: str) -> None:
+def reject(store: Store, asset_id: str, *, actor: str, reason: str, if_version: int | None = None) -> None:
     """Turn down a pending contribution (status ``rejected``), saying why.
 
     Parameters
@@ -322,7 +328,7 @@ def reject(store: Store, asset_id: str, *, actor: str, reason: str) -> None:
     if _blank(reason):
         raise MissingValueError("Say why the contribution is rejected, so the contributor can be told; give a reason.")
     _set_status(store, asset_id, actor=actor, action="reject", status="rejected", allowed=("pending",),
-                note={"_reason": _text(reason, "reason")})
+                note={"_reason": _text(reason, "reason")}, if_version=if_version)
 
 
 def undo(store: Store, entry: int | str, *, actor: str) -> None:
@@ -514,12 +520,12 @@ def _set_status(store, asset_id, *, actor, action, status, allowed, note=None, i
 
 def _current(tx: Transaction, asset_id: object) -> dict[str, Any]:
     """The asset's snapshot as it stands in the transaction, or :class:`AssetNotFoundError`."""
-    frame = tx.read(LAYER, ids=[str(asset_id)])
-    if frame.empty:
+    row = tx.get(LAYER, str(asset_id))
+    if row is None:
         raise AssetNotFoundError(
             f"There is no asset with id {str(asset_id)[:80]!r}; check the id (the history and the search list them)."
         )
-    return _snapshot(frame, frame.index[0])
+    return _snap(row)
 
 
 def _version(snap: Mapping[str, Any]) -> int:

@@ -357,7 +357,7 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     for col, kind in spec.all_columns.items():
         if col not in out.columns:
             out[col] = pd.Series(index=out.index, dtype=_PANDAS_KIND[kind])
-        else:
+        elif str(out[col].dtype) != _PANDAS_KIND[kind]:
             try:
                 out[col] = out[col].astype(_PANDAS_KIND[kind])
             except (TypeError, ValueError) as exc:

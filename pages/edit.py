@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import access, analysis, editing, exports, maps
-from geo.errors import CommonGroundError
+from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
 _ui.ensure_frame()
@@ -24,6 +24,13 @@ st.caption(
 )
 if flash := st.session_state.pop("edit_flash", None):
     st.success(flash)
+if conflict := st.session_state.get("edit_conflict"):
+    st.error(conflict["message"])
+    st.caption("What you typed is still in the form below; reload to see their change, then edit again.")
+    if st.button("Reload the asset", key="edit_reload", type="primary"):
+        for k in [k for k in st.session_state if str(k).startswith("edit_loaded_")] + ["edit_conflict"]:
+            st.session_state.pop(k, None)
+        st.rerun()
 
 tax = _ui.taxonomy()
 assets = _ui.layer("assets")
@@ -43,9 +50,15 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
         return
     try:
         fn(_ui.store(), *args, actor=actor, **kwargs)
+    except VersionConflictError as exc:  # someone saved first: keep the form, say who, offer a reload
+        st.session_state["edit_conflict"] = {"message": str(exc), "id": exc.feature_id}
+        st.rerun()
     except CommonGroundError as exc:
         st.error(str(exc))
         return
+    st.session_state.pop("edit_conflict", None)
+    for key in [k for k in st.session_state if str(k).startswith("edit_loaded_")]:
+        st.session_state.pop(key, None)  # the next run loads the asset as it now is
     for key in clear:
         st.session_state.pop(key, None)
     st.session_state["edit_flash"] = done
@@ -128,9 +141,16 @@ if editor:
             names = dict(zip(found["id"], found["name"] + " · " + found["type"].map(tax.label) + " (" + found["status"] + ")",
                              strict=True))
             asset_id = st.selectbox("Asset", list(names), format_func=names.get, key="edit_pick")
-            row = found.set_index("id").loc[asset_id]
-            # Keyed inputs keep their state, so any change to the asset (even an undo) must give fresh keys.
-            tag = f"{asset_id}_{hash((*map(str, row.drop('geometry')), row.geometry.wkt)) & 0xFFFFFFFF:x}"
+            # The form shows the asset as this editor loaded it, and every save says which version
+            # that was: if someone else saves first, the save is refused (never silently dropped or
+            # applied over their change) and "Reload the asset" shows the current version.
+            loaded_key = f"edit_loaded_{asset_id}"
+            if loaded_key not in st.session_state:
+                st.session_state[loaded_key] = found.set_index("id").loc[asset_id]
+            row = st.session_state[loaded_key]
+            version = int(row["version"]) if not pd.isna(row["version"]) else None
+            tag = f"{asset_id}_v{version}"
+            done_keys = (loaded_key,)
 
             def text(value: object) -> str:
                 return "" if pd.isna(value) else str(value)
@@ -147,12 +167,15 @@ if editor:
                 save = st.form_submit_button("Save changes", type="primary", key=f"edit_save_{tag}")
             if save:
                 moved = {"lon": lon, "lat": lat} if abs(lon - row.geometry.x) > 1e-7 or abs(lat - row.geometry.y) > 1e-7 else {}
-                write(editing.update_asset, asset_id, **changes, **moved, done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.")
+                write(editing.update_asset, asset_id, **changes, **moved, if_version=version, clear=done_keys,
+                      done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.")
             b1, b2 = st.columns(2)
             if b1.button("Close it (the place has shut)", key="edit_close"):
-                write(editing.close_asset, asset_id, done=f"Marked {_ui.plain(row['name'])} as closed.")
+                write(editing.close_asset, asset_id, if_version=version, clear=done_keys,
+                      done=f"Marked {_ui.plain(row['name'])} as closed.")
             if b2.button("Remove it (a duplicate or a mistake)", key="edit_remove"):
-                write(editing.remove_asset, asset_id, done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.")
+                write(editing.remove_asset, asset_id, if_version=version, clear=done_keys,
+                      done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.")
 
     with tabs[2]:
         if queue.empty:
@@ -164,12 +187,13 @@ if editor:
                 st.caption(" · ".join(_ui.plain(r[c]) for c in ("address", "postcode", "url", "opening_hours", "description")
                                       if not pd.isna(r[c]) and str(r[c]).strip()))
                 q1, q2, q3 = st.columns([1, 4, 1])
+                seen = int(r["version"]) if not pd.isna(r["version"]) else None
                 if q1.button("Approve", key=f"approve_{r['id']}", type="primary"):
-                    write(editing.approve, r["id"], done=f"Approved {_ui.plain(r['name'])}: it is published now.")
+                    write(editing.approve, r["id"], if_version=seen, done=f"Approved {_ui.plain(r['name'])}: it is published now.")
                 reason = q2.text_input("Reason, if rejecting", key=f"reason_{r['id']}", label_visibility="collapsed",
                                        placeholder="Reason, if rejecting (the contributor will be told)")
                 if q3.button("Reject", key=f"reject_{r['id']}"):
-                    write(editing.reject, r["id"], reason=reason, done=f"Rejected {_ui.plain(r['name'])}.")
+                    write(editing.reject, r["id"], reason=reason, if_version=seen, done=f"Rejected {_ui.plain(r['name'])}.")
 
     with tabs[3]:
         hist = editing.history(_ui.store(), layer=None, limit=None)

@@ -1,16 +1,31 @@
-"""Shared fixtures: every test that writes works on its own copy of the demo store."""
+"""Shared fixtures: every test that writes works on its own copy of the demo store.
+
+The store backend is a fixture parameter: ``store_copy`` runs each writing test once on a
+GeoPackage copy of the demo (``[gpkg]``) and once on a PostGIS database holding the same demo
+(``[postgis]``), so one suite tests both backends. PostGIS needs a server
+(``COMMON_GROUND_TEST_PG``, see ``tests/pg.py``): without one those runs are skipped with a
+message saying how to enable them, except under ``CI=true``, where they fail. Choose backends with
+``COMMON_GROUND_TEST_BACKENDS=gpkg`` (or ``postgis``, or both, the default).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from geo import schema
-from geo.store import Store, open_store
+from geo.store import GeoPackageStore, Store, open_store, release_store
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = [b.strip() for b in os.environ.get("COMMON_GROUND_TEST_BACKENDS", "gpkg,postgis").split(",") if b.strip()]
+# What the PostGIS demo template is made from: a change to any of them makes a new template.
+_DEMO_INPUTS = ("data/sheffield.gpkg", "geo/store/postgis.py", "geo/store/copy.py", "geo/schema.py")
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +41,83 @@ def demo_store(demo_path: Path) -> Store:
 
 
 @pytest.fixture
-def store_copy(tmp_path: Path, demo_path: Path) -> Store:
-    """A private, writable copy of the demo store."""
+def gpkg_copy(tmp_path: Path, demo_path: Path) -> GeoPackageStore:
+    """A private, writable GeoPackage copy of the demo (for tests of the GeoPackage file itself)."""
     target = tmp_path / "store.gpkg"
     shutil.copyfile(demo_path, target)
-    return open_store(target)
+    os.chmod(target, 0o644)
+    return GeoPackageStore(target)
+
+
+def _demo_template(admin: str) -> str:
+    """A PostgreSQL template database holding the demo (made once per version of its inputs)."""
+    import psycopg
+    from psycopg import sql
+
+    from geo.store.copy import copy_store
+    from tests import pg
+
+    h = hashlib.sha256()
+    for rel in _DEMO_INPUTS:
+        h.update((ROOT / rel).read_bytes())
+    name = f"cg_demo_{h.hexdigest()[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(4242)")
+        try:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s AND datistemplate", (name,)).fetchone():
+                return name
+            for (old,) in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'cg\\_demo\\_%%' AND datname <> %s", (name,)
+            ).fetchall():
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(old)))
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(old)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            template = pg.template_database(admin)
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            url = pg.database_url(admin, name)
+            copy_store(schema.DEMO_GPKG, url)
+            release_store(url)
+            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(sql.Identifier(name)))
+            return name
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(4242)")
+
+
+@contextlib.contextmanager
+def postgis_demo_copy() -> Iterator[str]:
+    """A fresh PostGIS database holding the demo (skipped, or failed under CI, without a server)."""
+    import psycopg
+    from psycopg import sql
+
+    from tests import pg
+
+    admin = pg.require_pg()
+    template = _demo_template(admin)
+    with pg.fresh_database("cg_copy", admin_url=admin) as url:
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as conn:  # refill it from the demo template
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+        try:
+            yield url
+        finally:
+            release_store(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_copy(request: pytest.FixtureRequest, tmp_path: Path, demo_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the demo store, once per backend."""
+    if request.param == "gpkg":
+        target = tmp_path / "store.gpkg"
+        shutil.copyfile(demo_path, target)
+        os.chmod(target, 0o644)
+        yield GeoPackageStore(target)
+    elif request.param == "postgis":
+        with postgis_demo_copy() as url:
+            yield open_store(url)
+    else:
+        raise pytest.UsageError(f"Unknown backend {request.param!r} in COMMON_GROUND_TEST_BACKENDS; use gpkg or postgis.")
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,7 @@ __all__ = [
     "is_postgres_url",
     "now_iso",
     "open_store",
+    "release_store",
     "resolve_path",
     "store_taxonomy",
 ]
@@ -49,7 +50,7 @@ ENV_VAR = "COMMON_GROUND_DATA"
 INSTANCE_DIR = schema.PROJECT_ROOT / "instance"
 WORKING_COPY = INSTANCE_DIR / "common_ground.gpkg"
 
-_pg_stores: dict[str, Any] = {}
+_pg_stores: dict[tuple[int, str], Any] = {}
 _pg_lock = threading.Lock()
 
 
@@ -73,13 +74,24 @@ def open_store(data: str | os.PathLike | Store | None = None) -> Store:
         data = env or None
     if is_postgres_url(data):
         url = str(data).strip()
+        key = (os.getpid(), url)  # a forked child never shares its parent's connections
         with _pg_lock:  # one connection pool per URL per process
-            if url not in _pg_stores:
+            if key not in _pg_stores:
                 from geo.store.postgis import PostGISStore
 
-                _pg_stores[url] = PostGISStore(url)
-            return _pg_stores[url]
+                _pg_stores[key] = PostGISStore(url)
+            return _pg_stores[key]
     return GeoPackageStore(resolve_path(data))
+
+
+def release_store(data: str | Store) -> None:
+    """Close a PostGIS store's connections (e.g. before its database is dropped); a no-op otherwise."""
+    url = data if isinstance(data, str) else getattr(data, "url", None) or getattr(data, "location", "")
+    with _pg_lock:
+        for key in [k for k in _pg_stores if k[1] == str(url).strip() or _pg_stores[k] is data]:
+            store = _pg_stores.pop(key)
+            if key[0] == os.getpid():
+                store.close()
 
 
 def resolve_path(data: str | os.PathLike | None = None) -> Path:
@@ -144,9 +156,10 @@ def fsync_file(path: str | Path) -> None:
 def store_taxonomy(store: Store) -> schema.Taxonomy:
     """The taxonomy a store holds (its ``taxonomy`` layer), else the seed file for older stores.
 
-    Cached per store and revision, so asking costs one small query while nothing has changed.
+    Cached per store and revision of the taxonomy layer, so asking costs one small query while the
+    taxonomy has not changed.
     """
-    key = (store.location, store.version())
+    key = (store.location, store.version("taxonomy"))
     tax = _tax_cache.get(key)
     if tax is not None:
         return tax

@@ -91,6 +91,10 @@ class Transaction(Protocol):
         """Rows as they stand inside this transaction (its own writes included)."""
         ...
 
+    def get(self, name: str, feature_id: str) -> dict | None:
+        """One feature as a plain dict (every column, ``geometry`` as shapely), or ``None``: no pandas."""
+        ...
+
     def insert(self, name: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict]:
         """Add rows; stamps ``created_*``/``updated_*`` with the actor, ``version`` = 1.
 
@@ -123,6 +127,10 @@ class Transaction(Protocol):
         """Append one audit entry, written with the transaction."""
         ...
 
+    def replace(self, name: str, frame: pd.DataFrame) -> None:
+        """Bulk: make a layer hold exactly ``frame``'s rows, as given (copy and build only; not audited)."""
+        ...
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -133,8 +141,8 @@ class Store(Protocol):
     #: Where it is, for people (a path, or a URL without its password).
     location: str
 
-    def version(self) -> str:
-        """A token that changes on every committed write (a cache key)."""
+    def version(self, layer: str | None = None) -> str:
+        """A token that changes on every committed write (to ``layer``, when given): a cache key."""
         ...
 
     def layer_names(self) -> list[str]: ...

@@ -32,6 +32,7 @@ import math
 import os
 import sqlite3
 import struct
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -70,6 +71,9 @@ from geo.store.base import (
 #: How long a writer waits for another writer's transaction to finish before giving up (seconds).
 BUSY_TIMEOUT_S = 60.0
 SRS_ID = 4326
+SYNCHRONOUS = os.environ.get("COMMON_GROUND_SQLITE_SYNC", "NORMAL").strip().upper()
+if SYNCHRONOUS not in ("NORMAL", "FULL", "EXTRA"):
+    SYNCHRONOUS = "NORMAL"
 _SEED_ACTOR = "Common Ground (seeded from data/taxonomy.json)"
 
 # --------------------------------------------------------------------------------------------
@@ -122,10 +126,53 @@ def _decode_many(blobs: Sequence[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 
+def encode_many(geoms: Sequence[BaseGeometry | None], *, multi: bool = False, srs_id: int = SRS_ID) -> list[bytes | None]:
+    """GeoPackage binary for many geometries at once (vectorised WKB; Polygons promoted when ``multi``)."""
+    arr = np.array(list(geoms), dtype=object)
+    if len(arr) == 0:
+        return []
+    missing = np.array([g is None for g in arr])
+    if multi:
+        arr = np.array([_multi(g) for g in arr], dtype=object)
+    present = arr[~missing]
+    if len(present) and shapely.has_z(present).any():
+        present = shapely.force_2d(present)
+        arr[~missing] = present
+    out: list[bytes | None] = [None] * len(arr)
+    if not len(present):
+        return out
+    wkbs = shapely.to_wkb(present, byte_order=1)
+    empty = shapely.is_empty(present)
+    types = shapely.get_type_id(present)
+    bounds = shapely.bounds(present)
+    srs = struct.pack("<i", srs_id)
+    idx = np.flatnonzero(~missing)
+    for j, i in enumerate(idx):
+        if empty[j]:
+            out[i] = b"GP\x00\x11" + srs + wkbs[j]
+        elif types[j] == 0:  # point: no envelope
+            out[i] = b"GP\x00\x01" + srs + wkbs[j]
+        else:
+            minx, miny, maxx, maxy = bounds[j]
+            out[i] = b"GP\x00\x03" + srs + struct.pack("<4d", minx, maxx, miny, maxy) + wkbs[j]
+    return out
+
+
+_last_bounds: list = [None, None]  # the R-tree triggers ask for the same blob's bounds four times
+
+
 def _bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
     """(minx, maxx, miny, maxy) of GeoPackage binary, from its envelope when it has one."""
     if blob is None:
         return None
+    if blob == _last_bounds[0]:
+        return _last_bounds[1]
+    result = _bounds_uncached(blob)
+    _last_bounds[0], _last_bounds[1] = blob, result
+    return result
+
+
+def _bounds_uncached(blob: bytes) -> tuple[float, float, float, float] | None:
     size, env, empty = _header(blob)
     if empty:
         return None
@@ -203,8 +250,16 @@ def _sql_type_of(series: pd.Series | None, value: Any = None) -> str:
     return "TEXT"
 
 
+_BASIC = frozenset({str, int, bytes, type(None)})
+
+
 def _cell(value: Any) -> Any:
     """A Python value SQLite can bind: text for lists and dicts, None for missing."""
+    t = type(value)
+    if t in _BASIC:
+        return value
+    if t is float:
+        return None if value != value else value
     value = plain_value(value)
     if isinstance(value, (list, tuple, dict, set)):
         import json
@@ -323,6 +378,14 @@ def _create_layer(con: sqlite3.Connection, name: str, geometry: str | None, colu
             con.execute(trig.format(t=name, g="geom"))
 
 
+def _has_count_triggers(con: sqlite3.Connection, name: str) -> bool:
+    n = con.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+        (f"trigger_insert_feature_count_{name}", f"trigger_delete_feature_count_{name}"),
+    ).fetchone()[0]
+    return n == 2
+
+
 def _table_exists(con: sqlite3.Connection, name: str) -> bool:
     return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
@@ -365,6 +428,7 @@ class GeoPackageStore:
             raise StoreNotFoundError(f"The data store {self.path} is not a file; give the path of a .gpkg file.")
         _check_sqlite(self.path)
         self.location = str(self.path)
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
@@ -376,30 +440,46 @@ class GeoPackageStore:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         else:
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            # WAL: readers never block the writer and always see the last commit; FULL sync so a
-            # commit survives a power cut too (a killed process is safe in any mode).
+            # WAL: readers never block the writer and always see the last commit. NORMAL sync in WAL
+            # mode never corrupts and loses nothing when a process is killed; after a power cut the
+            # last commits may roll back (set COMMON_GROUND_SQLITE_SYNC=FULL to fsync every commit).
             con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
+            con.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         _register_functions(con)
+        return con
+
+    def _cached(self, *, readonly: bool) -> sqlite3.Connection:
+        """This thread's connection (kept open: opening one and, above all, closing the last one,
+        which checkpoints the WAL, would cost more than a whole edit)."""
+        key = (os.getpid(), readonly)
+        cons = getattr(self._local, "cons", None)
+        if cons is None:
+            cons = self._local.cons = {}
+        con = cons.get(key)
+        if con is None:
+            con = cons[key] = self._connect(readonly=readonly)
         return con
 
     @contextlib.contextmanager
     def _read_connection(self) -> Iterator[sqlite3.Connection]:
-        con = self._connect(readonly=True)
-        try:
-            yield con
-        finally:
+        yield self._cached(readonly=True)
+
+    def close(self) -> None:
+        """Close this thread's connections (they are also closed when the store is dropped)."""
+        for con in (getattr(self._local, "cons", None) or {}).values():
             con.close()
+        self._local.cons = {}
 
     # ------------------------------------------------------------------------- reading
 
-    def version(self) -> str:
-        """A token that changes on every committed write (the store's revision counter)."""
+    def version(self, layer: str | None = None) -> str:
+        """A token that changes on every committed write (of ``layer``, when given): a cache key."""
+        key = "revision" if layer is None else f"revision:{layer}"
         try:
             with self._read_connection() as con:
-                row = con.execute("SELECT value FROM cg_meta WHERE key = 'revision'").fetchone()
-            if row is not None:
-                return f"r{row[0]}"
+                row = con.execute("SELECT value FROM cg_meta WHERE key = ?", (key,)).fetchone()
+            if row is not None or layer is not None:
+                return f"r{row[0] if row else 0}"
         except sqlite3.DatabaseError:
             pass
         st = self.path.stat()
@@ -448,8 +528,14 @@ class GeoPackageStore:
         columns
             Only these attribute columns (the result is then not conformed to the schema).
         """
-        self._require(name)
-        cols = self.columns(name)
+        with self._read_connection() as con:
+            names = _layers(con)
+            if name not in names:
+                raise LayerNotFoundError(
+                    f"The store {self.path.name} has no layer {name!r}; it has: {', '.join(names)}."
+                )
+            geom_col = _geometry_column(con, name)
+            cols = [c for c in _columns(con, name) if c not in ("fid", geom_col)]
         terms = check_where(where, cols, name)
         if ids is not None:
             terms.append(("id", "in", [str(i) for i in ids]))
@@ -532,7 +618,9 @@ class GeoPackageStore:
         ...     tx.audit("update", "assets", asset_id, before, after)
         """
         who = require_actor(actor)
-        con = self._connect()
+        con = self._cached(readonly=False)
+        if con.in_transaction:
+            raise StoreError("A transaction is already open on this store in this thread; finish it before starting another.")
         try:
             con.execute("BEGIN IMMEDIATE")
             _migrate(con)
@@ -544,8 +632,6 @@ class GeoPackageStore:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             raise
-        finally:
-            con.close()
 
     def replace_layer(self, name: str, frame: pd.DataFrame, *, actor: str) -> None:
         """Replace a whole layer's rows with ``frame``, as given (building and copying stores only).
@@ -571,6 +657,7 @@ class GeoPackageTransaction:
         self.actor = actor
         self._audit: list[tuple] = []
         self._touched: set[str] = set()
+        self._counted: set[str] = set()  # layers whose row count changed
         self._meta: dict[str, tuple[list[str], str | None]] = {}
 
     # ------------------------------------------------------------------------- helpers
@@ -637,6 +724,11 @@ class GeoPackageTransaction:
     def has_layer(self, name: str) -> bool:
         return name in _layers(self.con)
 
+    def get(self, name: str, feature_id: str) -> dict | None:
+        """One feature as a plain dict (every column, ``geometry`` as shapely), or ``None``."""
+        found = self._row(name, feature_id)
+        return None if found is None else _plain_row(found[1])
+
     def read(
         self,
         name: str,
@@ -673,10 +765,9 @@ class GeoPackageTransaction:
                 r.update(created_at=now, created_by=self.actor, updated_at=now, updated_by=self.actor, version=1)
         self._write_records(name, records)
         cols, geom = self._layer(name)
-        return [
-            {**{c: plain_value(r.get(c)) for c in cols}, **({"geometry": r.get("geometry")} if geom else {})}
-            for r in records
-        ]
+        if geom:
+            return [{**{c: r.get(c) for c in cols}, "geometry": r.get("geometry")} for r in records]
+        return [{c: r.get(c) for c in cols} for r in records]
 
     def _write_records(self, name: str, records: list[dict]) -> None:
         cols, geom = self._layer(name)
@@ -690,16 +781,18 @@ class GeoPackageTransaction:
             cols, geom = self._layer(name)
         spec = schema.LAYERS.get(name)
         polygon = spec is not None and spec.geometry == "Polygon"
-        present = [c for c in cols if any(c in r for r in records)]
+        keys = set().union(*(r.keys() for r in records))
+        present = [c for c in cols if c in keys]
         names = present + ([geom] if geom else [])
         sql = f"INSERT INTO {_q(name)} ({', '.join(_q(c) for c in names)}) VALUES ({', '.join('?' * len(names))})"
+        blobs = encode_many([r.get("geometry") for r in records], multi=polygon) if geom else None
         params = []
-        for r in records:
+        for i, r in enumerate(records):
             vals = [_cell(r.get(c)) for c in present]
-            if geom:
-                g = r.get("geometry")
-                vals.append(encode(_multi(g) if polygon else g))
+            if blobs is not None:
+                vals.append(blobs[i])
             params.append(vals)
+        self._counted.add(name)
         try:
             self.con.executemany(sql, params)
         except sqlite3.IntegrityError as exc:
@@ -772,6 +865,7 @@ class GeoPackageTransaction:
         sql, params = _where_sql(terms)
         n = self.con.execute(f"DELETE FROM {_q(name)} WHERE {sql}", params).rowcount
         self._touched.add(name)
+        self._counted.add(name)
         return int(n)
 
     def audit(
@@ -782,6 +876,10 @@ class GeoPackageTransaction:
             (now_iso(), self.actor, action, layer, feature_id or "", audit_json(before), audit_json(after))
         )
 
+    def replace(self, name: str, frame: pd.DataFrame) -> None:
+        """Bulk: make a layer hold exactly ``frame``'s rows, as given (copy and build only; not audited)."""
+        self._replace(name, frame)
+
     def _replace(self, name: str, frame: pd.DataFrame) -> None:
         self._ensure_layer(name)
         records = _records(frame)
@@ -790,6 +888,7 @@ class GeoPackageTransaction:
                 if plain_value(r.get("version")) is None:
                     r["version"] = 1
         self.con.execute(f"DELETE FROM {_q(name)}")
+        self._counted.add(name)
         if name in schema.LAYERS:
             kinds = schema.layer_spec(name).all_columns
             self._add_columns(name, {c: _SQL_TYPE[k] for c, k in kinds.items()})
@@ -809,19 +908,25 @@ class GeoPackageTransaction:
                 self._audit,
             )
             self._touched.add("audit_log")
+            self._counted.add("audit_log")
             self._audit = []
         if not self._touched:
             return
         now = now_iso()
         has_counts = _table_exists(self.con, "gpkg_ogr_contents")
         for name in self._touched:
-            if has_counts:
+            # GDAL's triggers keep the cached count; where another tool dropped them it is recounted.
+            if has_counts and name in self._counted and not _has_count_triggers(self.con, name):
                 self.con.execute(
                     f"UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM {_q(name)}) "
                     "WHERE lower(table_name) = lower(?)",
                     (name,),
                 )
             self.con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, name))
+            self.con.execute(
+                "INSERT INTO cg_meta (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                (f"revision:{name}",),
+            )
         self.con.execute("UPDATE cg_meta SET value = value + 1 WHERE key = 'revision'")
 
 
@@ -840,14 +945,27 @@ def _records(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict]:
             raise StoreError("The rows have no CRS; set one (e.g. .set_crs('EPSG:4326')) before writing them.")
         frame = frame.to_crs(schema.STORAGE_CRS)
         geom = frame.geometry.name
-        attrs = pd.DataFrame(frame.drop(columns=[geom]))
-        out = attrs.to_dict("records")
+        out = _frame_records(pd.DataFrame(frame.drop(columns=[geom])))
         for r, g in zip(out, frame.geometry.array, strict=True):
-            r["geometry"] = None if g is None else g
-        return [_clean_record(r) for r in out]
+            r["geometry"] = g
+        return out
     if isinstance(rows, pd.DataFrame):
-        return [_clean_record(r) for r in rows.to_dict("records")]
+        return _frame_records(rows)
     return [_clean_record(dict(r)) for r in rows]
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict]:
+    """Row dicts of plain Python values (missing as ``None``), fast for large frames."""
+    frame = frame.drop(columns=[c for c in ("fid",) if c in frame.columns])
+    cols = {}
+    for c in frame.columns:
+        col = frame[c]
+        obj = col.astype(object)
+        cols[c] = obj.where(col.notna(), None).tolist() if col.dtype != object else [
+            v if isinstance(v, (list, tuple, dict, set)) else plain_value(v) for v in obj
+        ]
+    names = list(cols)
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)] if names else [{} for _ in range(len(frame))]
 
 
 def _clean_record(r: dict) -> dict:

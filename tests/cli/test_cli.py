@@ -18,7 +18,7 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_info_json(store_copy):
-    proc = run("info", "--json", "--data", str(store_copy.path))
+    proc = run("info", "--json", "--data", store_copy.location)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON document
     layers = {layer["name"]: layer for layer in doc["layers"]}
@@ -34,9 +34,9 @@ def test_info_json(store_copy):
 
 
 def test_info_text_and_environment_variable(store_copy):
-    proc = run("info", env={"COMMON_GROUND_DATA": str(store_copy.path)})
+    proc = run("info", env={"COMMON_GROUND_DATA": store_copy.location})
     assert proc.returncode == 0, proc.stderr
-    assert str(store_copy.path) in proc.stdout and "assets" in proc.stdout and "322" in proc.stdout
+    assert store_copy.location in proc.stdout and "assets" in proc.stdout and "322" in proc.stdout
 
 
 def test_missing_store_is_one_sentence_and_nonzero(tmp_path):

@@ -129,11 +129,11 @@ def test_hostile_names_stay_text_in_the_html_map(store_copy, tmp_path):
         tx.update("assets", ids[0], {"name": "<img src=x onerror=alert(1)>"})
         tx.update("assets", ids[1], {"name": "{{ 7*7 }}"})
     out = tmp_path / "map.html"
-    proc = run("--layer", "assets", "--format", "html", "--out", str(out), "--data", str(store_copy.path),
+    proc = run("--layer", "assets", "--format", "html", "--out", str(out), "--data", store_copy.location,
                "--tiles", "none")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     page = out.read_text(encoding="utf-8")
     assert "<img src=x" not in page and "{{ 7*7 }}" not in page
     kml = tmp_path / "a.kml"
-    assert run("--layer", "assets", "--format", "kml", "--out", str(kml), "--data", str(store_copy.path)).returncode == 0
+    assert run("--layer", "assets", "--format", "kml", "--out", str(kml), "--data", store_copy.location).returncode == 0
     assert "<img src=x onerror=alert(1)>" in set(exports.read_kml_export(kml)["name"])

@@ -14,9 +14,9 @@ ORDER = ["organisations", "organisation_areas", "aspirations", "success_measures
 
 def test_example_files_import_and_appear_in_the_profile(store_copy):
     for layer in ORDER:
-        proc = run("import", str(EXAMPLES / f"{layer}.csv"), "--layer", layer, "--data", str(store_copy.path), "--json")
+        proc = run("import", str(EXAMPLES / f"{layer}.csv"), "--layer", layer, "--data", store_copy.location, "--json")
         assert proc.returncode == 0, (layer, proc.stderr)
-    proc = run("profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(store_copy.path), "--json")
+    proc = run("profile", "--area", "Firth Park", "--boundaries", "wards", "--data", store_copy.location, "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     asp = doc["aspirations"]

@@ -79,25 +79,27 @@ def _kill_at(proc: subprocess.Popen, delay: float) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["import", "edit"])
-def test_killing_a_writer_never_breaks_the_store(kind, store_copy, tmp_path):
+def test_killing_a_writer_never_breaks_the_store(kind, gpkg_copy, tmp_path):
     csv = tmp_path / "many.csv"
     _csv(csv, 3000)
     start = (lambda p: _start_import(csv, p)) if kind == "import" else _start_edit
 
     # how long one uninterrupted write takes, on a scratch copy, so kills fall across all of it
     scratch = tmp_path / "scratch.gpkg"
-    shutil.copyfile(store_copy.path, scratch)
+    shutil.copyfile(gpkg_copy.path, scratch)
     duration = _timed(start, scratch)
     after_assets = open_store(scratch).read("assets")
     after_state = (len(after_assets), sorted(after_assets["name"])[:3])
 
-    before_assets = store_copy.read("assets")
+    before_assets = gpkg_copy.read("assets")
     before_state = (len(before_assets), sorted(before_assets["name"])[:3])
     rng = random.Random(2026)
     killed = 0
     for _ in range(KILLS):
         target = tmp_path / "victim.gpkg"
-        shutil.copyfile(store_copy.path, target)
+        for leftover in tmp_path.glob("victim.gpkg-*"):  # a killed writer's WAL belongs to the old copy
+            leftover.unlink()
+        shutil.copyfile(gpkg_copy.path, target)
         proc = start(target)
         killed += _kill_at(proc, rng.uniform(0.05, duration))
         store = open_store(target)  # opens

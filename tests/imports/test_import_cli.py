@@ -45,14 +45,14 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 def test_hostile_and_broken_files_are_refused(case, hostile, store_copy, tmp_path):
     path, extra, expected = hostile[case]
-    before = digest(store_copy.path)
-    proc = run("import", str(path), "--layer", "assets", "--data", str(store_copy.path), *extra)
+    before = digest(store_copy.location)
+    proc = run("import", str(path), "--layer", "assets", "--data", store_copy.location, *extra)
     assert proc.returncode == 2, (case, proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert expected in proc.stderr, (case, proc.stderr)
     assert "Traceback" not in proc.stderr
-    assert digest(store_copy.path) == before
+    assert digest(store_copy.location) == before
     assert not (tmp_path.parent / "evil.shp").exists()
 
 
@@ -72,7 +72,7 @@ def test_csv_lat_lon_with_mapping_and_audit(store_copy, tmp_path):
     p.write_text("Venue,Kind,lat,lon,Website\nHillsborough Community Hall,community_centre,53.4047,-1.5009,https://example.org\n"
                  "Walkley Allotments,allotment,53.3940,-1.5020,\n", encoding="utf-8")
     before = _count(store_copy)
-    proc = run("import", str(p), "--layer", "assets", "--map", "name=Venue", "--map", "type=Kind", "--data", str(store_copy.path), "--json")
+    proc = run("import", str(p), "--layer", "assets", "--map", "name=Venue", "--map", "type=Kind", "--data", store_copy.location, "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["imported"] == 2 and len(doc["ids"]) == 2
@@ -96,14 +96,14 @@ def test_csv_easting_northing_postcode_only_and_cp1252(store_copy, tmp_path):
     cp.write_bytes("name,type,lat,lon\nCafé Hall,community_centre,53.39,-1.48\n".encode("cp1252"))
     before = _count(store_copy)
     for p in (en, pc, cp):
-        proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--json")
+        proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--json")
         assert proc.returncode == 0, (p.name, proc.stderr)
     assets = store_copy.read("assets")
     assert len(assets) == before + 3
     hall = assets[assets["name"] == "BNG Hall"].iloc[0]
     assert abs(hall.geometry.x - -1.4643) < 1e-3 and abs(hall.geometry.y - 53.3815) < 1e-3  # S1 1AA's centroid
     assert "Café Hall" in set(assets["name"])  # accents read right from Windows-1252
-    proc = run("import", str(cp), "--layer", "assets", "--data", str(store_copy.path), "--encoding", "nonsense-enc")
+    proc = run("import", str(cp), "--layer", "assets", "--data", store_copy.location, "--encoding", "nonsense-enc")
     assert proc.returncode == 2 and "cannot be read as nonsense-enc" in proc.stderr
 
 
@@ -122,7 +122,7 @@ def test_geojson_shapefile_geopackage_and_kml(store_copy, tmp_path):
     g.assign(name=["KML Hall"]).to_file(kml, driver="KML", engine="pyogrio")
     before = _count(store_copy)
     for args in ([str(gj)], [str(shp_zip)], [str(gpkg), "--source-layer", "venues"], [str(kml), "--type", "community_centre"]):
-        proc = run("import", *args, "--layer", "assets", "--data", str(store_copy.path))
+        proc = run("import", *args, "--layer", "assets", "--data", store_copy.location)
         assert proc.returncode == 0, (args, proc.stderr)
     names = set(store_copy.read("assets")["name"])
     assert {"GJ Hall", "Zip Hall", "GPKG Hall", "KML Hall"} <= names
@@ -134,20 +134,20 @@ def test_geojson_shapefile_geopackage_and_kml(store_copy, tmp_path):
 def test_duplicates_are_skipped_unless_forced(store_copy, tmp_path):
     p = tmp_path / "dup.csv"
     p.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\nNew Pantry,food_bank,S5 8NJ\n")
-    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--json")
+    proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--json")
     doc = json.loads(proc.stdout)
     assert doc["imported"] == 1 and doc["report"]["duplicates_skipped"] == ["Parson Cross Food Bank"]
     p2 = tmp_path / "dup2.csv"
     p2.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\n")
-    assert run("import", str(p2), "--layer", "assets", "--data", str(store_copy.path)).returncode == 2  # nothing left
-    proc = run("import", str(p2), "--layer", "assets", "--data", str(store_copy.path), "--force", "--json")
+    assert run("import", str(p2), "--layer", "assets", "--data", store_copy.location).returncode == 2  # nothing left
+    proc = run("import", str(p2), "--layer", "assets", "--data", store_copy.location, "--force", "--json")
     assert json.loads(proc.stdout)["imported"] == 1
 
 
 def test_unknown_types_mapped_or_added(store_copy, tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("name,type,lat,lon\nRepair Cafe One,Repair Cafe,53.38,-1.47\n")
-    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--map-type", "Repair Cafe=community_group", "--json")
+    proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--map-type", "Repair Cafe=community_group", "--json")
     assert proc.returncode == 0, proc.stderr
     row = store_copy.read("assets").set_index("name").loc["Repair Cafe One"]
     assert row["type"] == "community_group" and row["category"] == "associations"
@@ -156,10 +156,10 @@ def test_unknown_types_mapped_or_added(store_copy, tmp_path):
 def test_dry_run_writes_nothing(store_copy, tmp_path):
     p = tmp_path / "a.csv"
     p.write_text(corpus.GOOD_ROWS)
-    before = digest(store_copy.path)
-    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--dry-run", "--json")
+    before = digest(store_copy.location)
+    proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--dry-run", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["report"]["rows_to_import"] == 1
-    assert digest(store_copy.path) == before
+    assert digest(store_copy.location) == before
 
 
 def test_boundary_import_repairs_invalid_geometry(store_copy, tmp_path):
@@ -167,7 +167,7 @@ def test_boundary_import_repairs_invalid_geometry(store_copy, tmp_path):
     g = gpd.GeoDataFrame({"id": ["nbhd-test-bowtie"], "name": ["Bow Tie"], "population": [100]}, geometry=[bowtie], crs=4326)
     p = tmp_path / "nb.geojson"
     g.to_file(p, driver="GeoJSON", engine="pyogrio")
-    proc = run("import", str(p), "--layer", "neighbourhoods", "--data", str(store_copy.path), "--json")
+    proc = run("import", str(p), "--layer", "neighbourhoods", "--data", store_copy.location, "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["report"]["repaired_geometries"] == 1
@@ -179,7 +179,7 @@ def test_table_layers_import_without_locations(store_copy, tmp_path):
     p = tmp_path / "asp.csv"
     p.write_text("boundary_layer,area_id,text,theme,raised_by,raised_on,status\n"
                  "wards,E05010868,A warm space open every weekday,community,Firth Park Residents' Group,2026-10-01,open\n")
-    proc = run("import", str(p), "--layer", "aspirations", "--data", str(store_copy.path), "--json")
+    proc = run("import", str(p), "--layer", "aspirations", "--data", store_copy.location, "--json")
     assert proc.returncode == 0, proc.stderr
     assert len(store_copy.read("aspirations")) == 1
 
@@ -187,12 +187,12 @@ def test_table_layers_import_without_locations(store_copy, tmp_path):
 def test_system_layers_cannot_be_imported_into(store_copy, tmp_path):
     p = tmp_path / "a.csv"
     p.write_text("at,by\n1,2\n")
-    proc = run("import", str(p), "--layer", "audit_log", "--data", str(store_copy.path))
+    proc = run("import", str(p), "--layer", "audit_log", "--data", store_copy.location)
     assert proc.returncode == 2 and "cannot be imported into" in proc.stderr
 
 
 def test_knowledge_imports_check_their_links_and_privacy(store_copy, tmp_path):
-    before = digest(store_copy.path)
+    before = digest(store_copy.location)
     cases = [
         ("aspirations", "boundary_layer,area_id,text,theme,raised_by\nwards,E99999999,More benches,place,Bench Group\n",
          "is not an area of wards"),
@@ -209,9 +209,9 @@ def test_knowledge_imports_check_their_links_and_privacy(store_copy, tmp_path):
     for layer, text, expected in cases:
         p = tmp_path / f"{layer}.csv"
         p.write_text(text)
-        proc = run("import", str(p), "--layer", layer, "--data", str(store_copy.path))
+        proc = run("import", str(p), "--layer", layer, "--data", store_copy.location)
         assert proc.returncode == 2 and expected in proc.stderr, (layer, proc.stderr)
-    assert digest(store_copy.path) == before
+    assert digest(store_copy.location) == before
 
 
 def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path):
@@ -222,7 +222,7 @@ def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path
     u = tmp_path / "u.csv"
     u.write_text("measure_id,value,recorded_on\nm-1,4,2026-03-01\nm-1,2,2026-01-01\n")
     for layer, p in (("aspirations", a), ("success_measures", m), ("measure_updates", u)):
-        proc = run("import", str(p), "--layer", layer, "--data", str(store_copy.path))
+        proc = run("import", str(p), "--layer", layer, "--data", store_copy.location)
         assert proc.returncode == 0, (layer, proc.stderr)
     measure = store_copy.read("success_measures").set_index("id").loc["m-1"]
     assert measure["current"] == 4  # the latest recorded value, not the last row of the file
@@ -234,7 +234,7 @@ def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
     tab = tmp_path / "tab.csv"
     tab.write_text("name\ttype\tpostcode\nTab Hall\tcommunity_centre\tS1 2HE\n")
     for p in (semi, tab):
-        proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path))
+        proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location)
         assert proc.returncode == 0, proc.stderr
     assert {"Semi Hall", "Tab Hall"} <= set(store_copy.read("assets")["name"])
 
@@ -246,7 +246,7 @@ def test_unknown_types_added_to_the_taxonomy_on_request(store_copy, tmp_path):
     seed = TAXONOMY_FILE.read_bytes()
     p = tmp_path / "t.csv"
     p.write_text("name,type,lat,lon\nHillsborough Repair Cafe,Repair Cafe,53.404,-1.50\n")
-    proc = run("import", str(p), "--layer", "assets", "--data", str(store_copy.path), "--add-types", "associations",
+    proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--add-types", "associations",
                "--actor", "Hillsborough Forum", "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["report"]["new_types"] == ["repair_cafe"]

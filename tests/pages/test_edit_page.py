@@ -66,7 +66,7 @@ def test_editor_adds_an_asset_by_postcode(store_copy: Store):
     row = _by_name(store_copy, "Parson Cross Hub")
     assert row["status"] == "active" and row["created_by"] == "ed@sheffield.example" and row["postcode"] == "S5 8NJ"
     assert row["category"] == "physical"
-    pc = open_store(store_copy.path).read("postcodes").set_index("postcode").loc["S5 8NJ"]
+    pc = open_store(store_copy.location).read("postcodes").set_index("postcode").loc["S5 8NJ"]
     assert (row.geometry.x, row.geometry.y) == (pytest.approx(pc["lon"]), pytest.approx(pc["lat"]))
     assert at.text_input(key="add_name").value == ""  # the form is cleared for the next one
     assert "Parson Cross Hub" in set(at.dataframe[0].value["Name"])

@@ -129,12 +129,12 @@ def test_contribution_is_pending_until_approved(store_copy: Store, pending: str)
 
 
 def test_contribution_needs_who_it_comes_from(store_copy: Store):
-    digest = _digest(store_copy.path)
+    digest = _digest(store_copy.location)
     with pytest.raises(editing.MissingValueError, match="community group or person"):
         editing.contribute_asset(
             store_copy, actor="sam", contributed_by="  ", name="X", type_id="park", lon=-1.5, lat=53.4
         )
-    assert _digest(store_copy.path) == digest
+    assert _digest(store_copy.location) == digest
 
 
 def test_reject_needs_a_reason_and_keeps_it(store_copy: Store, pending: str):
@@ -171,7 +171,7 @@ def test_update_records_before_and_after(store_copy: Store, library: str):
 
 
 def test_update_rejects_unknown_columns_and_no_change(store_copy: Store, library: str):
-    digest = _digest(store_copy.path)
+    digest = _digest(store_copy.location)
     with pytest.raises(editing.InvalidValueError, match="'status' cannot be edited here; editable columns are: name"):
         editing.update_asset(store_copy, library, actor="kim", status="active")
     name = _asset(store_copy, library)["name"]
@@ -179,7 +179,7 @@ def test_update_rejects_unknown_columns_and_no_change(store_copy: Store, library
         editing.update_asset(store_copy, library, actor="kim", name=f"  {name} ")
     with pytest.raises(editing.MissingValueError, match="name cannot be empty"):
         editing.update_asset(store_copy, library, actor="kim", name="")
-    assert _digest(store_copy.path) == digest
+    assert _digest(store_copy.location) == digest
 
 
 def test_update_validates_only_what_changes(store_copy: Store, library: str):
@@ -270,10 +270,10 @@ def test_undo_order_newest_first_and_undo_of_undo(store_copy: Store, library: st
     original = _asset(store_copy, library)
     editing.update_asset(store_copy, library, actor="a", name="One")
     editing.update_asset(store_copy, library, actor="b", name="Two")
-    digest = _digest(store_copy.path)
+    digest = _digest(store_copy.location)
     with pytest.raises(editing.UndoError, match="has changed since change 0.*undo the later changes first"):
         editing.undo(store_copy, 0, actor="c")
-    assert _digest(store_copy.path) == digest
+    assert _digest(store_copy.location) == digest
     editing.undo(store_copy, 1, actor="c")
     assert _asset(store_copy, library)["name"] == "One"
     editing.undo(store_copy, 0, actor="c")
@@ -325,20 +325,20 @@ BAD = [
 
 @pytest.mark.parametrize(("what", "call", "error", "message"), BAD, ids=[b[0] for b in BAD])
 def test_invalid_input_raises_clearly_and_leaves_the_store_byte_identical(store_copy: Store, library, what, call, error, message):
-    digest = _digest(store_copy.path)
+    digest = _digest(store_copy.location)
     with pytest.raises(error, match=message) as info:
         call(store_copy, library)
     assert isinstance(info.value, CommonGroundError)
     text = str(info.value)
     assert text.endswith(".") and "\n" not in text  # one sentence a page or the CLI can show
-    assert _digest(store_copy.path) == digest
+    assert _digest(store_copy.location) == digest
     assert _log(store_copy).empty
 
 
 def test_undo_refuses_changes_it_did_not_make(store_copy: Store):
     with store_copy.transaction(actor="importer") as tx:
         tx.audit("import", "assets", None, None, {"rows": 3})
-    digest = _digest(store_copy.path)
+    digest = _digest(store_copy.location)
     with pytest.raises(editing.UndoError, match="Only asset changes made in Common Ground"):
         editing.undo(store_copy, 0, actor="a")
-    assert _digest(store_copy.path) == digest
+    assert _digest(store_copy.location) == digest

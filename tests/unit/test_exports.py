@@ -556,7 +556,8 @@ def test_export_replaces_an_existing_file(demo_store, tmp_path):
     assert len(json.loads(out.read_text())["features"]) == 30
 
 
-def test_output_path_checks(store_copy, tmp_path):
+def test_output_path_checks(gpkg_copy, tmp_path):
+    store_copy = gpkg_copy
     with pytest.raises(ExportError, match="data store itself"):
         exports.export_layer(store_copy, "assets", fmt="gpkg", out_path=store_copy.path)
     with pytest.raises(ExportError, match="does not exist"):

@@ -114,7 +114,7 @@ def test_write_hsds_atomically_and_cli(store_copy, tmp_path):
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "hsds.json"
     out.write_text("old")
-    doc, text = write_hsds_cli(argparse.Namespace(data=str(store_copy.path), out=str(out)))
+    doc, text = write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out)))
     written = json.loads(out.read_text(encoding="utf-8"))
     assert doc["counts"] == {t: len(written[t]) for t in hsds.HSDS_TABLES} and doc["format"] == "hsds"
     assert "Wrote HSDS 3.0 JSON" in text and str(out) in text
@@ -124,10 +124,10 @@ def test_write_hsds_atomically_and_cli(store_copy, tmp_path):
     with pytest.raises(hsds.HsdsExportError, match="is a folder"):
         hsds.write_hsds(store_copy, tmp_path)
     with pytest.raises(hsds.HsdsExportError, match="--out"):
-        write_hsds_cli(argparse.Namespace(data=str(store_copy.path), out=None))
+        write_hsds_cli(argparse.Namespace(data=store_copy.location, out=None))
     with pytest.raises(hsds.HsdsExportError, match="use --layer organisations"):
-        write_hsds_cli(argparse.Namespace(data=str(store_copy.path), out=str(out), layer="assets", area=None, type=None))
+        write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="assets", area=None, type=None))
     with pytest.raises(hsds.HsdsExportError, match="leave out --area"):
-        write_hsds_cli(argparse.Namespace(data=str(store_copy.path), out=str(out), layer="organisations", area="Firth Park", type=None))
-    doc, _ = write_hsds_cli(argparse.Namespace(data=str(store_copy.path), out=str(out), layer="organisations", area=None, type=None))
+        write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="organisations", area="Firth Park", type=None))
+    doc, _ = write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="organisations", area=None, type=None))
     assert doc["counts"]["organization"] == 218

@@ -123,14 +123,16 @@ def test_every_write_needs_an_actor(store_copy: Store):
             pass
 
 
-def test_check_detects_stale_feature_count(store_copy: Store):
+def test_check_detects_stale_feature_count(gpkg_copy: Store):
+    store_copy = gpkg_copy
     with sqlite3.connect(store_copy.path) as con:
         con.execute("UPDATE gpkg_ogr_contents SET feature_count = 10 WHERE table_name = 'assets'")
     problems = store_copy.check()
     assert problems and "assets" in problems[0] and "322" in problems[0]
 
 
-def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(store_copy: Store):
+def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(gpkg_copy: Store):
+    store_copy = gpkg_copy
     with sqlite3.connect(store_copy.path) as con:  # another tool dropped GDAL's count triggers
         con.execute("DROP TRIGGER trigger_insert_feature_count_assets")
     with store_copy.transaction(actor="t") as tx:
@@ -142,7 +144,8 @@ def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(store_
     assert len(store_copy.read("assets")) == 323
 
 
-def test_write_keeps_the_file_mode(store_copy: Store):
+def test_write_keeps_the_file_mode(gpkg_copy: Store):
+    store_copy = gpkg_copy
     os.chmod(store_copy.path, 0o644)
     with store_copy.transaction(actor="t") as tx:
         tx.update("assets", store_copy.read("assets")["id"][0], {"name": "Renamed"})
@@ -210,7 +213,7 @@ def test_concurrent_writers_lose_nothing(store_copy: Store):
     """Four processes editing at once: every edit lands, versions count them, counts stay true."""
     ids = list(store_copy.read("assets")["id"][:7])
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_edit_many, args=(str(store_copy.path), w, 10, ids)) for w in range(4)]
+    procs = [ctx.Process(target=_edit_many, args=(store_copy.location, w, 10, ids)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
