@@ -174,3 +174,51 @@ def store_taxonomy(store: Store) -> schema.Taxonomy:
 
 
 _tax_cache: dict[tuple[str, str], schema.Taxonomy] = {}
+
+
+_extent_cache: dict[tuple, tuple[float, float, float, float] | None] = {}
+
+
+def store_extent(store: Store) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of the store's boundary layers (else of its assets); ``None`` when empty.
+
+    This is the area new points must fall in (plus :data:`geo.validation.AREA_MARGIN_DEG`), taken
+    from the data itself, never from a place name. Cached per layer revision.
+    """
+    names = [n for n in schema.BOUNDARY_LAYERS if store.has_layer(n)] or (["assets"] if store.has_layer("assets") else [])
+    key = (store.location, *((n, store.version(n)) for n in names))
+    if key in _extent_cache:
+        return _extent_cache[key]
+    boxes = []
+    for n in names:
+        frame = store.read(n, columns=["id"])
+        geoms = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty] if hasattr(frame, "geometry") else []
+        if len(geoms):
+            boxes.append(tuple(float(v) for v in geoms.total_bounds))
+    extent = (
+        (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        if boxes
+        else None
+    )
+    if len(_extent_cache) > 32:
+        _extent_cache.clear()
+    _extent_cache[key] = extent
+    return extent
+
+
+def validation_context(store: Store, *, tx: Transaction | None = None):
+    """The :class:`geo.validation.Context` for writes to ``store``: its taxonomy, extent and ids.
+
+    Ids are looked up through ``tx`` when given (so a check sees the transaction's own writes),
+    else through the store, once per layer per validation.
+    """
+    from geo import validation
+
+    source = tx if tx is not None else store
+
+    def known_ids(layer: str) -> set[str]:
+        if not source.has_layer(layer):
+            return set()
+        return set(source.read(layer, columns=["id"])["id"].astype(str))
+
+    return validation.Context(taxonomy=store_taxonomy(store), area_bounds=store_extent(store), known_ids=known_ids)
