@@ -683,7 +683,9 @@ def build(out: Path) -> dict[str, int]:
 def _finish_store(path: Path) -> None:
     """Bring the file to the store's current schema (indexes, versions, revision counter), then
     leave it as one self-contained file (rollback journal, not WAL) fit to commit."""
-    GeoPackageStore(path).migrate()
+    store = GeoPackageStore(path)
+    store.migrate()
+    store.close()
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("PRAGMA journal_mode=DELETE")

@@ -28,12 +28,10 @@ Migrations
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sqlite3
 import struct
 import threading
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,7 +39,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
@@ -289,28 +286,6 @@ def _where_sql(terms: list[tuple[str, str, list]]) -> tuple[str, list]:
     return (" AND ".join(parts) or "1"), params
 
 
-def _ogr_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ogr_where(terms: list[tuple[str, str, list]]) -> str | None:
-    parts = []
-    for col, op, vals in terms:
-        if op == "null":
-            parts.append(f"{_q(col)} IS NULL")
-        elif op == "in":
-            parts.append(f"{_q(col)} IN ({', '.join(_ogr_literal(v) for v in vals)})" if vals else "0 = 1")
-        else:
-            parts.append(f"{_q(col)} = {_ogr_literal(vals[0])}")
-    return " AND ".join(parts) or None
-
-
 # --------------------------------------------------------------------------------------------
 # Layer metadata (what GDAL writes), so layers can be created inside a transaction
 # --------------------------------------------------------------------------------------------
@@ -408,6 +383,97 @@ def _columns(con: sqlite3.Connection, name: str) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+_GEOMETRY_NAMES = {
+    "POINT": "Point",
+    "MULTIPOINT": "MultiPoint",
+    "LINESTRING": "LineString",
+    "MULTILINESTRING": "MultiLineString",
+    "POLYGON": "Polygon",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRY": "Unknown",
+    "GEOMETRYCOLLECTION": "GeometryCollection",
+}
+
+
+def _crs_name(con: sqlite3.Connection, srs_id: int) -> str | None:
+    row = con.execute(
+        "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)
+    ).fetchone()
+    if row is None or row[0] is None or int(row[1]) <= 0:
+        return None
+    return f"{str(row[0]).upper()}:{int(row[1])}"
+
+
+def _require_layer(con: sqlite3.Connection, name: str, label: str) -> None:
+    names = _layers(con)
+    if name not in names:
+        raise LayerNotFoundError(f"The store {label} has no layer {name!r}; it has: {', '.join(names)}.")
+
+
+_PANDAS_OF_SQL = {"INTEGER": "Int64", "REAL": "float64", "BOOLEAN": "boolean", "TEXT": "string"}
+
+
+def _read_frame(
+    con: sqlite3.Connection,
+    name: str,
+    *,
+    ids: Sequence[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    where: Where | None = None,
+    columns: Sequence[str] | None = None,
+    label: str = "store",
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Rows of a layer through ``con`` (a store read or a transaction's), in ``fid`` order."""
+    _require_layer(con, name, label)
+    geom = _geometry_column(con, name)
+    info = [(r[1], str(r[2] or "").upper()) for r in con.execute(f"PRAGMA table_info({_q(name)})")]
+    types = {c: t for c, t in info if c not in ("fid", geom)}
+    cols = list(types)
+    terms = check_where(where, cols, name)
+    if ids is not None:
+        terms.append(("id", "in", [str(i) for i in ids]))
+    if columns is not None:
+        missing = [c for c in columns if c not in cols]
+        if missing:
+            raise StoreError(f"Layer {name!r} has no column(s) {', '.join(missing)}; it has: {', '.join(cols)}.")
+        cols = list(columns)
+    sql, params = _where_sql(terms)
+    if bbox is not None and geom is not None:
+        minx, miny, maxx, maxy = (float(v) for v in bbox)
+        rtree = f"rtree_{name}_{geom}"
+        if _table_exists(con, rtree):
+            sql += f" AND fid IN (SELECT id FROM {_q(rtree)} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
+            params += [maxx, minx, maxy, miny]
+    names = ["fid", *([geom] if geom else []), *cols]
+    rows = con.execute(
+        f"SELECT {', '.join(_q(c) for c in names)} FROM {_q(name)} WHERE {sql} ORDER BY fid", params
+    ).fetchall()
+    data = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
+    data = data.drop(columns=["fid"])
+    for c in cols:  # the column's declared type, as pyogrio would give it
+        kind = _PANDAS_OF_SQL.get(types.get(c, "TEXT"), None)
+        if kind == "boolean":
+            data[c] = data[c].map(lambda v: pd.NA if v is None else bool(v)).astype("boolean")
+        elif kind == "Int64":
+            data[c] = pd.to_numeric(data[c], errors="coerce").astype("Int64") if len(data) else data[c].astype("Int64")
+        elif kind == "float64":
+            data[c] = pd.to_numeric(data[c], errors="coerce").astype("float64")
+        elif types.get(c, "TEXT") in ("TEXT", "DATE", "DATETIME", "") and data[c].dtype != object:
+            data[c] = data[c].astype(object)
+    if geom is not None:
+        geoms = _decode_many(list(data.pop(geom))) if len(data) else np.array([], dtype=object)
+        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=data.index, crs=schema.STORAGE_CRS))
+        if bbox is not None and len(frame):
+            box = shapely.box(*bbox)
+            keep = np.array([g is not None and shapely.intersects(g, box) for g in frame.geometry.array])
+            frame = frame[keep].reset_index(drop=True)
+    else:
+        frame = data
+    if name in schema.LAYERS and columns is None:
+        frame = schema.conform(frame, name)
+    return frame
+
+
 class GeoPackageStore:
     """A Common Ground store in one GeoPackage file (see the module notes).
 
@@ -493,14 +559,10 @@ class GeoPackageStore:
     def has_layer(self, name: str) -> bool:
         return name in self.layer_names()
 
-    def _require(self, name: str) -> None:
-        names = self.layer_names()
-        if name not in names:
-            raise LayerNotFoundError(f"The store {self.path.name} has no layer {name!r}; it has: {', '.join(names)}.")
-
     def columns(self, name: str) -> list[str]:
         """The layer's columns (without ``fid`` and the geometry)."""
         with self._read_connection() as con:
+            _require_layer(con, name, self.path.name)
             geom = _geometry_column(con, name)
             return [c for c in _columns(con, name) if c not in ("fid", geom)]
 
@@ -527,64 +589,48 @@ class GeoPackageStore:
             A structured filter (:data:`geo.store.base.Where`), e.g. ``{"status": "active"}``.
         columns
             Only these attribute columns (the result is then not conformed to the schema).
+
+        Every read goes through Python's own SQLite, never GDAL's: two SQLite libraries on one
+        file in one process release each other's POSIX locks (sqlite.org/howtocorrupt.html 2.2).
         """
         with self._read_connection() as con:
-            names = _layers(con)
-            if name not in names:
-                raise LayerNotFoundError(
-                    f"The store {self.path.name} has no layer {name!r}; it has: {', '.join(names)}."
-                )
-            geom_col = _geometry_column(con, name)
-            cols = [c for c in _columns(con, name) if c not in ("fid", geom_col)]
-        terms = check_where(where, cols, name)
-        if ids is not None:
-            terms.append(("id", "in", [str(i) for i in ids]))
-        if columns is not None:
-            missing = [c for c in columns if c not in cols]
-            if missing:
-                raise StoreError(f"Layer {name!r} has no column(s) {', '.join(missing)}; it has: {', '.join(cols)}.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            frame = pyogrio.read_dataframe(
-                self.path,
-                layer=name,
-                columns=list(columns) if columns is not None else None,
-                bbox=bbox,
-                where=_ogr_where(terms),
-                use_arrow=True,
-            )
-        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None and len(frame.columns):
-            frame = frame.set_crs(schema.STORAGE_CRS)
-        if name in schema.LAYERS and columns is None:
-            frame = schema.conform(frame, name)
-        return frame
+            return _read_frame(con, name, ids=ids, bbox=bbox, where=where, columns=columns, label=self.path.name)
 
     def read_audit(self) -> pd.DataFrame:
         """The audit log in the order it was written."""
         return self.read("audit_log")
 
     def info(self) -> list[LayerInfo]:
-        """Geometry type, feature count, CRS and bounds of every layer."""
+        """Geometry type, feature count, CRS and bounds of every layer (from the R-tree, no full scan)."""
         out = []
-        for name, gtype in pyogrio.list_layers(self.path):
-            meta = pyogrio.read_info(self.path, layer=name, force_feature_count=True, force_total_bounds=True)
-            bounds = meta.get("total_bounds")
-            has_geom = gtype is not None
-            crs = meta.get("crs") if has_geom else None
-            ok_bounds = (
-                tuple(float(b) for b in bounds)
-                if has_geom and bounds is not None and meta["features"] and all(pd.notna(b) for b in bounds)
-                else None
-            )
-            out.append(
-                LayerInfo(
-                    name=str(name),
-                    geometry_type=str(gtype) if has_geom else None,
-                    features=int(meta["features"]),
-                    crs=str(crs) if crs else None,
-                    bounds=ok_bounds,
+        with self._read_connection() as con:
+            for name in _layers(con):
+                gcol = con.execute(
+                    "SELECT column_name, geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+                ).fetchone()
+                n = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()[0]
+                if gcol is None:
+                    out.append(LayerInfo(name=name, geometry_type=None, features=int(n), crs=None, bounds=None))
+                    continue
+                col, gtype, srs_id = gcol
+                bounds = None
+                rtree = f"rtree_{name}_{col}"
+                if n and _table_exists(con, rtree):
+                    b = con.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {_q(rtree)}").fetchone()
+                    bounds = tuple(float(v) for v in b) if all(v is not None for v in b) else None
+                elif n:
+                    g = _read_frame(con, name, columns=[], label=self.path.name).geometry
+                    g = g[g.notna() & ~g.is_empty]
+                    bounds = tuple(float(v) for v in g.total_bounds) if len(g) else None
+                out.append(
+                    LayerInfo(
+                        name=name,
+                        geometry_type=_GEOMETRY_NAMES.get(str(gtype).upper(), str(gtype)),
+                        features=int(n),
+                        crs=_crs_name(con, srs_id),
+                        bounds=bounds,
+                    )
                 )
-            )
         return out
 
     def check(self) -> list[str]:
@@ -687,22 +733,6 @@ class GeoPackageTransaction:
                 self.con.execute(f"ALTER TABLE {_q(name)} ADD COLUMN {_q(col)} {sqltype}")
         self._meta.pop(name, None)
 
-    def _frame(self, name: str, rows: list[tuple], names: list[str], geom: str | None) -> pd.DataFrame:
-        data = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
-        data = data.drop(columns=["fid"])
-        if geom is not None:
-            geoms = _decode_many(list(data.pop(geom))) if len(data) else np.array([], dtype=object)
-            frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=data.index, crs=schema.STORAGE_CRS))
-        else:
-            frame = data
-        if name in schema.LAYERS:
-            spec = schema.layer_spec(name)
-            for col, kind in spec.all_columns.items():
-                if col in frame.columns and kind == "bool":
-                    frame[col] = frame[col].map(lambda v: None if v is None else bool(v))
-            frame = schema.conform(frame, name)
-        return frame
-
     def _select(self, name: str, where_sql: str, params: Sequence[Any]) -> tuple[list[tuple], list[str], str | None]:
         cols, geom = self._layer(name)
         names = ["fid", *([geom] if geom else []), *cols]
@@ -738,17 +768,7 @@ class GeoPackageTransaction:
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         """Rows as they stand in this transaction (its own writes included)."""
-        cols, geom = self._layer(name)
-        terms = check_where(where, cols, name)
-        if ids is not None:
-            terms.append(("id", "in", [str(i) for i in ids]))
-        sql, params = _where_sql(terms)
-        rows, names, geom = self._select(name, sql, params)
-        frame = self._frame(name, rows, names, geom)
-        if columns is not None:
-            keep = [c for c in columns if c in frame.columns]
-            frame = frame[keep + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
-        return frame
+        return _read_frame(self.con, name, ids=ids, where=where, columns=columns, label=self.store.path.name)
 
     # ------------------------------------------------------------------------- writing
 
