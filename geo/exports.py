@@ -1150,7 +1150,7 @@ def _check_out(out_path: str | os.PathLike, fmt: str, store: Store) -> Path:
     out = Path(out_path).expanduser()
     if not str(out_path).strip():
         raise ExportError(f"Give an output file, e.g. export{EXTENSIONS[fmt]}.")
-    if out.exists() and out.resolve() == Path(store.path).resolve():
+    if store.backend == "gpkg" and out.exists() and out.resolve() == Path(store.location).resolve():
         raise ExportError("The output path is the data store itself; choose another file name.")
     if fmt == "shp" and out.suffix.lower() != ".zip":
         raise ExportError(f"A Shapefile export is a zip of several files; name the output {out.stem}.zip.")

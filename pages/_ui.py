@@ -11,7 +11,7 @@ import streamlit as st
 from geo import maps, schema, webassets
 from geo.errors import CommonGroundError
 from geo.geocode import PostcodeIndex
-from geo.store import Store, open_store
+from geo.store import Store, open_store, store_taxonomy
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_URL = "/app/static"
@@ -64,44 +64,50 @@ def _open_store(data: str | None) -> Store:
     return open_store(data)
 
 
+def _data() -> str | None:
+    return os.environ.get("COMMON_GROUND_DATA") or None
+
+
 def store() -> Store:
-    """The data store named by ``$COMMON_GROUND_DATA``, else the demo working copy."""
+    """The data store named by ``$COMMON_GROUND_DATA`` (a GeoPackage or a postgresql:// URL), else
+    the demo working copy."""
     try:
-        return _open_store(os.environ.get("COMMON_GROUND_DATA") or None)
+        return _open_store(_data())
     except CommonGroundError as exc:
         fail(exc)
         raise
 
 
-@st.cache_resource(show_spinner="Reading the map layers…", max_entries=64)
-def _read_layer(path: str, version: str, name: str):
+@st.cache_resource(show_spinner="Reading the map layers…", max_entries=32)
+def _read_layer(data: str | None, version: str, name: str):
     # Shared, read-only: pages must never modify what this returns (geo/ functions copy).
-    return open_store(path).read(name)
+    return _open_store(data).read(name)
 
 
 def layer(name: str):
-    """A layer of the store, cached per file version (a write makes a new version)."""
+    """A layer of the store, cached per revision of that layer (a write to it makes a new one)."""
     s = store()
     try:
-        return _read_layer(str(s.path), s.version(), name)
+        return _read_layer(_data(), s.version(name), name)
     except CommonGroundError as exc:
         fail(exc)
         raise
 
 
 @st.cache_resource(show_spinner=False)
-def _postcodes(path: str, version: str) -> PostcodeIndex:
-    return PostcodeIndex(open_store(path).read("postcodes"))
+def _postcodes(data: str | None, version: str) -> PostcodeIndex:
+    return PostcodeIndex(_open_store(data).read("postcodes"))
 
 
 def postcodes() -> PostcodeIndex:
     s = store()
-    return _postcodes(str(s.path), s.version())
+    return _postcodes(_data(), s.version("postcodes"))
 
 
 def taxonomy() -> schema.Taxonomy:
+    """The store's taxonomy (its ``taxonomy`` layer; types added on import show at once)."""
     try:
-        return schema.load_taxonomy()
+        return store_taxonomy(store())
     except CommonGroundError as exc:
         fail(exc)
         raise
@@ -132,10 +138,11 @@ def shared_sidebar() -> None:
     s = store()
     with st.sidebar:
         st.markdown("**Data**")
-        demo = s.path.name == "common_ground.gpkg" and "COMMON_GROUND_DATA" not in os.environ
+        label = Path(s.location).name if s.backend == "gpkg" else s.location
+        demo = label == "common_ground.gpkg" and "COMMON_GROUND_DATA" not in os.environ
         st.caption(
-            ("Sheffield demo (real open data), working copy " if demo else "Store ")
-            + f"`{s.path.name}`. Sources and licences: see **About**."
+            ("Sheffield demo (real open data), working copy " if demo else f"Store ({s.backend}) ")
+            + f"`{label}`. Sources and licences: see **About**."
         )
         st.selectbox(
             "Boundaries",
