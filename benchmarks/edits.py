@@ -76,8 +76,7 @@ def time_single_edits(location: str, ids: list[str], n: int) -> float:
     times = []
     for i in range(n):
         aid = ids[i % len(ids)]
-        row = store.read("assets", ids=[aid])
-        version = int(row["version"].iloc[0])
+        version = int(store.get("assets", aid)["version"])
         t0 = time.perf_counter()
         editing.update_asset(store, aid, actor="benchmark", if_version=version, opening_hours=f"edit {i}")
         times.append(time.perf_counter() - t0)
@@ -92,7 +91,7 @@ def _worker(location: str, pool: list[str], worker: int, n: int, out: multiproce
         aid = rng.choice(pool)
         t0 = time.perf_counter()
         for _attempt in range(MAX_RETRIES):
-            version = int(store.read("assets", ids=[aid])["version"].iloc[0])
+            version = int(store.get("assets", aid)["version"])  # what the editor loaded
             try:
                 editing.update_asset(store, aid, actor=f"worker-{worker}", if_version=version,
                                      access_notes=f"w{worker}-{i}")  # fmt: skip

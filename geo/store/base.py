@@ -159,6 +159,10 @@ class Store(Protocol):
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame: ...
 
+    def get(self, name: str, feature_id: str) -> dict | None:
+        """One feature as a plain dict (every column, ``geometry`` as shapely), or ``None``: no pandas."""
+        ...
+
     def info(self) -> list[LayerInfo]: ...
 
     def check(self) -> list[str]:

@@ -596,6 +596,21 @@ class GeoPackageStore:
         with self._read_connection() as con:
             return _read_frame(con, name, ids=ids, bbox=bbox, where=where, columns=columns, label=self.path.name)
 
+    def get(self, name: str, feature_id: str) -> dict | None:
+        """One feature as a plain dict (every column, ``geometry`` as shapely), or ``None``: no pandas."""
+        with self._read_connection() as con:
+            _require_layer(con, name, self.path.name)
+            geom = _geometry_column(con, name)
+            cols = [c for c in _columns(con, name) if c != "fid"]
+            cur = con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {_q(name)} WHERE \"id\" = ?", (str(feature_id),))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        rec = dict(zip(cols, row, strict=True))
+        if geom is not None:
+            rec["geometry"] = decode(rec.pop(geom))
+        return _plain_row(rec)
+
     def read_audit(self) -> pd.DataFrame:
         """The audit log in the order it was written."""
         return self.read("audit_log")
