@@ -172,7 +172,7 @@ class Store(Protocol):
     def transaction(self, *, actor: str) -> AbstractContextManager[Transaction]: ...
 
     def replace_layer(self, name: str, frame: pd.DataFrame, *, actor: str) -> None:
-        """Bulk: replace a whole layer (building and copying stores only; audited as one entry)."""
+        """Bulk: replace a whole layer, rows as given (building and copying stores only; not audited)."""
         ...
 
     def read_audit(self) -> pd.DataFrame:

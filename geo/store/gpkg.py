@@ -503,7 +503,10 @@ class GeoPackageStore:
 
     def _connect(self, *, readonly: bool = False) -> sqlite3.Connection:
         if readonly:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            # Opened read-write but made query-only: a reader must be able to recover the WAL a killed
+            # writer left behind, which a mode=ro connection cannot always do.
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            con.execute("PRAGMA query_only=1")
         else:
             con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             # WAL: readers never block the writer and always see the last commit. NORMAL sync in WAL
