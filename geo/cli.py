@@ -78,6 +78,23 @@ def _active_assets(store: Store):
     return analysis.filter_assets(store.read("assets"))
 
 
+#: Candidates per type asked of a store that can search near a point itself (PostGIS).
+NEAR_CANDIDATES = 5
+
+
+def _near_assets(store: Store, lon: float, lat: float):
+    """The assets ``near`` needs: on PostGIS, only each type's nearest candidates (found by its KNN
+    index, distances still computed by the engine, so answers equal the GeoPackage backend's);
+    elsewhere every active asset."""
+    finder = getattr(store, "near_candidates", None)
+    if finder is None:
+        return _active_assets(store)
+    kinds = store.read("assets", columns=["type", "status"])
+    active = kinds["status"].isna() | (kinds["status"].astype(str) == "active")
+    types = sorted(kinds.loc[active, "type"].dropna().astype(str).unique())
+    return analysis.filter_assets(finder((lon, lat), types=types, k=NEAR_CANDIDATES))
+
+
 def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
     """Nearest asset of every type from a postcode or a point, and what is missing within M metres."""
     store = open_store(args.data)
@@ -87,7 +104,8 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
         lon, lat, postcode = pt.lon, pt.lat, pt.postcode
     else:
         lon, lat = _lonlat(args.lonlat)
-    result = access.near(lon, lat, _active_assets(store), taxonomy=store_taxonomy(store), within_m=args.within, postcode=postcode)
+    assets = _near_assets(store, lon, lat)
+    result = access.near(lon, lat, assets, taxonomy=store_taxonomy(store), within_m=args.within, postcode=postcode)
     doc = result.as_dict()
     where = postcode or f"{lon:.5f},{lat:.5f}"
     lines = [f"Nearest of each type to {where} (within {args.within:g} m counts as near):"]

@@ -461,7 +461,8 @@ def _read_frame(
         elif types.get(c, "TEXT") in ("TEXT", "DATE", "DATETIME", "") and data[c].dtype != object:
             data[c] = data[c].astype(object)
     if geom is not None:
-        geoms = _decode_many(list(data.pop(geom))) if len(data) else np.array([], dtype=object)
+        blobs = list(data.pop(geom))
+        geoms = _decode_many(blobs) if blobs else np.array([], dtype=object)
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=data.index, crs=schema.STORAGE_CRS))
         if bbox is not None and len(frame):
             box = shapely.box(*bbox)
