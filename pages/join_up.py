@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import exports, hsds, knowledge, maps, schema
-from geo.errors import CommonGroundError
+from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
 _ui.ensure_frame()
@@ -16,12 +16,20 @@ FLASH = "joinup_flash"
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
-    """Run one engine write; on success clear the form, say so and rerun, else show the error."""
+    """Run one engine write; on success clear the form, say so and rerun, else show the error.
+
+    A save refused because someone else changed the organisation first keeps the form as typed and
+    offers a reload (the form is tagged with the version it was loaded from)."""
     try:
         result = action()
+    except VersionConflictError as exc:  # shown above the form, which keeps what was typed
+        st.session_state["joinup_conflict"] = {"message": str(exc), "id": exc.feature_id}
+        st.rerun()
     except CommonGroundError as exc:
         st.error(str(exc))
         return
+    for k in [k for k in st.session_state if str(k).startswith("org_loaded_")] + ["joinup_conflict"]:
+        st.session_state.pop(k, None)
     for k in clear:
         st.session_state.pop(k, None)
     st.session_state[FLASH] = message if result != {} else "Nothing changed."
@@ -115,21 +123,34 @@ else:
     st.caption(f"Works in {int(works.sum())} of {len(areas)} areas; runs {len(runs)} asset(s), shown as points.")
     st_folium(fmap, key=f"joinup_map_{layer}", height=420, use_container_width=True, returned_objects=[])
 
-    with st.expander(f"Edit {_ui.plain(org['name'])}"):
-        with st.form(f"org_edit_{org_id}"):
+    conflict = st.session_state.get("joinup_conflict")
+    conflict = conflict if conflict and conflict["id"] == org_id else None
+    with st.expander(f"Edit {_ui.plain(org['name'])}", expanded=conflict is not None):
+        # The form holds the organisation as this person loaded it; the save names that version.
+        if conflict:
+            st.error(conflict["message"])
+            if st.button("Reload the organisation", key="joinup_reload", type="primary"):
+                st.session_state.pop(f"org_loaded_{org_id}", None)
+                st.session_state.pop("joinup_conflict", None)
+                st.rerun()
+        loaded = st.session_state.setdefault(f"org_loaded_{org_id}", org.to_dict())
+        v = int(loaded["version"]) if str(loaded.get("version", "")).strip() else None
+        with st.form(f"org_edit_{org_id}_v{v}"):
             c1, c2 = st.columns(2)
             kinds = list(schema.ORGANISATION_KINDS)
-            e_name = c1.text_input("Name", value=org["name"], key=f"oe_name_{org_id}")
-            e_kind = c2.selectbox("Kind", kinds, index=kinds.index(org["kind"]) if org["kind"] in kinds else 0, key=f"oe_kind_{org_id}")
-            e_themes = c1.text_input("Themes (comma-separated)", value=org["themes"], key=f"oe_themes_{org_id}")
-            e_url = c2.text_input("Website", value=org["url"], key=f"oe_url_{org_id}")
-            e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=org["public_contact"], key=f"oe_contact_{org_id}")
-            e_charity = c2.text_input("Charity number", value=org["charity_number"], key=f"oe_charity_{org_id}")
+            e_name = c1.text_input("Name", value=loaded["name"], key=f"oe_name_{org_id}_v{v}")
+            e_kind = c2.selectbox("Kind", kinds, index=kinds.index(loaded["kind"]) if loaded["kind"] in kinds else 0,
+                                  key=f"oe_kind_{org_id}_v{v}")  # fmt: skip
+            e_themes = c1.text_input("Themes (comma-separated)", value=loaded["themes"], key=f"oe_themes_{org_id}_v{v}")
+            e_url = c2.text_input("Website", value=loaded["url"], key=f"oe_url_{org_id}_v{v}")
+            e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=loaded["public_contact"],
+                                      key=f"oe_contact_{org_id}_v{v}")  # fmt: skip
+            e_charity = c2.text_input("Charity number", value=loaded["charity_number"], key=f"oe_charity_{org_id}_v{v}")
             if st.form_submit_button("Save changes"):
                 save(
                     lambda: knowledge.update_organisation(
                         _ui.store(), org_id, actor=actor, name=e_name, kind=e_kind, themes=e_themes, url=e_url,
-                        public_contact=e_contact, charity_number=e_charity,
+                        public_contact=e_contact, charity_number=e_charity, if_version=v,
                     ),
                     f"Saved {_ui.plain(e_name)}.",
                 )

@@ -72,3 +72,23 @@ def test_closing_from_a_stale_view_is_refused(store_copy: Store):
     _ok(ben.button(key="edit_close").click().run())
     assert any("changed by ana" in e.value for e in ben.error)
     assert _library_by_id(store_copy, original["id"])["status"] == "active"
+
+
+def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(store_copy: Store):
+    from geo import knowledge
+
+    org = store_copy.read("organisations", where={"kind": "voluntary"}).sort_values("name").iloc[0]
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "join_up.py"), default_timeout=120)
+    at.session_state["boundary_layer"] = "wards"
+    at.session_state["joinup_org"] = org["id"]
+    _ok(at.run())
+    at.text_input(key="joinup_actor").input("ben")
+    _ok(at.run())
+    knowledge.update_organisation(store_copy, org["id"], actor="ana", themes="food, housing", if_version=1)
+    _widget(at.text_input, "oe_url_").input("https://example.org/ben")
+    _ok(next(b for b in at.button if b.label == "Save changes").click().run())
+    assert any("changed by ana" in e.value and "themes" in e.value for e in at.error)
+    assert _widget(at.text_input, "oe_url_").value == "https://example.org/ben"  # still as typed
+    assert store_copy.get("organisations", org["id"])["url"] != "https://example.org/ben"
+    _ok(at.button(key="joinup_reload").click().run())
+    assert _widget(at.text_input, "oe_themes_").value == "food, housing"  # Ana's change, now shown
