@@ -5,6 +5,17 @@ a group) as an explicit argument, validates its inputs first, and then makes its
 :meth:`geo.store.Store.transaction`, which writes one ``audit_log`` entry with it. A failure at any
 point leaves the store file exactly as it was.
 
+Validation
+    The values of an asset follow the one validator of the ``assets`` layer,
+    :func:`geo.validation.validate_record` (``partial=True`` for an update), with the store's
+    :func:`~geo.store.validation_context` (its taxonomy, its extent plus the one margin
+    :data:`geo.validation.AREA_MARGIN_DEG`, its ids); the actor follows
+    :func:`geo.validation.require_actor`. So a value refused here is refused by the pages and by
+    imports with the same sentence. :class:`MissingValueError`, :class:`InvalidValueError` and
+    :class:`CoordinatesError` are those of :mod:`geo.validation`. What is checked only here is
+    about edits, not values: which columns an edit may set (:data:`EDITABLE_COLUMNS`), that a
+    contribution says who it comes from, that a rejection gives a reason.
+
 The audit entries
     ``action`` is one of :data:`ACTIONS`; ``layer`` is ``"assets"``; ``feature_id`` is the asset's
     ``id``; ``before`` and ``after`` are JSON snapshots of the whole feature: every attribute column
@@ -38,6 +49,7 @@ Undo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -50,10 +62,10 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geo import schema
-from geo.errors import CommonGroundError, OutsideAreaError
-from geo.geocode import normalise_postcode
-from geo.store import Store, Transaction, store_taxonomy
+from geo import schema, validation
+from geo.errors import CommonGroundError
+from geo.store import Store, Transaction, validation_context
+from geo.validation import CoordinatesError, InvalidValueError, MissingValueError  # noqa: F401 (re-exported)
 
 LAYER = "assets"
 
@@ -78,30 +90,13 @@ EDITABLE_COLUMNS = (
     "contributed_by",
 )
 
-#: How far (in degrees, about 5 km north-south) a new point may lie outside the boundary layers.
-AREA_MARGIN_DEG = 0.05
-MAX_NAME_LENGTH = 200
-MAX_TEXT_LENGTH = 4000
 _STAMPS = ("updated_at", "updated_by", "version")
 #: Columns the store sets on every write: never restored by undo.
 _MANAGED = ("created_at", "created_by", "updated_at", "updated_by", "version")
-_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
 class EditError(CommonGroundError):
-    """Base class of the errors raised by :mod:`geo.editing`."""
-
-
-class MissingValueError(EditError):
-    """A required value (the actor, a name, a contributor, a reason) is empty."""
-
-
-class InvalidValueError(EditError):
-    """A value cannot be stored: an unknown column, a malformed web address, an unmappable type."""
-
-
-class CoordinatesError(EditError, OutsideAreaError):
-    """A longitude/latitude is not a number, looks swapped, or lies outside the data's area."""
+    """Base class of the errors about edits themselves (values are refused by :mod:`geo.validation`)."""
 
 
 class AssetNotFoundError(EditError):
@@ -155,7 +150,7 @@ def add_asset(
     lon, lat
         Position in EPSG:4326 degrees, longitude first; must lie in the data's area.
     taxonomy
-        The taxonomy to validate against; default ``data/taxonomy.json``.
+        The taxonomy to validate against; default the store's.
     **attrs
         Any other of :data:`EDITABLE_COLUMNS` (``address``, ``postcode``, ``url``, ...).
 
@@ -166,10 +161,11 @@ def add_asset(
 
     Raises
     ------
-    TaxonomyError
-        ``type_id`` is unknown (the message lists the choices).
+    geo.validation.UnknownTypeError
+        ``type_id`` is unknown (the message lists the choices); a :class:`~geo.errors.TaxonomyError`.
     MissingValueError, InvalidValueError, CoordinatesError
-        An input is empty or invalid; the store is unchanged.
+        An input is empty or invalid (see :func:`geo.validation.validate_record`); the store is
+        unchanged.
     """
     return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
                    status="active", action="add", attrs=attrs)
@@ -204,7 +200,9 @@ def contribute_asset(
     attrs = {**attrs, "contributed_by": contributed_by}
     if _blank(contributed_by):
         raise MissingValueError(
-            "A contribution needs the name of the community group or person it comes from; fill in contributed_by."
+            "contributed_by is empty; a contribution needs the name of the community group or person it comes from.",
+            field="contributed_by",
+            value=contributed_by,
         )
     return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
                    status="pending", action="contribute", attrs=attrs)
@@ -237,7 +235,9 @@ def update_asset(
         which fields. ``None`` skips the check (scripts that just read the current row).
     **changes
         New values for :data:`EDITABLE_COLUMNS`, and ``lon``/``lat`` to move the point. Values equal
-        to the current ones are ignored; an empty text clears the field (except ``name`` and ``type``).
+        to the current ones are ignored (and not validated, so a legacy value elsewhere never blocks
+        an edit); the others follow :func:`geo.validation.validate_record` with ``partial=True``. An
+        empty text clears the field (except ``name`` and ``type``).
 
     Returns
     -------
@@ -255,13 +255,11 @@ def update_asset(
     VersionConflictError
         ``if_version`` is stale.
     """
-    actor = _require_actor(actor)
+    actor = validation.require_actor(actor)
     if not changes:
         raise NoChangeError("No changes were given; pass the new values, e.g. name='New name'.")
     point = {k: changes.pop(k) for k in ("lon", "lat") if k in changes}
     _check_columns(changes)
-    bounds = _area_bounds(store) if point else None
-    tax = taxonomy or store_taxonomy(store)
     with store.transaction(actor=actor) as tx:
         before = _current(tx, asset_id)
         _check_version(tx, asset_id, before, if_version)
@@ -269,20 +267,15 @@ def update_asset(
             raise StatusError(f"{before['name']!r} was removed; undo the removal in the history before editing it.")
         # Only values that differ are validated, so a legacy value elsewhere never blocks an edit.
         differing = {k: v for k, v in changes.items() if not _same(_stripped(v), before.get(k))}
-        values = _clean_attrs(differing, taxonomy=tax)
-        if "name" in values and values["name"] is None:
-            raise MissingValueError("An asset's name cannot be empty; give it a name.")
-        if "type" in values and values["type"] is None:
-            raise MissingValueError("An asset's type cannot be empty; choose a type.")
-        if values.get("type"):
-            values["category"] = tax.type(values["type"]).category
-        update: dict[str, Any] = {col: v for col, v in values.items() if not _same(v, before.get(col))}
         if point:
-            lon = point.get("lon", before["lon"])
-            lat = point.get("lat", before["lat"])
-            lon, lat = _check_point(lon, lat, bounds)
+            lon, lat = point.get("lon", before["lon"]), point.get("lat", before["lat"])
             if not (_same(lon, before["lon"]) and _same(lat, before["lat"])):
-                update["geometry"] = Point(lon, lat)
+                differing.update(lon=lon, lat=lat)  # a point is validated whole
+        ctx = _context(store, taxonomy, tx=tx)
+        values = validation.validate_record(LAYER, differing, context=ctx, partial=True) if differing else {}
+        update: dict[str, Any] = {
+            col: v for col, v in values.items() if col == "geometry" or not _same(v, before.get(col))
+        }
         if not update:
             raise NoChangeError(f"The changes leave {before['name']!r} as it was; nothing was saved.")
         _, row = tx.update(LAYER, asset_id, update, if_version=if_version)
@@ -326,9 +319,13 @@ def reject(store: Store, asset_id: str, *, actor: str, reason: str, if_version: 
         Why (required): kept in the audit entry as ``_reason`` so the contributor can be told.
     """
     if _blank(reason):
-        raise MissingValueError("Say why the contribution is rejected, so the contributor can be told; give a reason.")
+        raise MissingValueError(
+            "reason is empty; say why the contribution is rejected, so the contributor can be told: give a reason.",
+            field="reason",
+            value=reason,
+        )
     _set_status(store, asset_id, actor=actor, action="reject", status="rejected", allowed=("pending",),
-                note={"_reason": _text(reason, "reason")}, if_version=if_version)
+                note={"_reason": _reason(reason)}, if_version=if_version)
 
 
 def undo(store: Store, entry: int | str, *, actor: str) -> None:
@@ -353,7 +350,7 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
         The entry is not an asset change made by this module, or the asset has changed since
         (undo the later changes first, newest first).
     """
-    actor = _require_actor(actor)
+    actor = validation.require_actor(actor)
     with store.transaction(actor=actor) as tx:
         log = tx.read("audit_log")
         pos = _resolve_entry(log, entry)
@@ -417,7 +414,7 @@ def history(
         feature), ``changes`` (what changed, in words), ``before`` and ``after`` (the JSON).
     """
     if limit is not None and limit < 0:
-        raise InvalidValueError(f"limit must be 0 or more (or None for all); got {limit}.")
+        raise InvalidValueError(f"limit must be 0 or more (or None for all); got {limit}.", field="limit", value=limit)
     log = store.read("audit_log").reset_index(drop=True)
     log.insert(0, "entry", range(len(log)))
     keep = pd.Series(True, index=log.index)
@@ -471,32 +468,36 @@ def describe_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
 
 
 def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, attrs) -> str:
-    actor = _require_actor(actor)
-    tax = taxonomy or store_taxonomy(store)
+    actor = validation.require_actor(actor)
     if "type" in attrs or "name" in attrs:
-        raise InvalidValueError("Give the name and type as name= and type_id=, not inside the other attributes.")
-    values = _clean_attrs({**attrs, "name": name, "type": type_id}, taxonomy=tax)
-    if values.get("name") is None:
-        raise MissingValueError("A new asset needs a name; give it one.")
-    if values.get("type") is None:
-        raise MissingValueError(f"A new asset needs a type; choose one of: {', '.join(sorted(tax.types))}.")
-    lon, lat = _check_point(lon, lat, _area_bounds(store))
+        raise InvalidValueError(
+            "Give the name and type as name= and type_id=, not inside the other attributes.",
+            field="type" if "type" in attrs else "name",
+        )
+    _check_columns(attrs)
+    record = {**attrs, "name": name, "type": type_id, "lon": lon, "lat": lat}
+    values = validation.validate_record(LAYER, record, context=_context(store, taxonomy))
     default_source = "Community contribution via Common Ground" if status == "pending" else "Added in Common Ground"
     row = {
-        **values,
+        **values,  # category follows the type; geometry is the checked point
         "id": str(uuid.uuid4()),
-        "category": tax.type(values["type"]).category,
         "status": status,
         "source": values.get("source") or default_source,
     }
     with store.transaction(actor=actor) as tx:
-        (stored,) = tx.insert(LAYER, [{**row, "geometry": Point(lon, lat)}])
+        (stored,) = tx.insert(LAYER, [row])
         tx.audit(action, LAYER, row["id"], None, _snap(stored))
     return row["id"]
 
 
+def _context(store: Store, taxonomy: schema.Taxonomy | None, *, tx: Transaction | None = None) -> validation.Context:
+    """The store's validation context, with ``taxonomy`` instead of the store's when given."""
+    ctx = validation_context(store, tx=tx)
+    return ctx if taxonomy is None else dataclasses.replace(ctx, taxonomy=taxonomy)
+
+
 def _set_status(store, asset_id, *, actor, action, status, allowed, note=None, if_version=None) -> None:
-    actor = _require_actor(actor)
+    actor = validation.require_actor(actor)
     verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected"}
     with store.transaction(actor=actor) as tx:
         before = _current(tx, asset_id)
@@ -549,20 +550,19 @@ def _snap(row: Mapping[str, Any]) -> dict[str, Any]:
     return snap
 
 
-def _require_actor(actor: object) -> str:
-    if not isinstance(actor, str) or not actor.strip():
-        raise MissingValueError("Every change needs to say who made it; give actor as a name or email.")
-    return _text(actor, "actor", limit=MAX_NAME_LENGTH)
-
-
 def _blank(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
-def _text(value: object, column: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
+def _reason(value: object) -> str:
+    """A rejection's reason (kept in the audit entry), stripped and at most a description long."""
     text = str(value).strip()
-    if len(text) > limit:
-        raise InvalidValueError(f"{column} is {len(text)} characters long; shorten it to {limit} or fewer.")
+    if len(text) > validation.MAX_TEXT_LENGTH:
+        raise InvalidValueError(
+            f"reason is {len(text):,} characters long; shorten it to {validation.MAX_TEXT_LENGTH:,} characters or fewer.",
+            field="reason",
+            value=value,
+        )
     return text
 
 
@@ -571,76 +571,14 @@ def _check_columns(attrs: Mapping[str, Any]) -> None:
     if unknown:
         raise InvalidValueError(
             f"{', '.join(map(repr, unknown))} cannot be edited here; editable columns are: "
-            f"{', '.join(EDITABLE_COLUMNS)}, lon and lat."
+            f"{', '.join(EDITABLE_COLUMNS)}, lon and lat.",
+            field=str(unknown[0]),
+            value=attrs[unknown[0]],
         )
 
 
 def _stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def _clean_attrs(attrs: Mapping[str, Any], *, taxonomy: schema.Taxonomy | None) -> dict[str, str | None]:
-    """Validate and tidy attribute values: text stripped, empty as ``None``, postcode and type checked."""
-    _check_columns(attrs)
-    out: dict[str, str | None] = {}
-    for col, value in attrs.items():
-        if _blank(value):
-            out[col] = None
-            continue
-        out[col] = _text(value, col, limit=MAX_NAME_LENGTH if col == "name" else MAX_TEXT_LENGTH)
-    if out.get("postcode"):
-        out["postcode"] = normalise_postcode(out["postcode"])
-    if out.get("url") and not _URL.match(out["url"]):
-        raise InvalidValueError(
-            f"{out['url'][:60]!r} is not a web address; give one starting with https:// (or http://)."
-        )
-    if out.get("type"):
-        tax = taxonomy or schema.load_taxonomy()
-        t = tax.type(out["type"])
-        category = tax.category(t.category)
-        if not category.mappable:
-            raise InvalidValueError(
-                f"Type {t.id!r} belongs to {category.label!r}, which is never mapped to a place; choose a "
-                "type whose category is mapped."
-            )
-    return out
-
-
-def _area_bounds(store: Store) -> tuple[float, float, float, float] | None:
-    """The lon/lat extent of the boundary layers (else of the assets) plus :data:`AREA_MARGIN_DEG`."""
-    info = {i.name: i.bounds for i in store.info() if i.bounds}
-    boxes = [info[n] for n in schema.BOUNDARY_LAYERS if n in info] or [info[n] for n in (LAYER,) if n in info]
-    if not boxes:
-        return None
-    m = AREA_MARGIN_DEG
-    return (min(b[0] for b in boxes) - m, min(b[1] for b in boxes) - m,
-            max(b[2] for b in boxes) + m, max(b[3] for b in boxes) + m)
-
-
-def _check_point(lon: object, lat: object, bounds: tuple[float, float, float, float] | None) -> tuple[float, float]:
-    try:
-        x, y = float(lon), float(lat)
-    except (TypeError, ValueError):
-        raise CoordinatesError(f"Longitude and latitude must be numbers; got {lon!r} and {lat!r}.") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise CoordinatesError("Longitude and latitude must be finite numbers; give the point's position in degrees.")
-    if bounds is None:
-        if -180 <= x <= 180 and -90 <= y <= 90:
-            return x, y
-        raise CoordinatesError(f"({x}, {y}) is not a longitude/latitude in degrees; give lon first, then lat.")
-    minx, miny, maxx, maxy = bounds
-    if minx <= x <= maxx and miny <= y <= maxy:
-        return x, y
-    where = f"lon {minx:.2f} to {maxx:.2f}, lat {miny:.2f} to {maxy:.2f}"
-    if minx <= y <= maxx and miny <= x <= maxy:
-        raise CoordinatesError(
-            f"The point (lon {x}, lat {y}) looks swapped: the data's area is {where}; give the longitude "
-            f"first (lon={y}, lat={x})."
-        )
-    raise CoordinatesError(
-        f"The point (lon {x}, lat {y}) is outside the area the data covers ({where}); check the coordinates "
-        "(longitude first) or the postcode."
-    )
 
 
 def _locate(assets: pd.DataFrame, asset_id: object) -> Any:

@@ -8,17 +8,24 @@ Three steps, each usable on its own (the Data page shows the result of each befo
    files (too big, too many rows, zip bombs, paths escaping the archive, links, nested or encrypted
    archives, unknown encodings, empty files, wrong extensions, truncated or fake GeoPackages) are
    refused with one sentence that says what is wrong and what to do.
-2. :func:`plan_import` maps the file's columns onto the schema and validates every row: missing CRS
-   (an error unless one is given, never guessed), swapped or out-of-area coordinates, invalid
-   geometries (repaired with ``make_valid`` and counted), unknown asset types (mapped, or added to
-   the taxonomy on request), likely duplicates (same name within 25 m of an existing feature;
-   skipped unless forced). The result is a report and the rows that would land.
+2. :func:`plan_import` maps the file's columns onto the schema (unknown asset types mapped, or
+   added to the taxonomy on request) and validates every row with the one validator of the layer,
+   :func:`geo.validation.validate_frame`, in the store's :func:`~geo.store.validation_context`: the
+   same rules and the same sentences as the pages and the editing API, numbered by row (values,
+   dates, choices, links to other layers, groups never people, points inside the data's area with
+   the one margin :data:`geo.validation.AREA_MARGIN_DEG`). What only imports do: a missing CRS is
+   an error unless one is given (never guessed); boundary layers, which have no validator, have
+   their geometries repaired (``make_valid``, counted) and checked against the same area; likely
+   duplicates (same name within 25 m of an existing feature) are skipped, and points outside the
+   area refused, unless forced (a forced import still refuses points that look swapped); ids
+   already in the layer are refused. The result is a report and the rows that would land.
 3. :func:`apply_import` writes them in one store transaction with one audit entry per feature. If
    anything fails the store is left byte-identical.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -37,11 +44,11 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geo import schema
+from geo import schema, validation
 from geo.errors import CommonGroundError
 from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
-from geo.store import Store, now_iso, store_taxonomy
+from geo.store import Store, now_iso, store_extent, validation_context
 
 
 class ImportFileError(CommonGroundError):
@@ -61,7 +68,6 @@ class ImportLimits:
 
 DEFAULT_LIMITS = ImportLimits()
 DUPLICATE_DISTANCE_M = 25.0
-AREA_MARGIN_DEG = 0.25  # how far outside the store's boundaries a point may lie before it is flagged
 
 KINDS = {
     ".csv": "csv",
@@ -501,7 +507,17 @@ def plan_import(
     add_types_to
         Add still-unknown types to the taxonomy under this category instead of failing.
     force
-        Import likely duplicates and out-of-area points instead of skipping/refusing them.
+        Import likely duplicates and out-of-area points instead of skipping/refusing them (points
+        that look swapped are still refused).
+
+    Notes
+    -----
+    Every layer with a validator (:data:`geo.validation.LAYERS`) is checked by
+    :func:`geo.validation.validate_frame`; its ``"row N: ..."`` sentences (N counts data rows from
+    1: line N+1 of a CSV) are the report's errors, followed by what only an import adds (how to map
+    unknown types, how to force out-of-area points, ids already in the layer). The planned frame is
+    the validator's cleaned copy (an asset's category follows its type, statuses default, dates
+    ``YYYY-MM-DD``, points in EPSG:4326).
     """
     spec = schema.layer_spec(layer)
     if layer in ("audit_log", "postcodes", "sources"):
@@ -524,56 +540,56 @@ def plan_import(
         if c not in used and clean not in out.columns and clean not in spec.all_columns:
             out[clean] = src[c]
 
+    validated = layer in validation.LAYERS
+    ctx = validation_context(store) if validated else None
     if spec.geometry is not None:
         if not isinstance(src, gpd.GeoDataFrame) or not src.geometry.notna().any():
-            if layer != "stories":
+            if not validated or "geometry" in validation.required_columns(layer):
                 raise ImportFileError(f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns.")
-            out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([None] * len(out), crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
+            out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
         else:
             if src.crs is None:
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
             out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
-            out = _check_geometry(out, spec, report, upload.name, store, force)
+            if not validated:  # boundary layers: repaired and checked here (points are the validator's)
+                out = _check_geometry(out, spec, report, upload.name, store, force)
 
     if layer == "assets":
-        out = _check_types(out, report, taxonomy=store_taxonomy(store), type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
-        out["status"] = out["status"].fillna("active") if "status" in out else "active"
-        bad_status = sorted(set(out["status"].dropna()) - set(schema.ASSET_STATUSES))
-        if bad_status:
-            report.errors.append(f"unknown status value(s) {', '.join(map(repr, bad_status))}; use one of {', '.join(schema.ASSET_STATUSES)}")
-
-    for col in ("name",) if "name" in spec.columns else ():
-        if col not in out or out[col].isna().any() or (out[col].astype(str).str.strip() == "").any():
-            missing = len(out) if col not in out else int((out[col].isna() | (out[col].astype(str).str.strip() == "")).sum())
-            report.errors.append(f"{missing} row(s) have no {col}; map a column onto '{col}' or fill it in")
-
-    if layer in _REFERENCES:
-        _check_references(out, layer, store, report)
-
-    existing = store.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
-    if "id" in spec.columns:
+        out, taxonomy = _map_types(out, report, ctx=ctx, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
+        ctx = dataclasses.replace(ctx, taxonomy=taxonomy)
+    if "source" in spec.columns and ("source" not in out or out["source"].isna().all()):
+        out["source"] = f"imported from {upload.name}"
+    if "id" in spec.columns:  # ids are never generated by the validator
         if "id" not in out or out["id"].isna().all():
             out["id"] = [str(uuid.uuid4()) for _ in range(len(out))]
         else:
             ids = out["id"].astype("string")
             blank = ids.isna() | (ids.str.strip() == "")
             out.loc[blank, "id"] = [str(uuid.uuid4()) for _ in range(int(blank.sum()))]
-            dup = out["id"][out["id"].duplicated()]
-            if len(dup):
-                report.errors.append(f"the id {dup.iloc[0]!r} appears more than once in the file; ids must be unique")
-            clash = sorted(set(out["id"].astype(str)) & set(existing["id"].astype(str)))
-            if clash:
-                report.errors.append(
-                    f"{len(clash)} id(s) already exist in {layer} (e.g. {clash[0]!r}); remove the id column to import them as new"
-                )
+
+    if validated:
+        hints = report.errors[:]  # what only an import adds comes after the validator's sentences
+        report.errors.clear()
+        out = _validate_rows(out, layer, ctx, report, force)
+        report.errors += hints
+    elif "name" in spec.columns:  # boundary layers have no validator
+        missing = len(out) if "name" not in out else int((out["name"].isna() | (out["name"].astype(str).str.strip() == "")).sum())
+        if missing:
+            report.errors.append(f"{missing} row(s) have no name; map a column onto 'name' or fill it in")
+
+    existing = store.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
+    if "id" in spec.columns and "id" in out:
+        clash = sorted(set(out["id"].dropna().astype(str)) & set(existing["id"].astype(str)))
+        if clash:
+            report.errors.append(
+                f"{len(clash)} id(s) already exist in {layer} (e.g. {clash[0]!r}); remove the id column to import them as new"
+            )
     if spec.geometry == "Point" and "name" in out and len(existing) and isinstance(out, gpd.GeoDataFrame):
         out = _skip_duplicates(out, existing, report, force)
-    stamp = now_iso()
+    stamp = now_iso()  # the store stamps editable layers itself when it writes them
     for col, value in (("created_at", stamp), ("created_by", actor), ("updated_at", stamp), ("updated_by", actor)):
         if col in spec.all_columns:
             out[col] = value
-    if "source" in spec.columns and ("source" not in out or out["source"].isna().all()):
-        out["source"] = f"imported from {upload.name}"
     report.rows_to_import = len(out)
     if len(out) == 0 and not report.errors:
         report.errors.append("no rows are left to import (all were skipped as duplicates); use force to import them anyway")
@@ -585,7 +601,7 @@ def plan_import(
     except CommonGroundError as exc:
         report.errors.append(str(exc))
         frame = out
-    additions = [{"id": t, "label": t.replace("_", " ").capitalize(), "category": add_types_to} for t in report.new_types]
+    additions = [{"id": t, "label": _new_type_label(t), "category": add_types_to} for t in report.new_types]
     return ImportPlan(layer=layer, frame=frame, report=report, taxonomy_additions=additions)
 
 
@@ -613,7 +629,10 @@ def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: Impor
         if not fixed.all():
             report.errors.append(f"{int((~fixed).sum())} geometr{'y' if (~fixed).sum() == 1 else 'ies'} could not be repaired into {spec.geometry.lower()}s")
     wgs = out.to_crs(schema.STORAGE_CRS)
-    minx, miny, maxx, maxy = _area_bounds(store)
+    bounds = _area_bounds(store)
+    if bounds is None:  # an empty store: nothing to compare with
+        return wgs
+    minx, miny, maxx, maxy = bounds
     b = wgs.geometry.bounds
     outside = (b["minx"] < minx) | (b["maxx"] > maxx) | (b["miny"] < miny) | (b["maxy"] > maxy)
     if outside.any():
@@ -632,105 +651,128 @@ def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: Impor
     return wgs
 
 
-#: What each community-knowledge layer's rows must point at: column -> (layer, column), and the
-#: text columns that must name a group, never hold a private person's contact details.
-_REFERENCES: dict[str, dict] = {
-    "aspirations": {"area": True, "private": ("raised_by",), "refs": {"asset_ids": ("assets", "id")}},
-    "success_measures": {"private": ("agreed_by",), "refs": {"aspiration_id": ("aspirations", "id")}},
-    "measure_updates": {"refs": {"measure_id": ("success_measures", "id")}},
-    "organisation_areas": {"area": True, "refs": {"organisation_id": ("organisations", "id")}},
-    "stories": {"area": "optional", "refs": {"asset_ids": ("assets", "id"), "organisation_ids": ("organisations", "id")}},
-}
+def _area_bounds(store: Store) -> tuple[float, float, float, float] | None:
+    """The data's extent (:func:`geo.store.store_extent`) widened by the one margin, or ``None``.
+
+    The margin is :data:`geo.validation.AREA_MARGIN_DEG`, the one every point of an edit, a page or
+    an import is held to.
+    """
+    extent = store_extent(store)
+    return None if extent is None else _with_margin(extent)
 
 
-def _check_references(out: pd.DataFrame, layer: str, store: Store, report: ImportReport) -> None:
-    """Links must point at rows that exist (in the store or earlier in the same file's layer), and
-    groups must not be private people's contact details: the same rules as pages that add them."""
-    from geo import knowledge
-
-    rules = _REFERENCES[layer]
-    for col in rules.get("private", ()):
-        if col in out:
-            for i, v in out[col].items():
-                found = knowledge.private_details_in(v)
-                if found:
-                    report.errors.append(f"row {i + 1}: {col} holds {found}; name a group, never a private person's details")
-                    break
-    for col, (target, key) in rules.get("refs", {}).items():
-        if col not in out:
-            continue
-        known = set(store.read(target)[key].astype(str)) if store.has_layer(target) else set()
-        missing = sorted({i for v in out[col].dropna() for i in knowledge.split_ids(v)} - known)
-        if missing:
-            report.errors.append(
-                f"{col} names {len(missing)} unknown {target} id(s) (e.g. {missing[0]!r}); import the {target} first or fix the ids"
-            )
-    if rules.get("area") and ("area_id" not in out or "boundary_layer" not in out):
-        report.errors.append(f"{layer} rows need boundary_layer and area_id columns (which area each row is about)")
-    elif "area_id" in out and out["area_id"].notna().any():
-        if "boundary_layer" not in out:
-            report.errors.append(f"{layer} rows with an area_id need a boundary_layer column (wards, lsoas or neighbourhoods)")
-            return
-        for bl, rows in out.groupby(out["boundary_layer"].fillna("").astype(str)):
-            if bl not in schema.BOUNDARY_LAYERS:
-                report.errors.append(f"boundary_layer {bl!r} is not one of {', '.join(schema.BOUNDARY_LAYERS)}")
-                continue
-            ids = set(store.read(bl)["id"].astype(str))
-            unknown = sorted(set(rows["area_id"].dropna().astype(str)) - ids)
-            if unknown:
-                report.errors.append(f"area_id {unknown[0]!r} is not an area of {bl}; use its id (e.g. a ward's E05 code)")
+def _with_margin(extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    m = validation.AREA_MARGIN_DEG
+    return (extent[0] - m, extent[1] - m, extent[2] + m, extent[3] + m)
 
 
-def _area_bounds(store: Store) -> tuple[float, float, float, float]:
-    for layer in ("wards", "lsoas", "neighbourhoods"):
-        if store.has_layer(layer):
-            info = {i.name: i for i in store.info()}[layer]
-            if info.bounds:
-                minx, miny, maxx, maxy = info.bounds
-                return (minx - AREA_MARGIN_DEG, miny - AREA_MARGIN_DEG, maxx + AREA_MARGIN_DEG, maxy + AREA_MARGIN_DEG)
-    return (-8.7, 49.8, 1.8, 60.9)  # Great Britain
+def _points_4326(out: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's point as lon, lat arrays in EPSG:4326 (NaN where it is not one point)."""
+    geoms = np.asarray(out.geometry.to_crs(schema.STORAGE_CRS).array, dtype=object)
+    single = shapely.get_num_geometries(geoms) == 1  # a point, or a MultiPoint of one point
+    first = np.where(single, shapely.get_geometry(geoms, 0), None)
+    return shapely.get_x(first), shapely.get_y(first)
 
 
-def _check_types(
+def _validate_rows(out: pd.DataFrame, layer: str, ctx: validation.Context, report: ImportReport, force: bool) -> pd.DataFrame:
+    """Check every row with the layer's validator; its sentences become the report's errors.
+
+    Points outside the data's area are refused by the validator, with a hint that the import may be
+    forced; a forced import lets them through (a warning says which rows), except points that look
+    swapped, which the validator still refuses.
+    """
+    outside = swapped = np.zeros(len(out), dtype=bool)
+    if isinstance(out, gpd.GeoDataFrame) and ctx.area_bounds is not None and len(out):
+        minx, miny, maxx, maxy = _with_margin(ctx.area_bounds)
+        x, y = _points_4326(out)
+        with np.errstate(invalid="ignore"):
+            inside = (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
+            flipped = (y >= minx) & (y <= maxx) & (x >= miny) & (x <= maxy)
+        outside = np.isfinite(x) & np.isfinite(y) & ~inside
+        swapped = outside & flipped
+    far = outside & ~swapped
+    forced = far if force else np.zeros(len(out), dtype=bool)
+    check = dataclasses.replace(ctx, area_bounds=None) if forced.any() else ctx
+    clean, errors = validation.validate_frame(layer, out, context=check)
+    if forced.any():  # without the area, the validator no longer sees swapped points: ask it about those
+        x, y = _points_4326(out)
+        for i in np.flatnonzero(swapped):
+            try:
+                validation.validate_record(layer, {"lon": float(x[i]), "lat": float(y[i])}, context=ctx, partial=True)
+            except validation.ValidationError as exc:
+                errors.append(f"row {i + 1}: {str(exc).rstrip('.')}")
+    report.errors += errors
+    if far.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(far)[:6]) + (" ..." if far.sum() > 6 else "")
+        msg = f"{int(far.sum())} feature(s) lie outside the data's area (rows {rows})"
+        if force:
+            report.warnings.append(msg + "; imported anyway (forced)")
+        else:
+            report.errors.append(msg + "; check the CRS, or force the import to add them anyway")
+    return clean
+
+
+def _map_types(
     out: pd.DataFrame,
     report: ImportReport,
     *,
-    taxonomy: schema.Taxonomy,
+    ctx: validation.Context,
     type_id: str | None,
     type_map: dict[str, str],
     add_types_to: str | None,
-) -> pd.DataFrame:
-    tax = taxonomy
-    if type_id is not None:
-        out["type"] = tax.type(type_id).id
-    if "type" not in out or out["type"].isna().any():
-        report.errors.append("every asset needs a type: map a column onto 'type' or give one type for the whole file")
-        return out
-    by_label = {t.label.casefold(): t.id for t in tax.types.values()}
-    normalised = {t: t for t in tax.types}
-    values = out["type"].astype(str).str.strip()
-    resolved = values.map(lambda v: type_map.get(v) or normalised.get(v) or normalised.get(v.lower().replace(" ", "_")) or by_label.get(v.casefold()))
-    unknown = sorted(set(values[resolved.isna()]))
+) -> tuple[pd.DataFrame, schema.Taxonomy]:
+    """Map the file's type values onto the taxonomy (``type_id``, ``type_map``, new types on request).
+
+    Returns the frame (types mapped; the validator resolves and checks them) and the taxonomy to
+    validate with (the store's, plus any new types).
+    """
+    tax = ctx.taxonomy
+    if type_id is not None:  # one type for the whole file: refused as any unknown type is
+        out["type"] = validation.validate_record("assets", {"type": type_id}, context=ctx, partial=True)["type"]
     bad_targets = sorted({t for t in type_map.values() if t not in tax.types})
     if bad_targets:
         report.errors.append(f"type mapping names unknown type(s) {', '.join(bad_targets)}; use ids such as {', '.join(list(tax.types)[:5])}")
+    if "type" not in out:
+        return out, tax  # the validator says every row needs a type
+    given = out["type"].map(lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip())
+    mapped = given.map(lambda v: v if v is None else type_map.get(v, v))
+    unknown = sorted(v for v in set(mapped.dropna()) if _unknown_type(v, ctx))
     if unknown:
         report.unknown_types = unknown
         if add_types_to:
-            tax.category(add_types_to)
+            category = tax.category(add_types_to)
             new_ids = {v: re.sub(r"[^a-z0-9]+", "_", v.lower()).strip("_") for v in unknown}
-            resolved = resolved.fillna(values.map(new_ids))
+            mapped = mapped.map(lambda v: new_ids.get(v, v))
             report.new_types = sorted(set(new_ids.values()))
             report.warnings.append(f"new type(s) added to the taxonomy under {add_types_to}: {', '.join(report.new_types)}")
+            added = {
+                t: schema.AssetType(id=t, label=_new_type_label(t), category=add_types_to, traits=(), themes=(),
+                                    colour=category.colour, icon="circle")
+                for t in report.new_types
+            }  # fmt: skip
+            tax = dataclasses.replace(tax, types={**tax.types, **added})
         else:
             report.errors.append(
                 f"unknown type(s): {', '.join(map(repr, unknown))}; map them to known types (e.g. --map-type '{unknown[0]}=community_centre') "
                 "or add them to the taxonomy (--add-types CATEGORY)"
             )
-            return out
-    out["type"] = resolved
-    out["category"] = [tax.types[t].category if t in tax.types else add_types_to for t in resolved]
-    return out
+    out["type"] = mapped.where(mapped.notna(), out["type"])  # empty ones stay as given: the validator names them
+    return out, tax
+
+
+def _unknown_type(value: str, ctx: validation.Context) -> bool:
+    """Whether the validator refuses ``value`` as a type the taxonomy does not have."""
+    try:
+        validation.validate_record("assets", {"type": value}, context=ctx, partial=True)
+    except validation.UnknownTypeError:
+        return True
+    except validation.ValidationError:
+        return False  # a known type refused for another reason: the validator will say why
+    return False
+
+
+def _new_type_label(type_id: str) -> str:
+    return type_id.replace("_", " ").capitalize()
 
 
 def _skip_duplicates(out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool) -> gpd.GeoDataFrame:
@@ -785,6 +827,7 @@ def apply_import(store: Store, plan: ImportPlan, *, actor: str) -> ImportResult:
     """
     if not plan.report.ok:
         raise ImportFileError("The file was not imported: " + "; ".join(plan.report.errors) + ".")
+    actor = validation.require_actor(actor)
     layer = plan.layer
     new = plan.frame
     if isinstance(new, gpd.GeoDataFrame):

@@ -10,11 +10,21 @@ and an audit entry per change: it lands whole or not at all, and invalid input i
 the store is touched. Knowledge is linked to one area of a boundary layer (``boundary_layer`` and
 ``area_id``). Themes are comma-separated text in the store; they are stored trimmed and in lower
 case, and matched ignoring case and spacing.
+
+Validation
+    Every record follows the one validator of its layer, :func:`geo.validation.validate_record`
+    (``aspirations``, ``success_measures``, ``measure_updates``, ``organisations``,
+    ``organisation_areas``, ``stories``), with the store's :func:`~geo.store.validation_context`,
+    and the actor :func:`geo.validation.require_actor`: pages and imports refuse the same values
+    with the same sentence. The errors are those of :mod:`geo.validation`;
+    :class:`KnowledgeValidationError` is their base, :class:`geo.validation.ValidationError`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import html
 import math
 import re
@@ -23,22 +33,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
-from geo import schema
-from geo.errors import AreaNotFoundError, CommonGroundError
-from geo.store import Store, Transaction, now_iso
+from geo import schema, validation
+from geo.store import Store, Transaction, validation_context
+from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
+    PrivateDetailsError,
+    UnknownAreaError,
+    UnknownReferenceError,
+    private_details_in,
+)
 
 #: ``open``: raised, nothing agreed yet; ``in progress``: partners are working on it; ``achieved``
-#: and ``closed`` no longer count as gaps in :func:`join_up`.
-ASPIRATION_STATUSES = ("open", "in progress", "achieved", "closed")
+#: and ``closed`` no longer count as gaps in :func:`join_up`. The validator's list.
+ASPIRATION_STATUSES = validation.ASPIRATION_STATUSES
 LIVE_ASPIRATION_STATUSES = ("open", "in progress")
 ENTERED_SOURCE = "Entered in Common Ground"
-MAX_TEXT = 5000
-MAX_LINE = 300
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?\(?\d[\d\s\-().]{6,}\d")
 _THEME_SPLIT = re.compile(r"[,;]")
 
 
@@ -46,25 +57,9 @@ _THEME_SPLIT = re.compile(r"[,;]")
 # Errors
 # --------------------------------------------------------------------------------------------
 
-
-class KnowledgeError(CommonGroundError):
-    """Base class of the errors raised by :mod:`geo.knowledge`."""
-
-
-class KnowledgeValidationError(KnowledgeError):
-    """A field is missing, empty or malformed; the message names the field and the fix."""
-
-
-class PrivateDetailsError(KnowledgeValidationError):
-    """A field meant for a group or organisation holds what looks like a private email or phone."""
-
-
-class UnknownReferenceError(KnowledgeError):
-    """An aspiration, measure, organisation, asset or story id is not in the store."""
-
-
-class UnknownAreaError(UnknownReferenceError, AreaNotFoundError):
-    """The boundary layer or the area id is not in the store."""
+#: Every value refused here is a :class:`geo.validation.ValidationError` (missing, invalid, private
+#: details, unknown reference or area); the name is kept for callers of this module.
+KnowledgeValidationError = validation.ValidationError
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,19 +111,6 @@ def split_ids(text: object) -> list[str]:
     return out
 
 
-def private_details_in(text: object) -> str | None:
-    """``"an email address"`` or ``"a phone number"`` if the text looks like it holds one, else ``None``."""
-    if _blank(text):
-        return None
-    s = str(text)
-    if _EMAIL.search(s):
-        return "an email address"
-    for match in _PHONE.finditer(s):
-        if sum(ch.isdigit() for ch in match.group()) >= 9:
-            return "a phone number"
-    return None
-
-
 def for_area(frame: pd.DataFrame | None, *, boundary_layer: str, area_id: str) -> pd.DataFrame:
     """The rows of a knowledge layer linked to one area (a copy; rows without a layer count as any)."""
     if frame is None or frame.empty or "area_id" not in frame.columns:
@@ -137,105 +119,6 @@ def for_area(frame: pd.DataFrame | None, *, boundary_layer: str, area_id: str) -
     if "boundary_layer" in frame.columns:
         hit &= frame["boundary_layer"].astype("string").fillna("").isin([boundary_layer, ""])
     return frame[hit.fillna(False).astype(bool)].copy()
-
-
-def _text(value: object, name: str, *, required: bool = True, max_len: int = MAX_LINE, hint: str = "") -> str:
-    if _blank(value):
-        if required:
-            raise KnowledgeValidationError(f"The {name} is empty; {hint or f'write the {name}'}.")
-        return ""
-    s = str(value).strip()
-    if len(s) > max_len:
-        raise KnowledgeValidationError(
-            f"The {name} is {len(s):,} characters long; shorten it to {max_len:,} characters or fewer."
-        )
-    return s
-
-
-def _group(value: object, name: str, *, required: bool = True) -> str:
-    s = _text(value, name, required=required, hint="name the group, e.g. 'Firth Park Residents' Association'")
-    found = private_details_in(s)
-    if found:
-        raise PrivateDetailsError(
-            f"The {name} looks like it holds {found}; name the group or organisation instead, "
-            "never a private person's contact details."
-        )
-    return s
-
-
-def _iso_date(value: object, name: str) -> str:
-    if _blank(value):
-        raise KnowledgeValidationError(f"The {name} is empty; give a date such as 2025-03-14.")
-    if isinstance(value, dt.datetime):
-        d = value.date()
-    elif isinstance(value, dt.date):
-        d = value
-    else:
-        try:
-            d = dt.date.fromisoformat(str(value).strip()[:10])
-        except ValueError:
-            raise KnowledgeValidationError(
-                f"The {name} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-14."
-            ) from None
-    if d > dt.date.today():
-        raise KnowledgeValidationError(f"The {name} {d.isoformat()} is in the future; give the date it happened.")
-    return d.isoformat()
-
-
-def _number(value: object, name: str, *, required: bool = True) -> float:
-    if _blank(value):
-        if required:
-            raise KnowledgeValidationError(f"The {name} is empty; give a number.")
-        return math.nan
-    try:
-        x = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise KnowledgeValidationError(f"The {name} {value!r} is not a number; give a number such as 12 or 3.5.") from None
-    if not math.isfinite(x):
-        raise KnowledgeValidationError(f"The {name} must be a finite number, not {value!r}.")
-    return x
-
-
-def _choice(value: object, name: str, choices: Sequence[str]) -> str:
-    key = " ".join(str(value if not _blank(value) else "").split()).casefold()
-    for c in choices:
-        if c.casefold() == key:
-            return c
-    raise KnowledgeValidationError(f"The {name} {value!r} is not allowed; choose one of: {', '.join(choices)}.")
-
-
-def _url(value: object) -> str:
-    s = _text(value, "website", required=False)
-    if s and not re.match(r"^https?://[^\s]+$", s, re.I):
-        raise KnowledgeValidationError(f"The website {s!r} is not a web address; start it with https://.")
-    return s
-
-
-def _point(lon: object, lat: object) -> Point | None:
-    if _blank(lon) and _blank(lat):
-        return None
-    if _blank(lon) or _blank(lat):
-        raise KnowledgeValidationError("Give both a longitude and a latitude, or neither.")
-    x, y = _number(lon, "longitude"), _number(lat, "latitude")
-    if not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise KnowledgeValidationError(
-            f"The point ({x}, {y}) is out of range; give the longitude first (-180..180), then the latitude (-90..90)."
-        )
-    return Point(x, y)
-
-
-def _actor(actor: object) -> str:
-    if _blank(actor):
-        raise KnowledgeValidationError("Every change needs to say who made it; give your name or email as the actor.")
-    return str(actor).strip()
-
-
-def _stamp(record: dict, actor: str, *, new: bool) -> dict:
-    t = now_iso()
-    if new:
-        record["created_at"], record["created_by"] = t, actor
-    record["updated_at"], record["updated_by"] = t, actor
-    return record
 
 
 def _plain(record: dict) -> dict:
@@ -256,45 +139,32 @@ def _read(tx: Transaction, name: str, **query) -> pd.DataFrame:
     return schema.empty_layer(name)
 
 
-def _append(tx: Transaction, name: str, record: dict, *, geometry: Point | None = None) -> dict:
-    """Insert one record (the store stamps it) and audit it; returns the stored row."""
+def _append(tx: Transaction, name: str, record: dict, *, geometry: BaseGeometry | None = None) -> dict:
+    """Insert one validated record (the store stamps it) and audit it; returns the stored row."""
     spec = schema.layer_spec(name)
-    row = {k: v for k, v in record.items() if k not in ("created_at", "created_by", "updated_at", "updated_by", "version")}
+    row = {k: v for k, v in record.items() if k not in validation.STAMP_COLUMNS}
     if spec.geometry is not None:
-        row["geometry"] = geometry
+        row["geometry"] = geometry if geometry is not None else record.get("geometry")
     (stored,) = tx.insert(name, [row])
     tx.audit("create", name, record.get("id") or record.get("organisation_id"), None, _plain(stored))
     return stored
 
 
-def _known_layer(boundary_layer: object) -> str:
-    layer = "" if _blank(boundary_layer) else str(boundary_layer).strip()
-    if layer not in schema.BOUNDARY_LAYERS:
-        raise UnknownAreaError(f"There is no boundary layer {layer!r}; choose one of: {', '.join(schema.BOUNDARY_LAYERS)}.")
-    return layer
+def _validate(layer: str, record: dict, *, store: Store, tx: Transaction | None = None, **kw) -> dict:
+    """``record`` checked and cleaned by the one validator of ``layer`` (ids through ``tx`` when given)."""
+    return validation.validate_record(layer, record, context=validation_context(store, tx=tx), **kw)
 
 
-def _area_ids(tx: Transaction, layer: str, ids: list[str] | None = None) -> set[str]:
-    if not tx.has_layer(layer):
-        raise UnknownAreaError(f"This store has no boundary layer {layer!r}; choose another boundary set.")
-    return set(tx.read(layer, ids=ids, columns=["id"])["id"].astype(str))
+def _listed(ids: Iterable[str] | str | None) -> list[str] | str | None:
+    """Ids as given (text or a list); any other iterable (a generator, a Series) as a list."""
+    return ids if ids is None or isinstance(ids, str) else list(ids)
 
 
-def _check_area(tx: Transaction, boundary_layer: object, area_id: object) -> tuple[str, str]:
-    layer = _known_layer(boundary_layer)
-    aid = _text(area_id, "area", hint=f"pick an area of {layer}")
-    if aid not in _area_ids(tx, layer, [aid]):
-        raise UnknownAreaError(f"There is no area with id {aid!r} in {layer}; pick an area from that layer.")
-    return layer, aid
-
-
-def _check_ids(tx: Transaction, layer: str, ids: list[str], what: str) -> None:
-    if not ids:
-        return
-    known = set(_read(tx, layer, ids=ids, columns=["id"])["id"].astype(str))
-    missing = [i for i in ids if i not in known]
-    if missing:
-        raise UnknownReferenceError(f"There is no {what} with id {missing[0]!r}; pick {what}s that are in the store.")
+def _boundary_layer(value: object, ctx: validation.Context) -> str:
+    """The boundary layer named, as the validator spells it (refused as it refuses any area's layer)."""
+    probe = {"boundary_layer": value, "area_id": "-"}  # only the layer is checked: links are not looked up
+    plain = dataclasses.replace(ctx, known_ids=None)
+    return validation.validate_record("organisation_areas", probe, context=plain, partial=True)["boundary_layer"]
 
 
 def _new_id() -> str:
@@ -305,7 +175,9 @@ def _row(frame: pd.DataFrame, ident: object, what: str) -> tuple[int, pd.Series]
     key = "" if _blank(ident) else str(ident).strip()
     hit = frame.index[frame["id"].astype(str) == key]
     if not key or len(hit) == 0:
-        raise UnknownReferenceError(f"There is no {what} with id {key!r}; pick one that is in the store.")
+        raise UnknownReferenceError(
+            f"There is no {what} with id {key!r}; pick one that is in the store.", field="id", value=ident
+        )
     return hit[0], frame.loc[hit[0]]
 
 
@@ -358,26 +230,31 @@ def add_aspiration(
     -------
     str
         The new aspiration's id.
+
+    Raises
+    ------
+    KnowledgeValidationError
+        A value is refused by :func:`geo.validation.validate_record` (``"aspirations"``); the store
+        is unchanged.
     """
-    who = _actor(actor)
-    if not split_themes(theme):
-        raise KnowledgeValidationError("The theme is empty; say what it is about, e.g. 'food' or 'green space'.")
+    who = validation.require_actor(actor)
     record = {
         "id": _new_id(),
-        "text": _text(text, "aspiration text", max_len=MAX_TEXT, hint="write what the community wants, in its words"),
-        "theme": join_themes(theme),
-        "raised_by": _group(raised_by, "'raised by' group"),
-        "raised_on": _iso_date(raised_on, "date it was raised"),
-        "status": _choice(status, "status", ASPIRATION_STATUSES),
-        "asset_ids": ", ".join(split_ids(asset_ids)),
-        "source": _text(source, "source", hint="say where this comes from"),
-        "licence": "",
+        "boundary_layer": boundary_layer,
+        "area_id": area_id,
+        "text": text,
+        "theme": theme,
+        "raised_by": raised_by,
+        "raised_on": raised_on,
+        "status": status,
+        "asset_ids": _listed(asset_ids),
+        "source": source,
+        "licence": None,
     }
+    row = _validate("aspirations", record, store=store)
     with store.transaction(actor=who) as tx:
-        record["boundary_layer"], record["area_id"] = _check_area(tx, boundary_layer, area_id)
-        _check_ids(tx, "assets", split_ids(asset_ids), "asset")
-        _append(tx, "aspirations", _stamp(record, who, new=True))
-    return record["id"]
+        _append(tx, "aspirations", row)
+    return row["id"]
 
 
 def add_success_measure(
@@ -420,40 +297,36 @@ def add_success_measure(
     str
         The new measure's id.
     """
-    who = _actor(actor)
-    base = _number(baseline, "baseline")
-    now = _number(current, "current value", required=False)
+    who = validation.require_actor(actor)
     record = {
         "id": _new_id(),
-        "aspiration_id": _text(aspiration_id, "aspiration", hint="pick the aspiration this measures"),
-        "measure": _text(measure, "measure", hint="say what will be counted"),
-        "horizon": _choice(horizon, "horizon", schema.HORIZONS),
-        "baseline": base,
-        "target": _number(target, "target"),
-        "current": base if math.isnan(now) else now,
-        "unit": _text(unit, "unit", required=False),
-        "agreed_by": _group(agreed_by, "'agreed by' partners"),
-        "agreed_on": _iso_date(agreed_on, "date it was agreed"),
-        "source": _text(source, "source", hint="say where this comes from"),
-        "licence": "",
+        "aspiration_id": aspiration_id,
+        "measure": measure,
+        "horizon": horizon,
+        "baseline": baseline,
+        "target": target,
+        "current": current,  # the validator starts it at the baseline
+        "unit": unit,
+        "agreed_by": agreed_by,
+        "agreed_on": agreed_on,
+        "source": source,
+        "licence": None,
     }
+    row = _validate("success_measures", record, store=store)
     with store.transaction(actor=who) as tx:
-        _, asp = _row(_read(tx, "aspirations", ids=[record["aspiration_id"]]), record["aspiration_id"], "aspiration")
-        record["boundary_layer"], record["area_id"] = str(asp["boundary_layer"]), str(asp["area_id"])
-        _append(tx, "success_measures", _stamp(record, who, new=True))
-        if record["current"] != base:
-            _append(tx, "measure_updates", _update_record(record["id"], record["current"], record["agreed_on"], who,
-                                                          "value when the measure was agreed", source))
-    return record["id"]
+        _, asp = _row(_read(tx, "aspirations", ids=[row["aspiration_id"]]), row["aspiration_id"], "aspiration")
+        row["boundary_layer"], row["area_id"] = str(asp["boundary_layer"]), str(asp["area_id"])
+        _append(tx, "success_measures", row)
+        if row["current"] != row["baseline"]:
+            first = _update_record(row["id"], row["current"], row["agreed_on"], who, "value when the measure was agreed",
+                                   row["source"])  # fmt: skip
+            _append(tx, "measure_updates", _validate("measure_updates", first, store=store, tx=tx))
+    return row["id"]
 
 
-def _update_record(measure_id: str, value: float, on: str, who: str, note: str, source: str) -> dict:
-    return _stamp(
-        {"id": _new_id(), "measure_id": measure_id, "value": value, "recorded_on": on, "recorded_by": who,
-         "note": note, "source": source, "licence": ""},
-        who,
-        new=True,
-    )
+def _update_record(measure_id: str, value: object, on: object, who: str, note: object, source: object) -> dict:
+    return {"id": _new_id(), "measure_id": measure_id, "value": value, "recorded_on": on, "recorded_by": who,
+            "note": note, "source": source, "licence": None}  # fmt: skip
 
 
 def record_measure_value(
@@ -476,14 +349,10 @@ def record_measure_value(
     str
         The new update's id.
     """
-    who = _actor(actor)
-    x = _number(value, "value")
-    on = _iso_date(recorded_on, "date it was recorded")
-    remark = _text(note, "note", required=False, max_len=MAX_TEXT)
+    who = validation.require_actor(actor)
+    record = _validate("measure_updates", _update_record(measure_id, value, recorded_on, who, note, source), store=store)
     with store.transaction(actor=who) as tx:
-        key = "" if _blank(measure_id) else str(measure_id).strip()
-        _, row = _row(_read(tx, "success_measures", ids=[key]), key, "success measure")
-        record = _update_record(str(row["id"]), x, on, who, remark, _text(source, "source"))
+        _, row = _row(_read(tx, "success_measures", ids=[record["measure_id"]]), record["measure_id"], "success measure")
         _append(tx, "measure_updates", record)
         history = _read(tx, "measure_updates", where={"measure_id": str(row["id"])}).reset_index(drop=True)
         latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
@@ -540,26 +409,6 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFr
 # --------------------------------------------------------------------------------------------
 
 
-def _org_values(**given: object) -> dict:
-    out: dict = {}
-    for k, v in given.items():
-        if v is None:
-            continue
-        if k == "name":
-            out[k] = _text(v, "organisation name", hint="give the organisation's name")
-        elif k == "kind":
-            out[k] = _choice(v, "kind of organisation", schema.ORGANISATION_KINDS)
-        elif k == "themes":
-            out[k] = join_themes(v)
-        elif k == "url":
-            out[k] = _url(v)
-        elif k == "source":
-            out[k] = _text(v, "source", hint="say where this comes from")
-        else:
-            out[k] = _text(v, k.replace("_", " "), required=False)
-    return out
-
-
 def add_organisation(
     store: Store,
     *,
@@ -601,18 +450,19 @@ def add_organisation(
     str
         The new organisation's id.
     """
-    who = _actor(actor)
-    record = _org_values(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
-                         charity_number=charity_number, company_number=company_number, source=source, licence=licence)
-    record["id"] = _new_id()
-    geom = _point(lon, lat)
+    who = validation.require_actor(actor)
+    ctx = validation_context(store)
+    record = {"id": _new_id(), "name": name, "kind": kind, "themes": themes, "url": url, "public_contact": public_contact,
+              "charity_number": charity_number, "company_number": company_number, "source": source, "licence": licence,
+              "lon": lon, "lat": lat}  # fmt: skip
+    row = validation.validate_record("organisations", record, context=ctx)
     wanted = _wanted_areas(areas)
-    layer = _known_layer(boundary_layer) if wanted else ""
+    layer = _boundary_layer(boundary_layer, ctx) if wanted else ""
     with store.transaction(actor=who) as tx:
-        _append(tx, "organisations", _stamp(record, who, new=True), geometry=geom)
+        _append(tx, "organisations", row)
         if wanted:
-            _write_areas(tx, record["id"], layer, wanted, who)
-    return record["id"]
+            _write_areas(tx, store, row["id"], layer, wanted)
+    return row["id"]
 
 
 def update_organisation(
@@ -640,16 +490,26 @@ def update_organisation(
     -------
     dict
         ``{field: new value}`` for what actually changed (empty when nothing did; then nothing is
-        written).
+        written). A cleared field's new value is ``None``.
+
+    Notes
+    -----
+    Only values that differ from the stored ones are validated (with
+    :func:`geo.validation.validate_record`, ``partial=True``), so a legacy value the form sends
+    back unchanged never blocks an edit.
     """
-    who = _actor(actor)
-    values = _org_values(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
-                         charity_number=charity_number, company_number=company_number, source=source, licence=licence)
+    who = validation.require_actor(actor)
+    given = {k: v for k, v in dict(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
+                                   charity_number=charity_number, company_number=company_number, source=source,
+                                   licence=licence).items() if v is not None}  # fmt: skip
+    ctx = validation_context(store)
 
     def changes(orgs: pd.DataFrame) -> tuple[int, pd.Series, dict, dict]:
         idx, row = _row(orgs, organisation_id, "organisation")
-        old = {k: "" if _blank(row[k]) else str(row[k]) for k in values}
-        return idx, row, old, {k: v for k, v in values.items() if v != old[k]}
+        old = {k: "" if _blank(row[k]) else str(row[k]) for k in given}
+        differing = {k: v for k, v in given.items() if not (isinstance(v, str) and v.strip() == old[k])}
+        clean = validation.validate_record("organisations", differing, context=ctx, partial=True) if differing else {}
+        return idx, row, old, {k: v for k, v in clean.items() if k in given and ("" if v is None else v) != old[k]}
 
     oid = "" if _blank(organisation_id) else str(organisation_id).strip()
     if if_version is None and not changes(store.read("organisations", ids=[oid]))[3]:
@@ -696,13 +556,13 @@ def set_organisation_areas(
     DataFrame
         The organisation's rows of ``organisation_areas`` in that layer after the change.
     """
-    who = _actor(actor)
+    who = validation.require_actor(actor)
     wanted = _wanted_areas(areas)
-    layer = _known_layer(boundary_layer)
+    layer = _boundary_layer(boundary_layer, validation_context(store))
     oid = "" if _blank(organisation_id) else str(organisation_id).strip()
     with store.transaction(actor=who) as tx:
         _, org = _row(tx.read("organisations", ids=[oid]), oid, "organisation")
-        return _write_areas(tx, str(org["id"]), layer, wanted, who)
+        return _write_areas(tx, store, str(org["id"]), layer, wanted)
 
 
 def _wanted_areas(areas: Sequence[tuple[str, str | Sequence[str]]]) -> dict[str, list[str]]:
@@ -711,41 +571,50 @@ def _wanted_areas(areas: Sequence[tuple[str, str | Sequence[str]]]) -> dict[str,
         try:
             aid, themes = item
         except (TypeError, ValueError):
-            raise KnowledgeValidationError("Give the areas as (area id, themes) pairs, e.g. [('E05010868', 'food')].") from None
-        key = _text(aid, "area", hint="pick an area")
+            raise validation.InvalidValueError(
+                "areas must be (area id, themes) pairs, e.g. [('E05010868', 'food')].", field="areas", value=item
+            ) from None
+        key = "" if _blank(aid) else str(aid).strip()  # an empty one is refused by the validator
         wanted[key] = split_themes(wanted.get(key, []) + split_themes(themes))
     return wanted
 
 
-def _write_areas(tx: Transaction, oid: str, layer: str, wanted: dict[str, list[str]], who: str) -> pd.DataFrame:
-    known = _area_ids(tx, layer, list(wanted))
-    unknown = [a for a in wanted if a not in known]
-    if unknown:
-        raise UnknownAreaError(f"There is no area with id {unknown[0]!r} in {layer}; pick areas from that layer.")
+def _write_areas(tx: Transaction, store: Store, oid: str, layer: str, wanted: dict[str, list[str]]) -> pd.DataFrame:
+    ctx = validation_context(store, tx=tx)
+    ctx = dataclasses.replace(ctx, known_ids=functools.cache(ctx.known_ids))  # nothing is written while checking
+    themes_of = {
+        aid: validation.validate_record(
+            "organisation_areas",
+            {"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": themes},
+            context=ctx,
+        )["themes"]
+        or ""
+        for aid, themes in wanted.items()
+    }
     mine = {"organisation_id": oid, "boundary_layer": layer}
     old = _read(tx, "organisation_areas", where=mine)
     before = {str(r.area_id): join_themes(r.themes) for r in old.itertuples()}
     # Link rows have no id: a dropped area's row is deleted, a new area's row inserted, and a row
     # whose themes change is replaced (keeping its basis and source).
     gone = [a for a in before if a not in wanted]
-    changed = [a for a in wanted if a in before and before[a] != join_themes(wanted[a])]
+    changed = [a for a in wanted if a in before and before[a] != themes_of[a]]
     if gone or changed:
         tx.delete("organisation_areas", {**mine, "area_id": gone + changed})
     fresh = []
-    for aid, themes in wanted.items():
+    for aid in wanted:
         if aid in before and aid not in changed:
             continue
         prev = old[old["area_id"].astype(str) == aid]
         keep = prev.iloc[0].to_dict() if len(prev) else {}
-        fresh.append({"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": join_themes(themes),
+        fresh.append({"organisation_id": oid, "boundary_layer": layer, "area_id": aid, "themes": themes_of[aid] or None,
                       "basis": keep.get("basis") or "entered in Common Ground",
-                      "source": keep.get("source") or ENTERED_SOURCE, "licence": keep.get("licence") or ""})  # fmt: skip
+                      "source": keep.get("source") or ENTERED_SOURCE, "licence": keep.get("licence") or None})  # fmt: skip
     if fresh:
         tx.insert("organisation_areas", fresh)
     new = _read(tx, "organisation_areas", where=mine)
     new = new.set_index(new["area_id"].astype(str)).loc[[a for a in wanted]] if len(new) else new
     new = schema.conform(new.reset_index(drop=True), "organisation_areas")
-    after = {aid: join_themes(th) for aid, th in wanted.items()}
+    after = dict(themes_of)
     tx.audit("set_areas", "organisation_areas", oid, {"boundary_layer": layer, "areas": before},
              {"boundary_layer": layer, "areas": after})
     return new.reset_index(drop=True)
@@ -950,41 +819,43 @@ def add_story(
     source
         Where the story comes from (e.g. the group that told it).
     lon, lat
-        A point for the map; when not given and assets are named, the first asset's point is used.
+        A point for the map (inside the data's area, as every point); when not given and assets are
+        named, the first asset's point is used.
 
     Returns
     -------
     str
         The new story's id.
     """
-    who = _actor(actor)
-    assets_named = split_ids(asset_ids)
-    orgs_named = split_ids(organisation_ids)
+    who = validation.require_actor(actor)
     record = {
         "id": _new_id(),
-        "title": _text(title, "title", hint="give the story a title"),
-        "summary": _text(summary, "summary", max_len=1000, hint="say in a sentence or two what happened"),
-        "body": _text(body, "story", required=False, max_len=20000),
-        "asset_ids": ", ".join(assets_named),
-        "organisation_ids": ", ".join(orgs_named),
-        "themes": join_themes(themes),
-        "method": _text(method, "method", required=False, max_len=MAX_TEXT),
-        "outcome": _text(outcome, "outcome", required=False, max_len=MAX_TEXT),
-        "date": _iso_date(date, "date of the story"),
-        "source": _text(source, "source", hint="say where the story comes from, e.g. the group that told it"),
-        "licence": "",
+        "title": title,
+        "summary": summary,
+        "body": body,
+        "boundary_layer": boundary_layer,
+        "area_id": area_id,
+        "asset_ids": _listed(asset_ids),
+        "organisation_ids": _listed(organisation_ids),
+        "themes": themes,
+        "method": method,
+        "outcome": outcome,
+        "date": date,
+        "source": source,
+        "licence": None,
+        "lon": lon,
+        "lat": lat,
     }
-    geom = _point(lon, lat)
+    row = _validate("stories", record, store=store)
+    geom = row.pop("geometry", None)
+    assets_named = split_ids(row["asset_ids"])
     with store.transaction(actor=who) as tx:
-        record["boundary_layer"], record["area_id"] = _check_area(tx, boundary_layer, area_id)
-        _check_ids(tx, "assets", assets_named, "asset")
-        _check_ids(tx, "organisations", orgs_named, "organisation")
         if geom is None and assets_named:
             first = tx.read("assets", ids=[assets_named[0]]).geometry
             if len(first) and first.iloc[0] is not None and not first.iloc[0].is_empty:
                 geom = first.to_crs(schema.STORAGE_CRS).iloc[0]
-        _append(tx, "stories", _stamp(record, who, new=True), geometry=geom)
-    return record["id"]
+        _append(tx, "stories", row, geometry=geom)
+    return row["id"]
 
 
 _STORY_TEXT = ("title", "summary", "body", "method", "outcome", "themes")
@@ -1075,7 +946,9 @@ def story_report(
         The name of the story's area (its id is shown when not given).
     """
     if fmt not in ("markdown", "html"):
-        raise KnowledgeValidationError(f"The report format {fmt!r} is not offered; choose 'markdown' or 'html'.")
+        raise validation.InvalidValueError(
+            f"The report format {fmt!r} is not offered; choose 'markdown' or 'html'.", field="fmt", value=fmt
+        )
     s = dict(story)
     where = area_name or s.get("area_id") or ""
     facts = [

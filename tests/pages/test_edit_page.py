@@ -174,3 +174,15 @@ def test_close_and_remove_buttons(store_copy: Store):
     _ok(at.button(key="edit_remove").click().run())
     assert _by_name(store_copy, "Firth Park Library")["status"] == "removed"
     assert any("Removed Firth Park Library" in s.value for s in at.success)
+
+
+def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence(store_copy: Store):
+    url = "https://example.org/%3Cscript%3Ealert(1)%3C/script%3E"
+    with pytest.raises(editing.InvalidValueError) as api:
+        editing.add_asset(store_copy, actor="ed", name="Hub", type_id="community_centre", lon=-1.47, lat=53.38, url=url)
+    digest = store_digest(store_copy)
+    at = _page("ed@sheffield.example")
+    at.text_input(key="add_url").input(url)
+    _fill_add_form(at, name="Percent Hub", type_id="community_centre", postcode="S5 8NJ")
+    assert [e.value for e in at.error] == [str(api.value)]  # geo.validation's sentence, as the API gives it
+    assert store_digest(store_copy) == digest

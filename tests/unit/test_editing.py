@@ -177,7 +177,7 @@ def test_update_rejects_unknown_columns_and_no_change(store_copy: Store, library
     name = _asset(store_copy, library)["name"]
     with pytest.raises(editing.NoChangeError, match="nothing was saved"):
         editing.update_asset(store_copy, library, actor="kim", name=f"  {name} ")
-    with pytest.raises(editing.MissingValueError, match="name cannot be empty"):
+    with pytest.raises(editing.MissingValueError, match="name is empty; give the asset a name"):
         editing.update_asset(store_copy, library, actor="kim", name="")
     assert _digest(store_copy.location) == digest
 
@@ -301,13 +301,13 @@ def _add(store: Store, **kw):
 
 
 BAD = [
-    ("unknown type", lambda s, i: _add(s, type_id="pub"), TaxonomyError, r"Unknown asset type 'pub'; choose one of: allotment"),
+    ("unknown type", lambda s, i: _add(s, type_id="pub"), TaxonomyError, r"type 'pub' is not an asset type of the taxonomy; choose one of: allotment"),
     ("empty actor", lambda s, i: _add(s, actor="  "), editing.MissingValueError, "who made it"),
     ("no actor on undo", lambda s, i: editing.undo(s, 0, actor=""), editing.MissingValueError, "who made it"),
-    ("empty name", lambda s, i: _add(s, name=" "), editing.MissingValueError, "needs a name"),
+    ("empty name", lambda s, i: _add(s, name=" "), editing.MissingValueError, "name is empty"),
     ("swapped lon/lat", lambda s, i: _add(s, lon=TOWN_HALL[1], lat=TOWN_HALL[0]), OutsideAreaError, "looks swapped"),
     ("outside", lambda s, i: _add(s, lon=-0.1276, lat=51.5072), editing.CoordinatesError, "outside the area"),
-    ("not a number", lambda s, i: _add(s, lon="west"), editing.CoordinatesError, "must be numbers"),
+    ("not a number", lambda s, i: _add(s, lon="west"), editing.CoordinatesError, "lon 'west' is not a number"),
     ("bad url", lambda s, i: _add(s, url="javascript:alert(1)"), editing.InvalidValueError, "https://"),
     ("bad postcode", lambda s, i: _add(s, postcode="banana"), MalformedPostcodeError, "not a UK postcode"),
     ("unmappable type", lambda s, i: _add(s, type_id="skill_share"), editing.InvalidValueError, "never mapped"),

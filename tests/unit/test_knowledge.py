@@ -99,14 +99,14 @@ def test_add_aspiration_writes_row_and_audit(store_copy):
         ({"raised_by": "jo.bloggs@example.com"}, k.PrivateDetailsError, "email address"),
         ({"raised_by": "Jo, 0114 496 0123"}, k.PrivateDetailsError, "phone number"),
         ({"raised_by": ""}, k.KnowledgeValidationError, "name the group"),
-        ({"text": "  "}, k.KnowledgeValidationError, "aspiration text is empty"),
+        ({"text": "  "}, k.KnowledgeValidationError, "text is empty"),
         ({"theme": " , "}, k.KnowledgeValidationError, "theme is empty"),
         ({"raised_on": "15/01/2025"}, k.KnowledgeValidationError, "YYYY-MM-DD"),
         ({"raised_on": dt.date.today() + dt.timedelta(days=3)}, k.KnowledgeValidationError, "in the future"),
         ({"status": "done"}, k.KnowledgeValidationError, "open, in progress"),
-        ({"area_id": "E99999999"}, k.UnknownAreaError, "no area with id"),
+        ({"area_id": "E99999999"}, k.UnknownAreaError, "'E99999999' is not an area of wards"),
         ({"boundary_layer": "parishes"}, k.UnknownAreaError, "wards, lsoas, neighbourhoods"),
-        ({"asset_ids": ["not-an-asset"]}, k.UnknownReferenceError, "no asset"),
+        ({"asset_ids": ["not-an-asset"]}, k.UnknownReferenceError, "unknown assets id 'not-an-asset'"),
         ({"actor": " "}, k.KnowledgeValidationError, "name or email"),
     ],
 )
@@ -168,7 +168,7 @@ def test_measure_progress_for_charts(store_copy):
 @pytest.mark.parametrize(
     ("change", "exc", "words"),
     [
-        ({"aspiration_id": "nope"}, k.UnknownReferenceError, "no aspiration"),
+        ({"aspiration_id": "nope"}, k.UnknownReferenceError, "unknown aspirations id 'nope'"),
         ({"horizon": "soon"}, k.KnowledgeValidationError, "short, medium, long"),
         ({"target": "lots"}, k.KnowledgeValidationError, "not a number"),
         ({"target": None}, k.KnowledgeValidationError, "target is empty"),
@@ -186,7 +186,7 @@ def test_invalid_measure_leaves_store_byte_identical(store_copy, change, exc, wo
 def test_invalid_measure_value_leaves_store_byte_identical(store_copy):
     mid = _measure(store_copy, _aspiration(store_copy))
     before = _digest(store_copy)
-    with pytest.raises(k.UnknownReferenceError, match="no success measure"):
+    with pytest.raises(k.UnknownReferenceError, match="unknown success_measures id 'nope'"):
         k.record_measure_value(store_copy, "nope", actor=ACTOR, value=1, recorded_on="2025-03-01")
     with pytest.raises(k.KnowledgeValidationError, match="finite"):
         k.record_measure_value(store_copy, mid, actor=ACTOR, value=float("inf"), recorded_on="2025-03-01")
@@ -349,13 +349,14 @@ def test_add_story_with_point_from_asset_or_given(store_copy):
 @pytest.mark.parametrize(
     ("change", "exc", "words"),
     [
-        ({"organisation_ids": ["nope"]}, k.UnknownReferenceError, "no organisation"),
-        ({"asset_ids": "nope"}, k.UnknownReferenceError, "no asset"),
-        ({"lon": -1.45}, k.KnowledgeValidationError, "both a longitude and a latitude"),
-        ({"lon": 53.4, "lat": -191}, k.KnowledgeValidationError, "out of range"),
+        ({"organisation_ids": ["nope"]}, k.UnknownReferenceError, "unknown organisations id 'nope'"),
+        ({"asset_ids": "nope"}, k.UnknownReferenceError, "unknown assets id 'nope'"),
+        ({"lon": -1.45}, k.KnowledgeValidationError, "give both lon and lat"),
+        ({"lon": 53.4, "lat": -191}, k.KnowledgeValidationError, "outside the area the data covers"),
+        ({"lon": 53.38, "lat": -1.47}, k.KnowledgeValidationError, "looks swapped"),
         ({"source": ""}, k.KnowledgeValidationError, "where the story comes from"),
         ({"title": ""}, k.KnowledgeValidationError, "title"),
-        ({"area_id": "nope"}, k.UnknownAreaError, "no area"),
+        ({"area_id": "nope"}, k.UnknownAreaError, "'nope' is not an area of wards"),
     ],
 )
 def test_invalid_story_leaves_store_byte_identical(store_copy, change, exc, words):
