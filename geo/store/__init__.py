@@ -153,13 +153,14 @@ def fsync_file(path: str | Path) -> None:
         os.close(fd)
 
 
-def store_taxonomy(store: Store) -> schema.Taxonomy:
+def store_taxonomy(store: Store, *, revisions: dict[str, str] | None = None) -> schema.Taxonomy:
     """The taxonomy a store holds (its ``taxonomy`` layer), else the seed file for older stores.
 
     Cached per store and revision of the taxonomy layer, so asking costs one small query while the
-    taxonomy has not changed.
+    taxonomy has not changed (none when the caller passes :meth:`Store.revisions` it already has).
     """
-    key = (store.location, store.version("taxonomy"))
+    revs = revisions if revisions is not None else store.revisions()
+    key = (store.location, revs.get("taxonomy", "r0"))
     tax = _tax_cache.get(key)
     if tax is not None:
         return tax
@@ -179,14 +180,19 @@ _tax_cache: dict[tuple[str, str], schema.Taxonomy] = {}
 _extent_cache: dict[tuple, tuple[float, float, float, float] | None] = {}
 
 
-def store_extent(store: Store) -> tuple[float, float, float, float] | None:
+def store_extent(
+    store: Store, *, revisions: dict[str, str] | None = None, layers: list[str] | None = None
+) -> tuple[float, float, float, float] | None:
     """The lon/lat extent of the store's boundary layers (else of its assets); ``None`` when empty.
 
     This is the area new points must fall in (plus :data:`geo.validation.AREA_MARGIN_DEG`), taken
-    from the data itself, never from a place name. Cached per layer revision.
+    from the data itself, never from a place name. Cached per layer revision: two small queries
+    (none when the caller passes the store's revisions and layer names).
     """
-    names = [n for n in schema.BOUNDARY_LAYERS if store.has_layer(n)] or (["assets"] if store.has_layer("assets") else [])
-    key = (store.location, *((n, store.version(n)) for n in names))
+    present = layers if layers is not None else store.layer_names()
+    revs = revisions if revisions is not None else store.revisions()
+    names = [n for n in schema.BOUNDARY_LAYERS if n in present] or (["assets"] if "assets" in present else [])
+    key = (store.location, *((n, revs.get(n, "r0")) for n in names))
     if key in _extent_cache:
         return _extent_cache[key]
     boxes = []
@@ -221,4 +227,9 @@ def validation_context(store: Store, *, tx: Transaction | None = None):
             return set()
         return set(source.read(layer, columns=["id"])["id"].astype(str))
 
-    return validation.Context(taxonomy=store_taxonomy(store), area_bounds=store_extent(store), known_ids=known_ids)
+    revs, layers = store.revisions(), store.layer_names()
+    return validation.Context(
+        taxonomy=store_taxonomy(store, revisions=revs),
+        area_bounds=store_extent(store, revisions=revs, layers=layers),
+        known_ids=known_ids,
+    )

@@ -555,6 +555,15 @@ class GeoPackageStore:
         st = self.path.stat()
         return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
 
+    def revisions(self) -> dict[str, str]:
+        """Every layer's :meth:`version` token at once (``""``: the store's), in one query."""
+        try:
+            with self._read_connection() as con:
+                rows = con.execute("SELECT key, value FROM cg_meta WHERE key LIKE 'revision%'").fetchall()
+        except sqlite3.DatabaseError:
+            return {"": self.version()}
+        return {("" if k == "revision" else k.split(":", 1)[1]): f"r{v}" for k, v in rows}
+
     def layer_names(self) -> list[str]:
         """The layers in the store, in the order they were made."""
         with self._read_connection() as con:

@@ -1004,6 +1004,12 @@ class PostGISStore:
             row = conn.execute("SELECT value FROM cg_meta WHERE key = %s", (key,)).fetchone()
         return f"r{row[0] if row else 0}"
 
+    def revisions(self) -> dict[str, str]:
+        """Every layer's :meth:`version` token at once (``""``: the store's), in one query."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT key, value FROM cg_meta WHERE key LIKE 'revision%%'").fetchall()
+        return {("" if k == "revision" else k.split(":", 1)[1]): f"r{v}" for k, v in rows}
+
     def layer_names(self) -> list[str]:
         """The layers in the store, in schema order (layers the schema does not know come last)."""
         with self._connection() as conn:
