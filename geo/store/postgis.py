@@ -1582,9 +1582,12 @@ class PostGISTransaction:
         """Bump the revision of every layer written, then the store's (just before commit: short locks)."""
         if not self._touched:
             return
-        for name in sorted(self._touched):  # one order for every writer: no deadlocks between finishers
-            self.conn.execute(
-                "INSERT INTO cg_meta (key, value) VALUES (%s, 1) ON CONFLICT (key) DO UPDATE SET value = cg_meta.value + 1",
-                (f"revision:{name}",),
-            )
-        self.conn.execute("UPDATE cg_meta SET value = value + 1 WHERE key = 'revision'")
+        # One statement, keys in one order for every writer (no deadlocks between finishers); the
+        # store's own revision last.
+        keys = [f"revision:{name}" for name in sorted(self._touched)] + ["revision"]
+        keys.sort(key=lambda k: (k == "revision", k))
+        self.conn.execute(
+            "INSERT INTO cg_meta (key, value) SELECT k, 1 FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) "
+            "ORDER BY n ON CONFLICT (key) DO UPDATE SET value = cg_meta.value + 1",
+            (keys,),
+        )
