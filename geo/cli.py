@@ -222,12 +222,14 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
         type_map=_pairs(args.map_type, "--map-type"),
         add_types_to=args.add_types,
         force=args.force,
+        keep_extra=args.keep_extra,
     )
     doc = {**result.as_dict(), "dry_run": bool(args.dry_run), "file": str(args.file)}
     r = result.report
     verb = "would import" if args.dry_run else "imported"
     lines = [f"{verb} {r.rows_to_import if args.dry_run else result.imported} of {r.rows_read} row(s) into {args.layer}"]
     lines += [f"  warning: {w}" for w in r.warnings]
+    lines += [f"  note: {n}" for n in r.notes]
     return doc, "\n".join(lines)
 
 
@@ -269,9 +271,12 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map-type", action="append", metavar="VALUE=TYPE", help="map a type value of the file to a taxonomy type (repeatable)")
     p.add_argument("--add-types", metavar="CATEGORY", help="add unknown types to the taxonomy under this category")
     p.add_argument("--crs", help="the CRS of the file's coordinates when it does not say, e.g. EPSG:27700")
-    p.add_argument("--source-layer", metavar="NAME", help="the layer to read from a GeoPackage with several")
+    p.add_argument("--source-layer", metavar="NAME",
+                   help="the layer to read from a file with several ('*': every layer, each row keeping its layer in source_layer)")
     p.add_argument("--encoding", help="the text encoding of a CSV that is not UTF-8, e.g. cp1252")
     p.add_argument("--force", action="store_true", help="import likely duplicates and out-of-area features too")
+    p.add_argument("--keep-extra", action="store_true",
+                   help="keep the file's columns the layer does not have as new columns (by default they are left out, with a note)")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.add_argument("--actor", default=os.environ.get("COMMON_GROUND_ACTOR") or f"{getpass.getuser()} (command line)",
                    help="who is importing (recorded in the audit log)")

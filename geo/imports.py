@@ -25,9 +25,12 @@ Three steps, each usable on its own (the Data page shows the result of each befo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 import uuid
@@ -111,7 +114,7 @@ class Upload:
 
     @property
     def has_geometry(self) -> bool:
-        return isinstance(self.frame, gpd.GeoDataFrame) and self.frame.geometry.notna().any()
+        return isinstance(self.frame, gpd.GeoDataFrame) and bool(_present(self.frame.geometry).any())
 
 
 def read_upload(
@@ -162,16 +165,64 @@ def read_upload(
         head = fh.read(4096)
     _check_content_matches(name, kind, head)
     crs_obj = _parse_crs(crs) if crs else None
-    if kind == "csv":
-        up = _read_csv(p, crs=crs_obj, encoding=encoding, postcodes=postcodes, limits=limits)
-    elif kind == "shapefile":
-        up = _read_zipped_shapefile(p, crs=crs_obj, limits=limits)
-    elif kind == "gpkg":
-        up = _read_gpkg(p, source_layer=source_layer, crs=crs_obj, limits=limits)
-    else:
-        up = _read_vector(p, kind=kind, crs=crs_obj, limits=limits)
+    heard: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="cg-read-") as tmp, _library_warnings(heard):
+        if _unsafe_for_gdal(p):  # GDAL reads '!' as an archive separator (and some names trip other tools)
+            safe = Path(tmp) / ("upload" + p.suffix.lower())
+            shutil.copyfile(p, safe)
+            p = safe
+        if kind == "csv":
+            up = _read_csv(p, crs=crs_obj, encoding=encoding, postcodes=postcodes, limits=limits, display_name=name)
+        elif kind == "shapefile":
+            up = _read_zipped_shapefile(p, crs=crs_obj, limits=limits, display_name=name)
+        elif kind == "gpkg":
+            up = _read_gpkg(p, source_layer=source_layer, crs=crs_obj, limits=limits, display_name=name)
+        else:
+            up = _read_vector(p, kind=kind, crs=crs_obj, limits=limits, display_name=name, source_layer=source_layer)
     up.name = name
+    for text in heard:
+        if text not in up.notes:
+            up.notes.append(text)
     return up
+
+
+def _unsafe_for_gdal(path: Path) -> bool:
+    """Whether GDAL might misread the path: '!' (archive separator), or anything but plain ASCII."""
+    return re.search(r"[^A-Za-z0-9._/\\:\-]", str(path.resolve())) is not None
+
+
+def _present(geoms: gpd.GeoSeries) -> np.ndarray:
+    """Which rows hold a geometry (empty ones count), without geopandas' notna() warning."""
+    return shapely.is_geometry(np.asarray(geoms.array, dtype=object))
+
+
+#: What GDAL, pyogrio and geopandas warn about, in the words of an import report (None: not worth saying).
+_Z_NOTE = "3D coordinates: the heights (Z) were dropped; Common Ground keeps positions in 2D"
+_M_NOTE = "measured geometries: the measures (M) were dropped; Common Ground keeps positions in 2D"
+_WARNING_NOTES: tuple[tuple[str, str | None], ...] = (
+    ("z=2 hint", _Z_NOTE),
+    ("measured (m) geometry", _M_NOTE),
+    ("bad application_id", "the GeoPackage has no GeoPackage application id (the tool that wrote it did not set one); it was read anyway"),
+    ("more than one layer found", None),  # every layer is read or named: see _read_vector
+    ("notna()", None),
+    ("isna()", None),
+)
+
+
+@contextlib.contextmanager
+def _library_warnings(notes: list[str]):
+    """Record the warnings of the libraries that read a file and turn them into report notes.
+
+    They never reach the user raw (a command line user would see them on stderr).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        note = next((n for key, n in _WARNING_NOTES if key in text.lower()), f"the file reader warned: {text[:200]}")
+        if note and note not in notes:
+            notes.append(note)
 
 
 def _check_content_matches(name: str, kind: str, head: bytes) -> None:
@@ -232,10 +283,13 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_csv(path: Path, *, crs: CRS | None, encoding: str | None, postcodes: PostcodeIndex | None, limits: ImportLimits) -> Upload:
+def _read_csv(
+    path: Path, *, crs: CRS | None, encoding: str | None, postcodes: PostcodeIndex | None, limits: ImportLimits,
+    display_name: str | None = None,
+) -> Upload:
     import io
 
-    name = path.name
+    name = display_name or path.name
     text, note = _decode(path.read_bytes(), name, encoding)
     if not text.strip():
         raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.")
@@ -260,6 +314,15 @@ def _read_csv(path: Path, *, crs: CRS | None, encoding: str | None, postcodes: P
     east, north = _find(cols, ("easting", "eastings")), _find(cols, ("northing", "northings"))
     x, y = _find(cols, ("x",)), _find(cols, ("y",))
     pc = _find(cols, ("postcode", "post_code", "postal_code"))
+    wkt = _find(cols, _WKT)
+    if wkt and not (lat and lon) and not (east and north) and not (x and y):
+        if crs is None:
+            raise ImportFileError(
+                f"{name} has a WKT geometry column ({wkt!r}) but does not say its CRS; give it (e.g. --crs EPSG:4326 for "
+                "longitude/latitude, EPSG:27700 for British National Grid)."
+            )
+        geo, more = _wkt_geometries(frame, wkt, crs, name)
+        return Upload(frame=geo, kind="csv", name=name, notes=notes + [f"geometry read from the WKT column {wkt!r} in {crs.to_string()}"] + more)
     if lat and lon:
         geo = _points(frame, lon, lat, CRS.from_epsg(4326) if crs is None else crs, name)
     elif east and north:
@@ -291,6 +354,49 @@ def _points(frame: pd.DataFrame, xcol: str, ycol: str, crs: CRS, name: str) -> g
         raise ImportFileError(f"{name}: line(s) {rows} have no coordinates; fill them in or remove those rows.")
     out = frame.drop(columns=[xcol, ycol])
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(xs, ys), crs=crs)
+
+
+_WKT = ("wkt", "geometry", "geom", "the_geom")
+
+
+def _wkt_geometries(frame: pd.DataFrame, col: str, crs: CRS, name: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The rows of a CSV whose geometry is a WKT column, in 2D (a note says when heights were dropped)."""
+    texts = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip())
+    geoms = np.empty(len(texts), dtype=object)
+    bad: list[int] = []
+    for i, t in enumerate(texts):
+        if t is None:
+            continue
+        try:
+            geoms[i] = shapely.from_wkt(t)
+        except (shapely.errors.ShapelyError, NotImplementedError):  # shapely holds no curves: GEOS's are refused
+            bad.append(i)
+    if bad:
+        word = str(texts.iloc[bad[0]]).split("(", 1)[0].strip().upper()[:40] or "?"
+        rows = ", ".join(str(i + 2) for i in bad[:8])
+        if word in _UNSUPPORTED_WORDS:
+            raise ImportFileError(f"{name} has {_UNSUPPORTED_WORDS[word]} on line(s) {rows}; {_UNSUPPORTED_FIX}")
+        raise ImportFileError(f"{name}: the {col!r} column is not WKT on line(s) {rows} (it starts {word!r}); fix those cells.")
+    notes = []
+    if shapely.has_z(geoms[shapely.is_geometry(geoms)]).any():
+        geoms = shapely.force_2d(geoms)
+        notes.append(_Z_NOTE)
+    out = gpd.GeoDataFrame(frame.drop(columns=[col]), geometry=gpd.GeoSeries(geoms, index=frame.index, crs=crs), crs=crs)
+    return out, notes
+
+
+#: Geometry types (WKT words) Common Ground cannot hold, in plain words.
+_UNSUPPORTED_WORDS = {
+    "TIN": "surfaces made of triangles (TIN)", "TRIANGLE": "surfaces made of triangles (TIN)",
+    "POLYHEDRALSURFACE": "polyhedral surfaces", "CIRCULARSTRING": "curves (CIRCULARSTRING)",
+    "COMPOUNDCURVE": "curves (COMPOUNDCURVE)", "CURVEPOLYGON": "curved polygons (CURVEPOLYGON)",
+    "MULTICURVE": "curves (MULTICURVE)", "MULTISURFACE": "curved surfaces (MULTISURFACE)",
+    "GEOMETRYCOLLECTION": "geometry collections holding curves or triangles",
+}  # fmt: skip
+_UNSUPPORTED_FIX = (
+    "Common Ground reads points, lines and polygons only: convert them first (in QGIS, Vector > Geometry Tools, "
+    "e.g. 'Segmentize' for curves or 'Multipart to singleparts' then 'Polygons from TIN')."
+)
 
 
 def _geocode(frame: pd.DataFrame, col: str, index: PostcodeIndex, name: str) -> gpd.GeoDataFrame:
@@ -347,7 +453,8 @@ def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
         for info in infos:
             if info.is_dir():
                 continue
-            target = dest / Path(info.filename.replace("\\", "/")).name  # flatten: no directories
+            base = Path(info.filename.replace("\\", "/")).name  # flatten: no directories
+            target = dest / re.sub(r"[^A-Za-z0-9._-]", "_", base)  # GDAL reads '!' as an archive separator
             with zf.open(info) as src, open(target, "wb") as dst:
                 while chunk := src.read(1 << 20):
                     budget -= len(chunk)
@@ -358,8 +465,8 @@ def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
         return out
 
 
-def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits) -> Upload:
-    name = path.name
+def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits, display_name: str | None = None) -> Upload:
+    name = display_name or path.name
     with tempfile.TemporaryDirectory(prefix="cg-import-") as tmp:
         files = _safe_extract(path, Path(tmp), limits)
         shps = [f for f in files if f.suffix.lower() == ".shp"]
@@ -380,49 +487,156 @@ def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits)
         return up
 
 
-def _read_gpkg(path: Path, *, source_layer: str | None, crs: CRS | None, limits: ImportLimits) -> Upload:
-    name = path.name
+ALL_LAYERS = "*"  # --source-layer '*': every layer of the file that holds features
+
+
+def _read_gpkg(
+    path: Path, *, source_layer: str | None, crs: CRS | None, limits: ImportLimits, display_name: str | None = None
+) -> Upload:
+    name = display_name or path.name
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception:
         raise ImportFileError(f"{name} is a damaged or truncated GeoPackage; export it again from QGIS.") from None
     if not layers:
         raise ImportFileError(f"{name} holds no layers; export the layer again.")
-    if source_layer is None:
-        if len(layers) > 1:
-            raise ImportFileError(f"{name} has several layers ({', '.join(layers)}); choose one (--source-layer NAME).")
-        source_layer = layers[0]
-    if source_layer not in layers:
-        raise ImportFileError(f"{name} has no layer {source_layer!r}; it has: {', '.join(layers)}.")
-    up = _read_vector(path, kind="gpkg", crs=crs, limits=limits, layer=source_layer)
+    if source_layer is None and len(layers) > 1:
+        raise ImportFileError(
+            f"{name} has several layers ({', '.join(layers)}); choose one (--source-layer NAME), "
+            f"or import every one of them with --source-layer '{ALL_LAYERS}' (each row keeps its layer in source_layer)."
+        )
+    up = _read_vector(path, kind="gpkg", crs=crs, limits=limits, source_layer=source_layer, display_name=name, layers=layers)
     up.layers = layers
     return up
 
 
+#: Fields that KML readers add for display (how Google Earth draws a placemark), never data about an asset.
+KML_HOUSEKEEPING = frozenset({
+    "tessellate", "extrude", "visibility", "begin", "end", "altitudemode", "draworder", "icon", "timestamp",
+    "snippet", "styleurl", "gx_altitudemode", "altitude_mode", "draw_order",
+})  # fmt: skip
+
+
 def _read_vector(
-    path: Path, *, kind: str, crs: CRS | None, limits: ImportLimits, layer: str | None = None, display_name: str | None = None
+    path: Path, *, kind: str, crs: CRS | None, limits: ImportLimits, source_layer: str | None = None,
+    display_name: str | None = None, layers: list[str] | None = None,
 ) -> Upload:
+    """Read a vector file: every layer of a KML (its folders), or the chosen layer(s) of other files.
+
+    A file with several layers that hold features is read whole when it is a KML (Google My Maps
+    exports each map layer as a folder) or when ``source_layer`` is ``'*'``; each row then keeps its
+    layer's name in ``source_layer``. Other multi-layer files must name the layer.
+    """
     name = display_name or path.name
+    notes: list[str] = []
     try:
-        info = pyogrio.read_info(path, layer=layer)
-        if info["features"] > limits.max_rows:
-            raise ImportFileError(f"{name} has {info['features']:,} features, over the {limits.max_rows:,} limit; split it.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(path, layer=layer)
+        if layers is None:
+            layers = [str(n) for n, _ in pyogrio.list_layers(path)]
+        if source_layer not in (None, ALL_LAYERS) and source_layer not in layers:
+            raise ImportFileError(f"{name} has no layer {source_layer!r}; it has: {', '.join(layers) or 'none'}.")
+        wanted = [source_layer] if source_layer not in (None, ALL_LAYERS) else layers
+        counts = {}
+        for lyr in wanted:
+            info = pyogrio.read_info(path, layer=lyr, force_feature_count=True)
+            counts[lyr] = int(info["features"])
+        filled = [lyr for lyr in wanted if counts[lyr] > 0]
+        if not filled:
+            raise ImportFileError(f"{name} holds no features (no placemarks or rows with data); export the data again.")
+        if len(filled) > 1 and kind not in ("kml",) and source_layer != ALL_LAYERS:
+            shown = ", ".join(f"{lyr} ({counts[lyr]})" for lyr in filled)
+            raise ImportFileError(
+                f"{name} has several layers ({shown}); choose one (--source-layer NAME), "
+                f"or import every one of them with --source-layer '{ALL_LAYERS}'."
+            )
+        total = sum(counts[lyr] for lyr in filled)
+        if total > limits.max_rows:
+            raise ImportFileError(f"{name} has {total:,} features, over the {limits.max_rows:,} limit; split it.")
+        frames = []
+        for lyr in filled:
+            part = _read_layer(path, lyr, name, kind)
+            if len(filled) > 1:
+                part["source_layer"] = lyr
+            frames.append(part)
     except ImportFileError:
         raise
     except Exception as exc:
-        raise ImportFileError(f"{name} could not be read as {kind} ({str(exc).splitlines()[0][:160]}); check the file is complete.") from None
-    if len(frame) == 0:
-        raise ImportFileError(f"{name} holds no features; export the data again.")
-    notes = []
+        raise ImportFileError(_read_failure(name, kind, exc)) from None
+    if len(filled) > 1:
+        crss = {str(f.crs) for f in frames if isinstance(f, gpd.GeoDataFrame)}
+        if len(crss) > 1:
+            frames = [f.to_crs(frames[0].crs) if isinstance(f, gpd.GeoDataFrame) and f.crs is not None else f for f in frames]
+        frame = pd.concat(frames, ignore_index=True)
+        if all(isinstance(f, gpd.GeoDataFrame) for f in frames):
+            frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name, crs=frames[0].crs)
+        notes.append(f"{len(filled)} layers read: " + ", ".join(f"{lyr} ({counts[lyr]})" for lyr in filled) + "; each row keeps its layer in source_layer")
+    else:
+        frame = frames[0]
+    empty_layers = [lyr for lyr in wanted if counts[lyr] == 0]
+    if empty_layers and len(wanted) > 1:
+        notes.append(f"empty layer(s) skipped: {', '.join(empty_layers)}")
+    frame, more = _clean_columns(frame, kind)
+    notes += more
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
             if crs is None:
                 raise ImportFileError(f"{name} does not say its CRS; give it (e.g. --crs EPSG:27700). It is never guessed.")
             frame = frame.set_crs(crs)
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        if shapely.has_z(geoms[shapely.is_geometry(geoms)]).any():
+            frame = frame.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=frame.index, crs=frame.crs))
+            notes.append(_Z_NOTE)
     return Upload(frame=frame, kind=kind, name=name, notes=notes)
+
+
+def _read_layer(path: Path, layer: str, name: str, kind: str) -> pd.DataFrame:
+    """One layer as a frame, integer fields kept as integers (nullable where some are missing)."""
+    info = pyogrio.read_info(path, layer=layer)
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:
+        raise ImportFileError(_read_failure(name, kind, exc)) from None
+    for field_name, dtype in zip(info["fields"], info["dtypes"], strict=False):
+        if str(dtype).startswith(("int", "uint")) and field_name in frame and pd.api.types.is_float_dtype(frame[field_name]):
+            values = frame[field_name]
+            if values.dropna().map(float.is_integer).all():
+                frame[field_name] = values.astype("Int64")
+    return frame
+
+
+def _read_failure(name: str, kind: str, exc: Exception) -> str:
+    """A plain sentence for a reader's failure (unsupported geometry types named, not WKB codes)."""
+    text = " ".join(str(exc).split())
+    if re.search(r"Unknown WKB type (1[5-7]|10[0-9][5-7]|20[0-9][5-7]|30[0-9][5-7])\b", text) or "TIN" in text:
+        return f"{name} holds surfaces made of triangles (TIN or polyhedral surfaces); {_UNSUPPORTED_FIX}"
+    if "WKB type" in text or "ParseException" in text:
+        return f"{name} holds a geometry type Common Ground cannot read ({text[:80]}); {_UNSUPPORTED_FIX}"
+    return f"{name} could not be read as {kind} ({text[:160]}); check the file is complete."
+
+
+def _clean_columns(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list[str]]:
+    """Drop a format's housekeeping fields and store list or object values as JSON text."""
+    notes = []
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    if kind == "kml":
+        drop = [c for c in frame.columns if c != geom and str(c).lower() in KML_HOUSEKEEPING]
+        if drop:
+            frame = frame.drop(columns=drop)
+    for col in frame.columns:
+        if col == geom or frame[col].dtype != object:
+            continue
+        nested = frame[col].map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray)))
+        if nested.any():
+            frame[col] = frame[col].map(_json_text)
+            notes.append(f"{col}: lists and objects stored as JSON text")
+    return frame, notes
+
+
+def _json_text(v: object) -> object:
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple, dict)):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return v
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,6 +668,7 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)
     unknown_types: list[str] = field(default_factory=list)
     new_types: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what reading and mapping did (2D, JSON text, columns left out)
 
     @property
     def ok(self) -> bool:
@@ -469,6 +684,7 @@ class ImportReport:
             "duplicates_skipped": self.duplicates,
             "unknown_types": self.unknown_types,
             "new_types": self.new_types,
+            "notes": self.notes,
         }
 
 
@@ -492,6 +708,7 @@ def plan_import(
     type_map: dict[str, str] | None = None,
     add_types_to: str | None = None,
     force: bool = False,
+    keep_extra: bool = False,
     actor: str = "import",
 ) -> ImportPlan:
     """Map an upload onto ``layer``'s schema and validate it; nothing is written.
@@ -509,6 +726,11 @@ def plan_import(
     force
         Import likely duplicates and out-of-area points instead of skipping/refusing them (points
         that look swapped are still refused).
+    keep_extra
+        Keep the file's columns that the layer does not have (as new columns, under cleaned
+        names). By default they are left out, with a note naming them, so that a file never widens
+        the layer's schema by accident; a column mapped with ``mapping`` is always kept. The layer
+        a row came from (``source_layer``, from a file with several layers) is always kept.
 
     Notes
     -----
@@ -522,7 +744,7 @@ def plan_import(
     spec = schema.layer_spec(layer)
     if layer in ("audit_log", "postcodes", "sources"):
         raise ImportFileError(f"{layer!r} is maintained by Common Ground itself and cannot be imported into.")
-    report = ImportReport(rows_read=len(upload.frame))
+    report = ImportReport(rows_read=len(upload.frame), notes=list(upload.notes))
     src = upload.frame
     cols = [c for c in src.columns if not (isinstance(src, gpd.GeoDataFrame) and c == src.geometry.name)]
     full_map = {**suggest_mapping(cols, layer), **(mapping or {})}
@@ -534,16 +756,27 @@ def plan_import(
     out = pd.DataFrame(index=src.index)
     for target, source in full_map.items():
         out[target] = src[source]
+    if layer == "assets" and "type" not in full_map and type_id is None and "source_layer" in src.columns:
+        out["type"] = src["source_layer"]  # a My Maps layer (KML folder) per kind of asset: --map-type maps them
+        report.notes.append("types taken from the layer (folder) names in source_layer; map them with --map-type 'LAYER=TYPE'")
     used = set(full_map.values())
-    for c in cols:  # keep the file's other columns, under their own (cleaned) names
+    left_out = []
+    for c in cols:  # the file's other columns, under their own (cleaned) names, when asked for
         clean = re.sub(r"[^0-9a-zA-Z_]+", "_", str(c)).strip("_").lower() or "column"
-        if c not in used and clean not in out.columns and clean not in spec.all_columns:
+        if c in used or clean in out.columns or clean in spec.all_columns:
+            continue
+        if keep_extra or c == "source_layer":
             out[clean] = src[c]
+        else:
+            left_out.append(str(c))
+    if left_out:
+        shown = ", ".join(left_out[:8]) + (f" and {len(left_out) - 8} more" if len(left_out) > 8 else "")
+        report.notes.append(f"column(s) {layer} does not have were left out: {shown} (map them with --map, or keep them with --keep-extra)")
 
     validated = layer in validation.LAYERS
     ctx = validation_context(store) if validated else None
     if spec.geometry is not None:
-        if not isinstance(src, gpd.GeoDataFrame) or not src.geometry.notna().any():
+        if not isinstance(src, gpd.GeoDataFrame) or not _present(src.geometry).any():
             if not validated or "geometry" in validation.required_columns(layer):
                 raise ImportFileError(f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns.")
             out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
@@ -551,6 +784,8 @@ def plan_import(
             if src.crs is None:
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
             out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
+            if spec.geometry == "Point":
+                _refuse_shapes(out.geometry, layer, upload.name)
             if not validated:  # boundary layers: repaired and checked here (points are the validator's)
                 out = _check_geometry(out, spec, report, upload.name, store, force)
 
@@ -562,10 +797,9 @@ def plan_import(
     if "id" in spec.columns:  # ids are never generated by the validator
         if "id" not in out or out["id"].isna().all():
             out["id"] = [str(uuid.uuid4()) for _ in range(len(out))]
-        else:
-            ids = out["id"].astype("string")
-            blank = ids.isna() | (ids.str.strip() == "")
-            out.loc[blank, "id"] = [str(uuid.uuid4()) for _ in range(int(blank.sum()))]
+        else:  # ids are text (an ArcGIS Shapefile's integer Id becomes "1"), blanks get a new one
+            ids = out["id"].map(_id_text)
+            out["id"] = ids.map(lambda v: v if v is not None else str(uuid.uuid4())).astype(object)
 
     if validated:
         hints = report.errors[:]  # what only an import adds comes after the validator's sentences
@@ -603,6 +837,37 @@ def plan_import(
         frame = out
     additions = [{"id": t, "label": _new_type_label(t), "category": add_types_to} for t in report.new_types]
     return ImportPlan(layer=layer, frame=frame, report=report, taxonomy_additions=additions)
+
+
+def _id_text(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        v = int(v)
+    text = str(v).strip()
+    return text or None
+
+
+_SHAPE_WORDS = {"Polygon": "polygons", "MultiPolygon": "polygons", "LineString": "lines", "MultiLineString": "lines",
+                "LinearRing": "lines", "GeometryCollection": "geometry collections", "MultiPoint": "multipoints"}  # fmt: skip
+
+
+def _refuse_shapes(geoms: gpd.GeoSeries, layer: str, name: str) -> None:
+    """Refuse, in one sentence, a file whose features are shapes where the layer holds points."""
+    arr = np.asarray(geoms.array, dtype=object)
+    present = shapely.is_geometry(arr) & ~shapely.is_empty(arr)
+    kinds = pd.Series(shapely.get_type_id(arr[present]))
+    names = pd.Series(np.asarray(geoms.geom_type)[present])
+    single = shapely.get_num_geometries(arr[present]) == 1
+    shapes = names[~((names == "Point") | ((names == "MultiPoint") & single))]
+    if shapes.empty or kinds.empty:
+        return
+    words = sorted({_SHAPE_WORDS.get(k, k) for k in shapes})
+    raise ImportFileError(
+        f"{name} holds {' and '.join(words)} ({len(shapes)} of {len(names)} features), but {layer} holds points for now "
+        "(outlines of parks and buildings are not supported yet); import the points only, or convert the shapes to points "
+        "first (in QGIS: Vector > Geometry Tools > Point on Surface), or import areas into a boundary layer."
+    )
 
 
 def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: ImportReport, name: str, store: Store, force: bool) -> gpd.GeoDataFrame:
@@ -776,7 +1041,7 @@ def _new_type_label(type_id: str) -> str:
 
 
 def _skip_duplicates(out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool) -> gpd.GeoDataFrame:
-    ex = existing[existing.geometry.notna()].to_crs(schema.METRIC_CRS)
+    ex = existing[_present(existing.geometry)].to_crs(schema.METRIC_CRS)
     new = out.to_crs(schema.METRIC_CRS)
     if ex.empty:
         return out
@@ -904,12 +1169,19 @@ def import_file(
     read_opts = {k: options.pop(k) for k in ("source_layer", "crs", "encoding", "limits") if k in options}
     postcodes = PostcodeIndex(store.read("postcodes")) if store.has_layer("postcodes") else None
     up = read_upload(path, postcodes=postcodes, **read_opts)
-    plan = plan_import(up, layer=layer, store=store, actor=actor, **options)
-    if dry_run or not plan.report.ok:
-        if not plan.report.ok:
-            raise ImportFileError(f"{up.name} was not imported: " + "; ".join(plan.report.errors) + ".")
-        return ImportResult(layer=layer, imported=0, ids=[], report=plan.report)
-    return apply_import(store, plan, actor=actor)
+    try:
+        heard: list[str] = []
+        with _library_warnings(heard):
+            up = read_upload(path, postcodes=postcodes, **read_opts)
+            plan = plan_import(up, layer=layer, store=store, actor=actor, **options)
+        plan.report.notes += [n for n in heard if n not in plan.report.notes]
+        if dry_run or not plan.report.ok:
+            if not plan.report.ok:
+                raise ImportFileError(f"{up.name} was not imported: " + "; ".join(plan.report.errors) + ".")
+            return ImportResult(layer=layer, imported=0, ids=[], report=plan.report)
+        return apply_import(store, plan, actor=actor)
+    except ImportFileError as exc:  # one sentence on one line, whatever the file's names and values hold
+        raise ImportFileError(" ".join(str(exc).split())) from None
 
 
 def copy_upload(data: bytes, name: str, folder: Path) -> Path:
