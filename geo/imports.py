@@ -856,11 +856,10 @@ def _refuse_shapes(geoms: gpd.GeoSeries, layer: str, name: str) -> None:
     """Refuse, in one sentence, a file whose features are shapes where the layer holds points."""
     arr = np.asarray(geoms.array, dtype=object)
     present = shapely.is_geometry(arr) & ~shapely.is_empty(arr)
-    kinds = pd.Series(shapely.get_type_id(arr[present]))
     names = pd.Series(np.asarray(geoms.geom_type)[present])
-    single = shapely.get_num_geometries(arr[present]) == 1
+    single = shapely.get_num_geometries(arr[present]) == 1  # a MultiPoint of one point is a point
     shapes = names[~((names == "Point") | ((names == "MultiPoint") & single))]
-    if shapes.empty or kinds.empty:
+    if shapes.empty:
         return
     words = sorted({_SHAPE_WORDS.get(k, k) for k in shapes})
     raise ImportFileError(

@@ -121,11 +121,12 @@ if layer == "assets":
 
 st.subheader("3. Check")
 force = st.checkbox("Import likely duplicates and out-of-area points anyway", key="import_force")
+keep_extra = st.checkbox("Keep the file's other columns (as new columns of the layer)", key="import_keep_extra")
 actor = st.text_input("Your name or email (recorded with the change)", key="import_actor")
 try:
     plan = imports.plan_import(
         up, layer=layer, store=store, mapping=mapping, type_id=type_id, type_map=type_map,
-        add_types_to=add_to, force=force, actor=actor or "import",
+        add_types_to=add_to, force=force, keep_extra=keep_extra, actor=actor or "import",
     )
 except CommonGroundError as exc:
     _ui.fail(exc)
@@ -138,6 +139,8 @@ for err in report.errors:
     st.error(err)
 for warn in report.warnings:
     st.warning(warn)
+for note in report.notes[len(up.notes):]:  # what mapping did (the reading notes are shown with the preview)
+    st.caption(note)
 if report.ok:
     st.success(f"The checks passed: {report.rows_to_import:,} row(s) are ready to import into {layer}.")
 st.download_button("Check report (JSON)", json.dumps(report.as_dict(), indent=2), "import-report.json", "application/json")
