@@ -375,6 +375,63 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
         tx.audit("undo", LAYER, current["id"], current, {**_snap(new), "_undoes": entry_key(pos, row)})
 
 
+def add_asset_type(
+    store: Store,
+    *,
+    actor: str,
+    type_id: str,
+    label: str,
+    category: str,
+    traits: list[str] | tuple[str, ...] = (),
+    themes: list[str] | tuple[str, ...] = (),
+    colour: str | None = None,
+    icon: str = "circle",
+) -> str:
+    """Add an asset type to the store's taxonomy: one validated, audited row, no code or file change.
+
+    Parameters
+    ----------
+    type_id
+        A new slug such as ``"repair_cafe"`` (letters, digits, underscores).
+    label, category
+        What people read, and one of the taxonomy's categories (e.g. ``"associations"``).
+    traits, themes
+        The resilience traits it supports (ids of the taxonomy's traits) and its themes.
+    colour
+        ``#rrggbb``; default the category's colour.
+
+    Raises
+    ------
+    ValidationError
+        A value is invalid, the category or a trait is unknown, or the type already exists.
+    """
+    who = validation.require_actor(actor)
+    tax = validation_context(store).taxonomy
+    if str(type_id).strip() in tax.types:
+        raise InvalidValueError(
+            f"The type {str(type_id).strip()!r} already exists; choose another id or edit that type.", field="id", value=type_id
+        )
+    if str(category).strip() not in tax.categories:
+        raise InvalidValueError(
+            f"{category!r} is not a category; choose one of: {', '.join(tax.categories)}.", field="category", value=category
+        )
+    record = {
+        "kind": "type",
+        "id": type_id,
+        "label": label,
+        "category": category,
+        "traits": ", ".join(traits),
+        "themes": ", ".join(themes),
+        "colour": colour or tax.category(str(category).strip()).colour,
+        "icon": icon,
+    }
+    with store.transaction(actor=who) as tx:
+        clean = validation.validate_record("taxonomy", record, context=validation_context(store, tx=tx))
+        (stored,) = tx.insert("taxonomy", [clean])
+        tx.audit("create", "taxonomy", stored["id"], None, {k: _jsonable(v) for k, v in stored.items()})
+    return str(stored["id"])
+
+
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------

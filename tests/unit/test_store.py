@@ -10,6 +10,7 @@ import stat
 import pytest
 from shapely.geometry import Point
 
+from geo import schema
 from geo import store as store_mod
 from geo.errors import (
     FeatureNotFoundError,
@@ -225,3 +226,28 @@ def test_concurrent_writers_lose_nothing(store_copy: Store):
     edits = log["feature_id"].value_counts()
     assert all(versions[aid] == 1 + edits.get(aid, 0) for aid in ids)
     assert store_copy.check() == []
+
+
+def test_adding_a_type_is_an_audited_row_in_the_store(store_copy: Store):
+    from geo import editing
+    from geo.store import store_taxonomy
+    from geo.validation import ValidationError
+
+    seed = schema.TAXONOMY_FILE.read_bytes()
+    new = editing.add_asset_type(store_copy, actor="Firth Park Forum", type_id="repair_cafe", label="Repair café",
+                                 category="associations", traits=["active_citizens"], themes=["environment"])  # fmt: skip
+    assert new == "repair_cafe"
+    tax = store_taxonomy(store_copy)
+    assert tax.type("repair_cafe").category == "associations" and tax.type("repair_cafe").traits == ("active_citizens",)
+    entry = store_copy.read_audit().iloc[-1]
+    assert (entry["action"], entry["layer"], entry["feature_id"], entry["by"]) == ("create", "taxonomy", "repair_cafe", "Firth Park Forum")
+    # the new type is usable at once, and the seed file is untouched
+    aid = editing.add_asset(store_copy, actor="ed", name="Hillsborough Repair Café", type_id="repair_cafe", lon=-1.50, lat=53.404)
+    assert store_copy.get("assets", aid)["category"] == "associations"
+    assert schema.TAXONOMY_FILE.read_bytes() == seed
+    digest = _digest(store_copy)
+    with pytest.raises(ValidationError):
+        editing.add_asset_type(store_copy, actor="ed", type_id="repair_cafe", label="Again", category="associations")
+    with pytest.raises(ValidationError, match="trait"):
+        editing.add_asset_type(store_copy, actor="ed", type_id="x_y", label="X", category="associations", traits=["nope"])
+    assert _digest(store_copy) == digest
