@@ -66,8 +66,8 @@ st.header("Asset taxonomy")
 tax = _ui.taxonomy()
 st.markdown(
     "Assets are grouped into the six families of asset-based community development. Types and their "
-    "colours live in `data/taxonomy.json`: add a type there, no code needed. People's skills are never "
-    "mapped to a private address."
+    "colours are data in the store (seeded from `data/taxonomy.json`): an import can add new types, no "
+    "code needed, and every addition is in the history. People's skills are never mapped to a private address."
 )
 rows = [
     {
