@@ -83,9 +83,12 @@ def time_single_edits(location: str, ids: list[str], n: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _worker(location: str, pool: list[str], worker: int, n: int, out: multiprocessing.Queue) -> None:
+def _worker(location: str, pool: list[str], worker: int, n: int, out: multiprocessing.Queue, ready, go) -> None:
     store = open_store(location)
+    store.get("assets", pool[0])  # connected and warm before the clock starts
     rng = random.Random(worker)
+    ready.put(worker)
+    go.wait()
     landed, failed, retries, latencies = 0, 0, 0, []
     for i in range(n):
         aid = rng.choice(pool)
@@ -115,10 +118,17 @@ def concurrent_edits(location: str, pool: list[str]) -> dict:
     audit_before = len(store.read_audit())
     ctx = multiprocessing.get_context("spawn")
     q: multiprocessing.Queue = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(location, pool, w, EDITS_PER_WORKER, q)) for w in range(WORKERS)]
-    t0 = time.perf_counter()
+    ready: multiprocessing.Queue = ctx.Queue()
+    go = ctx.Event()
+    procs = [
+        ctx.Process(target=_worker, args=(location, pool, w, EDITS_PER_WORKER, q, ready, go)) for w in range(WORKERS)
+    ]
     for p in procs:
         p.start()
+    for _ in procs:  # the clock starts when every writer has started Python and opened the store
+        ready.get()
+    t0 = time.perf_counter()
+    go.set()
     results = [q.get() for _ in procs]
     for p in procs:
         p.join()
