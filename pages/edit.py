@@ -52,6 +52,7 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
         fn(_ui.store(), *args, actor=actor, **kwargs)
     except VersionConflictError as exc:  # someone saved first: keep the form, say who, offer a reload
         st.session_state["edit_conflict"] = {"message": str(exc), "id": exc.feature_id}
+        st.session_state["_edit_open_form_tab"] = True
         st.rerun()
     except CommonGroundError as exc:
         st.error(str(exc))
@@ -68,7 +69,10 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
 editor = role == "editor"
 queue = editing.moderation_queue(_ui.store()) if editor else None
 labels = ["Add an asset"] + (["Edit, close or remove", f"Moderation queue ({len(queue)})", "History and undo"] if editor else [])
-tabs = st.tabs(labels)
+# Keyed, so the open tab survives reruns; after a refused save the edit tab (where the form is) opens.
+if st.session_state.pop("_edit_open_form_tab", False) and editor:
+    st.session_state["edit_tabs"] = labels[1]
+tabs = st.tabs(labels, key="edit_tabs")
 
 with tabs[0]:
     pos = st.session_state.get("edit_position")
