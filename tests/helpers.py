@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
+import traceback
+import warnings
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 
 from geo.store import Store, open_store
 
@@ -29,3 +34,78 @@ def store_digest(store: Store | str | os.PathLike) -> str:
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         h.update(frame.to_csv(index=False).encode())
     return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The command line, in this process or in a real one
+# --------------------------------------------------------------------------------------------
+
+#: Warnings a fresh ``python -m geo`` does not print (Python's default filters outside ``__main__``).
+_SILENT_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
+def run_cli_subprocess(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``python -m geo ARGS`` in a new process, as users run it (costs 1-2 s of imports)."""
+    from geo.schema import PROJECT_ROOT
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, env=full_env
+    )
+
+
+class InProcessCLI:
+    """``python -m geo ARGS`` through :func:`geo.cli.main` in this process, with the result of a subprocess.
+
+    What it returns has the shape of :func:`run_cli_subprocess`'s ``CompletedProcess``: the exit code
+    (``SystemExit`` from argparse included), and stdout and stderr as the process would have written
+    them. Output is captured at the file-descriptor level (``capfd``), so what C libraries such as
+    GDAL write is in it too; Python warnings that a fresh interpreter would print are written to
+    stderr as it would; an uncaught exception becomes a traceback on stderr and exit code 1.
+    Environment variables in ``env`` are set with ``monkeypatch`` for the call only, and the call
+    runs from the project root, like the subprocess.
+    """
+
+    def __init__(self, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, env: dict | None = None):
+        self.capfd = capfd
+        self.monkeypatch = monkeypatch
+        self.env = dict(env or {})
+
+    def __call__(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        from geo.schema import PROJECT_ROOT
+
+        with self.monkeypatch.context() as mp:
+            for key, value in {**self.env, **(env or {})}.items():
+                mp.setenv(key, value)
+            mp.chdir(PROJECT_ROOT)
+            self.capfd.readouterr()  # what the test printed before is not the command's output
+            code = _call_main(list(args))
+            out, err = self.capfd.readouterr()
+        return subprocess.CompletedProcess([sys.executable, "-m", "geo", *args], code, out, err)
+
+
+def _call_main(argv: list[str]) -> int:
+    from geo.cli import main
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for category in _SILENT_BY_DEFAULT:
+            warnings.filterwarnings("ignore", category=category)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors and --help
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                sys.stderr.write(f"{exc.code}\n")
+                code = 1
+        except Exception:  # what the interpreter would do with an uncaught exception
+            traceback.print_exc(file=sys.stderr)
+            code = 1
+        finally:
+            for w in caught:
+                sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
+            sys.stdout.flush()
+            sys.stderr.flush()
+    return code

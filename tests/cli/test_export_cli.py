@@ -1,30 +1,24 @@
-"""``python -m geo export``, run as users run it: a subprocess."""
+"""``python -m geo export``: in this process through ``geo.cli.main`` (the ``run`` fixture), and once as
+users run it, a real subprocess (``test_text_output_and_environment_variable``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 
 import geopandas as gpd
 import pytest
 
 from geo import exports
-from geo.schema import PROJECT_ROOT
+from tests.helpers import InProcessCLI, run_cli_subprocess
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "geo", "export", *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=full_env,
-    )
+@pytest.fixture
+def run(capfd, monkeypatch):
+    """``run(ARGS, env={...})``: ``python -m geo export ARGS`` in this process."""
+    cli = InProcessCLI(capfd, monkeypatch)
+    return lambda *args, env=None: cli("export", *args, env=env)
 
 
 def _one_sentence(proc: subprocess.CompletedProcess) -> str:
@@ -35,7 +29,7 @@ def _one_sentence(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_gpkg_for_one_ward_json(demo_path, tmp_path):
+def test_gpkg_for_one_ward_json(run, demo_path, tmp_path):
     out = tmp_path / "firth-park.gpkg"
     proc = run("--layer", "assets", "--area", "Firth Park", "--boundaries", "wards", "--format", "gpkg",
                "--out", str(out), "--data", str(demo_path), "--json")  # fmt: skip
@@ -52,7 +46,7 @@ def test_gpkg_for_one_ward_json(demo_path, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", list(exports.FORMATS))
-def test_every_format_from_the_command_line(fmt, demo_path, tmp_path):
+def test_every_format_from_the_command_line(run, fmt, demo_path, tmp_path):
     out = tmp_path / f"food{exports.EXTENSIONS[fmt]}"
     proc = run("--layer", "assets", "--type", "food_bank", "--format", fmt, "--out", str(out),
                "--data", str(demo_path), "--json", "--tiles", "none")  # fmt: skip
@@ -75,6 +69,9 @@ def test_every_format_from_the_command_line(fmt, demo_path, tmp_path):
 
 
 def test_text_output_and_environment_variable(demo_path, tmp_path):
+    def run(*args, env=None):  # smoke test: a real `python -m geo export` process
+        return run_cli_subprocess("export", *args, env=env)
+
     out = tmp_path / "wards.zip"
     proc = run("--layer", "wards", "--format", "shp", "--out", str(out), env={"COMMON_GROUND_DATA": str(demo_path)})
     assert proc.returncode == 0, proc.stderr
@@ -83,14 +80,14 @@ def test_text_output_and_environment_variable(demo_path, tmp_path):
     assert "naming people" not in proc.stdout  # boundaries name no one
 
 
-def test_unknown_format_is_one_sentence_naming_the_formats(demo_path, tmp_path):
+def test_unknown_format_is_one_sentence_naming_the_formats(run, demo_path, tmp_path):
     out = tmp_path / "x.xlsx"
     line = _one_sentence(run("--layer", "assets", "--format", "xlsx", "--out", str(out), "--data", str(demo_path)))
     assert "gpkg, geojson, shp, csv, kml, html" in line
     assert not out.exists()
 
 
-def test_unknown_area_type_layer_and_boundaries(demo_path, tmp_path):
+def test_unknown_area_type_layer_and_boundaries(run, demo_path, tmp_path):
     out = tmp_path / "x.csv"
     base = ("--format", "csv", "--out", str(out), "--data", str(demo_path))
     line = _one_sentence(run("--layer", "assets", "--area", "Atlantis", "--boundaries", "wards", *base))
@@ -106,7 +103,7 @@ def test_unknown_area_type_layer_and_boundaries(demo_path, tmp_path):
     assert not out.exists()
 
 
-def test_empty_result_writes_nothing(demo_path, tmp_path):
+def test_empty_result_writes_nothing(run, demo_path, tmp_path):
     out = tmp_path / "none.geojson"
     out_parent_before = sorted(p.name for p in tmp_path.iterdir())
     line = _one_sentence(run("--layer", "assets", "--area", "Firth Park", "--boundaries", "wards", "--type",
@@ -115,7 +112,7 @@ def test_empty_result_writes_nothing(demo_path, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == out_parent_before
 
 
-def test_missing_options_are_usage_errors(demo_path, tmp_path):
+def test_missing_options_are_usage_errors(run, demo_path, tmp_path):
     line = _one_sentence(run("--layer", "assets", "--format", "csv", "--data", str(demo_path)))
     assert "--out" in line
     line = _one_sentence(run("--layer", "assets", "--format", "csv", "--out", str(tmp_path / "no" / "a.csv"),
@@ -123,7 +120,7 @@ def test_missing_options_are_usage_errors(demo_path, tmp_path):
     assert "does not exist" in line
 
 
-def test_hostile_names_stay_text_in_the_html_map(store_copy, tmp_path):
+def test_hostile_names_stay_text_in_the_html_map(run, store_copy, tmp_path):
     ids = store_copy.read("assets")["id"]
     with store_copy.transaction(actor="tests") as tx:
         tx.update("assets", ids[0], {"name": "<img src=x onerror=alert(1)>"})

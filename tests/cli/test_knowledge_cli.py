@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 from geo.schema import PROJECT_ROOT
-from tests.cli.test_cli import run
 
 EXAMPLES = PROJECT_ROOT / "data" / "examples"
 ORDER = ["organisations", "organisation_areas", "aspirations", "success_measures", "measure_updates", "stories"]
 
 
-def test_example_files_import_and_appear_in_the_profile(store_copy):
+def test_example_files_import_and_appear_in_the_profile(run, store_copy):
     for layer in ORDER:
         proc = run("import", str(EXAMPLES / f"{layer}.csv"), "--layer", layer, "--data", store_copy.location, "--json")
         assert proc.returncode == 0, (layer, proc.stderr)

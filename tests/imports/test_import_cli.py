@@ -4,24 +4,23 @@ one clear sentence, a non-zero exit and the store's bytes unchanged; good files 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, Polygon
 
-from geo.schema import PROJECT_ROOT
 from geo.store import Store
-from tests.helpers import store_digest
+from tests.helpers import InProcessCLI, run_cli_subprocess, store_digest
 from tests.imports import corpus
 
+ENV = {"COMMON_GROUND_ACTOR": "import-test"}
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COMMON_GROUND_ACTOR": "import-test"}
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, env=env)
+
+@pytest.fixture
+def run(capfd, monkeypatch) -> InProcessCLI:
+    """``run(ARGS)``: ``python -m geo ARGS`` in this process, as actor ``import-test``."""
+    return InProcessCLI(capfd, monkeypatch, env=ENV)
 
 
 def digest(path) -> str:
@@ -47,7 +46,7 @@ VALIDATOR_SAYS = {"no name": "row 1: name is empty; give the asset a name"}
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_hostile_and_broken_files_are_refused(case, hostile, store_copy, tmp_path):
+def test_hostile_and_broken_files_are_refused(run, case, hostile, store_copy, tmp_path):
     path, extra, expected = hostile[case]
     expected = VALIDATOR_SAYS.get(case, expected)
     before = digest(store_copy.location)
@@ -65,14 +64,14 @@ def _count(store: Store, layer: str = "assets") -> int:
     return len(store.read(layer))
 
 
-def _import_ok(store: Store, path, *extra: str) -> dict:
+def _import_ok(run, store: Store, path, *extra: str) -> dict:
     proc = run("import", str(path), "--layer", extra[0] if extra and not extra[0].startswith("-") else "assets",
                "--data", str(store.path), "--json", *[e for e in extra if e.startswith("-") or "=" in e or extra.index(e) > 0])
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
-def test_csv_lat_lon_with_mapping_and_audit(store_copy, tmp_path):
+def test_csv_lat_lon_with_mapping_and_audit(run, store_copy, tmp_path):
     p = tmp_path / "venues.csv"
     p.write_text("Venue,Kind,lat,lon,Website\nHillsborough Community Hall,community_centre,53.4047,-1.5009,https://example.org\n"
                  "Walkley Allotments,allotment,53.3940,-1.5020,\n", encoding="utf-8")
@@ -92,7 +91,7 @@ def test_csv_lat_lon_with_mapping_and_audit(store_copy, tmp_path):
     assert store_copy.check() == []
 
 
-def test_csv_easting_northing_postcode_only_and_cp1252(store_copy, tmp_path):
+def test_csv_easting_northing_postcode_only_and_cp1252(run, store_copy, tmp_path):
     en = tmp_path / "en.csv"
     en.write_text("name,type,easting,northing\nBNG Hall,community_centre,435732,387312\n")
     pc = tmp_path / "pc.csv"
@@ -112,7 +111,7 @@ def test_csv_easting_northing_postcode_only_and_cp1252(store_copy, tmp_path):
     assert proc.returncode == 2 and "cannot be read as nonsense-enc" in proc.stderr
 
 
-def test_geojson_shapefile_geopackage_and_kml(store_copy, tmp_path):
+def test_geojson_shapefile_geopackage_and_kml(run, store_copy, tmp_path):
     g = gpd.GeoDataFrame({"name": ["GJ Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326)
     gj = tmp_path / "a.geojson"
     g.to_file(gj, driver="GeoJSON", engine="pyogrio")
@@ -136,7 +135,7 @@ def test_geojson_shapefile_geopackage_and_kml(store_copy, tmp_path):
     assert abs(hall.geometry.x - -1.47) < 1e-6 and abs(hall.geometry.y - 53.38) < 1e-6  # reprojected from 27700
 
 
-def test_duplicates_are_skipped_unless_forced(store_copy, tmp_path):
+def test_duplicates_are_skipped_unless_forced(run, store_copy, tmp_path):
     p = tmp_path / "dup.csv"
     p.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\nNew Pantry,food_bank,S5 8NJ\n")
     proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--json")
@@ -149,7 +148,7 @@ def test_duplicates_are_skipped_unless_forced(store_copy, tmp_path):
     assert json.loads(proc.stdout)["imported"] == 1
 
 
-def test_unknown_types_mapped_or_added(store_copy, tmp_path):
+def test_unknown_types_mapped_or_added(run, store_copy, tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("name,type,lat,lon\nRepair Cafe One,Repair Cafe,53.38,-1.47\n")
     proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--map-type", "Repair Cafe=community_group", "--json")
@@ -158,7 +157,7 @@ def test_unknown_types_mapped_or_added(store_copy, tmp_path):
     assert row["type"] == "community_group" and row["category"] == "associations"
 
 
-def test_dry_run_writes_nothing(store_copy, tmp_path):
+def test_dry_run_writes_nothing(run, store_copy, tmp_path):
     p = tmp_path / "a.csv"
     p.write_text(corpus.GOOD_ROWS)
     before = digest(store_copy.location)
@@ -167,7 +166,7 @@ def test_dry_run_writes_nothing(store_copy, tmp_path):
     assert digest(store_copy.location) == before
 
 
-def test_boundary_import_repairs_invalid_geometry(store_copy, tmp_path):
+def test_boundary_import_repairs_invalid_geometry(run, store_copy, tmp_path):
     bowtie = Polygon([(-1.50, 53.38), (-1.49, 53.39), (-1.49, 53.38), (-1.50, 53.39), (-1.50, 53.38)])
     g = gpd.GeoDataFrame({"id": ["nbhd-test-bowtie"], "name": ["Bow Tie"], "population": [100]}, geometry=[bowtie], crs=4326)
     p = tmp_path / "nb.geojson"
@@ -180,7 +179,7 @@ def test_boundary_import_repairs_invalid_geometry(store_copy, tmp_path):
     assert nb.geometry.is_valid
 
 
-def test_table_layers_import_without_locations(store_copy, tmp_path):
+def test_table_layers_import_without_locations(run, store_copy, tmp_path):
     p = tmp_path / "asp.csv"
     p.write_text("boundary_layer,area_id,text,theme,raised_by,raised_on,status\n"
                  "wards,E05010868,A warm space open every weekday,community,Firth Park Residents' Group,2025-10-01,open\n")
@@ -189,14 +188,14 @@ def test_table_layers_import_without_locations(store_copy, tmp_path):
     assert len(store_copy.read("aspirations")) == 1
 
 
-def test_system_layers_cannot_be_imported_into(store_copy, tmp_path):
+def test_system_layers_cannot_be_imported_into(run, store_copy, tmp_path):
     p = tmp_path / "a.csv"
     p.write_text("at,by\n1,2\n")
     proc = run("import", str(p), "--layer", "audit_log", "--data", store_copy.location)
     assert proc.returncode == 2 and "cannot be imported into" in proc.stderr
 
 
-def test_knowledge_imports_check_their_links_and_privacy(store_copy, tmp_path):
+def test_knowledge_imports_check_their_links_and_privacy(run, store_copy, tmp_path):
     before = digest(store_copy.location)
     asp = "boundary_layer,area_id,text,theme,raised_by,raised_on\n"
     cases = [
@@ -225,7 +224,7 @@ def test_knowledge_imports_check_their_links_and_privacy(store_copy, tmp_path):
     assert digest(store_copy.location) == before
 
 
-def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path):
+def test_importing_measure_values_updates_the_current_value(run, store_copy, tmp_path):
     a = tmp_path / "a.csv"
     a.write_text("id,boundary_layer,area_id,text,theme,raised_by,raised_on\n"
                  "asp-1,wards,E05010868,More benches,place,Bench Group,2025-11-01\n")
@@ -241,7 +240,7 @@ def test_importing_measure_values_updates_the_current_value(store_copy, tmp_path
     assert measure["current"] == 4  # the latest recorded value, not the last row of the file
 
 
-def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
+def test_semicolon_and_tab_separated_csv(run, store_copy, tmp_path):
     semi = tmp_path / "semi.csv"
     semi.write_text("name;type;postcode\nSemi Hall;community_centre;S1 2HE\n")
     tab = tmp_path / "tab.csv"
@@ -252,7 +251,7 @@ def test_semicolon_and_tab_separated_csv(store_copy, tmp_path):
     assert {"Semi Hall", "Tab Hall"} <= set(store_copy.read("assets")["name"])
 
 
-def test_unknown_types_added_to_the_taxonomy_on_request(store_copy, tmp_path):
+def test_unknown_types_added_to_the_taxonomy_on_request(run, store_copy, tmp_path):
     from geo.schema import TAXONOMY_FILE, load_taxonomy
     from geo.store import store_taxonomy
 
@@ -327,6 +326,9 @@ def test_a_bad_aspiration_is_refused_by_the_api_and_by_imports_with_the_same_sen
 
 
 def test_the_same_aspiration_is_refused_by_the_command_in_a_subprocess(store_copy, tmp_path):
+    def run(*args):  # smoke test: a real `python -m geo import` process, refused with exit 2
+        return run_cli_subprocess(*args, env=ENV)
+
     p = _csv(tmp_path / "a.csv", [{**ASPIRATION, "raised_on": "not-a-date"}])
     proc = run("import", str(p), "--layer", "aspirations", "--data", store_copy.location)
     assert proc.returncode == 2 and proc.stderr == f"error: a.csv was not imported: row 1: {NOT_A_DATE}\n"
