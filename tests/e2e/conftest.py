@@ -212,6 +212,7 @@ class PageWatch:
     console_errors: list[str] = field(default_factory=list)
     app_failures: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    in_flight: set = field(default_factory=set)  # requests neither finished nor failed yet
 
     def is_local(self, url: str) -> bool:
         return url == self.app_url or url.startswith(self.app_url + "/") or url.startswith(("data:", "about:", "blob:"))
@@ -280,6 +281,9 @@ def open_page(browser, server: AppServer) -> tuple[object, object, PageWatch]:
             watch.app_failures.append(f"{req.failure} {req.url}")
 
     page.on("requestfailed", on_request_failed)
+    page.on("request", lambda req: watch.in_flight.add(req))
+    page.on("requestfinished", lambda req: watch.in_flight.discard(req))
+    page.on("requestfailed", lambda req: watch.in_flight.discard(req))
 
     def on_dialog(dialog):
         watch.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -347,11 +351,40 @@ def count_asset_points(frame) -> int:
     return frame.evaluate(COUNT_POINTS_JS)
 
 
+#: How many asset points the page was sent (the payload ``geo.maps.AssetPoints`` puts in ``var d``).
+SHIPPED_POINTS_JS = "() => (window.d && Array.isArray(window.d.x)) ? window.d.x.length : null"
+
+
 def wait_for_asset_points(frame, expected: int, timeout_ms: int = TIMEOUT_MS) -> int:
-    """Wait for chunked loading to put ``expected`` points into the groups; return the final count."""
+    """Wait until chunked loading has put into the groups at least ``expected`` points and every point
+    the page was sent (so an excess shows too); return the final count."""
+    loaded = f"""() => {{
+        const n = ({COUNT_POINTS_JS})(), shipped = ({SHIPPED_POINTS_JS})();
+        return n >= {int(expected)} && shipped !== null && n >= shipped;
+    }}"""
     try:
-        frame.wait_for_function(f"({COUNT_POINTS_JS})() >= {int(expected)}", timeout=timeout_ms)
+        frame.wait_for_function(loaded, timeout=timeout_ms)
     except Exception:
         pass  # the assertion on the returned count says what was there
-    frame.wait_for_timeout(300)  # let any last chunk land so an excess would show too
     return count_asset_points(frame)
+
+
+NEXT_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def settle(app: AppPage, frame=None, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Wait until the page has no request in flight (every image has loaded or failed, so its
+    ``onload``/``onerror`` has run) and the page, and the map's ``frame`` if given, have drawn two
+    more frames: what a test waits for before it asserts that something did *not* happen."""
+    for target in (app.page, frame):
+        if target is not None:
+            target.evaluate(NEXT_FRAMES_JS)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while app.watch.in_flight:  # playwright delivers the page's events while we wait on it
+        if time.monotonic() > deadline:
+            pending = [r.url for r in app.watch.in_flight][:10]
+            pytest.fail(app.fail_message(f"requests still in flight after {timeout_ms} ms: {pending}"), pytrace=False)
+        app.page.wait_for_timeout(25)  # a poll interval, not a wait for something to happen
+    for target in (app.page, frame):
+        if target is not None:
+            target.evaluate(NEXT_FRAMES_JS)

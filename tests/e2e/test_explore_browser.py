@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     in_map,
     map_frame,
     private_store,
+    settle,
     start_server,
     wait_for_asset_points,
 )
@@ -108,7 +109,7 @@ def test_explore_map_renders_offline(app_page: AppPage) -> None:
     labels = app.page.frame_locator(MAP_IFRAME).locator("div.marker-cluster span").all_text_contents()
     assert labels and all(t.strip().isdigit() for t in labels), f"cluster labels: {labels}"
 
-    app.page.wait_for_timeout(500)  # late errors from the map's scripts
+    settle(app, frame)  # late errors from the map's scripts: every request done, two frames drawn
     problems = app.watch.problems()
     assert not problems, app.fail_message("the page reported problems:\n" + "\n".join(problems))
     # Nothing but tiles may come from outside, and no script, style or font was even requested.
@@ -228,7 +229,10 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
             });
             return new Promise((resolve, reject) => {
                 setTimeout(() => reject(new Error('zoomToShowLayer never finished')), 30000);
-                group.zoomToShowLayer(m, () => setTimeout(() => resolve(m._path), 500));
+                // once shown, resolve when its path is drawn and no zoom or spiderfy is moving it
+                const drawn = () => (m._path && m._path.isConnected && !map._animatingZoom && !group._inZoomAnimation
+                                     ? resolve(m._path) : requestAnimationFrame(drawn));
+                group.zoomToShowLayer(m, () => requestAnimationFrame(drawn));
             });
             """
         )
@@ -256,7 +260,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     assert text.startswith(HOSTILE_NAME + opened["type"]), f"popup text after a real click: {text!r}"
     assert popup.locator("img").count() == 0
 
-    app.page.wait_for_timeout(1000)  # give an injected onerror time to fire
+    settle(app, frame)  # an injected <img src=x> would have been requested and its onerror run
     assert app.page.locator("img[src='x']").count() == 0
     assert app.page.frame_locator(MAP_IFRAME).locator("img[src='x']").count() == 0
     assert not app.watch.dialogs, f"a hostile name ran script: {app.watch.dialogs}"
@@ -277,8 +281,10 @@ def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPa
     wait_for_asset_points(frame, DEMO_ASSETS)
     box = page.locator(MAP_IFRAME).bounding_box()
     visible_px = 300
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(box["y"] + visible_px)})
-    page.wait_for_timeout(500)
+    height = int(box["y"] + visible_px)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    page.wait_for_function("h => window.innerHeight === h", arg=height)
+    settle(app, frame)  # the resize laid out and drawn
     box = page.locator(MAP_IFRAME).bounding_box()
     assert box["y"] + box["height"] > page.viewport_size["height"], "the map should be partly below the fold"
 
@@ -293,7 +299,11 @@ def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPa
     assert target is not None, "no cluster in the visible part of the map"
     zoom = frame.evaluate(in_map("return map.getZoom();"))
     page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
-    page.wait_for_timeout(1500)
+    try:  # the click zooms the map in; wait for the zoom to land (a lost click fails below)
+        frame.wait_for_function(in_map(f"return map.getZoom() > {zoom} && !map._animatingZoom;"), timeout=15_000)
+    except Exception:
+        pass
+    settle(app, frame)
     after = page.locator(MAP_IFRAME).bounding_box()
     new_zoom = frame.evaluate(in_map("return map.getZoom();"))
     assert after["y"] == box["y"], f"clicking the map scrolled the page by {box['y'] - after['y']:.0f}px"
