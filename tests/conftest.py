@@ -28,6 +28,20 @@ BACKENDS = [b.strip() for b in os.environ.get("COMMON_GROUND_TEST_BACKENDS", "gp
 _DEMO_INPUTS = ("data/sheffield.gpkg", "geo/store/postgis.py", "geo/store/copy.py", "geo/schema.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every ``e2e`` test is also a ``browser`` test, and all of them run on one xdist worker.
+
+    One worker keeps the suite's one Chromium and the module-scoped app servers shared, as in a
+    serial run, while the other workers take the rest (``./run test`` passes ``-n 2 --dist
+    loadgroup``). The inner loop leaves them out: ``./run test -m "not e2e and not slow"``.
+    """
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session")
 def demo_path() -> Path:
     """The shipped demo GeoPackage (read-only: never write to it)."""

@@ -120,8 +120,34 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _serving(server: AppServer) -> bool:
+    """Whether *our* streamlit says it serves the port (so a health check answered by another
+    process that took the port first is not mistaken for it)."""
+    try:
+        return f"URL: {server.url}" in server.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def start_server(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> AppServer:
-    """Start the app on a free port over ``store_path``; return once it answers its health check."""
+    """Start the app on a free port over ``store_path``; return once it answers its health check.
+
+    The port is free when chosen, but another process (another xdist worker's server) may take it
+    before streamlit binds it; then streamlit says so and exits, and a new port is tried.
+    """
+    for _attempt in range(4):
+        try:
+            return _start_server_once(store_path, log_dir, extra_env=extra_env)
+        except _PortTaken:
+            continue
+    return _start_server_once(store_path, log_dir, extra_env=extra_env)
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+def _start_server_once(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> AppServer:
     port = _free_port()
     log_path = log_dir / f"streamlit-{port}.log"
     env = {**os.environ, "COMMON_GROUND_DATA": str(store_path), "PYTHONUNBUFFERED": "1"}
@@ -157,8 +183,10 @@ def start_server(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] |
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if any(said in server.log_tail() for said in ("is already in use", "is not available")):
+                raise _PortTaken(f"port {port} was taken before streamlit bound it")
             raise RuntimeError(f"streamlit exited with code {proc.returncode} before it was ready\n{server.log_tail()}")
-        if _healthy(server.url):
+        if _healthy(server.url) and _serving(server):
             return server
         time.sleep(0.25)
     server.stop()
