@@ -50,7 +50,12 @@ def run_cli_subprocess(*args: str, env: dict | None = None, timeout: float = 180
 
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "geo", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, env=full_env
+        [sys.executable, "-m", "geo", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
     )
 
 

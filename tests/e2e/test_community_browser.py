@@ -39,7 +39,7 @@ def test_add_an_aspiration_and_see_it_on_the_profile(app_page: AppPage) -> None:
 
     page.get_by_role("link", name="Neighbourhood").click()
     page.get_by_role("heading", name="One neighbourhood at a time").wait_for()
-    page.get_by_text("What the community wants").wait_for()
+    page.get_by_text("What the community wants", exact=True).wait_for()  # the heading, not the caption that says it too
     page.wait_for_function(
         "(t) => [...document.querySelectorAll('td[role=gridcell]')].some(td => td.textContent.includes(t))",
         arg=TEXT,
