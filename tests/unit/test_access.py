@@ -48,6 +48,7 @@ def test_nearest_of_each_type_matches_brute_force_for_every_postcode(postcodes, 
         assert ((got > 800) == (expected > 800)).all()
 
 
+@pytest.mark.slow  # about 10 s: out of the inner loop, in the full suite
 def test_grid_distances_are_close_to_the_ground(postcodes, active):
     """BNG grid distance is ~0.04% short of the ellipsoidal distance in Sheffield; documented."""
     sample = postcodes.sample(200, random_state=3)

@@ -51,6 +51,7 @@ def test_ward_profile(demo_store, taxonomy):
     assert d["aspirations"] == [] and d["success_measures"] == [] and d["stories"] == []
 
 
+@pytest.mark.slow  # 8-17 s: out of the inner loop, in the full suite
 def test_profiles_add_up_across_a_layer(demo_store, taxonomy):
     wards = demo_store.read("wards")
     total = sum(_profile(demo_store, taxonomy, "wards", i).totals["total"] for i in wards["id"])
