@@ -65,6 +65,7 @@ from shapely.geometry import Point
 from geo import schema, validation
 from geo.errors import CommonGroundError
 from geo.store import Store, Transaction, validation_context
+from geo.store.base import plain_value
 from geo.validation import CoordinatesError, InvalidValueError, MissingValueError  # noqa: F401 (re-exported)
 
 LAYER = "assets"
@@ -648,15 +649,8 @@ def _locate(assets: pd.DataFrame, asset_id: object) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    value = plain_value(value)
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 def _snapshot(frame: gpd.GeoDataFrame, idx: Any) -> dict[str, Any]:
