@@ -65,7 +65,7 @@ from shapely.geometry import Point
 from geo import schema, validation
 from geo.errors import CommonGroundError
 from geo.store import Store, Transaction, validation_context
-from geo.store.base import plain_value
+from geo.store.base import audit_dict, plain_value
 from geo.validation import CoordinatesError, InvalidValueError, MissingValueError  # noqa: F401 (re-exported)
 
 LAYER = "assets"
@@ -700,13 +700,7 @@ def _matches(current: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
 
 
 def _loads(text: object) -> dict | None:
-    if _blank(text):
-        return None
-    try:
-        value = json.loads(str(text))
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+    return audit_dict(text)
 
 
 def _resolve_entry(log: pd.DataFrame, entry: int | str) -> int:

@@ -251,7 +251,7 @@ def conflict_error(
     now_version = int(current.get("version") or 0)
     newer: list[tuple[str, str, dict, dict]] = []
     for _, entry in audit.iterrows():
-        after = _json(entry.get("after"))
+        after = audit_dict(entry.get("after"))
         if after is None:
             continue
         v = after.get("version")
@@ -260,7 +260,7 @@ def conflict_error(
         except (TypeError, ValueError):
             continue
         if v > expected:
-            newer.append((str(entry.get("by") or ""), str(entry.get("at") or ""), _json(entry.get("before")) or {}, after))
+            newer.append((str(entry.get("by") or ""), str(entry.get("at") or ""), audit_dict(entry.get("before")) or {}, after))
     if newer:
         who = sorted({n[0] for n in newer if n[0]})
         when = max(n[1] for n in newer)
@@ -310,7 +310,8 @@ def audit_json(value: Mapping | None) -> str:
     return json.dumps(value, default=str, ensure_ascii=False) if value is not None else ""
 
 
-def _json(text: Any) -> dict | None:
+def audit_dict(text: Any) -> dict | None:
+    """The dict an audit entry's ``before``/``after`` JSON holds, or ``None`` (blank, malformed, not a dict)."""
     if text is None or (isinstance(text, float) and math.isnan(text)) or text is pd.NA or str(text) == "":
         return None
     try:
