@@ -105,3 +105,32 @@ class VersionConflictError(StoreError):
 
 class StoreSchemaError(StoreError):
     """The store was made by a newer Common Ground, or its schema cannot be migrated."""
+
+
+class SettingsError(CommonGroundError):
+    """An environment variable holds a value Common Ground cannot use."""
+
+
+class AuthError(CommonGroundError):
+    """Base class of sign-in and permission errors."""
+
+
+class PermissionDeniedError(AuthError):
+    """The signed-in person (or visitor) may not do this; nothing was changed.
+
+    Attributes
+    ----------
+    action
+        What was refused, in words (``"approve a contribution"``).
+    role
+        The role the person has (``"anonymous"``, ``"contributor"``, ...).
+    """
+
+    def __init__(self, message: str, *, action: str = "", role: str = ""):
+        super().__init__(message)
+        self.action = action
+        self.role = role
+
+
+class RolesConfigError(AuthError):
+    """The roles file of a shared deployment is missing or malformed."""

@@ -42,6 +42,24 @@ ORGANISATION_KINDS = (
     "residents' group",
 )
 HORIZONS = ("short", "medium", "long")
+#: Stories and measure values: ``published`` shows to everyone; ``pending`` is a contributor's
+#: proposal awaiting an editor; ``rejected`` and ``withdrawn`` are kept for history, never shown.
+#: An empty status (data from before moderation) counts as published.
+MODERATION_STATUSES = ("published", "pending", "rejected", "withdrawn")
+#: Statuses that are never shown publicly, in any layer that has a ``status``.
+HIDDEN_STATUSES = ("pending", "rejected", "withdrawn", "removed")
+
+#: Columns that hold people's names or emails. They reach editors and admins only: never
+#: anonymous pages, tables, downloads or public exports (:func:`public_view` drops them). The
+#: audit log as a whole (who, before, after) is editors' only too.
+PERSONAL_COLUMNS = (
+    "created_by",
+    "updated_by",
+    "contributed_by",
+    "raised_by",
+    "agreed_by",
+    "recorded_by",
+)
 
 EDIT_COLUMNS: dict[str, str] = {
     "created_at": "str",
@@ -228,6 +246,7 @@ LAYERS: dict[str, LayerSpec] = {
             "recorded_on": "str",
             "recorded_by": "str",
             "note": "str",
+            "status": "str",
             **PROVENANCE_COLUMNS,
         },
         description="The history of a success measure's current value",
@@ -248,6 +267,7 @@ LAYERS: dict[str, LayerSpec] = {
             "method": "str",
             "outcome": "str",
             "date": "str",
+            "status": "str",
             **PROVENANCE_COLUMNS,
         },
         description="Stories of success: the evidence base",
@@ -322,6 +342,13 @@ LAYERS: dict[str, LayerSpec] = {
 KNOWLEDGE_LAYERS = ("aspirations", "success_measures", "measure_updates", "stories")
 
 _PANDAS_KIND = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+
+
+def public_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the :data:`PERSONAL_COLUMNS`: what anonymous visitors and contributors
+    may see and download. Returns the frame itself when it holds none of them."""
+    drop = [c for c in PERSONAL_COLUMNS if c in frame.columns]
+    return frame.drop(columns=drop) if drop else frame
 
 
 def layer_spec(name: str) -> LayerSpec:

@@ -125,7 +125,7 @@ MAX_TEXT_LENGTH = 4000
 MAX_BODY_LENGTH = 20000
 #: ``open``: raised, nothing agreed yet; ``in progress``: partners are working on it; ``achieved``
 #: and ``closed`` no longer count as gaps.
-ASPIRATION_STATUSES = ("open", "in progress", "achieved", "closed")
+ASPIRATION_STATUSES = ("open", "in progress", "achieved", "closed", "pending", "rejected", "withdrawn")
 #: The rows of the ``taxonomy`` layer.
 TAXONOMY_KINDS = ("trait", "category", "type")
 #: Set by the store on every write, never by a caller (see the module notes).
@@ -371,6 +371,7 @@ _LAYERS: dict[str, _Layer] = {
             "recorded_on": _r("date", required=True),
             "recorded_by": _r("line"),
             "note": _r("text"),
+            "status": _r("choice", choices=schema.MODERATION_STATUSES, default="published"),
             "source": _SOURCE,
             "licence": _LICENCE,
         },
@@ -389,6 +390,7 @@ _LAYERS: dict[str, _Layer] = {
             "method": _r("text"),
             "outcome": _r("text"),
             "date": _r("date", required=True),
+            "status": _r("choice", choices=schema.MODERATION_STATUSES, default="published"),
             "source": _r("text", required=True, hint="say where the story comes from, e.g. the group that told it"),
             "licence": _LICENCE,
         },

@@ -940,7 +940,7 @@ def test_frame_errors_are_numbered_by_row_and_ordered():
     assert errors == [
         "row 1: area_id 'E99999999' is not an area of wards; use the id of one of its areas (e.g. a ward's E05 code)",
         "row 2: raised_on 'not-a-date' is not a date; write it as YYYY-MM-DD, e.g. 2025-03-14",
-        "row 2: status 'banana' is not allowed; choose one of: open, in progress, achieved, closed",
+        "row 2: status 'banana' is not allowed; choose one of: open, in progress, achieved, closed, pending, rejected, withdrawn",
         "row 4: raised_by looks like it holds an email address; name the group or organisation instead, never a "
         "private person's contact details",
     ]
