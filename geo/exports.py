@@ -429,9 +429,7 @@ def _geometry_kind(frame: gpd.GeoDataFrame) -> str | None:
         return "polygon"
     if kinds <= {"LineString", "MultiLineString"}:
         return "line"
-    raise ExportError(
-        f"The layer mixes geometry types ({', '.join(sorted(kinds))}); export each type separately."
-    )
+    raise ExportError(f"The layer mixes geometry types ({', '.join(sorted(kinds))}); export each type separately.")
 
 
 def style_for_layer(name: str, frame: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> LayerStyle | None:
@@ -458,7 +456,9 @@ def style_for_layer(name: str, frame: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -
             description=f"Common Ground: {description or name}, coloured by type",
         )  # fmt: skip
     if kind == "point":
-        return LayerStyle(layer=name, geometry="point", fill=OTHER_POINT_COLOUR, description=f"Common Ground: {description or name}")
+        return LayerStyle(
+            layer=name, geometry="point", fill=OTHER_POINT_COLOUR, description=f"Common Ground: {description or name}"
+        )
     if kind == "polygon":
         return LayerStyle(
             layer=name, geometry="polygon", fill="#ffffff", fill_alpha=13, outline=BOUNDARY_OUTLINE,
@@ -1157,7 +1157,9 @@ def _check_out(out_path: str | os.PathLike, fmt: str, store: Store) -> Path:
     if not out.parent.is_dir():
         raise ExportError(f"The folder {out.parent} does not exist; create it or choose another output path.")
     if out.is_dir():
-        raise ExportError(f"{out} is a folder; give the output a file name such as {out / ('export' + EXTENSIONS[fmt])}.")
+        raise ExportError(
+            f"{out} is a folder; give the output a file name such as {out / ('export' + EXTENSIONS[fmt])}."
+        )
     return out
 
 
@@ -1233,7 +1235,9 @@ def export_layer(
     layers = {layer: int(len(frame))}
     field_names: dict[str, str] = {}
     if sel.dropped:
-        notes.append(f"Columns naming people ({', '.join(sel.dropped)}) are left out; ask for them with include_contributors (--include-contributors).")
+        notes.append(
+            f"Columns naming people ({', '.join(sel.dropped)}) are left out; ask for them with include_contributors (--include-contributors)."
+        )
     if fmt == "gpkg":
         package: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {layer: frame}
         context = sel.context()

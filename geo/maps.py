@@ -520,8 +520,15 @@ def boundary_layer(
         if choropleth.kind == "flag":
             flags = choropleth.values.reindex(boundaries.index)
             vals = flags.astype("float")
-            fill = flags.map(lambda f: FLAG_COLOURS[0] if f is True or f == 1 else (FLAG_COLOURS[1] if pd.notna(f) else NO_DATA_COLOUR))
-            legend = [(FLAG_COLOURS[0], choropleth.flag_labels[0], "area"), (FLAG_COLOURS[1], choropleth.flag_labels[1], "area")]
+            fill = flags.map(
+                lambda f: (
+                    FLAG_COLOURS[0] if f is True or f == 1 else (FLAG_COLOURS[1] if pd.notna(f) else NO_DATA_COLOUR)
+                )
+            )
+            legend = [
+                (FLAG_COLOURS[0], choropleth.flag_labels[0], "area"),
+                (FLAG_COLOURS[1], choropleth.flag_labels[1], "area"),
+            ]
         elif choropleth.kind == "imd":
             dec = vals.round()
             fill = dec.map(lambda d: IMD_COLOURS[int(d) - 1] if pd.notna(d) and 1 <= d <= 10 else NO_DATA_COLOUR)
@@ -530,7 +537,7 @@ def boundary_layer(
             legend += [(IMD_COLOURS[9], "10 (least deprived 10%)", "area")]
         else:
             cls, bins = classify(vals)
-            palette = SEQUENTIAL[-len(bins):] if bins else []
+            palette = SEQUENTIAL[-len(bins) :] if bins else []
             fill = cls.map(lambda c: palette[c] if c >= 0 else NO_DATA_COLOUR)
             lo = float(vals.min()) if vals.notna().any() else 0.0
             for i, b in enumerate(bins):
@@ -539,7 +546,10 @@ def boundary_layer(
         if vals.isna().any():
             legend.append((NO_DATA_COLOUR, "No data", "area"))
         if choropleth.kind == "flag":
-            props["value"] = [choropleth.flag_labels[0] if v == 1 else choropleth.flag_labels[1] if v == 0 else "no data" for v in vals]
+            props["value"] = [
+                choropleth.flag_labels[0] if v == 1 else choropleth.flag_labels[1] if v == 0 else "no data"
+                for v in vals
+            ]
         else:
             props["value"] = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
         props["value"] = props["value"].map(safe_text)
@@ -711,7 +721,9 @@ def explorer_map(
 
     legend_sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if boundaries is not None:
-        layer, entries = boundary_layer(boundaries, name=boundary_name, choropleth=choropleth, extra_fields=boundary_fields)
+        layer, entries = boundary_layer(
+            boundaries, name=boundary_name, choropleth=choropleth, extra_fields=boundary_fields
+        )
         layer.add_to(m)
         if entries:
             legend_sections.append((choropleth.title if choropleth else boundary_name, entries))
@@ -748,11 +760,23 @@ def explorer_map(
         lon, lat = origin
         if radius_m:
             folium.Circle(
-                [lat, lon], radius=float(radius_m), color="#e65100", weight=2, fill=True, fill_opacity=0.06,
-                tooltip=safe_text(f"{radius_m:,.0f} m in a straight line"), interactive=False,
+                [lat, lon],
+                radius=float(radius_m),
+                color="#e65100",
+                weight=2,
+                fill=True,
+                fill_opacity=0.06,
+                tooltip=safe_text(f"{radius_m:,.0f} m in a straight line"),
+                interactive=False,
             ).add_to(m)
         folium.CircleMarker(
-            [lat, lon], radius=9, color="#000000", weight=3, fill=True, fill_color="#ffeb3b", fill_opacity=1,
+            [lat, lon],
+            radius=9,
+            color="#000000",
+            weight=3,
+            fill=True,
+            fill_color="#ffeb3b",
+            fill_opacity=1,
             tooltip=safe_text(origin_label or "Here"),
         ).add_to(m)
         legend_sections.append(("", [("#ffeb3b", origin_label or "Here", "pt")]))

@@ -24,7 +24,7 @@ HOSTILE = [
     "{{ 7*7 }}",
     "{{ this.__init__.__globals__['__builtins__']['len']('abc') }}",
     "{% raw %}x{% endraw %}",
-    "{{constructor.constructor(\"alert(1)\")()}}",
+    '{{constructor.constructor("alert(1)")()}}',
     "\u2028line\u2029sep",
 ]
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|d3js\.org|unpkg|fontawesome", re.I)
@@ -55,7 +55,9 @@ def test_every_demo_asset_is_on_the_map(demo_html, demo_assets):
     assert sum(payloads[0]["c"]) == 322 and len(payloads[0]["c"]) == 6
     # every asset's coordinates survive the compact encoding to within 1e-5 degrees
     got = sorted(zip(np.round(lon, 5), np.round(lat, 5), names, strict=True))
-    want = sorted(zip(np.round(demo_assets.geometry.x, 5), np.round(demo_assets.geometry.y, 5), demo_assets["name"], strict=True))
+    want = sorted(
+        zip(np.round(demo_assets.geometry.x, 5), np.round(demo_assets.geometry.y, 5), demo_assets["name"], strict=True)
+    )
     for (x1, y1, n1), (x2, y2, n2) in zip(got, want, strict=True):
         assert n1 == n2 and abs(x1 - x2) <= 1.1e-5 and abs(y1 - y2) <= 1.1e-5
 
@@ -132,7 +134,9 @@ def test_hostile_boundary_names_and_type_labels_are_escaped(taxonomy, demo_wards
     assets = _hostile_assets()
     assets["type"] = doc["types"][0]["id"]
     html = _render(
-        maps.explorer_map(assets, taxonomy=tax, boundaries=wards, choropleth=maps.Choropleth("<i>x</i>", wards["population"]))
+        maps.explorer_map(
+            assets, taxonomy=tax, boundaries=wards, choropleth=maps.Choropleth("<i>x</i>", wards["population"])
+        )
     )
     for raw in ["<img src=x", "<b onmouseover", "{{ 7*7 }}", "<i>x</i>", "${alert"]:
         assert raw not in html, raw

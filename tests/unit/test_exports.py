@@ -67,8 +67,12 @@ def _assert_same_features(got: gpd.GeoDataFrame, want: gpd.GeoDataFrame, *, poin
     assert got["name"].astype(str).tolist() == want["name"].astype(str).tolist()
     if points:
         located = want.geometry.notna().to_numpy()
-        assert np.allclose(got.geometry.x.to_numpy()[located], want.geometry.x.to_numpy()[located], atol=TOLERANCE_DEG, rtol=0)
-        assert np.allclose(got.geometry.y.to_numpy()[located], want.geometry.y.to_numpy()[located], atol=TOLERANCE_DEG, rtol=0)
+        assert np.allclose(
+            got.geometry.x.to_numpy()[located], want.geometry.x.to_numpy()[located], atol=TOLERANCE_DEG, rtol=0
+        )
+        assert np.allclose(
+            got.geometry.y.to_numpy()[located], want.geometry.y.to_numpy()[located], atol=TOLERANCE_DEG, rtol=0
+        )
     else:
         for g, w in zip(got.geometry, want.geometry, strict=True):
             assert g.symmetric_difference(w).area < 1e-9
@@ -119,7 +123,11 @@ def test_kml_reads_with_fiona_and_has_names_and_descriptions(demo_store, demo_as
     assert len(feats) == 322
     # fiona's own GDAL reads KML names and descriptions only (not ExtendedData): match on those
     got = sorted((f.properties["Name"], f.properties["Description"], *f.geometry.coordinates[:2]) for f in feats)
-    want = sorted(zip(demo_assets["name"], demo_assets["description"], demo_assets.geometry.x, demo_assets.geometry.y, strict=True))
+    want = sorted(
+        zip(
+            demo_assets["name"], demo_assets["description"], demo_assets.geometry.x, demo_assets.geometry.y, strict=True
+        )
+    )
     for (gn, gd, gx, gy), (wn, wd, wx, wy) in zip(got, want, strict=True):
         assert gn == wn and gd == wd  # demo descriptions hold no markup, so no escaping shows
         assert abs(gx - wx) <= TOLERANCE_DEG and abs(gy - wy) <= TOLERANCE_DEG
@@ -287,7 +295,15 @@ def test_shapefile_zip_parts_mapping_and_readme(demo_store, demo_assets, tmp_pat
     result = exports.export_layer(demo_store, "assets", fmt="shp", out_path=out)
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())
-        assert {"assets.shp", "assets.shx", "assets.dbf", "assets.prj", "assets.cpg", "fields.csv", "README.txt"} == names
+        assert {
+            "assets.shp",
+            "assets.shx",
+            "assets.dbf",
+            "assets.prj",
+            "assets.cpg",
+            "fields.csv",
+            "README.txt",
+        } == names
         assert zf.read("assets.cpg") == b"UTF-8"
         assert b"WGS_1984" in zf.read("assets.prj")
         rows = list(csv.DictReader(io.StringIO(zf.read("fields.csv").decode("utf-8"))))
@@ -357,14 +373,18 @@ def test_csv_defuses_formulas_in_every_text_column_and_read_back_restores_them(d
 
 def test_area_filter_matches_the_area_profile(demo_store, demo_wards, tmp_path):
     out = tmp_path / "fp.geojson"
-    result = exports.export_layer(demo_store, "assets", fmt="geojson", out_path=out, area="firth park", boundaries="wards")
+    result = exports.export_layer(
+        demo_store, "assets", fmt="geojson", out_path=out, area="firth park", boundaries="wards"
+    )
     assert result.features == FIRTH_PARK_ASSETS
     assert result.area == {"layer": "wards", "id": "E05010868", "name": "Firth Park"}
     back = gpd.read_file(out)
     ward = demo_wards.loc[demo_wards["name"] == "Firth Park"].geometry.iloc[0]
     assert len(back) == FIRTH_PARK_ASSETS and back.intersects(ward).all()
     # the same area by id
-    by_id = exports.export_layer(demo_store, "assets", fmt="csv", out_path=tmp_path / "fp.csv", area="E05010868", boundaries="wards")
+    by_id = exports.export_layer(
+        demo_store, "assets", fmt="csv", out_path=tmp_path / "fp.csv", area="E05010868", boundaries="wards"
+    )
     assert by_id.features == FIRTH_PARK_ASSETS
 
 
@@ -378,7 +398,13 @@ def test_type_filter(demo_store, demo_assets, tmp_path):
 
 def test_area_and_type_together(demo_store, demo_assets, demo_wards, tmp_path):
     result = exports.export_layer(
-        demo_store, "assets", fmt="csv", out_path=tmp_path / "x.csv", area="Firth Park", boundaries="wards", type_id="pharmacy"
+        demo_store,
+        "assets",
+        fmt="csv",
+        out_path=tmp_path / "x.csv",
+        area="Firth Park",
+        boundaries="wards",
+        type_id="pharmacy",
     )
     ward = demo_wards.loc[demo_wards["name"] == "Firth Park"].geometry.iloc[0]
     want = demo_assets[(demo_assets["type"] == "pharmacy") & demo_assets.intersects(ward)]
@@ -386,7 +412,9 @@ def test_area_and_type_together(demo_store, demo_assets, demo_wards, tmp_path):
 
 
 def test_polygons_filtered_by_area_use_a_point_inside_each(demo_store, tmp_path):
-    result = exports.export_layer(demo_store, "lsoas", fmt="geojson", out_path=tmp_path / "l.geojson", area="Firth Park", boundaries="wards")
+    result = exports.export_layer(
+        demo_store, "lsoas", fmt="geojson", out_path=tmp_path / "l.geojson", area="Firth Park", boundaries="wards"
+    )
     lsoas = gpd.read_file(tmp_path / "l.geojson")
     assert 5 <= result.features == len(lsoas) < 30
 
@@ -519,7 +547,9 @@ def test_html_map_of_a_boundary_layer(demo_store, tmp_path):
 
 def test_html_map_frames_the_area(demo_store, tmp_path):
     out = tmp_path / "fp.html"
-    exports.export_layer(demo_store, "assets", fmt="html", out_path=out, area="Firth Park", boundaries="wards", tiles="none")
+    exports.export_layer(
+        demo_store, "assets", fmt="html", out_path=out, area="Firth Park", boundaries="wards", tiles="none"
+    )
     page = out.read_text(encoding="utf-8")
     lon, lat, names = maps.decode_points(maps.payload_points(page)[0])
     assert len(names) == FIRTH_PARK_ASSETS
