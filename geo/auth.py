@@ -153,12 +153,15 @@ def as_principal(actor: object) -> Principal:
     A :class:`Principal` is returned as it is. A plain name is a *trusted local caller*: the command
     line run by the machine's operator, a script, local mode. It gets the admin role, exactly like
     local mode's one user. The shared app never passes a plain name: it passes the signed-in
-    principal (or :data:`ANONYMOUS`). Anything else (None, a number) is an anonymous caller.
+    principal (or :data:`ANONYMOUS`). Anything else (None, a number) is an anonymous caller; an empty
+    or malformed name raises :class:`geo.validation.MissingValueError` or ``InvalidValueError``.
     """
     if isinstance(actor, Principal):
         return actor
-    if isinstance(actor, str) and actor.strip():
-        return local_user(actor)
+    if isinstance(actor, str):
+        from geo.validation import require_actor  # an empty or malformed name is a plain input error
+
+        return local_user(require_actor(actor))
     return ANONYMOUS
 
 
@@ -257,11 +260,19 @@ class RolesConfig:
             email = ""
         domain = email.rpartition("@")[2] if "@" in email else ""
         raw_groups = claims.get(self.group_claim) or ()
-        groups = {raw_groups} if isinstance(raw_groups, str) else set(raw_groups) if isinstance(raw_groups, list | tuple) else set()
+        groups = (
+            {raw_groups}
+            if isinstance(raw_groups, str)
+            else set(raw_groups)
+            if isinstance(raw_groups, list | tuple)
+            else set()
+        )
         groups = {str(g).strip().casefold() for g in groups}
         for role, table in ((Role.ADMIN, self.admins), (Role.EDITOR, self.editors)):
-            if (email and email in table.get("emails", ())) or (domain and domain in table.get("domains", ())) or (
-                groups & set(table.get("groups", ()))
+            if (
+                (email and email in table.get("emails", ()))
+                or (domain and domain in table.get("domains", ()))
+                or (groups & set(table.get("groups", ())))
             ):
                 return role
         return Role.CONTRIBUTOR
@@ -283,7 +294,7 @@ def _strings(value: object, where: str) -> frozenset[str]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RolesConfigError(f"{where} must be a list of text in quotes, like [\"a@example.org\"].")
+        raise RolesConfigError(f'{where} must be a list of text in quotes, like ["a@example.org"].')
     return frozenset(v.strip().casefold().lstrip("@") if "domains" in where else v.strip().casefold() for v in value)
 
 
@@ -292,7 +303,9 @@ def parse_roles(text: str, *, source: str = "roles file") -> RolesConfig:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RolesConfigError(f"{source} is not valid TOML ({exc}); fix it, starting from roles.example.toml.") from None
+        raise RolesConfigError(
+            f"{source} is not valid TOML ({exc}); fix it, starting from roles.example.toml."
+        ) from None
     unknown = set(doc) - {"admins", "editors", "settings"}
     if unknown:
         raise RolesConfigError(
@@ -305,8 +318,12 @@ def parse_roles(text: str, *, source: str = "roles file") -> RolesConfig:
             raise RolesConfigError(f"{source}: [{section}] must be a table with emails, domains and groups.")
         bad = set(table) - {"emails", "domains", "groups"}
         if bad:
-            raise RolesConfigError(f"{source}: [{section}] has unknown key(s) {', '.join(sorted(bad))}; use emails, domains, groups.")
-        tables[section] = {k: _strings(table.get(k), f"{source}: {section}.{k}") for k in ("emails", "domains", "groups")}
+            raise RolesConfigError(
+                f"{source}: [{section}] has unknown key(s) {', '.join(sorted(bad))}; use emails, domains, groups."
+            )
+        tables[section] = {
+            k: _strings(table.get(k), f"{source}: {section}.{k}") for k in ("emails", "domains", "groups")
+        }
     settings = doc.get("settings", {})
     limits = dict(DEFAULT_ROW_LIMITS)
     for key, role in (("contributor_row_limit", Role.CONTRIBUTOR), ("editor_row_limit", Role.EDITOR)):
@@ -317,7 +334,7 @@ def parse_roles(text: str, *, source: str = "roles file") -> RolesConfig:
             limits[role] = value
     claim = settings.get("group_claim", "groups")
     if not isinstance(claim, str) or not claim.strip():
-        raise RolesConfigError(f"{source}: settings.group_claim must be the name of a claim, like \"groups\".")
+        raise RolesConfigError(f'{source}: settings.group_claim must be the name of a claim, like "groups".')
     return RolesConfig(
         admins=tables["admins"], editors=tables["editors"], group_claim=claim.strip(), row_limits=limits, source=source
     )
@@ -332,7 +349,9 @@ def load_roles(path: str | Path) -> RolesConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RolesConfigError(f"Cannot read the roles file {path} ({exc}); check its permissions and encoding.") from None
+        raise RolesConfigError(
+            f"Cannot read the roles file {path} ({exc}); check its permissions and encoding."
+        ) from None
     return parse_roles(text, source=str(path))
 
 
@@ -347,7 +366,13 @@ def principal_from_claims(claims: Mapping[str, object], config: RolesConfig) -> 
         )
     name = str(claims.get("name") or claims.get("preferred_username") or email or sub).strip()
     raw_groups = claims.get(config.group_claim) or ()
-    groups = (raw_groups,) if isinstance(raw_groups, str) else tuple(str(g) for g in raw_groups) if isinstance(raw_groups, list | tuple) else ()
+    groups = (
+        (raw_groups,)
+        if isinstance(raw_groups, str)
+        else tuple(str(g) for g in raw_groups)
+        if isinstance(raw_groups, list | tuple)
+        else ()
+    )
     return Principal(sub=sub, name=name, role=config.role_for(claims), email=email, provider="oidc", groups=groups)
 
 

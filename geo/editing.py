@@ -1,7 +1,11 @@
 """Editing community assets: add, contribute, update, close, remove, moderate, and undo.
 
-Every function here that writes takes the ``actor`` (who is making the change: a name, an email or
-a group) as an explicit argument, validates its inputs first, and then makes its change in **one**
+Every function here that writes takes the ``actor`` (who is making the change) as an explicit
+argument: a :class:`geo.auth.Principal` (the signed-in person, from the pages), or a plain name from
+a trusted local caller (the command line, local mode), which :func:`geo.auth.as_principal` treats as
+an admin. It checks the actor's permission first (:func:`geo.auth.require`: contributing needs a
+signed-in contributor; editing, moderating and undoing an editor; the taxonomy an admin; nobody
+approves or rejects their own contribution), validates its inputs, and then makes its change in **one**
 :meth:`geo.store.Store.transaction`, which writes one ``audit_log`` entry with it. A failure at any
 point leaves the store file exactly as it was.
 
@@ -62,7 +66,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geo import schema, validation
+from geo import auth, schema, validation
 from geo.errors import CommonGroundError
 from geo.store import Store, Transaction, validation_context
 from geo.store.base import audit_dict, plain_value
@@ -71,7 +75,7 @@ from geo.validation import CoordinatesError, InvalidValueError, MissingValueErro
 LAYER = "assets"
 
 #: The audit ``action`` of each kind of change made here.
-ACTIONS = ("add", "contribute", "update", "close", "remove", "approve", "reject", "undo")
+ACTIONS = ("add", "contribute", "update", "close", "remove", "approve", "reject", "withdraw", "undo")
 
 #: Columns a user may set when adding or updating an asset (besides ``lon``/``lat``).
 #: ``category`` follows from ``type``; ``status`` changes through close/remove/approve/reject/undo.
@@ -125,10 +129,20 @@ class UndoError(EditError):
 # --------------------------------------------------------------------------------------------
 
 
+def my_contributions(store: Store, principal: auth.Principal) -> gpd.GeoDataFrame:
+    """The assets ``principal`` proposed (any status), newest first: what a contributor sees and may
+    withdraw while pending."""
+    if not principal.signed_in:
+        return store.read(LAYER, ids=[])
+    frame = store.read(LAYER, where={"status": ["pending", "active", "rejected", "removed", "closed"]})
+    mine = frame["created_by"].map(principal.owns).astype(bool) if len(frame) else pd.Series([], dtype=bool)
+    return frame[mine.to_numpy()].sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def add_asset(
     store: Store,
     *,
-    actor: str,
+    actor: str | auth.Principal,
     name: str,
     type_id: str,
     lon: float,
@@ -168,6 +182,7 @@ def add_asset(
         An input is empty or invalid (see :func:`geo.validation.validate_record`); the store is
         unchanged.
     """
+    auth.require(actor, "edit")
     return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
                    status="active", action="add", attrs=attrs)
 
@@ -175,7 +190,7 @@ def add_asset(
 def contribute_asset(
     store: Store,
     *,
-    actor: str,
+    actor: str | auth.Principal,
     contributed_by: str,
     name: str,
     type_id: str,
@@ -198,6 +213,7 @@ def contribute_asset(
     str
         The new asset's id; it appears in :func:`moderation_queue` until approved or rejected.
     """
+    auth.require(actor, "contribute")
     attrs = {**attrs, "contributed_by": contributed_by}
     if _blank(contributed_by):
         raise MissingValueError(
@@ -213,7 +229,7 @@ def update_asset(
     store: Store,
     asset_id: str,
     *,
-    actor: str,
+    actor: str | auth.Principal,
     taxonomy: schema.Taxonomy | None = None,
     if_version: int | None = None,
     **changes: Any,
@@ -256,7 +272,7 @@ def update_asset(
     VersionConflictError
         ``if_version`` is stale.
     """
-    actor = validation.require_actor(actor)
+    actor = _actor(actor, "edit")
     if not changes:
         raise NoChangeError("No changes were given; pass the new values, e.g. name='New name'.")
     point = {k: changes.pop(k) for k in ("lon", "lat") if k in changes}
@@ -285,33 +301,41 @@ def update_asset(
         return int(after["version"])
 
 
-def close_asset(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
+def close_asset(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
     """Mark an active asset ``closed`` (it has shut; it stays in the data and the history).
 
     ``if_version`` (here and for :func:`remove_asset`, :func:`approve`, :func:`reject`) is the
     version the person saw: a stale one is refused, as for :func:`update_asset`.
     """
-    _set_status(store, asset_id, actor=actor, action="close", status="closed", allowed=("active",),
+    _set_status(store, asset_id, actor=_actor(actor, "edit"), action="close", status="closed", allowed=("active",),
                 if_version=if_version)
 
 
-def remove_asset(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
+def remove_asset(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
     """Soft-delete an asset: status ``removed``, kept in the layer and the history, never shown.
 
     Use it for entries that should never have been there (duplicates, mistakes); use
     :func:`close_asset` for a place that has shut. :func:`undo` brings it back.
     """
-    _set_status(store, asset_id, actor=actor, action="remove", status="removed",
+    _set_status(store, asset_id, actor=_actor(actor, "edit"), action="remove", status="removed",
                 allowed=("active", "closed", "pending", "rejected"), if_version=if_version)
 
 
-def approve(store: Store, asset_id: str, *, actor: str, if_version: int | None = None) -> None:
-    """Publish a pending contribution (status ``active``)."""
-    _set_status(store, asset_id, actor=actor, action="approve", status="active", allowed=("pending",),
-                if_version=if_version)
+def approve(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
+    """Publish a pending contribution (status ``active``). Needs an editor, never the contributor.
+
+    Raises
+    ------
+    geo.errors.PermissionDeniedError
+        The actor is not an editor, or made the contribution themselves (a second person checks
+        every contribution).
+    """
+    principal = auth.require(actor, "moderate")
+    _set_status(store, asset_id, actor=principal, action="approve", status="active", allowed=("pending",),
+                if_version=if_version, not_own="approve")
 
 
-def reject(store: Store, asset_id: str, *, actor: str, reason: str, if_version: int | None = None) -> None:
+def reject(store: Store, asset_id: str, *, actor: str | auth.Principal, reason: str, if_version: int | None = None) -> None:
     """Turn down a pending contribution (status ``rejected``), saying why.
 
     Parameters
@@ -325,11 +349,27 @@ def reject(store: Store, asset_id: str, *, actor: str, reason: str, if_version: 
             field="reason",
             value=reason,
         )
-    _set_status(store, asset_id, actor=actor, action="reject", status="rejected", allowed=("pending",),
-                note={"_reason": _reason(reason)}, if_version=if_version)
+    principal = auth.require(actor, "moderate")
+    _set_status(store, asset_id, actor=principal, action="reject", status="rejected", allowed=("pending",),
+                note={"_reason": _reason(reason)}, if_version=if_version, not_own="reject")
 
 
-def undo(store: Store, entry: int | str, *, actor: str) -> None:
+def withdraw(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
+    """Withdraw one's own pending contribution (status ``removed``, audited as ``withdraw``).
+
+    Raises
+    ------
+    geo.errors.PermissionDeniedError
+        The actor is not signed in, or did not make this contribution.
+    StatusError
+        It is no longer pending (an editor approved or rejected it already).
+    """
+    principal = auth.require(actor, "withdraw")
+    _set_status(store, asset_id, actor=principal, action="withdraw", status="removed", allowed=("pending",),
+                if_version=if_version, own_only=True)
+
+
+def undo(store: Store, entry: int | str, *, actor: str | auth.Principal) -> None:
     """Reverse one audited asset change, restoring its ``before`` state; audited as ``"undo"``.
 
     Parameters
@@ -351,7 +391,7 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
         The entry is not an asset change made by this module, or the asset has changed since
         (undo the later changes first, newest first).
     """
-    actor = validation.require_actor(actor)
+    actor = _actor(actor, "undo")
     with store.transaction(actor=actor) as tx:
         log = tx.read("audit_log")
         pos = _resolve_entry(log, entry)
@@ -379,7 +419,7 @@ def undo(store: Store, entry: int | str, *, actor: str) -> None:
 def add_asset_type(
     store: Store,
     *,
-    actor: str,
+    actor: str | auth.Principal,
     type_id: str,
     label: str,
     category: str,
@@ -406,7 +446,7 @@ def add_asset_type(
     ValidationError
         A value is invalid, the category or a trait is unknown, or the type already exists.
     """
-    who = validation.require_actor(actor)
+    who = _actor(actor, "taxonomy")
     tax = validation_context(store).taxonomy
     if str(type_id).strip() in tax.types:
         raise InvalidValueError(
@@ -438,8 +478,14 @@ def add_asset_type(
 # --------------------------------------------------------------------------------------------
 
 
-def moderation_queue(store: Store) -> gpd.GeoDataFrame:
-    """The pending contributions, oldest first (a copy; empty when there are none)."""
+def moderation_queue(store: Store, *, viewer: object = None) -> gpd.GeoDataFrame:
+    """The pending contributions, oldest first (a copy; empty when there are none).
+
+    The queue says who sent each one, so it is for editors: a ``viewer`` who is not one is refused
+    (``None``: a trusted local caller).
+    """
+    if viewer is not None:
+        auth.require(viewer, "moderate")
     pending = store.read(LAYER, where={"status": "pending"})
     return pending.sort_values("created_at", kind="stable").reset_index(drop=True)
 
@@ -450,8 +496,13 @@ def history(
     feature_id: str | None = None,
     layer: str | None = "assets",
     limit: int | None = 200,
+    viewer: object = None,
 ) -> pd.DataFrame:
     """The audit log, newest first, with a readable summary of each change.
+
+    The log names people and holds whole before/after snapshots, so it is for editors and admins:
+    pass the ``viewer`` (a :class:`geo.auth.Principal`) and anyone else is refused with
+    :class:`geo.errors.PermissionDeniedError`. ``None`` is a trusted local caller (the command line).
 
     Parameters
     ----------
@@ -471,6 +522,8 @@ def history(
         :func:`undo`), ``at``, ``by``, ``action``, ``layer``, ``feature_id``, ``name`` (of the
         feature), ``changes`` (what changed, in words), ``before`` and ``after`` (the JSON).
     """
+    if viewer is not None:
+        auth.require(viewer, "history")
     if limit is not None and limit < 0:
         raise InvalidValueError(f"limit must be 0 or more (or None for all); got {limit}.", field="limit", value=limit)
     log = store.read("audit_log").reset_index(drop=True)
@@ -525,8 +578,13 @@ def describe_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
 # --------------------------------------------------------------------------------------------
 
 
+def _actor(actor: object, permission: str) -> str:
+    """Check ``actor`` may do ``permission``; return what the store records for them."""
+    return validation.require_actor(auth.require(actor, permission).actor)
+
+
 def _create(store, *, actor, name, type_id, lon, lat, taxonomy, status, action, attrs) -> str:
-    actor = validation.require_actor(actor)
+    actor = validation.require_actor(auth.as_principal(actor).actor)
     if "type" in attrs or "name" in attrs:
         raise InvalidValueError(
             "Give the name and type as name= and type_id=, not inside the other attributes.",
@@ -554,15 +612,29 @@ def _context(store: Store, taxonomy: schema.Taxonomy | None, *, tx: Transaction 
     return ctx if taxonomy is None else dataclasses.replace(ctx, taxonomy=taxonomy)
 
 
-def _set_status(store, asset_id, *, actor, action, status, allowed, note=None, if_version=None) -> None:
-    actor = validation.require_actor(actor)
-    verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected"}
+def _set_status(
+    store, asset_id, *, actor, action, status, allowed, note=None, if_version=None, not_own=None, own_only=False
+) -> None:
+    principal = auth.as_principal(actor)
+    actor = validation.require_actor(principal.actor)
+    verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
     with store.transaction(actor=actor) as tx:
         before = _current(tx, asset_id)
         _check_version(tx, asset_id, before, if_version)
+        if not_own:
+            auth.require_not_own(principal, before.get("created_by"), doing=not_own)
+        if own_only and not principal.owns(before.get("created_by")):
+            raise auth.PermissionDeniedError(
+                f"{before['name']!r} is someone else's contribution; you can only withdraw your own (an editor can reject it).",
+                action="withdraw",
+                role=principal.role.label,
+            )
         current, name = before["status"] or "active", before["name"]
         if current not in allowed:
-            if current == "removed":
+            if action == "withdraw":
+                shown = "withdrawn or removed" if current == "removed" else current
+                msg = f"{name!r} is {shown}, not pending; only a pending proposal can be withdrawn."
+            elif current == "removed":
                 msg = f"{name!r} was removed; undo the removal in the history first."
             elif allowed == ("pending",):
                 msg = f"{name!r} is {current}, not pending; only pending contributions can be {verbs[action]}."
