@@ -6,7 +6,10 @@ from pages import _ui
 
 _ui.ensure_frame()
 st.set_page_config(page_title="Common Ground", page_icon=":world_map:", layout="wide")
+_ui.check_mode()
+_ui.account_sidebar()
 _ui.shared_sidebar()
+_ui.local_banner()
 page = st.navigation(
     [
         st.Page("pages/explore.py", title="Explore", icon=":material/map:", default=True),

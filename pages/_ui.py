@@ -3,12 +3,13 @@ sidebar and widgets, engine errors shown with ``st.error``. Analysis and file fo
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 
 import streamlit as st
 
-from geo import maps, schema, webassets
+from geo import auth, maps, schema, settings, webassets
 from geo.errors import CommonGroundError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
@@ -191,13 +192,141 @@ def area_picker(prefix: str):
         raise
 
 
-def actor_input(key: str) -> str:
-    """'Your name or email', shared between pages (every write records it)."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get("cg_actor", "")
-    actor = st.text_input("Your name or email", key=key, help="Needed for every change; it is recorded in the audit log.")
-    st.session_state["cg_actor"] = actor
-    return actor
+# --- who is asking -------------------------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def mode() -> str:
+    """``local`` or ``shared`` (``$COMMON_GROUND_MODE``)."""
+    try:
+        return settings.mode()
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _roles(path: str, mtime: float) -> auth.RolesConfig:
+    return auth.load_roles(path)
+
+
+def roles_config() -> auth.RolesConfig:
+    """The roles file, re-read whenever it changes (an admin's edit applies at the next click)."""
+    path = settings.roles_file()
+    try:
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        return _roles(str(path), mtime)
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+def auth_providers() -> list[str]:
+    """The OpenID Connect providers configured under ``[auth]`` in secrets.toml (``[]``: none;
+    ``[""]``: one unnamed provider, the default)."""
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # no secrets.toml at all, or an unreadable one
+        return []
+    if not section:
+        return []
+    named = [k for k, v in section.items() if isinstance(v, dict | type(section)) and hasattr(v, "get") and v.get("client_id")]
+    if named:
+        return named
+    return [""] if section.get("client_id") else []
+
+
+def principal() -> auth.Principal:
+    """Who is using this session: local mode's one user (an admin), the signed-in person, or
+    :data:`geo.auth.ANONYMOUS`. Every write passes this to ``geo/``, which checks it."""
+    if mode() == "local":
+        return auth.local_user(settings.cli_actor() or getpass.getuser())
+    user = st.user
+    if not user.is_logged_in:
+        return auth.ANONYMOUS
+    try:
+        return auth.principal_from_claims(user.to_dict(), roles_config())
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+def can(permission: str) -> bool:
+    return principal().can(permission)
+
+
+def names_visible() -> bool:
+    """Whether this session may see people's names (editors and admins)."""
+    return can("see_names")
+
+
+def public(frame):
+    """``frame`` as this session may see it: without the columns that name people unless the session
+    is an editor's or an admin's (:data:`geo.schema.PERSONAL_COLUMNS`)."""
+    return frame if names_visible() else schema.public_view(frame)
+
+
+def check_mode() -> None:
+    """Refuse to serve local mode beyond this machine (app.py calls it first)."""
+    if mode() != "local":
+        return
+    address = (st.get_option("server.address") or "").strip().strip("[]")
+    if address in LOOPBACK or address.startswith("127."):
+        return
+    st.error(
+        "Common Ground is in local mode, which gives every feature to whoever opens it, but this server "
+        f"listens on {address or 'every network interface'}. Start it with `./run app` (which binds "
+        "127.0.0.1), or set `COMMON_GROUND_MODE=shared` and configure sign-in (see the README) to serve other people."
+    )
+    st.stop()
+
+
+def account_sidebar() -> None:
+    """The sidebar's account box: local mode's banner, or sign in / signed in as / sign out."""
+    p = principal()
+    with st.sidebar:
+        if mode() == "local":
+            st.markdown(f":material/lock: **Local mode** · you are **{plain(p.name)}** (admin)")
+            st.caption("Only this computer can open the app, and every feature is on.")
+            return
+        if p.signed_in:
+            st.markdown(f"Signed in as **{plain(p.name)}** · {p.role.label}")
+            st.button("Sign out", key="cg_sign_out", on_click=st.logout)
+            return
+        providers = auth_providers()
+        if not providers:
+            st.warning(
+                "Sign-in is not configured, so everyone can only view. An admin adds an `[auth]` section "
+                "to `.streamlit/secrets.toml` (see `.streamlit/secrets.example.toml` and the README)."
+            )
+            return
+        st.caption("Not signed in: you can view everything public. Sign in to propose or edit.")
+        for name in providers:
+            label = "Sign in" if not name else f"Sign in with {name.replace('_', ' ').title()}"
+            kwargs = {"args": (name,)} if name else {}
+            st.button(label, key=f"cg_sign_in_{name or 'default'}", on_click=st.login, type="primary", **kwargs)
+
+
+def local_banner() -> None:
+    """The line at the top of every page in local mode."""
+    if mode() == "local":
+        st.caption(
+            ":material/lock: **Local mode**: this app is open on this computer only, with every feature on. "
+            "A shared deployment signs people in instead (see the README)."
+        )
+
+
+def require_ui(permission: str, doing: str) -> bool:
+    """Whether this session may do ``permission``; if not, say why (and how to get it) once."""
+    p = principal()
+    if p.can(permission):
+        return True
+    if not p.signed_in:
+        st.info(f"Sign in to {doing}. Visitors can look at everything public.", icon=":material/login:")
+    else:
+        st.info(f"Your role ({p.role.label}) cannot {doing}. Ask an admin if you should.", icon=":material/lock:")
+    return False
 
 
 def flash(key: str) -> None:
