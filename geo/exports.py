@@ -56,6 +56,12 @@ from geo import analysis, maps, profiles, schema
 from geo.errors import CommonGroundError, CRSError, LayerNotFoundError, SchemaError
 from geo.schema import STORAGE_CRS, Taxonomy
 from geo.store import fsync_file
+from geo.textsafe import defuse_formula, restore_formula
+from geo.textsafe import table_safe as table_safe  # re-exported: what the pages show with st.dataframe
+
+# The formula guard's old private names (geo.imports still uses ``_restore_formula``).
+_defuse_formula = defuse_formula
+_restore_formula = restore_formula
 
 if TYPE_CHECKING:
     from geo.store import Store
@@ -98,8 +104,6 @@ BOUNDARY_OUTLINE_MM = {"wards": 0.66, "neighbourhoods": 0.46, "lsoas": 0.26}
 _KML_READER_COLUMNS = (
     "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility", "drawOrder", "icon", "snippet",
 )  # fmt: skip
-_FORMULA = re.compile("'*[=+\\-@\t\r]")
-_DEFUSED = re.compile("'+[=+\\-@\t\r]")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _STYLE_NAMESPACE = uuid.UUID("5d0c3b0e-2f0e-4d7c-9a53-6c1b8f0c2a11")
 
@@ -145,22 +149,8 @@ def csv_bytes(frame: gpd.GeoDataFrame | pd.DataFrame) -> bytes:
             out["lat"] = lat.round(7)
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].map(_defuse_formula)
+            out[col] = out[col].map(defuse_formula)
     return out.to_csv(index=False).encode("utf-8-sig")
-
-
-def _defuse_formula(value: object) -> object:
-    # Also prefixes text that already starts with quotes and then a formula character, so that
-    # read_csv_export can always undo it (remove exactly one leading quote).
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
-def _restore_formula(value: object) -> object:
-    if isinstance(value, str) and _DEFUSED.match(value):
-        return value[1:]
-    return value
 
 
 def geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
@@ -885,7 +875,7 @@ def read_csv_export(source: str | os.PathLike | bytes) -> gpd.GeoDataFrame | pd.
     frame = pd.read_csv(buf, encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""])
     frame = frame.astype(object).where(frame.notna(), None)
     for col in frame.columns:
-        frame[col] = frame[col].map(_restore_formula)
+        frame[col] = frame[col].map(restore_formula)
     if "lon" in frame.columns and "lat" in frame.columns:
         lon = pd.to_numeric(frame["lon"], errors="coerce")
         lat = pd.to_numeric(frame["lat"], errors="coerce")

@@ -1,0 +1,170 @@
+"""What leaves the app for the public stays text: formula-safe tables, Markdown with nothing clickable."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geo import exports, schema, textsafe
+from geo.textsafe import WORD_JOINER, defuse_formula, markdown_literal, restore_formula, table_safe
+
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_FORMULA = '=HYPERLINK("http://evil","x")'
+
+
+# --------------------------------------------------------------------------------------------
+# The formula guard
+# --------------------------------------------------------------------------------------------
+
+FORMULAS = [
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    HOSTILE_FORMULA,
+    "'=already quoted",
+    "''@twice",
+    "'-3",
+]
+NOT_FORMULAS = ["plain", "", "1-2", "a=b", "'plain", " =1"]
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_formula_text_is_defused_and_restored(value):
+    out = defuse_formula(value)
+    assert out == "'" + value
+    assert restore_formula(out) == value
+
+
+@pytest.mark.parametrize("value", [*NOT_FORMULAS, -3, -2.5, 0, None, np.nan, pd.NA, True])
+def test_other_values_pass_unchanged(value):
+    assert defuse_formula(value) is value
+    assert restore_formula(value) is value
+
+
+def test_old_private_names_still_work():
+    from geo import imports  # noqa: F401  (it imports exports._restore_formula)
+
+    assert exports._defuse_formula is textsafe.defuse_formula
+    assert exports._restore_formula is textsafe.restore_formula
+    assert exports.defuse_formula is defuse_formula and exports.table_safe is table_safe
+
+
+def _table() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "name": [HOSTILE_FORMULA, "Library", None],
+            "notes": pd.array(["-3", "+44 114 000", pd.NA], dtype="string"),
+            "kind": pd.Categorical(["=cmd|' /C calc'!A0", "park", "park"]),
+            "count": [-3, 4, -1],
+            "score": [-2.5, np.nan, 1.0],
+            "flag": [True, False, True],
+            "=SUM(1)": ["x", "y", "z"],
+        },
+        geometry=[Point(-1.47, 53.38), Point(-1.46, 53.39), None],
+        crs=schema.STORAGE_CRS,
+    )
+
+
+def test_table_safe_defuses_every_text_cell_and_drops_geometry():
+    frame = _table()
+    frame["outline"] = gpd.GeoSeries([Point(0, 0), None, None], crs=schema.STORAGE_CRS)
+    before = frame.copy()
+    out = table_safe(frame)
+    assert type(out) is pd.DataFrame
+    assert "geometry" not in out.columns and "outline" not in out.columns
+    assert out["name"].tolist()[:2] == ["'" + HOSTILE_FORMULA, "Library"] and out["name"].isna().iloc[2]
+    assert out["name"].dtype == frame["name"].dtype
+    assert out["notes"].dtype == frame["notes"].dtype  # pandas strings stay pandas strings
+    assert out["notes"].tolist()[:2] == ["'-3", "'+44 114 000"] and out["notes"].isna().iloc[2]
+    assert out["kind"].tolist() == ["'=cmd|' /C calc'!A0", "park", "park"]
+    assert isinstance(out["kind"].dtype, pd.CategoricalDtype)
+    # numbers are not text: negative numbers stay numbers
+    assert out["count"].tolist() == [-3, 4, -1] and out["count"].dtype == frame["count"].dtype
+    assert out["score"].iloc[0] == -2.5 and out["flag"].tolist() == [True, False, True]
+    assert "'=SUM(1)" in out.columns  # the header line of a downloaded CSV
+    assert out["id"].tolist() == ["a", "b", "c"]
+    pd.testing.assert_frame_equal(pd.DataFrame(frame), pd.DataFrame(before))  # the input is untouched
+
+
+def test_table_safe_csv_has_no_formula_cells():
+    raw = table_safe(_table()).to_csv(index=False)
+    for line in raw.splitlines():
+        for cell in line.split(","):
+            cell = cell.strip('"')
+            if cell[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"-?\d+(\.\d+)?", cell):
+                raise AssertionError(f"a spreadsheet would run {cell!r}")
+
+
+def test_table_safe_of_a_plain_frame_and_text_index():
+    frame = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["=a", "b"], name="area"))
+    out = table_safe(frame)
+    assert out.index.tolist() == ["'=a", "b"] and out["v"].tolist() == [1, 2]
+    assert table_safe(pd.DataFrame()).empty
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown shows the text, with nothing clickable
+# --------------------------------------------------------------------------------------------
+
+# The patterns remark-gfm (mdast-util-gfm-autolink-literal, Streamlit 1.67's renderer) uses to find
+# links in text after escapes are resolved; JavaScript's \w is ASCII.
+GFM_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE | re.ASCII)
+GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.ASCII)
+EMOJI = re.compile(r":[\w+-]+:", re.ASCII)
+MARKDOWN_HOSTILE = [
+    HOSTILE_FORMULA,
+    "http://evil.example",
+    "HTTPS://EVIL.EXAMPLE/x?y=1",
+    "www.evil.example",
+    "WwW.Evil.Example",
+    "[x](http://evil)",
+    "<http://evil>",
+    "someone@evil.example",
+    "mailto:someone@evil.example",
+    "xmpp:me@evil.example",
+    "![img](http://evil/x.png)",
+    "[ref]\n\n[ref]: http://evil",
+    ":smile: $x^2$ :red[hi] :material/home: ~~s~~ **b** _i_ `c`",
+    "&lt;script&gt; &amp; <b>bold</b> " + HOSTILE_IMG,
+    "# heading\n1. item\n- item\n> quote\n\n| a | b |\n|---|---|",
+    "x\n===",
+    "back\\slash\\",
+]
+ASCII_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _resolved(markdown: str) -> str:
+    """The text CommonMark makes of ``markdown`` (escapes resolved, hard breaks as newlines)."""
+    text = markdown.replace("\\\n", "\n")
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+@pytest.mark.parametrize("text", MARKDOWN_HOSTILE)
+def test_markdown_literal_leaves_nothing_to_link_or_format(text):
+    md = markdown_literal(text)
+    i = 0
+    while i < len(md):  # every ASCII punctuation character is escaped
+        if md[i] == "\\":
+            i += 2
+            continue
+        assert md[i] not in ASCII_PUNCTUATION, (md, i)
+        i += 1
+    shown = _resolved(md)
+    assert not GFM_URL.search(shown) and not GFM_EMAIL.search(shown) and not EMOJI.search(shown)
+    assert shown.replace(WORD_JOINER, "") == text.strip("\n")
+
+
+def test_markdown_literal_keeps_lines_and_indentation():
+    md = markdown_literal("  first\r\nsecond  \n\n\n\tthird\n")
+    assert md == "\u00a0\u00a0first\\\nsecond\n\n\u00a0\u00a0\u00a0\u00a0third"
+    assert markdown_literal(None) == "" and markdown_literal(np.nan) == "" and markdown_literal("\n \n") == ""
+    assert markdown_literal(12) == "12" and markdown_literal("Fish & Chips") == "Fish \\& Chips"
