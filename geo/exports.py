@@ -20,9 +20,10 @@ Every file is written atomically: into a private temporary folder beside the tar
 moved over the target with one ``os.replace``. A failure at any point leaves no partial file, and an
 existing file at the target is left as it was.
 
-Text is data, never markup. KML descriptions are HTML in every KML viewer, so the description written
-there is the HTML-escaped text (``&lt;b&gt;`` shows as ``<b>``); names and extended data are plain text
-escaped as XML. CSV cells that a spreadsheet would run as a formula get a leading ``'``. Columns that
+Text is data, never markup. KML viewers (Google Earth among them) show names, descriptions and
+extended data as HTML, so every text value written to KML is the HTML-escaped text (``&lt;b&gt;``
+shows as ``<b>``; :func:`read_kml_export` reverses it). CSV cells that a spreadsheet would run as a
+formula get a leading ``'`` (:func:`geo.textsafe.defuse_formula`). Columns that
 name people (``created_by``, ``updated_by``, ``contributed_by``) are left out unless asked for.
 """
 
@@ -740,12 +741,6 @@ def _shapefile_readme(stem: str, mapping: dict[str, str], cut: list[str], count:
     return "\n".join(lines) + "\n"
 
 
-def _clean_xml_text(value: object) -> object:
-    if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
-    return value
-
-
 def _kml_driver() -> str:
     writable = pyogrio.list_drivers(write=True)
     for name in ("KML", "LIBKML"):
@@ -757,12 +752,13 @@ def _kml_driver() -> str:
 def write_kml(frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: str = "features") -> None:
     """Write ``frame`` as KML (EPSG:4326) atomically, with each feature's name and description.
 
-    ``<name>`` is the ``name`` column (else ``title``), as plain text. ``<description>`` is the
-    ``description`` column (else ``summary``) HTML-escaped, because KML viewers show descriptions as
-    HTML: the text is shown literally, never run (``$`` is escaped too, against Google Earth's
-    ``$[...]`` substitutions). Every other column goes to ``ExtendedData``. Characters XML cannot hold
-    (control characters) are removed. GDAL's ``KML`` driver writes the file (``LIBKML`` if it is
-    missing). Read it back with :func:`read_kml_export`.
+    ``<name>`` is the ``name`` column (else ``title``), ``<description>`` the ``description`` column
+    (else ``summary``), and every other column goes to ``ExtendedData``. KML viewers show all three
+    as HTML, so every text value is HTML-escaped (:func:`kml_text`): it is shown literally, never
+    run, and ``$``, ``{`` and ``}`` are escaped too, against Google Earth's ``$[...]`` and other
+    viewers' ``{field}`` substitutions. Characters XML cannot hold (control characters) are
+    removed. Numbers, dates and booleans are written as they are. GDAL's ``KML`` driver writes the
+    file (``LIBKML`` if it is missing). Read it back with :func:`read_kml_export`.
     """
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ExportError("KML needs geometry; export a table as csv or gpkg instead.")
@@ -773,16 +769,15 @@ def write_kml(frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: s
     name_col = "name" if "name" in out.columns else "title" if "title" in out.columns else None
     desc_col = "description" if "description" in out.columns else "summary" if "summary" in out.columns else None
     if name_col:
-        data["name"] = out[name_col].astype(object).where(out[name_col].notna(), None).map(_clean_xml_text)
+        data["name"] = _kml_text_column(out[name_col])
     if desc_col:
-        text = out[desc_col].astype(object).where(out[desc_col].notna(), None).map(_clean_xml_text)
-        data["description"] = text.map(lambda v: _html_text(v) if isinstance(v, str) else v)
+        data["description"] = _kml_text_column(out[desc_col])
     for col in out.columns:
         if col in (geom_name, "name", "description"):
             continue
         series = out[col]
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            data[col] = series.astype(object).where(series.notna(), None).map(_clean_xml_text)
+            data[col] = _kml_text_column(series)
         else:
             data[col] = series
     kml = gpd.GeoDataFrame(data, geometry=out.geometry.to_numpy(), crs=STORAGE_CRS)
@@ -794,8 +789,24 @@ def write_kml(frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: s
             pyogrio.write_dataframe(kml, tmp, layer=layer_name, driver=driver, dataset_options=options)
 
 
+def kml_text(value: object) -> object:
+    """A KML text value as :func:`write_kml` writes it: without the characters XML cannot hold,
+    HTML-escaped (``&``, ``<``, ``>``, quotes), with ``$``, ``{`` and ``}`` as character references.
+
+    KML viewers render names, descriptions and extended data as HTML; this makes them show the text
+    as it is. ``html.unescape`` reverses it. Anything that is not a ``str`` is returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    return _html_text(_XML_INVALID.sub("", value))
+
+
+def _kml_text_column(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), None).map(kml_text)
+
+
 def _html_text(value: str) -> str:
-    return html.escape(value, quote=True).replace("$", "&#36;")
+    return html.escape(value, quote=True).replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;")
 
 
 def write_html(
@@ -903,9 +914,10 @@ def read_kml_export(path: str | os.PathLike) -> gpd.GeoDataFrame:
     """Read a KML written by :func:`write_kml` back as it was written.
 
     Undoes what the format and GDAL's readers add: ``Name``/``Description`` become ``name`` and
-    ``description`` (unescaped: the KML holds it as HTML-escaped text), the LIBKML reader's extra
-    columns (``timestamp``, ``altitudeMode``, ...) are dropped, its placemark id is replaced by the
-    exported ``id`` (which it renames ``id2``), and points lose the zero altitude.
+    ``description``, every text value is HTML-unescaped (the KML holds names, descriptions and
+    extended data as HTML-escaped text, see :func:`kml_text`), the LIBKML reader's extra columns
+    (``timestamp``, ``altitudeMode``, ...) are dropped, its placemark id is replaced by the exported
+    ``id`` (which it renames ``id2``), and points lose the zero altitude.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -916,8 +928,11 @@ def read_kml_export(path: str | os.PathLike) -> gpd.GeoDataFrame:
     if "id2" in frame.columns and "id" in frame.columns:
         frame = frame.drop(columns=["id"]).rename(columns={"id2": "id"})
     frame = frame.drop(columns=[c for c in _KML_READER_COLUMNS if c in frame.columns])
-    if "description" in frame.columns:
-        frame["description"] = frame["description"].map(lambda v: html.unescape(v) if isinstance(v, str) else v)
+    for col in frame.columns:
+        if col != frame.geometry.name and (
+            frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype)
+        ):
+            frame[col] = frame[col].map(lambda v: html.unescape(v) if isinstance(v, str) else v)
     frame = frame.set_geometry(shapely.force_2d(frame.geometry.to_numpy()), crs=frame.crs or STORAGE_CRS)
     return frame
 

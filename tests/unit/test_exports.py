@@ -4,6 +4,7 @@ hostile text stays text; writes are atomic."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -129,7 +130,8 @@ def test_kml_reads_with_fiona_and_has_names_and_descriptions(demo_store, demo_as
         )
     )
     for (gn, gd, gx, gy), (wn, wd, wx, wy) in zip(got, want, strict=True):
-        assert gn == wn and gd == wd  # demo descriptions hold no markup, so no escaping shows
+        # names and descriptions are HTML in a KML (viewers render them): the text is their unescaped value
+        assert html.unescape(gn) == wn and html.unescape(gd) == wd
         assert abs(gx - wx) <= TOLERANCE_DEG and abs(gy - wy) <= TOLERANCE_DEG
     root = ET.parse(out).getroot()  # well-formed XML
     ns = {"k": "http://www.opengis.net/kml/2.2"}
@@ -502,7 +504,7 @@ def test_hostile_names_round_trip_as_text(fmt, store_copy, tmp_path):
     assert desc == HOSTILE_DESCRIPTION
 
 
-def test_kml_escapes_descriptions_as_html(store_copy, tmp_path):
+def test_kml_escapes_names_and_descriptions_as_html(store_copy, tmp_path):
     _hostile_store(store_copy)
     out = tmp_path / "h.kml"
     exports.export_layer(store_copy, "assets", fmt="kml", out_path=out)
@@ -510,8 +512,11 @@ def test_kml_escapes_descriptions_as_html(store_copy, tmp_path):
     assert "<img src=x" not in raw and "<script>" not in raw
     ns = {"k": "http://www.opengis.net/kml/2.2"}
     placemarks = ET.parse(out).getroot().findall(".//k:Placemark", ns)
-    by_name = {p.findtext("k:name", namespaces=ns): p for p in placemarks}
-    assert HOSTILE_IMG in by_name and HOSTILE_JINJA in by_name  # names are plain text
+    # names are HTML in KML viewers too: the XML holds them escaped, and unescaping gives the text
+    by_name = {html.unescape(p.findtext("k:name", namespaces=ns)): p for p in placemarks}
+    assert HOSTILE_IMG in by_name and HOSTILE_JINJA in by_name
+    assert by_name[HOSTILE_IMG].findtext("k:name", namespaces=ns) == "&lt;img src=x onerror=alert(1)&gt;"
+    assert "{" not in by_name[HOSTILE_JINJA].findtext("k:name", namespaces=ns)
     description = by_name[HOSTILE_IMG].findtext("k:description", namespaces=ns)
     # a KML viewer renders the description as HTML: it must show, not run, the markup
     assert "<" not in description and ">" not in description and "$[" not in description

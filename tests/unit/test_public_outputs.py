@@ -1,8 +1,11 @@
-"""What leaves the app for the public stays text: formula-safe tables, Markdown with nothing clickable."""
+"""What leaves the app for the public stays text: formula-safe tables, Markdown with nothing clickable,
+KML names and extended data escaped for HTML viewers."""
 
 from __future__ import annotations
 
+import html
 import re
+import xml.etree.ElementTree as ET
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +17,7 @@ from geo import exports, schema, textsafe
 from geo.textsafe import WORD_JOINER, defuse_formula, markdown_literal, restore_formula, table_safe
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_JINJA = "{{7*7}}"
 HOSTILE_FORMULA = '=HYPERLINK("http://evil","x")'
 
 
@@ -168,3 +172,80 @@ def test_markdown_literal_keeps_lines_and_indentation():
     assert md == "\u00a0\u00a0first\\\nsecond\n\n\u00a0\u00a0\u00a0\u00a0third"
     assert markdown_literal(None) == "" and markdown_literal(np.nan) == "" and markdown_literal("\n \n") == ""
     assert markdown_literal(12) == "12" and markdown_literal("Fish & Chips") == "Fish \\& Chips"
+
+
+# --------------------------------------------------------------------------------------------
+# KML: every text field is HTML-escaped
+# --------------------------------------------------------------------------------------------
+
+KML_NS = {"k": "http://www.opengis.net/kml/2.2"}
+
+
+def _hostile_kml_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "id": ["a1", "a2", "a3"],
+            "name": [HOSTILE_IMG, HOSTILE_JINJA, HOSTILE_FORMULA],
+            "description": ["<b>bold</b> $[name]", "{{ config }}", "plain"],
+            "address": [HOSTILE_IMG, "1 Road & Lane", "$[id] {x}"],
+            "url": ["https://a.example/?x=1&y=2", None, "javascript:alert(1)"],
+            "notes": ["bell\x07here", "'quoted' \"too\"", "fine"],
+            "count": [1, -2, 3],
+        },
+        geometry=[Point(-1.47, 53.38), Point(-1.46, 53.39), Point(-1.45, 53.40)],
+        crs=schema.STORAGE_CRS,
+    )
+
+
+def test_kml_escapes_names_and_extended_data_for_html_viewers(tmp_path):
+    frame = _hostile_kml_frame()
+    out = tmp_path / "h.kml"
+    exports.write_kml(frame, out, layer_name="assets")
+    raw = out.read_text(encoding="utf-8")
+    # As XML text, an escaped "<" is "&amp;lt;": a viewer decodes the XML to "&lt;" and shows "<".
+    assert "&amp;lt;img src=x onerror=alert(1)&amp;gt;" in raw
+    assert "&lt;img" not in raw.replace("&amp;lt;img", "") and "<img" not in raw
+    assert "{" not in raw and "}" not in raw and "$[" not in raw and "\x07" not in raw
+    placemarks = ET.parse(out).getroot().findall(".//k:Placemark", KML_NS)
+    names = [p.findtext("k:name", namespaces=KML_NS) for p in placemarks]
+    assert names == [
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "&#123;&#123;7*7&#125;&#125;",
+        "=HYPERLINK(&quot;http://evil&quot;,&quot;x&quot;)",
+    ]
+    data = {
+        (i, d.get("name")): d.findtext("k:value", namespaces=KML_NS)
+        for i, p in enumerate(placemarks)
+        for d in p.iter("{http://www.opengis.net/kml/2.2}Data")
+    }
+    data.update(
+        {
+            (i, d.get("name")): d.text
+            for i, p in enumerate(placemarks)
+            for d in p.iter("{http://www.opengis.net/kml/2.2}SimpleData")
+        }
+    )
+    assert data[(0, "address")] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert data[(1, "address")] == "1 Road &amp; Lane" and data[(2, "address")] == "&#36;[id] &#123;x&#125;"
+    assert data[(0, "url")] == "https://a.example/?x=1&amp;y=2"
+    assert data[(1, "notes")] == "&#x27;quoted&#x27; &quot;too&quot;"
+    for value in [*names, *data.values()]:
+        assert value is None or not re.search(r"[<>{}$]", value)
+
+
+def test_kml_round_trip_gives_the_original_text(tmp_path):
+    frame = _hostile_kml_frame()
+    out = tmp_path / "h.kml"
+    exports.write_kml(frame, out, layer_name="assets")
+    back = exports.read_kml_export(out).set_index("id").loc[frame["id"]]
+    for col in ("name", "description", "address"):
+        assert back[col].tolist() == frame[col].tolist(), col
+    assert back["url"].iloc[0] == frame["url"].iloc[0] and back["url"].iloc[2] == "javascript:alert(1)"
+    assert back["notes"].tolist() == ["bellhere", "'quoted' \"too\"", "fine"]  # control characters removed
+    assert pd.to_numeric(back["count"]).tolist() == [1, -2, 3]
+
+
+def test_kml_text_escapes_like_the_writer():
+    assert exports.kml_text("a<b>&{c}$\x00") == "a&lt;b&gt;&amp;&#123;c&#125;&#36;"
+    assert html.unescape(exports.kml_text(HOSTILE_FORMULA)) == HOSTILE_FORMULA
+    assert exports.kml_text(-3) == -3 and exports.kml_text(None) is None
