@@ -151,6 +151,8 @@ def _colour(value: str) -> str:
 # Point layers
 # --------------------------------------------------------------------------------------------
 
+#: What the popup details table holds per asset, besides its id. Never a column that names people
+#: (``created_by``, ``updated_by``, ``contributed_by``, ...): the table is a public file.
 DETAIL_FIELDS = ("address", "opening_hours", "url", "status", "description")
 
 
@@ -196,8 +198,13 @@ def asset_details(ordered: gpd.GeoDataFrame) -> list[list[str]]:
 
 
 def asset_details_json(ordered: gpd.GeoDataFrame) -> str:
-    """The details table as the JSON document the map's popups read (see :func:`explorer_map`)."""
-    return js_json({"fields": list(DETAIL_FIELDS), "rows": asset_details(ordered)})
+    """The details table as the JSON document the map's popups read (see :func:`explorer_map`).
+
+    ``{"fields": DETAIL_FIELDS, "ids": [asset id, ...], "rows": [[...], ...]}``, in map order. The
+    ids let :func:`geo.webassets.withdraw_details` find every published table that holds an asset.
+    """
+    ids = ordered["id"].astype("string").fillna("").tolist() if "id" in ordered.columns else [""] * len(ordered)
+    return js_json({"fields": list(DETAIL_FIELDS), "ids": ids, "rows": asset_details(ordered)})
 
 
 def encode_points(lon: np.ndarray, lat: np.ndarray, names: list[str]) -> dict:

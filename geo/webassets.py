@@ -11,11 +11,21 @@ Two ways to use them:
 * in the app, :func:`install` copies the files into Streamlit's ``static/`` folder (served at
   ``/app/static/``) and the map builders get ``assets_base_url="/app/static/vendor"``;
 * in a standalone HTML file, :func:`inline_html` puts their text into the page itself.
+
+The maps' popup details tables are published beside them (:func:`publish_details`, served at
+``/app/static/details/``) and withdrawn when the assets layer changes or an asset is removed
+(:func:`withdraw_details`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import xstatic.pkg.jquery as _jquery
@@ -40,6 +50,9 @@ CSS_FILES: dict[str, tuple[str, Path]] = {
     ),
 }
 IMAGE_DIR = Path(_leaflet.BASE_DIR) / "images"
+
+#: The folder under the static folder that holds the published popup details tables.
+DETAILS_FOLDER = "details"
 
 #: What each kind of map element needs, by logical name.
 MAP_JS = ("leaflet", "jquery")
@@ -93,25 +106,117 @@ def inline_html(names: tuple[str, ...]) -> str:
     return "\n".join(parts)
 
 
-def publish_details(static_dir: str | Path, details_json: str, *, keep: int = 200) -> str:
+def publish_details(
+    static_dir: str | Path, details_json: str, *, keep: int = 200, generation: str | None = None
+) -> str:
     """Write a map's popup details table into ``static_dir/details`` and return its file name.
 
-    Files are named by a hash of their content, so the same table is written once however often a
-    page reruns; only the ``keep`` newest are kept (popups of older maps then say where else to look).
-    The write is atomic: a reader never sees half a file.
-    """
-    import hashlib
-    import os
+    Parameters
+    ----------
+    static_dir
+        Streamlit's static folder; the file is served at ``/app/static/details/<name>``.
+    details_json
+        The table (:func:`geo.maps.asset_details_json`).
+    keep
+        How many files to keep; the least recently published go first (popups of older maps then
+        say where else to look).
+    generation
+        The revision of the assets layer the table was built from (``store.version("assets")``).
+        The file name carries it, and publishing a table of one generation deletes the files of
+        every other generation (and those published without one): after any write to the assets
+        layer, from a page or the command line, details of removed, rejected or changed assets
+        stop being served the next time any page publishes a map. ``None`` (the old behaviour)
+        leaves other files to ``keep``.
 
+    Returns
+    -------
+    str
+        The file name: ``<digest>.json``, or ``<generation tag>-<digest>.json``.
+
+    Notes
+    -----
+    Files are named by a hash of their content, so the same table is written once however often a
+    page reruns (publishing it again marks it as recently used). The write is atomic: a reader never
+    sees half a file. A page that read the store just before a write and publishes just after it
+    brings its older generation back (and removes the newer one's files) until the next map is
+    published; :func:`withdraw_details` removes a withdrawn asset at once either way.
+    """
     digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
-    folder = Path(static_dir) / "details"
+    folder = Path(static_dir) / DETAILS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}.json"
-    if not target.exists():
-        tmp = folder / f".{digest}.{os.getpid()}.tmp"
-        tmp.write_text(details_json, encoding="utf-8")
-        tmp.replace(target)
-        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for old in files[:-keep]:
-            old.unlink(missing_ok=True)
+    prefix = "" if generation is None else _generation_tag(generation) + "-"
+    target = folder / f"{prefix}{digest}.json"
+    if target.exists():
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(target)
+    else:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(details_json)
+            os.chmod(tmp, 0o644)  # served by the app, like the rest of static/
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    published = []
+    for path in folder.glob("*.json"):
+        if generation is not None and not path.name.startswith(prefix):
+            path.unlink(missing_ok=True)  # another generation's, or from before generations
+        elif path != target:
+            published.append((_mtime(path), path))
+    published.sort()
+    for _, old in published[: max(len(published) - (keep - 1), 0)]:
+        old.unlink(missing_ok=True)
     return target.name
+
+
+def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str) -> list[str]:
+    """Delete at once every published details file that holds any of ``asset_ids``.
+
+    Call it right after assets are removed or rejected, so their popup details stop being served
+    before any map is published again. A file whose ids cannot be read (one written before tables
+    carried ids, or a damaged one) is deleted too: it may hold them.
+
+    Parameters
+    ----------
+    static_dir
+        Streamlit's static folder (as given to :func:`publish_details`).
+    asset_ids
+        The assets' ids (one id may be given as a string).
+
+    Returns
+    -------
+    list of str
+        The names of the files deleted.
+    """
+    wanted = {asset_ids} if isinstance(asset_ids, str) else {str(i) for i in asset_ids}
+    folder = Path(static_dir) / DETAILS_FOLDER
+    if not wanted or not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue  # deleted meanwhile (by a publish)
+        except (ValueError, UnicodeDecodeError):
+            doc = None
+        ids = doc.get("ids") if isinstance(doc, dict) else None
+        if not isinstance(ids, list) or not wanted.isdisjoint(str(i) for i in ids):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+def _generation_tag(generation: str) -> str:
+    # A hash keeps any token (a revision such as "r12", a path, a URL) safe in a file name.
+    return "g" + hashlib.sha256(str(generation).encode("utf-8")).hexdigest()[:16]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

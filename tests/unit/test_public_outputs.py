@@ -1,10 +1,13 @@
-"""What leaves the app for the public stays text: formula-safe tables, Markdown with nothing clickable,
-KML names and extended data escaped for HTML viewers."""
+"""What leaves the app for the public stays text and withdraws when it should: formula-safe tables,
+Markdown with nothing clickable, KML names and extended data escaped for HTML viewers, popup
+details published per generation of the assets layer and withdrawn at once."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
@@ -13,12 +16,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo import exports, schema, textsafe
+from geo import exports, maps, schema, textsafe, webassets
 from geo.textsafe import WORD_JOINER, defuse_formula, markdown_literal, restore_formula, table_safe
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_JINJA = "{{7*7}}"
 HOSTILE_FORMULA = '=HYPERLINK("http://evil","x")'
+#: The columns that name people (geo.schema.PERSONAL_COLUMNS): never in a public file.
+PEOPLE = ("created_by", "updated_by", "contributed_by", "raised_by", "agreed_by", "recorded_by")
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,3 +254,113 @@ def test_kml_text_escapes_like_the_writer():
     assert exports.kml_text("a<b>&{c}$\x00") == "a&lt;b&gt;&amp;&#123;c&#125;&#36;"
     assert html.unescape(exports.kml_text(HOSTILE_FORMULA)) == HOSTILE_FORMULA
     assert exports.kml_text(-3) == -3 and exports.kml_text(None) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Popup details: no people's names; published per generation; withdrawn at once
+# --------------------------------------------------------------------------------------------
+
+
+def _assets(ids: list[str]) -> gpd.GeoDataFrame:
+    n = len(ids)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "name": [f"Asset {i}" for i in ids],
+            "type": ["library"] * n,
+            "address": [f"{k} Road" for k in range(n)],
+            "opening_hours": ["Mo-Fr 09:00-17:00"] * n,
+            "url": ["https://example.org"] * n,
+            "status": ["active"] * n,
+            "description": ["A place"] * n,
+        },
+        geometry=[Point(-1.47 + k / 1000, 53.38) for k in range(n)],
+        crs=schema.STORAGE_CRS,
+    )
+    for col in PEOPLE:
+        frame[col] = "Alice Private <alice@example.org>"
+    return frame
+
+
+def _details(ids: list[str]) -> str:
+    return maps.asset_details_json(maps.order_for_map(_assets(ids), taxonomy=schema.load_taxonomy()))
+
+
+def test_details_hold_ids_and_no_peoples_names():
+    assert not set(PEOPLE) & set(maps.DETAIL_FIELDS)
+    if hasattr(schema, "PERSONAL_COLUMNS"):
+        assert not set(schema.PERSONAL_COLUMNS) & set(maps.DETAIL_FIELDS)
+    text = _details(["x1", "x2"])
+    doc = json.loads(text)
+    assert sorted(doc["ids"]) == ["x1", "x2"] and len(doc["rows"]) == 2
+    assert "Alice" not in text and "alice@" not in text
+    for col in PEOPLE:
+        assert col not in doc["fields"]
+
+
+def _files(static) -> set[str]:
+    return {p.name for p in (static / webassets.DETAILS_FOLDER).glob("*.json")}
+
+
+def test_a_new_generation_withdraws_every_other_generations_details(tmp_path):
+    legacy = webassets.publish_details(tmp_path, _details(["old"]))  # the signature before generations
+    a1 = webassets.publish_details(tmp_path, _details(["a", "b"]), generation="r1")
+    a2 = webassets.publish_details(tmp_path, _details(["a"]), generation="r1")
+    assert webassets.publish_details(tmp_path, _details(["a", "b"]), generation="r1") == a1
+    assert _files(tmp_path) == {a1, a2}  # one generation's tables live side by side; the legacy one went
+    assert legacy not in _files(tmp_path)
+    b1 = webassets.publish_details(tmp_path, _details(["a"]), generation="r2")
+    assert _files(tmp_path) == {b1} and b1 != a2  # same table, new generation: a new name
+    assert json.loads((tmp_path / "details" / b1).read_text(encoding="utf-8"))["ids"] == ["a"]
+    # a token that is no file name (a path, a URL) still makes a safe one
+    odd = webassets.publish_details(tmp_path, _details(["a"]), generation="postgresql://x/y?z=1 ../..")
+    assert re.fullmatch(r"g[0-9a-f]{16}-[0-9a-f]{24}\.json", odd) and _files(tmp_path) == {odd}
+
+
+def test_keep_counts_within_a_generation(tmp_path):
+    names = [webassets.publish_details(tmp_path, _details([f"i{k}"]), generation="r5", keep=3) for k in range(5)]
+    assert _files(tmp_path) == set(names[-3:])
+    # publishing an existing table again marks it as recently used, so it is not the next to go
+    webassets.publish_details(tmp_path, _details(["i2"]), generation="r5", keep=3)
+    webassets.publish_details(tmp_path, _details(["i9"]), generation="r5", keep=3)
+    assert names[2] in _files(tmp_path) and names[3] not in _files(tmp_path)
+
+
+def test_withdraw_details_deletes_every_file_holding_the_ids(tmp_path):
+    both = webassets.publish_details(tmp_path, _details(["gone", "stays"]), generation="r1")
+    only_gone = webassets.publish_details(tmp_path, _details(["gone"]), generation="r1")
+    other = webassets.publish_details(tmp_path, _details(["stays", "also"]), generation="r1")
+    assert webassets.withdraw_details(tmp_path, ["nobody"]) == []
+    assert sorted(webassets.withdraw_details(tmp_path, ["gone"])) == sorted([both, only_gone])
+    assert _files(tmp_path) == {other}
+    assert webassets.withdraw_details(tmp_path, "also") == [other]  # one id as a string
+    assert webassets.withdraw_details(tmp_path / "nowhere", ["x"]) == []
+
+
+def test_withdraw_details_deletes_files_whose_ids_it_cannot_read(tmp_path):
+    old = webassets.publish_details(tmp_path, '{"rows": [["1 Road"]]}')  # a table from before ids
+    kept = webassets.publish_details(tmp_path, _details(["b"]))
+    (tmp_path / "details" / "broken.json").write_text("{not json", encoding="utf-8")
+    assert sorted(webassets.withdraw_details(tmp_path, ["a"])) == sorted([old, "broken.json"])
+    assert _files(tmp_path) == {kept}
+
+
+def test_concurrent_publishing_of_one_table_never_fails(tmp_path):
+    text = _details(["a", "b", "c"])
+    errors: list[BaseException] = []
+    names: set[str] = set()
+
+    def publish():
+        try:
+            for _ in range(20):
+                names.add(webassets.publish_details(tmp_path, text, generation="r1"))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(names) == 1 and _files(tmp_path) == names
+    assert not list((tmp_path / "details").glob(".*.tmp"))
