@@ -36,6 +36,7 @@ import tempfile
 import uuid
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,8 +48,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geo import schema, validation
-from geo.errors import CommonGroundError
+from geo import auth, schema, validation
+from geo.errors import CommonGroundError, PermissionDeniedError
 from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
 from geo.store import Store, now_iso, store_extent, validation_context
@@ -1082,18 +1083,39 @@ class ImportResult:
         return {"layer": self.layer, "imported": self.imported, "ids": self.ids, "report": self.report.as_dict()}
 
 
-def apply_import(store: Store, plan: ImportPlan, *, actor: str) -> ImportResult:
+def apply_import(
+    store: Store,
+    plan: ImportPlan,
+    *,
+    actor: str | auth.Principal,
+    row_limits: Mapping[auth.Role, int | None] | None = None,
+) -> ImportResult:
     """Write a validated plan in one transaction, with one audit entry per feature.
 
     Rows are inserted (nothing already in the layer is rewritten). New asset types the plan adds
     go into the store's ``taxonomy`` layer in the same transaction, audited like any change.
     Raises :class:`ImportFileError` (and writes nothing) if the plan has errors.
+
+    Who may import what (:mod:`geo.auth`): editors import into any layer, up to the editors' row
+    limit; admins any number of rows (up to ``$COMMON_GROUND_MAX_IMPORT_ROWS``) and new asset
+    types; a contributor may propose *assets* from a file, up to the contributors' row limit, and
+    they land ``pending`` for an editor to check one by one. ``row_limits`` are the roles file's
+    (default :data:`geo.auth.DEFAULT_ROW_LIMITS`). A plain-name actor is a trusted local caller.
+
+    Raises
+    ------
+    geo.errors.PermissionDeniedError
+        The actor may not import this, or this many rows; nothing is written.
     """
     if not plan.report.ok:
         raise ImportFileError("The file was not imported: " + "; ".join(plan.report.errors) + ".")
-    actor = validation.require_actor(actor)
+    principal = auth.as_principal(actor)
+    pending = _check_import_allowed(principal, plan, {**auth.DEFAULT_ROW_LIMITS, **(row_limits or {})})
+    actor = validation.require_actor(principal.actor)
     layer = plan.layer
     new = plan.frame
+    if pending:
+        new = new.assign(status="pending")
     if isinstance(new, gpd.GeoDataFrame):
         new = new.to_crs(schema.STORAGE_CRS)
     with store.transaction(actor=actor) as tx:
@@ -1110,6 +1132,42 @@ def apply_import(store: Store, plan: ImportPlan, *, actor: str) -> ImportResult:
             tx.audit("import", layer, str(row.get("id") or ""), None, after)
     ids = [str(i) for i in new["id"]] if "id" in new.columns else []
     return ImportResult(layer=layer, imported=len(new), ids=ids, report=plan.report)
+
+
+def _check_import_allowed(principal: auth.Principal, plan: ImportPlan, limits: Mapping[auth.Role, int | None]) -> bool:
+    """Refuse an import the principal may not make; return whether its rows land as pending."""
+    rows = len(plan.frame)
+    if plan.taxonomy_additions:
+        auth.require(principal, "taxonomy")
+    if principal.can("import"):
+        limit = None if principal.can("bulk_import") else limits.get(auth.Role.EDITOR)
+        if limit is not None and rows > limit:
+            raise PermissionDeniedError(
+                f"This file has {rows:,} rows and editors import at most {limit:,} at once; split it into smaller "
+                "files, or ask an admin, who can import bigger ones.",
+                action="import",
+                role=principal.role.label,
+            )
+        return False
+    if principal.can("contribute") and plan.layer == "assets":
+        limit = limits.get(auth.Role.CONTRIBUTOR) or 0
+        if rows > limit:
+            raise PermissionDeniedError(
+                f"This file has {rows:,} rows and contributors propose at most {limit:,} assets at once; send a "
+                "smaller file, or ask an editor to import it.",
+                action="import",
+                role=principal.role.label,
+            )
+        return True
+    if principal.can("contribute"):
+        raise PermissionDeniedError(
+            f"Contributors can propose assets from a file, not {plan.layer}; choose the assets layer, or ask an "
+            "editor to import it.",
+            action="import",
+            role=principal.role.label,
+        )
+    auth.require(principal, "upload")  # an anonymous visitor: raises
+    return False
 
 
 def _audit_value(v: object) -> object:
@@ -1181,6 +1239,34 @@ def import_file(
         return apply_import(store, plan, actor=actor)
     except ImportFileError as exc:  # one sentence on one line, whatever the file's names and values hold
         raise ImportFileError(" ".join(str(exc).split())) from None
+
+
+def parse_upload(
+    data: bytes,
+    name: str,
+    *,
+    source_layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    postcodes: PostcodeIndex | None = None,
+) -> tuple[list[str], Upload]:
+    """Read uploaded bytes once: ``(layers, upload)``, where ``layers`` lists a GeoPackage's layers
+    (empty for other kinds; the first is read when ``source_layer`` is not one of them).
+
+    The bytes go to a private temporary folder that is removed before this returns, whatever
+    happens, so no upload is left on the server's disk. Errors name the file as the user called it.
+    """
+    with tempfile.TemporaryDirectory(prefix="cg-upload-") as folder:
+        path = copy_upload(data, name, Path(folder))
+        layers = source_layers(path)
+        if layers and source_layer not in layers:
+            source_layer = layers[0] if len(layers) > 1 else None
+        try:
+            up = read_upload(path, source_layer=source_layer, crs=crs, encoding=encoding, postcodes=postcodes)
+        except CommonGroundError as exc:
+            exc.args = (str(exc).replace(str(path), name).replace(path.name, name),)
+            raise
+    return layers, up
 
 
 def copy_upload(data: bytes, name: str, folder: Path) -> Path:

@@ -51,13 +51,14 @@ HIDDEN_STATUSES = ("pending", "rejected", "withdrawn", "removed")
 
 #: Columns that hold people's names or emails. They reach editors and admins only: never
 #: anonymous pages, tables, downloads or public exports (:func:`public_view` drops them). The
-#: audit log as a whole (who, before, after) is editors' only too.
+#: audit log as a whole (who, before, after) is editors' only too. Not listed: an aspiration's
+#: ``raised_by`` and a measure's ``agreed_by``, which name the *groups and partners* behind them
+#: (the validator asks for groups, not people): they are the public record of who wants what and
+#: who agreed it, which joining up depends on.
 PERSONAL_COLUMNS = (
     "created_by",
     "updated_by",
     "contributed_by",
-    "raised_by",
-    "agreed_by",
     "recorded_by",
 )
 

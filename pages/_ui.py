@@ -242,11 +242,11 @@ def principal() -> auth.Principal:
     :data:`geo.auth.ANONYMOUS`. Every write passes this to ``geo/``, which checks it."""
     if mode() == "local":
         return auth.local_user(settings.cli_actor() or getpass.getuser())
-    user = st.user
-    if not user.is_logged_in:
+    claims = st.user.to_dict()
+    if not claims.get("is_logged_in"):
         return auth.ANONYMOUS
     try:
-        return auth.principal_from_claims(user.to_dict(), roles_config())
+        return auth.principal_from_claims(claims, roles_config())
     except CommonGroundError as exc:
         fail(exc)
         raise

@@ -21,7 +21,9 @@ st.caption(
 layer, areas, area = _ui.area_picker("community")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-actor = _ui.actor_input("community_actor")
+me = _ui.principal()
+# What a contributor sends waits for an editor; an editor's lands at once (geo.knowledge decides).
+REVIEW = "" if me.can("moderate") else " It shows here once an editor has checked it."
 _ui.flash(FLASH)
 
 
@@ -64,29 +66,32 @@ else:
 all_assets = analysis.filter_assets(_ui.layer("assets"))
 here = all_assets[analysis.area_of_each(all_assets, areas) == area_id]
 local_assets = dict(zip(here["id"], here["name"] + " (" + here["type"].map(_ui.taxonomy().label) + ")", strict=True))
-with st.expander("Add an aspiration", expanded=aspirations.empty):
-    with st.form("aspiration_form"):
-        text = st.text_area("What does the community want? (in its words)", key="asp_text")
-        c1, c2, c3 = st.columns(3)
-        theme = c1.text_input("Theme", key="asp_theme", placeholder="e.g. food, green space")
-        raised_by = c2.text_input(
-            "Raised by (a group)", key="asp_raised_by", placeholder="e.g. Firth Park Residents' Association",
-            help="A group, never a private person: no personal emails or phone numbers.",
-        )
-        raised_on = c3.date_input("Raised on", key="asp_raised_on", max_value=dt.date.today())
-        helpers = st.multiselect(
-            "Assets here that could help achieve it (start from what the area has)", list(local_assets),
-            format_func=local_assets.get, key="asp_assets",
-        )
-        if st.form_submit_button("Add aspiration", key="asp_submit"):
-            save(
-                lambda: knowledge.add_aspiration(
-                    _ui.store(), actor=actor, boundary_layer=layer, area_id=area_id, text=text, theme=theme,
-                    raised_by=raised_by, raised_on=raised_on, asset_ids=helpers,
-                ),
-                f"Aspiration added for {area_name}.",
-                ("asp_text", "asp_theme", "asp_raised_by"),
+if not me.can("contribute"):
+    st.caption("Sign in (top of the sidebar) to add an aspiration for this area.")
+else:
+    with st.expander("Add an aspiration", expanded=aspirations.empty):
+        with st.form("aspiration_form"):
+            text = st.text_area("What does the community want? (in its words)", key="asp_text")
+            c1, c2, c3 = st.columns(3)
+            theme = c1.text_input("Theme", key="asp_theme", placeholder="e.g. food, green space")
+            raised_by = c2.text_input(
+                "Raised by (a group)", key="asp_raised_by", placeholder="e.g. Firth Park Residents' Association",
+                help="A group, never a private person: no personal emails or phone numbers.",
             )
+            raised_on = c3.date_input("Raised on", key="asp_raised_on", max_value=dt.date.today())
+            helpers = st.multiselect(
+                "Assets here that could help achieve it (start from what the area has)", list(local_assets),
+                format_func=local_assets.get, key="asp_assets",
+            )
+            if st.form_submit_button("Add aspiration", key="asp_submit"):
+                save(
+                    lambda: knowledge.add_aspiration(
+                        _ui.store(), actor=me, boundary_layer=layer, area_id=area_id, text=text, theme=theme,
+                        raised_by=raised_by, raised_on=raised_on, asset_ids=helpers,
+                    ),
+                    f"Aspiration added for {area_name}." if not REVIEW else f"Thank you: your aspiration for {area_name} was sent for review.{REVIEW}",
+                    ("asp_text", "asp_theme", "asp_raised_by"),
+                )
 
 if aspirations.empty:
     st.stop()
@@ -109,27 +114,30 @@ else:
         width="stretch",
     )
 
-with st.expander("Add an agreed success measure", expanded=measures.empty):
-    with st.form("measure_form"):
-        measure = st.text_input("What will be counted", key="m_measure", placeholder="e.g. households using the community fridge each week")
-        c1, c2, c3, c4 = st.columns(4)
-        horizon = c1.selectbox("Horizon", schema.HORIZONS, key="m_horizon")
-        baseline = c2.number_input("Baseline (now)", key="m_baseline", value=0.0)
-        target = c3.number_input("Target", key="m_target", value=None, placeholder="required")
-        current = c4.number_input("Current (if not the baseline)", key="m_current", value=None)
-        c5, c6, c7 = st.columns(3)
-        unit = c5.text_input("Unit", key="m_unit", placeholder="e.g. households")
-        agreed_by = c6.text_input("Agreed by (partners)", key="m_agreed_by", placeholder="e.g. Firth Park partnership")
-        agreed_on = c7.date_input("Agreed on", key="m_agreed_on", max_value=dt.date.today())
-        if st.form_submit_button("Add success measure", key="m_submit"):
-            save(
-                lambda: knowledge.add_success_measure(
-                    _ui.store(), actor=actor, aspiration_id=asp_id, measure=measure, horizon=horizon, baseline=baseline,
-                    target=target, current=current, unit=unit, agreed_by=agreed_by, agreed_on=agreed_on,
-                ),
-                "Success measure added.",
-                ("m_measure", "m_target", "m_current", "m_unit", "m_agreed_by"),
-            )
+if not me.can("edit"):
+    st.caption("Editors add the success measures that partners have agreed.")
+else:
+    with st.expander("Add an agreed success measure", expanded=measures.empty):
+        with st.form("measure_form"):
+            measure = st.text_input("What will be counted", key="m_measure", placeholder="e.g. households using the community fridge each week")
+            c1, c2, c3, c4 = st.columns(4)
+            horizon = c1.selectbox("Horizon", schema.HORIZONS, key="m_horizon")
+            baseline = c2.number_input("Baseline (now)", key="m_baseline", value=0.0)
+            target = c3.number_input("Target", key="m_target", value=None, placeholder="required")
+            current = c4.number_input("Current (if not the baseline)", key="m_current", value=None)
+            c5, c6, c7 = st.columns(3)
+            unit = c5.text_input("Unit", key="m_unit", placeholder="e.g. households")
+            agreed_by = c6.text_input("Agreed by (partners)", key="m_agreed_by", placeholder="e.g. Firth Park partnership")
+            agreed_on = c7.date_input("Agreed on", key="m_agreed_on", max_value=dt.date.today())
+            if st.form_submit_button("Add success measure", key="m_submit"):
+                save(
+                    lambda: knowledge.add_success_measure(
+                        _ui.store(), actor=me, aspiration_id=asp_id, measure=measure, horizon=horizon, baseline=baseline,
+                        target=target, current=current, unit=unit, agreed_by=agreed_by, agreed_on=agreed_on,
+                    ),
+                    "Success measure added.",
+                    ("m_measure", "m_target", "m_current", "m_unit", "m_agreed_by"),
+                )
 
 if measures.empty:
     st.stop()
@@ -160,6 +168,9 @@ if (progress["kind"] == "update").any():
 else:
     st.caption("Only the baseline is recorded so far: add the first new value below.")
 
+if not me.can("contribute"):
+    st.caption("Sign in (top of the sidebar) to record a new value.")
+    st.stop()
 with st.form("value_form"):
     st.markdown("**Record a new value**")
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -168,7 +179,7 @@ with st.form("value_form"):
     note = c3.text_input("Note (optional)", key="v_note")
     if st.form_submit_button("Record value", key="v_submit"):
         save(
-            lambda: knowledge.record_measure_value(_ui.store(), measure_id, actor=actor, value=value, recorded_on=recorded_on, note=note),
-            "Value recorded; the history keeps every earlier value.",
+            lambda: knowledge.record_measure_value(_ui.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note),
+            "Value recorded; the history keeps every earlier value." if not REVIEW else f"Thank you: the value was sent for review.{REVIEW}",
             ("v_value", "v_note"),
         )

@@ -1,13 +1,11 @@
 """Data: bring a file in (preview, map its columns, validate, import all or nothing)."""
 
 import json
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from geo import exports, imports, schema
+from geo import auth, editing, exports, imports, schema
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -43,8 +41,52 @@ with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), S
     if ready and ready[0] == choice:
         st.download_button(f"Download {ready[2]}", ready[1], ready[2], key="export_download")
         st.caption("Only active assets; people's names (who made each change) are left out.")
+me = _ui.principal()
+if me.can("taxonomy"):
+    with st.expander("Admin: asset types and roles"):
+        st.markdown("**Add an asset type** (it shows in every type list at once; no code or file changes)")
+        with st.form("type_form"):
+            t1, t2, t3 = st.columns(3)
+            t_id = t1.text_input("Id (letters, digits, _)", key="type_id", placeholder="e.g. repair_cafe")
+            t_label = t2.text_input("Label", key="type_label", placeholder="e.g. Repair café")
+            t_cat = t3.selectbox("Category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="type_cat")
+            t_traits = st.multiselect("Resilience traits it supports", list(tax.traits), format_func=lambda t: tax.traits[t], key="type_traits")
+            if st.form_submit_button("Add the type", key="type_submit"):
+                try:
+                    editing.add_asset_type(store, actor=me, type_id=t_id, label=t_label, category=t_cat, traits=t_traits)
+                except CommonGroundError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["import_done"] = f"Added the type {_ui.plain(t_label)}."
+                    st.rerun()
+        roles = _ui.roles_config()
+        st.markdown(f"**Roles** (from `{_ui.plain(roles.source)}`; edit that file to change them, it applies at once)")
+        table = pd.DataFrame(roles.describe(), columns=["role", "matched by", "value"])
+        if table.empty:
+            st.info("Nobody is named an editor or admin yet: everyone who signs in is a contributor. See roles.example.toml.")
+        else:
+            st.dataframe(table, hide_index=True, width="stretch")
+        limits = ", ".join(f"{r.label}s {'no limit' if v is None else f'{v:,} rows'}" for r, v in roles.row_limits.items() if r > auth.Role.ANONYMOUS)
+        st.caption(f"Import limits per file: {limits}.")
+
+if done := st.session_state.pop("import_done", None):
+    st.success(done)
+st.subheader("Bring data in")
+if not _ui.require_ui("upload", "upload a file"):
+    st.stop()
+limits = _ui.roles_config().row_limits
+if me.can("import"):
+    layers_allowed = list(imports.IMPORTABLE_LAYERS)
+    if not me.can("bulk_import") and limits.get(auth.Role.EDITOR) is not None:
+        st.caption(f"Editors import up to {limits[auth.Role.EDITOR]:,} rows per file; admins can import bigger files.")
+else:
+    layers_allowed = ["assets"]
+    st.caption(
+        f"As a contributor you can propose up to {limits.get(auth.Role.CONTRIBUTOR) or 0:,} assets from a file; "
+        "they wait for an editor to check them before they show on the map."
+    )
 c1, c2 = st.columns([1, 2])
-layer = c1.selectbox("Import into", imports.IMPORTABLE_LAYERS, key="import_layer", help="The layer the rows will join.")
+layer = c1.selectbox("Import into", layers_allowed, key="import_layer", help="The layer the rows will join.")
 upload = c2.file_uploader(
     "File", type=["csv", "txt", "geojson", "json", "zip", "gpkg", "kml"], key="import_file",
     help="CSV with lat/lon, easting/northing, x/y (give the CRS) or just a postcode column; GeoJSON; a zipped Shapefile; a GeoPackage; KML.",
@@ -61,17 +103,26 @@ if upload is None:
     )
     st.stop()
 
-folder = Path(tempfile.mkdtemp(prefix="cg-upload-"))
-path = imports.copy_upload(upload.getvalue(), upload.name, folder)
-gpkg_layers = imports.source_layers(path)
-source_layer = st.selectbox("Layer in the GeoPackage", gpkg_layers, key="import_source_layer") if len(gpkg_layers) > 1 else None
-try:
-    up = imports.read_upload(
-        path, source_layer=source_layer, crs=crs.strip() or None, encoding=encoding.strip() or None, postcodes=_ui.postcodes()
-    )
-except CommonGroundError as exc:
-    st.error(str(exc).replace("upload" + path.suffix, upload.name))
-    st.stop()
+# The file is read once per file and options (not on every rerun), in a temporary folder that is
+# removed at once; only the parsed result of the one current upload is kept in the session.
+signature = (upload.file_id, crs.strip(), encoding.strip(), st.session_state.get("import_source_layer"))
+parsed = st.session_state.get("_import_parsed")
+if not parsed or parsed[0] != signature:
+    try:
+        with st.spinner(f"Reading {upload.name}…"):
+            result = imports.parse_upload(
+                upload.getvalue(), upload.name, source_layer=signature[3], crs=signature[1] or None,
+                encoding=signature[2] or None, postcodes=_ui.postcodes(),
+            )
+    except CommonGroundError as exc:
+        result = exc
+    parsed = (signature, result)
+    st.session_state["_import_parsed"] = parsed
+if isinstance(parsed[1], CommonGroundError):
+    _ui.fail(parsed[1])
+gpkg_layers, up = parsed[1]
+if len(gpkg_layers) > 1:
+    st.selectbox("Layer in the GeoPackage", gpkg_layers, key="import_source_layer")
 
 st.subheader(f"1. Preview: {len(up.frame):,} rows")
 for note in up.notes:
@@ -111,7 +162,7 @@ if layer == "assets":
         unknown = [v for v in values if v not in tax.types and v.casefold() not in {t.label.casefold() for t in tax.types.values()}]
         if unknown:
             st.markdown("**Types the taxonomy does not know**: map each to a known type, or add them as new types.")
-            add_new = st.checkbox("Add the unmapped ones to the taxonomy", key="import_add_types")
+            add_new = me.can("taxonomy") and st.checkbox("Add the unmapped ones to the taxonomy", key="import_add_types")
             if add_new:
                 add_to = st.selectbox("…under the category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="import_add_cat")
             for v in unknown:
@@ -122,11 +173,10 @@ if layer == "assets":
 st.subheader("3. Check")
 force = st.checkbox("Import likely duplicates and out-of-area points anyway", key="import_force")
 keep_extra = st.checkbox("Keep the file's other columns (as new columns of the layer)", key="import_keep_extra")
-actor = st.text_input("Your name or email (recorded with the change)", key="import_actor")
 try:
     plan = imports.plan_import(
         up, layer=layer, store=store, mapping=mapping, type_id=type_id, type_map=type_map,
-        add_types_to=add_to, force=force, keep_extra=keep_extra, actor=actor or "import",
+        add_types_to=add_to, force=force, keep_extra=keep_extra, actor=me.actor,
     )
 except CommonGroundError as exc:
     _ui.fail(exc)
@@ -145,17 +195,16 @@ if report.ok:
     st.success(f"The checks passed: {report.rows_to_import:,} row(s) are ready to import into {layer}.")
 st.download_button("Check report (JSON)", json.dumps(report.as_dict(), indent=2), "import-report.json", "application/json")
 
-if st.button("Import", type="primary", disabled=not (report.ok and actor.strip()), key="import_go"):
+label = "Import" if me.can("import") else "Send for review"
+if st.button(label, type="primary", disabled=not report.ok, key="import_go"):
     try:
         with st.status(f"Importing {report.rows_to_import:,} row(s) into {layer}…", expanded=False) as status:
-            result = imports.apply_import(store, plan, actor=actor.strip())
+            result = imports.apply_import(store, plan, actor=me, row_limits=limits)
             status.update(label="Imported, checked and saved", state="complete")
     except CommonGroundError as exc:
         st.error(str(exc))
     else:
-        st.session_state["import_done"] = f"Imported {result.imported:,} row(s) into {layer} from {upload.name}."
+        where = "They are on the map now." if me.can("import") else "They show once an editor has approved them."
+        st.session_state["import_done"] = f"Imported {result.imported:,} row(s) into {layer} from {upload.name}. {where}"
+        st.session_state.pop("_import_parsed", None)
         st.rerun()
-if not actor.strip():
-    st.caption("Type your name or email to enable the Import button.")
-if done := st.session_state.pop("import_done", None):
-    st.success(done + " They are on the map now.")

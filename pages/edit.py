@@ -10,7 +10,6 @@ from pages import _ui
 
 _ui.ensure_frame()
 
-ROLES = {"editor": "I am an editor", "contributor": "I am contributing from a community group"}
 SHOWN = ("active", "pending", "closed")
 FIELDS = {"address": "Address", "postcode": "Postcode", "url": "Website", "opening_hours": "Opening hours",
           "access_notes": "Access notes", "description": "Description"}
@@ -37,19 +36,26 @@ assets = _ui.layer("assets")
 shown = analysis.filter_assets(assets, statuses=SHOWN)
 types = [t.id for t in tax.types.values() if tax.category(t.category).mappable]
 
-c1, c2 = st.columns(2)
-actor = c1.text_input("Your name or email", key="edit_actor", help="Recorded with every change (sign-in comes later).")
-role = c2.radio("Who are you?", list(ROLES), format_func=ROLES.get, key="edit_role")
-group = st.text_input("Community group or person contributing", key="edit_group") if role == "contributor" else ""
+me = _ui.principal()
+if not _ui.require_ui("contribute", "propose an asset or correct one"):
+    st.stop()
+editor = me.can("edit")
+if not editor:
+    st.caption(
+        f"You are signed in as {_ui.plain(me.name)}: what you send waits for an editor, who checks it before it "
+        "shows on the map. You can follow and withdraw your proposals under **My proposals**."
+    )
+group = "" if editor else st.text_input(
+    "Community group or person contributing", value=me.name, key="edit_group",
+    help="Shown to the editors who review it, never publicly.",
+)
 
 
 def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
-    """Make one change through the engine; on success rerun with ``done`` shown, else show why not."""
-    if not actor.strip():
-        st.error("Type your name or email at the top first: every change records who made it.")
-        return
+    """Make one change through the engine (which checks this person may); on success rerun with
+    ``done`` shown, else show why not."""
     try:
-        fn(_ui.store(), *args, actor=actor, **kwargs)
+        fn(_ui.store(), *args, actor=me, **kwargs)
     except VersionConflictError as exc:  # someone saved first: keep the form, say who, offer a reload
         st.session_state["edit_conflict"] = {"message": str(exc), "id": exc.feature_id}
         st.session_state["_edit_open_form_tab"] = True
@@ -66,9 +72,10 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
     st.rerun()  # _ui.layer is keyed on the store's file version, which every write changes
 
 
-editor = role == "editor"
-queue = editing.moderation_queue(_ui.store()) if editor else None
-labels = ["Add an asset"] + (["Edit, close or remove", f"Moderation queue ({len(queue)})", "History and undo"] if editor else [])
+queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") else None
+labels = ["Add an asset"] + (
+    ["Edit, close or remove", f"Moderation queue ({len(queue)})", "History and undo"] if editor else ["My proposals"]
+)
 # Keyed, so the open tab survives reruns; after a refused save the edit tab (where the form is) opens.
 if st.session_state.pop("_edit_open_form_tab", False) and editor:
     st.session_state["edit_tabs"] = labels[1]
@@ -192,15 +199,18 @@ if editor:
                                       if not pd.isna(r[c]) and str(r[c]).strip()))
                 q1, q2, q3 = st.columns([1, 4, 1])
                 seen = int(r["version"]) if not pd.isna(r["version"]) else None
-                if q1.button("Approve", key=f"approve_{r['id']}", type="primary"):
+                own = me.owns(r["created_by"])
+                if own:
+                    st.caption("You sent this one, so another editor must approve or reject it: every contribution is checked by a second person.")
+                if q1.button("Approve", key=f"approve_{r['id']}", type="primary", disabled=own):
                     write(editing.approve, r["id"], if_version=seen, done=f"Approved {_ui.plain(r['name'])}: it is published now.")
                 reason = q2.text_input("Reason, if rejecting", key=f"reason_{r['id']}", label_visibility="collapsed",
                                        placeholder="Reason, if rejecting (the contributor will be told)")
-                if q3.button("Reject", key=f"reject_{r['id']}"):
+                if q3.button("Reject", key=f"reject_{r['id']}", disabled=own):
                     write(editing.reject, r["id"], reason=reason, if_version=seen, done=f"Rejected {_ui.plain(r['name'])}.")
 
     with tabs[3]:
-        hist = editing.history(_ui.store(), layer=None, limit=None)
+        hist = editing.history(_ui.store(), layer=None, limit=None, viewer=me)
         if hist.empty:
             st.info("No changes have been made yet. Every change made here will be listed, newest first.")
         else:
@@ -216,3 +226,21 @@ if editor:
                             f"{_ui.plain(h['changes'])}")
                 if u2.button("Undo", key=f"undo_{h['key']}"):
                     write(editing.undo, h["key"], done=f"Undid the {h['action']} of {_ui.plain(h['name'])}.")
+
+if not editor:
+    with tabs[1]:
+        mine = editing.my_contributions(_ui.store(), me)
+        if mine.empty:
+            st.info("You have not proposed any assets yet. Use **Add an asset**: an editor checks each one before it shows.")
+        else:
+            st.dataframe(
+                pd.DataFrame({"Name": mine["name"], "Type": mine["type"].map(tax.label), "Status": mine["status"],
+                              "Sent": mine["created_at"].astype(str).str[:10]}),
+                hide_index=True, width="stretch",
+            )
+            for _, r in mine[mine["status"] == "pending"].iterrows():
+                w1, w2 = st.columns([5, 1])
+                w1.markdown(f"**{_ui.plain(r['name'])}**, waiting for an editor")
+                seen = int(r["version"]) if not pd.isna(r["version"]) else None
+                if w2.button("Withdraw", key=f"withdraw_{r['id']}"):
+                    write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['name'])}.")

@@ -46,7 +46,8 @@ st.caption(
 layer, areas, area = _ui.area_picker("joinup")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-actor = _ui.actor_input("joinup_actor")
+me = _ui.principal()
+can_edit = me.can("edit")
 _ui.flash(FLASH)
 
 orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
@@ -123,76 +124,80 @@ else:
     st.caption(f"Works in {int(works.sum())} of {len(areas)} areas; runs {len(runs)} asset(s), shown as points.")
     st_folium(fmap, key=f"joinup_map_{layer}", height=420, use_container_width=True, returned_objects=[])
 
-    conflict = st.session_state.get("joinup_conflict")
-    conflict = conflict if conflict and conflict["id"] == org_id else None
-    with st.expander(f"Edit {_ui.plain(org['name'])}", expanded=conflict is not None):
-        # The form holds the organisation as this person loaded it; the save names that version.
-        if conflict:
-            st.error(conflict["message"])
-            if st.button("Reload the organisation", key="joinup_reload", type="primary"):
-                st.session_state.pop(f"org_loaded_{org_id}", None)
-                st.session_state.pop("joinup_conflict", None)
-                st.rerun()
-        loaded = st.session_state.setdefault(f"org_loaded_{org_id}", org.to_dict())
-        v = int(loaded["version"]) if str(loaded.get("version", "")).strip() else None
-        with st.form(f"org_edit_{org_id}_v{v}"):
+    if can_edit:
+        conflict = st.session_state.get("joinup_conflict")
+        conflict = conflict if conflict and conflict["id"] == org_id else None
+        with st.expander(f"Edit {_ui.plain(org['name'])}", expanded=conflict is not None):
+            # The form holds the organisation as this person loaded it; the save names that version.
+            if conflict:
+                st.error(conflict["message"])
+                if st.button("Reload the organisation", key="joinup_reload", type="primary"):
+                    st.session_state.pop(f"org_loaded_{org_id}", None)
+                    st.session_state.pop("joinup_conflict", None)
+                    st.rerun()
+            loaded = st.session_state.setdefault(f"org_loaded_{org_id}", org.to_dict())
+            v = int(loaded["version"]) if str(loaded.get("version", "")).strip() else None
+            with st.form(f"org_edit_{org_id}_v{v}"):
+                c1, c2 = st.columns(2)
+                kinds = list(schema.ORGANISATION_KINDS)
+                e_name = c1.text_input("Name", value=loaded["name"], key=f"oe_name_{org_id}_v{v}")
+                e_kind = c2.selectbox("Kind", kinds, index=kinds.index(loaded["kind"]) if loaded["kind"] in kinds else 0,
+                                      key=f"oe_kind_{org_id}_v{v}")  # fmt: skip
+                e_themes = c1.text_input("Themes (comma-separated)", value=loaded["themes"], key=f"oe_themes_{org_id}_v{v}")
+                e_url = c2.text_input("Website", value=loaded["url"], key=f"oe_url_{org_id}_v{v}")
+                e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=loaded["public_contact"],
+                                          key=f"oe_contact_{org_id}_v{v}")  # fmt: skip
+                e_charity = c2.text_input("Charity number", value=loaded["charity_number"], key=f"oe_charity_{org_id}_v{v}")
+                if st.form_submit_button("Save changes"):
+                    save(
+                        lambda: knowledge.update_organisation(
+                            _ui.store(), org_id, actor=me, name=e_name, kind=e_kind, themes=e_themes, url=e_url,
+                            public_contact=e_contact, charity_number=e_charity, if_version=v,
+                        ),
+                        f"Saved {_ui.plain(e_name)}.",
+                    )
+
+        with st.expander(f"Where {_ui.plain(org['name'])} works ({_ui.BOUNDARY_LABELS[layer]}) and on what"):
+            id_to_name = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
+            name_to_id = {v: k for k, v in id_to_name.items()}
+            current = pd.DataFrame({"Area": mine["area_id"].astype(str).map(id_to_name), "Themes": mine["themes"].fillna("")})
+            with st.form(f"org_areas_{org_id}_{layer}"):
+                st.caption("One row per area; add or delete rows. Themes are comma-separated.")
+                edited = st.data_editor(
+                    current.reset_index(drop=True), num_rows="dynamic", hide_index=True, width="stretch", key=f"oa_editor_{org_id}_{layer}",
+                    column_config={"Area": st.column_config.SelectboxColumn("Area", options=sorted(areas["name"].astype(str)), required=True)},
+                )
+                if st.form_submit_button("Save areas"):
+                    pairs = [(name_to_id.get(str(r.Area), str(r.Area)), r.Themes) for r in edited.dropna(subset=["Area"]).itertuples()]
+                    save(
+                        lambda: knowledge.set_organisation_areas(_ui.store(), org_id, actor=me, boundary_layer=layer, areas=pairs),
+                        f"Saved where {_ui.plain(org['name'])} works.",
+                        (f"oa_editor_{org_id}_{layer}",),
+                    )
+    else:
+        st.caption("Editors keep organisations and where they work up to date; sign in as one to change them.")
+
+if can_edit:
+    with st.expander("Add an organisation", expanded=not options):
+        with st.form("org_add"):
             c1, c2 = st.columns(2)
-            kinds = list(schema.ORGANISATION_KINDS)
-            e_name = c1.text_input("Name", value=loaded["name"], key=f"oe_name_{org_id}_v{v}")
-            e_kind = c2.selectbox("Kind", kinds, index=kinds.index(loaded["kind"]) if loaded["kind"] in kinds else 0,
-                                  key=f"oe_kind_{org_id}_v{v}")  # fmt: skip
-            e_themes = c1.text_input("Themes (comma-separated)", value=loaded["themes"], key=f"oe_themes_{org_id}_v{v}")
-            e_url = c2.text_input("Website", value=loaded["url"], key=f"oe_url_{org_id}_v{v}")
-            e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=loaded["public_contact"],
-                                      key=f"oe_contact_{org_id}_v{v}")  # fmt: skip
-            e_charity = c2.text_input("Charity number", value=loaded["charity_number"], key=f"oe_charity_{org_id}_v{v}")
-            if st.form_submit_button("Save changes"):
-                save(
-                    lambda: knowledge.update_organisation(
-                        _ui.store(), org_id, actor=actor, name=e_name, kind=e_kind, themes=e_themes, url=e_url,
-                        public_contact=e_contact, charity_number=e_charity, if_version=v,
-                    ),
-                    f"Saved {_ui.plain(e_name)}.",
-                )
+            a_name = c1.text_input("Name", key="oa_name")
+            a_kind = c2.selectbox("Kind", schema.ORGANISATION_KINDS, key="oa_kind")
+            a_themes = c1.text_input("Themes (comma-separated)", key="oa_themes", placeholder="e.g. food, health")
+            a_url = c2.text_input("Website", key="oa_url", placeholder="https://")
+            a_contact = c1.text_input("Public contact (the organisation's, not a person's)", key="oa_contact")
+            a_here = c2.checkbox(f"Works in {area_name} on these themes", value=True, key="oa_here")
+            if st.form_submit_button("Add organisation", key="oa_submit"):
 
-    with st.expander(f"Where {_ui.plain(org['name'])} works ({_ui.BOUNDARY_LABELS[layer]}) and on what"):
-        id_to_name = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
-        name_to_id = {v: k for k, v in id_to_name.items()}
-        current = pd.DataFrame({"Area": mine["area_id"].astype(str).map(id_to_name), "Themes": mine["themes"].fillna("")})
-        with st.form(f"org_areas_{org_id}_{layer}"):
-            st.caption("One row per area; add or delete rows. Themes are comma-separated.")
-            edited = st.data_editor(
-                current.reset_index(drop=True), num_rows="dynamic", hide_index=True, width="stretch", key=f"oa_editor_{org_id}_{layer}",
-                column_config={"Area": st.column_config.SelectboxColumn("Area", options=sorted(areas["name"].astype(str)), required=True)},
-            )
-            if st.form_submit_button("Save areas"):
-                pairs = [(name_to_id.get(str(r.Area), str(r.Area)), r.Themes) for r in edited.dropna(subset=["Area"]).itertuples()]
-                save(
-                    lambda: knowledge.set_organisation_areas(_ui.store(), org_id, actor=actor, boundary_layer=layer, areas=pairs),
-                    f"Saved where {_ui.plain(org['name'])} works.",
-                    (f"oa_editor_{org_id}_{layer}",),
-                )
+                def add() -> str:
+                    new = knowledge.add_organisation(
+                        _ui.store(), actor=me, name=a_name, kind=a_kind, themes=a_themes, url=a_url, public_contact=a_contact,
+                        boundary_layer=layer, areas=[(area_id, a_themes)] if a_here else [],
+                    )
+                    st.session_state["_joinup_pick"] = new
+                    return new
 
-with st.expander("Add an organisation", expanded=not options):
-    with st.form("org_add"):
-        c1, c2 = st.columns(2)
-        a_name = c1.text_input("Name", key="oa_name")
-        a_kind = c2.selectbox("Kind", schema.ORGANISATION_KINDS, key="oa_kind")
-        a_themes = c1.text_input("Themes (comma-separated)", key="oa_themes", placeholder="e.g. food, health")
-        a_url = c2.text_input("Website", key="oa_url", placeholder="https://")
-        a_contact = c1.text_input("Public contact (the organisation's, not a person's)", key="oa_contact")
-        a_here = c2.checkbox(f"Works in {area_name} on these themes", value=True, key="oa_here")
-        if st.form_submit_button("Add organisation", key="oa_submit"):
-
-            def add() -> str:
-                new = knowledge.add_organisation(
-                    _ui.store(), actor=actor, name=a_name, kind=a_kind, themes=a_themes, url=a_url, public_contact=a_contact,
-                    boundary_layer=layer, areas=[(area_id, a_themes)] if a_here else [],
-                )
-                st.session_state["_joinup_pick"] = new
-                return new
-
-            save(add, f"Added {_ui.plain(a_name)}.", ("oa_name", "oa_themes", "oa_url", "oa_contact"))
+                save(add, f"Added {_ui.plain(a_name)}.", ("oa_name", "oa_themes", "oa_url", "oa_contact"))
 
 st.subheader("Share it")
 s = _ui.store()

@@ -28,8 +28,7 @@ area_names = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict
 by_name = sorted(area_names, key=lambda i: area_names[i].casefold())
 stories, assets, orgs = _ui.layer("stories"), _ui.layer("assets"), _ui.layer("organisations")
 
-if "stories_actor" not in st.session_state:
-    st.session_state["stories_actor"] = st.session_state.get("cg_actor", "")
+me = _ui.principal()
 if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
 
@@ -88,10 +87,13 @@ else:
                 )
 
 st.subheader("Add a story")
+if not _ui.require_ui("contribute", "add a story"):
+    st.stop()
+if not me.can("moderate"):
+    st.caption("Your story is checked by an editor before it shows here.")
 asset_label = dict(zip(assets["id"].astype(str), assets["name"].astype(str), strict=False))
 org_label = dict(zip(orgs["id"].astype(str), orgs["name"].astype(str), strict=False))
 with st.form("story_form"):
-    actor = st.text_input("Your name or email", key="stories_actor", help="Needed for every change; it is recorded in the audit log.")
     title = st.text_input("Title", key="s_title")
     summary = st.text_area("Summary (a sentence or two)", key="s_summary", height=80)
     body = st.text_area("The story", key="s_body")
@@ -111,15 +113,17 @@ with st.form("story_form"):
     if st.form_submit_button("Add story", key="s_submit"):
         try:
             knowledge.add_story(
-                _ui.store(), actor=actor, title=title, summary=summary, body=body, boundary_layer=layer, area_id=s_area,
+                _ui.store(), actor=me, title=title, summary=summary, body=body, boundary_layer=layer, area_id=s_area,
                 asset_ids=s_assets, organisation_ids=s_orgs, themes=s_themes, method=s_method, outcome=s_outcome,
                 date=s_date, source=s_source, lon=lon, lat=lat,
             )
         except CommonGroundError as exc:
             st.error(str(exc))
         else:
-            st.session_state["cg_actor"] = actor
             for k in ("s_title", "s_summary", "s_body", "s_assets", "s_orgs", "s_themes", "s_method", "s_outcome", "s_lon", "s_lat"):
                 st.session_state.pop(k, None)
-            st.session_state[FLASH] = f"Story added: {_ui.plain(title)}."
+            st.session_state[FLASH] = (
+                f"Story added: {_ui.plain(title)}." if me.can("moderate")
+                else f"Thank you: {_ui.plain(title)} was sent for review; it shows here once an editor has checked it."
+            )
             st.rerun()

@@ -15,8 +15,9 @@ def _ok(at: AppTest) -> AppTest:
     return at
 
 
-def _with_file(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
-    at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
+def _with_file(name: str, data: bytes, mime: str = "text/csv", *, at: AppTest | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120) if at is None else at
+    _ok(at.run())
     at.get("file_uploader")[0].set_value((name, data, mime)).run()
     return _ok(at)
 
@@ -26,13 +27,12 @@ def test_empty_state_says_what_to_do():
     assert any("Choose a file to start" in i.value for i in at.info)
 
 
-def test_csv_is_previewed_mapped_checked_and_imported(private_store):
+def test_csv_is_previewed_mapped_checked_and_imported(private_store, monkeypatch):
+    monkeypatch.setenv("COMMON_GROUND_ACTOR", "officer@sheffield.example")  # local mode's one user
     data = b"Venue,Kind,Postcode\nGrenoside Community Hall,community_centre,S35 8QS\n"
     at = _with_file("halls.csv", data)
     assert at.selectbox(key="import_map_assets_name").value == "Venue"  # suggested from a synonym
     assert any("ready to import" in s.value for s in at.success)
-    assert at.button(key="import_go").disabled  # no actor yet
-    at.text_input(key="import_actor").input("officer@sheffield.example").run()
     at.button(key="import_go").click().run()
     _ok(at)
     assert any("Imported 1 row(s)" in s.value for s in at.success)
@@ -92,3 +92,55 @@ def test_rows_are_checked_by_the_layers_validator_with_the_apis_sentences(privat
     _ok(at)
     assert [e.value for e in at.error] == [f"row 1: {str(api.value).rstrip('.')}"]
     assert at.button(key="import_go").disabled and private_store.read("aspirations").empty
+
+
+HALLS = b"name,type,postcode\n" + b"".join(b"Hall %d,community_centre,S35 8QS\n" % i for i in range(3))
+
+
+def test_role_anonymous_visitors_cannot_upload_but_can_export(sign_in):
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=120), role="anonymous")
+    _ok(at.run())
+    assert not at.get("file_uploader")
+    assert any("Sign in to upload a file" in i.value for i in at.info)
+    assert at.button(key="export_prepare")  # public exports stay open
+
+
+def test_role_contributor_imports_land_pending_within_their_limit(private_store, sign_in, tmp_path):
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=120), "cara@example.org", role="contributor")
+    at = _with_file("halls.csv", HALLS, at=at)
+    assert at.selectbox(key="import_layer").options == ["assets"]
+    assert at.button(key="import_go").label == "Send for review"
+    at.button(key="import_go").click().run()
+    _ok(at)
+    rows = private_store.read("assets", where={"name": ["Hall 0", "Hall 1", "Hall 2"]})
+    assert len(rows) == 3 and set(rows["status"]) == {"pending"}
+    assert any("once an editor has approved them" in s.value for s in at.success)
+    assert not at.get("expander") or all("Admin" not in e.label for e in at.get("expander"))
+
+
+def test_role_limits_refuse_a_file_too_big_for_the_role(private_store, sign_in, monkeypatch):
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=120), "ed@example.org", role="editor")
+    roles = private_store  # noqa: F841 (the store must stay unchanged)
+    import os
+
+    path = os.environ["COMMON_GROUND_ROLES"]
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("[settings]\neditor_row_limit = 2\n")
+    at = _with_file("halls.csv", HALLS, at=at)
+    at.button(key="import_go").click().run()
+    _ok(at)
+    assert any("editors import at most 2" in e.value for e in at.error)
+    assert private_store.read("assets", where={"name": ["Hall 0"]}).empty
+
+
+def test_role_admin_manages_types_and_sees_the_roles(private_store, sign_in):
+    at = sign_in(AppTest.from_file(PAGE, default_timeout=120), "ada@example.org", role="admin")
+    _ok(at.run())
+    assert any(e.label.startswith("Admin") for e in at.get("expander"))
+    assert "ada@example.org" in set(at.dataframe[0].value["value"])
+    at.text_input(key="type_id").input("repair_cafe")
+    at.text_input(key="type_label").input("Repair café")
+    at.button(key="type_submit").click().run()
+    _ok(at)
+    assert any("Added the type Repair café" in s.value for s in at.success)
+    assert "repair_cafe" in set(private_store.read("taxonomy")["id"])

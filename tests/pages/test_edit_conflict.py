@@ -25,17 +25,17 @@ def _library(store: Store) -> dict:
     return store.get("assets", str(assets["id"].iloc[0]))
 
 
-def _open_in_form(actor: str) -> AppTest:
+def _open_in_form(actor: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("COMMON_GROUND_ACTOR", actor)  # local mode's one user
     at = AppTest.from_file(PAGE, default_timeout=120)
     _ok(at.run())
-    at.text_input(key="edit_actor").input(actor)
     at.text_input(key="edit_query").input("Firth Park Lib")
     return _ok(at.run())
 
 
-def test_a_stale_form_is_refused_not_dropped_and_reload_shows_the_other_change(store_copy: Store):
+def test_a_stale_form_is_refused_not_dropped_and_reload_shows_the_other_change(store_copy: Store, monkeypatch):
     original = _library(store_copy)
-    ben = _open_in_form("ben@example.org")  # Ben loads the asset (version 1) into his form
+    ben = _open_in_form("ben@example.org", monkeypatch)  # Ben loads the asset (version 1) into his form
     # Meanwhile Ana saves a change to the same asset.
     editing.update_asset(store_copy, original["id"], actor="ana@example.org", if_version=original["version"],
                          opening_hours="Mon-Sat 10-4")  # fmt: skip
@@ -65,16 +65,16 @@ def _library_by_id(store: Store, asset_id: str) -> dict:
     return store.get("assets", asset_id)
 
 
-def test_closing_from_a_stale_view_is_refused(store_copy: Store):
+def test_closing_from_a_stale_view_is_refused(store_copy: Store, monkeypatch):
     original = _library(store_copy)
-    ben = _open_in_form("ben")
+    ben = _open_in_form("ben", monkeypatch)
     editing.update_asset(store_copy, original["id"], actor="ana", if_version=original["version"], url="https://example.org/fp")
     _ok(ben.button(key="edit_close").click().run())
     assert any("changed by ana" in e.value for e in ben.error)
     assert _library_by_id(store_copy, original["id"])["status"] == "active"
 
 
-def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(store_copy: Store):
+def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(store_copy: Store, monkeypatch):
     from geo import knowledge
 
     org = store_copy.read("organisations", where={"kind": "voluntary"}).sort_values("name").iloc[0]
@@ -82,7 +82,6 @@ def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(st
     at.session_state["boundary_layer"] = "wards"
     at.session_state["joinup_org"] = org["id"]
     _ok(at.run())
-    at.text_input(key="joinup_actor").input("ben")
     _ok(at.run())
     knowledge.update_organisation(store_copy, org["id"], actor="ana", themes="food, housing", if_version=1)
     _widget(at.text_input, "oe_url_").input("https://example.org/ben")

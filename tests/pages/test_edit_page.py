@@ -21,14 +21,15 @@ def _ok(at: AppTest) -> AppTest:
     return at
 
 
-def _page(actor: str = "", **state) -> AppTest:
+def _page(sign_in=None, actor: str = "", role: str = "editor", **state) -> AppTest:
+    """The page in local mode (its one user is an admin), or, given ``sign_in``, in shared mode with
+    ``actor`` signed in as ``role``."""
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    if sign_in is not None:
+        sign_in(at, actor, role)
     for k, v in state.items():
         at.session_state[k] = v
-    _ok(at.run())
-    if actor:
-        at.text_input(key="edit_actor").input(actor)
-    return at
+    return _ok(at.run())
 
 
 def _fill_add_form(at: AppTest, *, name: str, type_id: str, postcode: str = "") -> AppTest:
@@ -59,8 +60,8 @@ def test_page_runs_with_map_table_and_tabs():
     assert any("No changes have been made yet" in i.value for i in at.info)
 
 
-def test_editor_adds_an_asset_by_postcode(store_copy: Store):
-    at = _page("ed@sheffield.example")
+def test_editor_adds_an_asset_by_postcode(store_copy: Store, sign_in):
+    at = _page(sign_in, "ed@sheffield.example")
     _fill_add_form(at, name="Parson Cross Hub", type_id="community_centre", postcode="s5 8nj")
     assert [s.value for s in at.success] == ["Added Parson Cross Hub: it is on the map now."]
     row = _by_name(store_copy, "Parson Cross Hub")
@@ -72,12 +73,18 @@ def test_editor_adds_an_asset_by_postcode(store_copy: Store):
     assert "Parson Cross Hub" in set(at.dataframe[0].value["Name"])
 
 
-def test_a_write_needs_a_name_and_a_place(store_copy: Store):
+def test_an_anonymous_visitor_gets_no_form_and_no_names(store_copy: Store, sign_in):
+    editing.contribute_asset(store_copy, actor="Sam Secret", contributed_by="Friends", name="Maybe Garden",
+                             type_id="allotment", lon=-1.46, lat=53.39)  # fmt: skip
+    at = _page(sign_in, "", role="anonymous")
+    assert any("Sign in to propose an asset" in i.value for i in at.info)
+    assert not at.tabs and not at.button and not at.text_input and not at.get("form")
+    assert "Sam Secret" not in str(at)
+
+
+def test_a_write_needs_a_place(store_copy: Store, sign_in):
     digest = store_digest(store_copy)
-    at = _page()
-    _fill_add_form(at, name="Nameless Hub", type_id="park", postcode="S1 2HE")
-    assert any("Type your name or email" in e.value for e in at.error)
-    at.text_input(key="edit_actor").input("ed")
+    at = _page(sign_in, "ed")
     _fill_add_form(at, name="Nowhere Hub", type_id="park", postcode="")
     assert any("Click the map where the asset is, or give its postcode" in e.value for e in at.error)
     _fill_add_form(at, name="London Hub", type_id="park", postcode="SW1A 1AA")
@@ -85,8 +92,8 @@ def test_a_write_needs_a_name_and_a_place(store_copy: Store):
     assert store_digest(store_copy) == digest
 
 
-def test_map_click_places_the_new_asset(store_copy: Store):
-    at = _page("ed")
+def test_map_click_places_the_new_asset(store_copy: Store, sign_in):
+    at = _page(sign_in, "ed")
     comp = at.get("component_instance")[0]
     at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}
     _ok(at.run())
@@ -99,10 +106,10 @@ def test_map_click_places_the_new_asset(store_copy: Store):
     assert "edit_position" not in at.session_state
 
 
-def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: Store):
-    at = _page("sam@example.org")
-    at.radio(key="edit_role").set_value("contributor").run()
-    assert [t.label for t in at.tabs] == ["Add an asset"]  # editing and moderation are for editors
+def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: Store, sign_in):
+    at = _page(sign_in, "sam@example.org", role="contributor")
+    assert [t.label for t in at.tabs] == ["Add an asset", "My proposals"]  # editing and moderation are for editors
+    at.text_input(key="edit_group").input("")
     _fill_add_form(at, name="Pitsmoor Garden", type_id="allotment", postcode="S3 9AB")
     assert any("community group or person" in e.value for e in at.error)  # who it comes from is required
     at.text_input(key="edit_group").input("Pitsmoor Friends")
@@ -112,8 +119,9 @@ def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: St
     assert row["status"] == "pending" and row["contributed_by"] == "Pitsmoor Friends"
     assert row["id"] not in set(analysis.filter_assets(store_copy.read("assets"))["id"])
 
-    at.text_input(key="edit_actor").input("editor@example.org")
-    _ok(at.radio(key="edit_role").set_value("editor").run())
+    assert "Pitsmoor Garden" in set(at.dataframe[-1].value["Name"])  # under My proposals
+    sign_in(at, "editor@example.org", "editor")
+    _ok(at.run())
     assert "Moderation queue (1)" in [t.label for t in at.tabs]
     assert any("Pitsmoor Friends" in m.value for m in at.markdown)
     _ok(at.button(key=f"approve_{row['id']}").click().run())
@@ -123,11 +131,31 @@ def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: St
     assert row["id"] in set(analysis.filter_assets(store_copy.read("assets"))["id"])
 
 
-def test_reject_needs_a_reason(store_copy: Store):
+def test_a_contributor_withdraws_their_own_proposal(store_copy: Store, sign_in):
+    at = _page(sign_in, "sam@example.org", role="contributor")
+    _fill_add_form(at, name="Pitsmoor Garden", type_id="allotment", postcode="S3 9AB")
+    row = _by_name(store_copy, "Pitsmoor Garden")
+    _ok(at.button(key=f"withdraw_{row['id']}").click().run())
+    assert any("Withdrew Pitsmoor Garden" in s.value for s in at.success)
+    assert _by_name(store_copy, "Pitsmoor Garden")["status"] == "removed"
+    assert not [b for b in at.button if (b.key or "").startswith("withdraw_")]
+
+
+def test_an_editor_cannot_approve_their_own_contribution(store_copy: Store, sign_in):
+    asset_id = editing.contribute_asset(
+        store_copy, actor="ed@example.org", contributed_by="Friends", name="Own Garden", type_id="allotment",
+        lon=-1.46, lat=53.39,
+    )  # fmt: skip
+    at = _page(sign_in, "ed@example.org")
+    assert at.button(key=f"approve_{asset_id}").disabled and at.button(key=f"reject_{asset_id}").disabled
+    assert any("another editor must approve" in c.value for c in at.caption)
+
+
+def test_reject_needs_a_reason(store_copy: Store, sign_in):
     asset_id = editing.contribute_asset(
         store_copy, actor="sam", contributed_by="Friends", name="Maybe Garden", type_id="allotment", lon=-1.46, lat=53.39
     )
-    at = _page("editor")
+    at = _page(sign_in, "editor")
     _ok(at.button(key=f"reject_{asset_id}").click().run())
     assert any("give a reason" in e.value for e in at.error)
     at.text_input(key=f"reason_{asset_id}").input("Already mapped")
@@ -135,9 +163,9 @@ def test_reject_needs_a_reason(store_copy: Store):
     assert _by_name(store_copy, "Maybe Garden")["status"] == "rejected"
 
 
-def test_edit_shows_in_history_and_undo_restores_it(store_copy: Store):
+def test_edit_shows_in_history_and_undo_restores_it(store_copy: Store, sign_in):
     original = _by_name(store_copy, "Firth Park Library")
-    at = _page("kim@example.org")
+    at = _page(sign_in, "kim@example.org")
     at.text_input(key="edit_query").input("Firth Park Lib").run()
     _ok(at)
     assert at.selectbox(key="edit_pick").value == original["id"]
@@ -164,8 +192,8 @@ def test_edit_shows_in_history_and_undo_restores_it(store_copy: Store):
     assert _widget(at.text_input, "edit_name_").value == "Firth Park Library"  # the form shows it restored
 
 
-def test_close_and_remove_buttons(store_copy: Store):
-    at = _page("kim")
+def test_close_and_remove_buttons(store_copy: Store, sign_in):
+    at = _page(sign_in, "kim")
     at.text_input(key="edit_query").input("Firth Park Lib").run()
     _ok(at.button(key="edit_close").click().run())
     assert _by_name(store_copy, "Firth Park Library")["status"] == "closed"
@@ -176,12 +204,12 @@ def test_close_and_remove_buttons(store_copy: Store):
     assert any("Removed Firth Park Library" in s.value for s in at.success)
 
 
-def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence(store_copy: Store):
+def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence(store_copy: Store, sign_in):
     url = "https://example.org/%3Cscript%3Ealert(1)%3C/script%3E"
     with pytest.raises(editing.InvalidValueError) as api:
         editing.add_asset(store_copy, actor="ed", name="Hub", type_id="community_centre", lon=-1.47, lat=53.38, url=url)
     digest = store_digest(store_copy)
-    at = _page("ed@sheffield.example")
+    at = _page(sign_in, "ed@sheffield.example")
     at.text_input(key="add_url").input(url)
     _fill_add_form(at, name="Percent Hub", type_id="community_centre", postcode="S5 8NJ")
     assert [e.value for e in at.error] == [str(api.value)]  # geo.validation's sentence, as the API gives it

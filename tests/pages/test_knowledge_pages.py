@@ -91,7 +91,6 @@ def test_pages_run_on_every_boundary_set(layer):
 
 def test_adding_an_aspiration_through_the_form_reaches_the_profile(private_store):
     at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
-    at.text_input(key="community_actor").input(ACTOR)
     at.text_area(key="asp_text").input("Somewhere for young people on Friday nights")
     at.text_input(key="asp_theme").input("Young People")
     at.text_input(key="asp_raised_by").input("Firth Park Youth Council")
@@ -113,7 +112,6 @@ def test_adding_an_aspiration_through_the_form_reaches_the_profile(private_store
 
 def test_private_details_are_refused_and_nothing_is_written(private_store):
     at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
-    at.text_input(key="community_actor").input(ACTOR)
     at.text_area(key="asp_text").input("Better buses")
     at.text_input(key="asp_theme").input("transport")
     at.text_input(key="asp_raised_by").input("jo.bloggs@example.com")
@@ -131,8 +129,6 @@ def test_community_page_with_measures_chart_and_recording(private_store):
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) == 1
     history = at.dataframe[2].value
     assert history["Value"].tolist() == [0.0, 12.0, 38.0] and history["Kind"].tolist() == ["baseline", "update", "update"]
-
-    at.text_input(key="community_actor").input(ACTOR)
     at.number_input(key="v_value").set_value(45)
     at.date_input(key="v_recorded_on").set_value(dt.date(2025, 9, 30))
     at.text_input(key="v_note").input("autumn")
@@ -149,7 +145,6 @@ def test_adding_a_measure_through_the_form(private_store):
                            theme="green space", raised_by="Friends of Firth Park", raised_on="2025-01-15")
     at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
     assert "No success measures are agreed for this aspiration yet" in _texts(at.info)
-    at.text_input(key="community_actor").input(ACTOR)
     at.text_input(key="m_measure").input("volunteer hours a month")
     at.selectbox(key="m_horizon").set_value("medium")
     at.number_input(key="m_baseline").set_value(10)
@@ -192,7 +187,6 @@ def test_join_up_with_data_map_and_adding_an_organisation(private_store):
     assert "Every theme the community has raised here has at least one organisation" in _texts(at.success)
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
     assert "Works here" in script
-    at.text_input(key="joinup_actor").input(ACTOR)
     at.text_input(key="oa_name").input("Firth Park Tenants <b>")
     at.selectbox(key="oa_kind").set_value("residents' group")
     at.text_input(key="oa_themes").input("Housing")
@@ -233,7 +227,6 @@ def test_stories_browse_search_map_and_reports(private_store):
 
 def test_adding_a_story_through_the_form(private_store):
     at = _page("stories.py", boundary_layer="wards")
-    at.text_input(key="stories_actor").input(ACTOR)
     at.text_input(key="s_title").input("Community fridge")
     at.text_area(key="s_summary").input("A fridge outside the library.")
     at.selectbox(key="s_area").set_value(FIRTH_PARK)
@@ -252,7 +245,6 @@ def test_adding_a_story_through_the_form(private_store):
 
 def test_an_aspiration_links_to_the_assets_that_could_help(private_store):
     at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
-    at.text_input(key="community_actor").input(ACTOR)
     at.text_area(key="asp_text").input("A homework club in the library")
     at.text_input(key="asp_theme").input("learning")
     at.text_input(key="asp_raised_by").input("Firth Park Parents' Group")
