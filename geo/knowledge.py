@@ -350,9 +350,13 @@ def record_measure_value(
         The new update's id.
     """
     who = validation.require_actor(actor)
-    record = _validate("measure_updates", _update_record(measure_id, value, recorded_on, who, note, source), store=store)
+    record = _validate(
+        "measure_updates", _update_record(measure_id, value, recorded_on, who, note, source), store=store
+    )
     with store.transaction(actor=who) as tx:
-        _, row = _row(_read(tx, "success_measures", ids=[record["measure_id"]]), record["measure_id"], "success measure")
+        _, row = _row(
+            _read(tx, "success_measures", ids=[record["measure_id"]]), record["measure_id"], "success measure"
+        )
         _append(tx, "measure_updates", record)
         history = _read(tx, "measure_updates", where={"measure_id": str(row["id"])}).reset_index(drop=True)
         latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
@@ -381,19 +385,58 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFr
         ``target``, ``progress`` (the share of the way from baseline to target, 1.0 = reached; NaN
         when target equals baseline), ``note`` and ``recorded_by``.
     """
-    cols = ["measure_id", "measure", "unit", "kind", "date", "value", "baseline", "target", "progress", "note", "recorded_by"]
+    cols = [
+        "measure_id",
+        "measure",
+        "unit",
+        "kind",
+        "date",
+        "value",
+        "baseline",
+        "target",
+        "progress",
+        "note",
+        "recorded_by",
+    ]
     rows = []
-    ups = updates if updates is not None and not updates.empty else pd.DataFrame(columns=["measure_id", "value", "recorded_on", "note", "recorded_by"])
+    ups = (
+        updates
+        if updates is not None and not updates.empty
+        else pd.DataFrame(columns=["measure_id", "value", "recorded_on", "note", "recorded_by"])
+    )
     for m in measures.itertuples(index=False):
         base, target = float(m.baseline), float(m.target)
-        common = {"measure_id": str(m.id), "measure": m.measure, "unit": "" if _blank(m.unit) else m.unit,
-                  "baseline": base, "target": target}
-        rows.append({**common, "kind": "baseline", "date": m.agreed_on, "value": base, "note": "baseline when agreed",
-                     "recorded_by": m.agreed_by, "_n": -1})
+        common = {
+            "measure_id": str(m.id),
+            "measure": m.measure,
+            "unit": "" if _blank(m.unit) else m.unit,
+            "baseline": base,
+            "target": target,
+        }
+        rows.append(
+            {
+                **common,
+                "kind": "baseline",
+                "date": m.agreed_on,
+                "value": base,
+                "note": "baseline when agreed",
+                "recorded_by": m.agreed_by,
+                "_n": -1,
+            }
+        )
         mine = ups[ups["measure_id"].astype(str) == str(m.id)]
         for n, u in enumerate(mine.itertuples(index=False)):
-            rows.append({**common, "kind": "update", "date": u.recorded_on, "value": float(u.value),
-                         "note": "" if _blank(u.note) else u.note, "recorded_by": u.recorded_by, "_n": n})
+            rows.append(
+                {
+                    **common,
+                    "kind": "update",
+                    "date": u.recorded_on,
+                    "value": float(u.value),
+                    "note": "" if _blank(u.note) else u.note,
+                    "recorded_by": u.recorded_by,
+                    "_n": n,
+                }
+            )
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else object) for c in cols})
     out = pd.DataFrame(rows)
@@ -615,8 +658,13 @@ def _write_areas(tx: Transaction, store: Store, oid: str, layer: str, wanted: di
     new = new.set_index(new["area_id"].astype(str)).loc[[a for a in wanted]] if len(new) else new
     new = schema.conform(new.reset_index(drop=True), "organisation_areas")
     after = dict(themes_of)
-    tx.audit("set_areas", "organisation_areas", oid, {"boundary_layer": layer, "areas": before},
-             {"boundary_layer": layer, "areas": after})
+    tx.audit(
+        "set_areas",
+        "organisation_areas",
+        oid,
+        {"boundary_layer": layer, "areas": before},
+        {"boundary_layer": layer, "areas": after},
+    )
     return new.reset_index(drop=True)
 
 
@@ -684,13 +732,15 @@ def join_up(
         org = info.loc[oid] if oid in info.index else None
         here = split_themes(link.themes)
         own = split_themes(org["themes"]) if org is not None else []
-        rows.append({
-            "organisation_id": oid,
-            "name": str(org["name"]) if org is not None else oid,
-            "kind": "" if org is None or _blank(org["kind"]) else str(org["kind"]),
-            "themes": join_themes(here or own),
-            "themes_from": "this area" if here else "its profile",
-        })
+        rows.append(
+            {
+                "organisation_id": oid,
+                "name": str(org["name"]) if org is not None else oid,
+                "kind": "" if org is None or _blank(org["kind"]) else str(org["kind"]),
+                "themes": join_themes(here or own),
+                "themes_from": "this area" if here else "its profile",
+            }
+        )
     working = pd.DataFrame(rows, columns=["organisation_id", "name", "kind", "themes", "themes_from"])
     working = working.sort_values(["name", "organisation_id"]).reset_index(drop=True)
     by_theme: dict[str, list[str]] = {}
@@ -745,8 +795,10 @@ def organisation_matrix(
         (most first), then name.
     """
     links = organisation_areas[organisation_areas["boundary_layer"].astype("string").fillna("") == boundary_layer]
-    empty = pd.DataFrame({"organisation": pd.Series(dtype="string"), "kind": pd.Series(dtype="string"),
-                          "areas": pd.Series(dtype=int)}, index=pd.Index([], name="organisation_id", dtype="string"))
+    empty = pd.DataFrame(
+        {"organisation": pd.Series(dtype="string"), "kind": pd.Series(dtype="string"), "areas": pd.Series(dtype=int)},
+        index=pd.Index([], name="organisation_id", dtype="string"),
+    )
     if areas is not None:
         labels = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
     else:
@@ -766,11 +818,17 @@ def organisation_matrix(
     wide.columns.name = None
     head = pd.DataFrame(index=wide.index)
     head["organisation"] = [str(names.loc[i, "name"]) if i in names.index else i for i in wide.index]
-    head["kind"] = [str(names.loc[i, "kind"]) if i in names.index and not _blank(names.loc[i, "kind"]) else "" for i in wide.index]
+    head["kind"] = [
+        str(names.loc[i, "kind"]) if i in names.index and not _blank(names.loc[i, "kind"]) else "" for i in wide.index
+    ]
     head["areas"] = (wide != "").sum(axis=1).astype(int)
     out = pd.concat([head, wide], axis=1)
     out.index.name = "organisation_id"
-    order = out.assign(_key=out["organisation"].str.casefold()).sort_values(["areas", "_key"], ascending=[False, True]).index
+    order = (
+        out.assign(_key=out["organisation"].str.casefold())
+        .sort_values(["areas", "_key"], ascending=[False, True])
+        .index
+    )
     return out.loc[order]
 
 
@@ -960,8 +1018,11 @@ def story_report(
         ("Source", s.get("source")),
     ]
     facts = [(k, v) for k, v in facts if not _blank(v)]
-    sections = [("What happened", s.get("body")), ("How it was done (what others could reuse)", s.get("method")),
-                ("What changed", s.get("outcome"))]
+    sections = [
+        ("What happened", s.get("body")),
+        ("How it was done (what others could reuse)", s.get("method")),
+        ("What changed", s.get("outcome")),
+    ]
     sections = [(k, v) for k, v in sections if not _blank(v)]
     footer = "Story of success recorded in Common Ground (Resilient Communities evidence base)."
     if fmt == "markdown":
@@ -980,7 +1041,8 @@ def story_report(
         return "".join(f"<p>{esc(p)}</p>" for p in str(v).split("\n") if p.strip())
 
     parts = [
-        "<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(str(s.get('title') or 'Story'))}</title>",
         "<style>body{font:15px/1.5 sans-serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}"
         "h1{font-size:1.6em;margin-bottom:.2em}.summary{font-style:italic;font-size:1.1em}"

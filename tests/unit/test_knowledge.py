@@ -30,8 +30,13 @@ def _audit(store: Store) -> pd.DataFrame:
 
 def _aspiration(store: Store, **over) -> str:
     kw = dict(
-        actor=ACTOR, boundary_layer="wards", area_id=FIRTH_PARK, text="A warm place to eat together in winter",
-        theme="Food", raised_by="Firth Park Residents' Forum", raised_on="2025-01-15",
+        actor=ACTOR,
+        boundary_layer="wards",
+        area_id=FIRTH_PARK,
+        text="A warm place to eat together in winter",
+        theme="Food",
+        raised_by="Firth Park Residents' Forum",
+        raised_on="2025-01-15",
     )
     kw.update(over)
     return k.add_aspiration(store, **kw)
@@ -39,8 +44,16 @@ def _aspiration(store: Store, **over) -> str:
 
 def _measure(store: Store, asp: str, **over) -> str:
     kw = dict(
-        actor=ACTOR, aspiration_id=asp, measure="people sharing a meal each week", horizon="short",
-        baseline=0, target=60, current=None, unit="people", agreed_by="Firth Park partnership", agreed_on="2025-02-10",
+        actor=ACTOR,
+        aspiration_id=asp,
+        measure="people sharing a meal each week",
+        horizon="short",
+        baseline=0,
+        target=60,
+        current=None,
+        unit="people",
+        agreed_by="Firth Park partnership",
+        agreed_on="2025-02-10",
     )
     kw.update(over)
     return k.add_success_measure(store, **kw)
@@ -198,8 +211,15 @@ def test_invalid_measure_value_leaves_store_byte_identical(store_copy):
 
 def test_add_and_update_organisation(store_copy):
     oid = k.add_organisation(
-        store_copy, actor=ACTOR, name="Firth Park Pantry", kind="Voluntary", themes="Food, Poverty ",
-        lon=-1.455, lat=53.417, boundary_layer="wards", areas=[(FIRTH_PARK, "food")],
+        store_copy,
+        actor=ACTOR,
+        name="Firth Park Pantry",
+        kind="Voluntary",
+        themes="Food, Poverty ",
+        lon=-1.455,
+        lat=53.417,
+        boundary_layer="wards",
+        areas=[(FIRTH_PARK, "food")],
     )
     orgs = store_copy.read("organisations").set_index("id")
     assert len(orgs) == 219 and orgs.loc[oid, "kind"] == "voluntary" and orgs.loc[oid, "themes"] == "food, poverty"
@@ -224,7 +244,9 @@ def test_invalid_organisations_rejected(store_copy):
     with pytest.raises(k.KnowledgeValidationError, match="https://"):
         k.add_organisation(store_copy, actor=ACTOR, name="X", kind="voluntary", url="javascript:alert(1)")
     with pytest.raises(k.UnknownAreaError):
-        k.add_organisation(store_copy, actor=ACTOR, name="X", kind="voluntary", boundary_layer="wards", areas=[("nope", "")])
+        k.add_organisation(
+            store_copy, actor=ACTOR, name="X", kind="voluntary", boundary_layer="wards", areas=[("nope", "")]
+        )
     with pytest.raises(k.UnknownReferenceError, match="no organisation"):
         k.update_organisation(store_copy, "nope", actor=ACTOR, name="Y")
     assert _digest(store_copy) == before
@@ -237,10 +259,16 @@ def test_set_organisation_areas_replaces_one_layer_only(store_copy):
     other_layers = mine[mine["boundary_layer"] != "wards"]
     kept = mine[(mine["boundary_layer"] == "wards") & (mine["area_id"] == FIRTH_PARK)].iloc[0]
     rows = k.set_organisation_areas(
-        store_copy, council, actor=ACTOR, boundary_layer="wards",
+        store_copy,
+        council,
+        actor=ACTOR,
+        boundary_layer="wards",
         areas=[(FIRTH_PARK, "learning, Housing"), (SOUTHEY, "housing"), (SOUTHEY, "culture")],
     )
-    assert sorted(zip(rows["area_id"], rows["themes"], strict=True)) == [(FIRTH_PARK, "learning, housing"), (SOUTHEY, "housing, culture")]
+    assert sorted(zip(rows["area_id"], rows["themes"], strict=True)) == [
+        (FIRTH_PARK, "learning, housing"),
+        (SOUTHEY, "housing, culture"),
+    ]
     after = store_copy.read("organisation_areas")
     now = after[after["organisation_id"] == council]
     assert len(now[now["boundary_layer"] == "wards"]) == 2
@@ -261,17 +289,29 @@ def test_set_organisation_areas_replaces_one_layer_only(store_copy):
 
 def _hand_built():
     orgs = pd.DataFrame(
-        {"id": ["a", "b", "c"], "name": ["Org A", "Org B", "Org C"], "kind": ["voluntary", "NHS", "faith"],
-         "themes": ["health, food", "Health", "faith, food"]}
+        {
+            "id": ["a", "b", "c"],
+            "name": ["Org A", "Org B", "Org C"],
+            "kind": ["voluntary", "NHS", "faith"],
+            "themes": ["health, food", "Health", "faith, food"],
+        }
     )
     links = pd.DataFrame(
-        {"organisation_id": ["a", "b", "c", "c"], "boundary_layer": ["wards", "wards", "wards", "lsoas"],
-         "area_id": ["X", "X", "Y", "X"], "themes": ["Health, food", " health", "food", "food"]}
+        {
+            "organisation_id": ["a", "b", "c", "c"],
+            "boundary_layer": ["wards", "wards", "wards", "lsoas"],
+            "area_id": ["X", "X", "Y", "X"],
+            "themes": ["Health, food", " health", "food", "food"],
+        }
     )
     asps = pd.DataFrame(
-        {"id": ["1", "2", "3", "4", "5"], "boundary_layer": ["wards"] * 5, "area_id": ["X", "X", "X", "X", "Y"],
-         "theme": ["health", "Housing ", "housing", "transport", "parks"],
-         "status": ["open", "open", "in progress", "achieved", "open"]}
+        {
+            "id": ["1", "2", "3", "4", "5"],
+            "boundary_layer": ["wards"] * 5,
+            "area_id": ["X", "X", "X", "X", "Y"],
+            "theme": ["health", "Housing ", "housing", "transport", "parks"],
+            "status": ["open", "open", "in progress", "achieved", "open"],
+        }
     )
     return orgs, links, asps
 
@@ -292,14 +332,21 @@ def test_join_up_falls_back_to_profile_themes_and_empty_area():
     ju = k.join_up("X", boundary_layer="wards", organisations=orgs, organisation_areas=links, aspirations=asps)
     row = ju.working.set_index("name").loc["Org B"]
     assert (row["themes"], row["themes_from"]) == ("health", "its profile")
-    none = k.join_up("Z", boundary_layer="wards", organisations=orgs, organisation_areas=links, aspirations=asps.iloc[0:0])
+    none = k.join_up(
+        "Z", boundary_layer="wards", organisations=orgs, organisation_areas=links, aspirations=asps.iloc[0:0]
+    )
     assert none.working.empty and none.overlaps == {} and none.gaps == []
 
 
 def test_join_up_on_the_demo_store(store_copy):
     _aspiration(store_copy, theme="housing")
-    ju = k.join_up(FIRTH_PARK, boundary_layer="wards", organisations=store_copy.read("organisations"),
-                   organisation_areas=store_copy.read("organisation_areas"), aspirations=store_copy.read("aspirations"))
+    ju = k.join_up(
+        FIRTH_PARK,
+        boundary_layer="wards",
+        organisations=store_copy.read("organisations"),
+        organisation_areas=store_copy.read("organisation_areas"),
+        aspirations=store_copy.read("aspirations"),
+    )
     assert len(ju.overlaps["health"]) >= 2 and ju.gaps == ["housing"]
 
 
@@ -322,11 +369,19 @@ def _story(store: Store, **over) -> str:
     orgs = store.read("organisations")
     assets = store.read("assets")
     kw = dict(
-        actor=ACTOR, title="A supper club grew out of the pantry queue", summary="Thirty people a week now eat together.",
-        body="People said winter was lonely.\nA church kitchen was borrowed.", boundary_layer="wards", area_id=FIRTH_PARK,
-        asset_ids=[assets[assets["name"] == "Firth Park Library"]["id"].iloc[0]], organisation_ids=[orgs["id"].iloc[0]],
-        themes="Food, Loneliness", method="Ask the people already queuing what they would add", outcome="30 people a week",
-        date="2025-08-31", source="Firth Park Residents' Forum",
+        actor=ACTOR,
+        title="A supper club grew out of the pantry queue",
+        summary="Thirty people a week now eat together.",
+        body="People said winter was lonely.\nA church kitchen was borrowed.",
+        boundary_layer="wards",
+        area_id=FIRTH_PARK,
+        asset_ids=[assets[assets["name"] == "Firth Park Library"]["id"].iloc[0]],
+        organisation_ids=[orgs["id"].iloc[0]],
+        themes="Food, Loneliness",
+        method="Ask the people already queuing what they would add",
+        outcome="30 people a week",
+        date="2025-08-31",
+        source="Firth Park Residents' Forum",
     )
     kw.update(over)
     return k.add_story(store, **kw)
@@ -334,7 +389,9 @@ def _story(store: Store, **over) -> str:
 
 def test_add_story_with_point_from_asset_or_given(store_copy):
     sid = _story(store_copy)
-    placed = _story(store_copy, title="Paths", asset_ids=(), organisation_ids="", lon=-1.449, lat=53.42, themes="green space")
+    placed = _story(
+        store_copy, title="Paths", asset_ids=(), organisation_ids="", lon=-1.449, lat=53.42, themes="green space"
+    )
     bare = _story(store_copy, title="No point", asset_ids=(), organisation_ids=())
     stories = store_copy.read("stories").set_index("id")
     assert isinstance(stories, gpd.GeoDataFrame) and len(stories) == 3
@@ -368,11 +425,22 @@ def test_invalid_story_leaves_store_byte_identical(store_copy, change, exc, word
 
 def test_search_stories(store_copy):
     _story(store_copy)
-    _story(store_copy, title="Path days", summary="Volunteers cleared paths.", body="", themes="Green Space",
-           method="Walk the route with the school", date="2025-07-31", area_id=SOUTHEY)
+    _story(
+        store_copy,
+        title="Path days",
+        summary="Volunteers cleared paths.",
+        body="",
+        themes="Green Space",
+        method="Walk the route with the school",
+        date="2025-07-31",
+        area_id=SOUTHEY,
+    )
     stories = store_copy.read("stories")
     titles = lambda f: list(f["title"])  # noqa: E731
-    assert titles(k.search_stories(stories)) == ["A supper club grew out of the pantry queue", "Path days"]  # newest first
+    assert titles(k.search_stories(stories)) == [
+        "A supper club grew out of the pantry queue",
+        "Path days",
+    ]  # newest first
     assert titles(k.search_stories(stories, text="KITCHEN winter")) == ["A supper club grew out of the pantry queue"]
     assert titles(k.search_stories(stories, text="kitchen paths")) == []  # every word must appear
     assert titles(k.search_stories(stories, theme=" green  SPACE")) == ["Path days"]
@@ -383,13 +451,21 @@ def test_search_stories(store_copy):
 
 def test_story_report_escapes_user_text(store_copy):
     sid = _story(
-        store_copy, title="<script>alert(1)</script> Fridge", summary="It <b>worked</b> & more",
-        body="Line one\n<img src=x onerror=alert(2)>", method="*bold* [link](javascript:alert(3))",
+        store_copy,
+        title="<script>alert(1)</script> Fridge",
+        summary="It <b>worked</b> & more",
+        body="Line one\n<img src=x onerror=alert(2)>",
+        method="*bold* [link](javascript:alert(3))",
     )
     story = store_copy.read("stories").set_index("id").loc[sid]
     story["id"] = sid
-    page = k.story_report(story, fmt="html", assets=store_copy.read("assets"), organisations=store_copy.read("organisations"),
-                          area_name="Firth Park")
+    page = k.story_report(
+        story,
+        fmt="html",
+        assets=store_copy.read("assets"),
+        organisations=store_copy.read("organisations"),
+        area_name="Firth Park",
+    )
     assert "<script>" not in page and "<img" not in page and "<b>worked" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Fridge" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "Firth Park Library" in page and "Sheffield City Council" in page and "Firth Park" in page
