@@ -18,6 +18,29 @@ Validation
     and the actor :func:`geo.validation.require_actor`: pages and imports refuse the same values
     with the same sentence. The errors are those of :mod:`geo.validation`;
     :class:`KnowledgeValidationError` is their base, :class:`geo.validation.ValidationError`.
+
+Who may write (enforced here, not only by the pages)
+    Every function that writes takes ``actor``: a :class:`geo.auth.Principal`, or a plain name (a
+    trusted local caller: the command line, a script, local mode, which is an admin; see
+    :func:`geo.auth.as_principal`). It calls :func:`geo.auth.require` before anything else, so a
+    refused caller gets :class:`~geo.errors.PermissionDeniedError` and nothing is written. Adding an
+    aspiration or a story and recording a measure value need ``contribute``; agreeing a success
+    measure and adding or changing organisations need ``edit``. The store records
+    :attr:`Principal.actor <geo.auth.Principal.actor>` (``"Name <sub>"``) as ``created_by`` and in
+    the audit log.
+
+Moderation
+    A contributor's aspiration, story or measure value (anyone below editor) lands as ``pending``:
+    hidden from every public read, and a pending measure value does not change the measure's
+    ``current``. An editor approves it (:func:`approve_item`: aspirations become ``open``, stories
+    and values ``published``, and an approved value is applied to ``current``) or rejects it with a
+    reason (:func:`reject_item`), never their own; the contributor may withdraw it while it is
+    pending (:func:`withdraw_item`). Editors' and admins' own records are live at once.
+    :func:`pending_items` is the moderation queue, :func:`my_contributions` a person's own items.
+    Statuses in :data:`geo.schema.HIDDEN_STATUSES` are never shown publicly: the public reads here
+    (:func:`for_area`, :func:`measure_progress`, :func:`join_up`, :func:`search_stories`,
+    :func:`story_report`) leave them out (:func:`visible`); an empty status counts as published
+    (``open`` for an aspiration).
 """
 
 from __future__ import annotations
@@ -35,7 +58,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema, validation
+from geo import auth, schema, validation
+from geo.auth import Principal
+from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)
+    CommonGroundError,
+    FeatureNotFoundError,
+    PermissionDeniedError,
+)
 from geo.store import Store, Transaction, validation_context
 from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
     PrivateDetailsError,
@@ -50,6 +79,15 @@ ASPIRATION_STATUSES = validation.ASPIRATION_STATUSES
 LIVE_ASPIRATION_STATUSES = ("open", "in progress")
 ENTERED_SOURCE = "Entered in Common Ground"
 
+#: The layers whose rows contributors propose and editors approve or reject.
+MODERATED_LAYERS = ("aspirations", "stories", "measure_updates")
+#: The status an approved item gets (and what an empty status means), per moderated layer.
+LIVE_STATUS = {"aspirations": "open", "stories": "published", "measure_updates": "published"}
+_NOUN = {"aspirations": "aspiration", "stories": "story", "measure_updates": "measure value", "assets": "asset"}
+
+#: A principal's actor, or a plain name (a trusted local caller, an admin: see geo.auth.as_principal).
+Actor = Principal | str
+
 _THEME_SPLIT = re.compile(r"[,;]")
 
 
@@ -60,6 +98,22 @@ _THEME_SPLIT = re.compile(r"[,;]")
 #: Every value refused here is a :class:`geo.validation.ValidationError` (missing, invalid, private
 #: details, unknown reference or area); the name is kept for callers of this module.
 KnowledgeValidationError = validation.ValidationError
+
+
+class ModerationError(CommonGroundError):
+    """Base class of the refusals about moderating contributions (the values themselves are fine)."""
+
+
+class ItemNotFoundError(ModerationError, FeatureNotFoundError):
+    """No aspiration, story or measure value has the given id."""
+
+
+class NotPendingError(ModerationError):
+    """The item is not pending, so it cannot be approved, rejected or withdrawn (nothing changed)."""
+
+
+class NotPublishedError(ModerationError):
+    """The item is pending, rejected or withdrawn, so it cannot be used publicly (nothing changed)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,14 +165,58 @@ def split_ids(text: object) -> list[str]:
     return out
 
 
-def for_area(frame: pd.DataFrame | None, *, boundary_layer: str, area_id: str) -> pd.DataFrame:
-    """The rows of a knowledge layer linked to one area (a copy; rows without a layer count as any)."""
+def is_hidden(status: object) -> bool:
+    """Whether a row with this ``status`` is kept out of public reads (pending, rejected, withdrawn,
+    removed: :data:`geo.schema.HIDDEN_STATUSES`). An empty status counts as published."""
+    return not _blank(status) and str(status).strip().casefold() in schema.HIDDEN_STATUSES
+
+
+def visible(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``frame`` without the rows whose ``status`` is hidden (:func:`is_hidden`): what the public sees.
+
+    A frame without a ``status`` column (or ``None``) is returned as it is; otherwise a filtered view
+    (the frame itself when nothing is hidden).
+    """
+    if frame is None or frame.empty or "status" not in frame.columns:
+        return frame
+    hidden = frame["status"].astype("string").str.strip().str.casefold().isin(schema.HIDDEN_STATUSES)
+    hidden = hidden.fillna(False).astype(bool)
+    return frame[~hidden] if hidden.any() else frame
+
+
+def for_area(
+    frame: pd.DataFrame | None, *, boundary_layer: str, area_id: str, include_hidden: bool = False
+) -> pd.DataFrame:
+    """The rows of a knowledge layer linked to one area (a copy; rows without a layer count as any).
+
+    Rows whose status is hidden (pending, rejected, withdrawn, removed) are left out unless
+    ``include_hidden`` (for editors' views).
+    """
     if frame is None or frame.empty or "area_id" not in frame.columns:
         return pd.DataFrame() if frame is None else frame.iloc[0:0].copy()
+    if not include_hidden:
+        frame = visible(frame)
     hit = frame["area_id"].astype("string").fillna("") == str(area_id)
     if "boundary_layer" in frame.columns:
         hit &= frame["boundary_layer"].astype("string").fillna("").isin([boundary_layer, ""])
     return frame[hit.fillna(False).astype(bool)].copy()
+
+
+def _authorise(actor: object, permission: str) -> tuple[Principal, str]:
+    """The principal behind ``actor`` if it has ``permission`` (else PermissionDeniedError), and the
+    actor text the store records for it."""
+    principal = auth.require(actor, permission)
+    return principal, validation.require_actor(principal.actor)
+
+
+def _proposes(principal: Principal) -> bool:
+    """Whether what ``principal`` adds waits for an editor (anyone who cannot moderate)."""
+    return not principal.can("moderate")
+
+
+def _status(layer: str, value: object) -> str:
+    """A moderated row's status as text (an empty one is the layer's live status)."""
+    return LIVE_STATUS.get(layer, "active") if _blank(value) else str(value).strip().casefold()
 
 
 def _plain(record: dict) -> dict:
@@ -189,7 +287,7 @@ def _row(frame: pd.DataFrame, ident: object, what: str) -> tuple[int, pd.Series]
 def add_aspiration(
     store: Store,
     *,
-    actor: str,
+    actor: Actor,
     boundary_layer: str,
     area_id: str,
     text: str,
@@ -207,7 +305,8 @@ def add_aspiration(
     store
         The data store.
     actor
-        Who is making the change (recorded in the audit log).
+        Who is making the change: a :class:`~geo.auth.Principal` (or a trusted local caller's
+        name); needs ``contribute``. Recorded as ``created_by`` and in the audit log.
     boundary_layer, area_id
         The area the aspiration is for (e.g. ``"wards"``, ``"E05010868"``).
     text
@@ -220,7 +319,8 @@ def add_aspiration(
     raised_on
         When it was raised (a date, or ``YYYY-MM-DD``).
     status
-        One of :data:`ASPIRATION_STATUSES`.
+        One of :data:`ASPIRATION_STATUSES`. A contributor's aspiration is always ``pending`` (an
+        editor's approval makes it ``open``); editors' and admins' take this status.
     asset_ids
         Assets it builds on (ids of the ``assets`` layer).
     source
@@ -233,11 +333,13 @@ def add_aspiration(
 
     Raises
     ------
+    PermissionDeniedError
+        ``actor`` may not contribute (an anonymous visitor); the store is unchanged.
     KnowledgeValidationError
         A value is refused by :func:`geo.validation.validate_record` (``"aspirations"``); the store
         is unchanged.
     """
-    who = validation.require_actor(actor)
+    principal, who = _authorise(actor, "contribute")
     record = {
         "id": _new_id(),
         "boundary_layer": boundary_layer,
@@ -246,7 +348,7 @@ def add_aspiration(
         "theme": theme,
         "raised_by": raised_by,
         "raised_on": raised_on,
-        "status": status,
+        "status": "pending" if _proposes(principal) else status,
         "asset_ids": _listed(asset_ids),
         "source": source,
         "licence": None,
@@ -260,7 +362,7 @@ def add_aspiration(
 def add_success_measure(
     store: Store,
     *,
-    actor: str,
+    actor: Actor,
     aspiration_id: str,
     measure: str,
     horizon: str,
@@ -279,8 +381,11 @@ def add_success_measure(
 
     Parameters
     ----------
+    actor
+        Who agrees it: needs ``edit`` (an editor or admin, or a trusted local caller's name).
     aspiration_id
-        The aspiration this measures.
+        The aspiration this measures. It must be live: a pending, rejected or withdrawn aspiration
+        is refused with :class:`NotPublishedError` (approve it first).
     measure
         What is counted, e.g. ``"households using the community fridge each week"``.
     horizon
@@ -297,7 +402,7 @@ def add_success_measure(
     str
         The new measure's id.
     """
-    who = validation.require_actor(actor)
+    _, who = _authorise(actor, "edit")
     record = {
         "id": _new_id(),
         "aspiration_id": aspiration_id,
@@ -315,6 +420,11 @@ def add_success_measure(
     row = _validate("success_measures", record, store=store)
     with store.transaction(actor=who) as tx:
         _, asp = _row(_read(tx, "aspirations", ids=[row["aspiration_id"]]), row["aspiration_id"], "aspiration")
+        if is_hidden(asp.get("status")):
+            raise NotPublishedError(
+                f"The aspiration {_label(asp.get('text'))} is {_status('aspirations', asp.get('status'))}, so no "
+                "success measure can be agreed for it; approve it first, or pick a live aspiration."
+            )
         row["boundary_layer"], row["area_id"] = str(asp["boundary_layer"]), str(asp["area_id"])
         _append(tx, "success_measures", row)
         if row["current"] != row["baseline"]:
@@ -324,16 +434,32 @@ def add_success_measure(
     return row["id"]
 
 
-def _update_record(measure_id: str, value: object, on: object, who: str, note: object, source: object) -> dict:
+def _update_record(
+    measure_id: str, value: object, on: object, who: str, note: object, source: object, status: str = "published"
+) -> dict:
     return {"id": _new_id(), "measure_id": measure_id, "value": value, "recorded_on": on, "recorded_by": who,
-            "note": note, "source": source, "licence": None}  # fmt: skip
+            "note": note, "status": status, "source": source, "licence": None}  # fmt: skip
+
+
+def _apply_current(tx: Transaction, measure_id: str) -> None:
+    """Set a measure's ``current`` to its latest published value (latest ``recorded_on``, the newest
+    entry on a tie) and audit it; hidden values (pending, rejected, withdrawn) never count."""
+    _, row = _row(_read(tx, "success_measures", ids=[measure_id]), measure_id, "success measure")
+    history = visible(_read(tx, "measure_updates", where={"measure_id": str(row["id"])})).reset_index(drop=True)
+    if history.empty:
+        return
+    latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
+    before = {"current": None if pd.isna(row["current"]) else float(row["current"])}
+    _, after = tx.update("success_measures", str(row["id"]), {"current": float(latest["value"])})
+    tx.audit("update", "success_measures", str(row["id"]), before,
+             {"current": after["current"], "version": after["version"]})  # fmt: skip
 
 
 def record_measure_value(
     store: Store,
     measure_id: str,
     *,
-    actor: str,
+    actor: Actor,
     value: float,
     recorded_on: dt.date | str,
     note: str = "",
@@ -341,33 +467,32 @@ def record_measure_value(
 ) -> str:
     """Record a new value of a success measure: appended to ``measure_updates``, and ``current`` updated.
 
-    The history is never overwritten. ``current`` becomes the value with the latest ``recorded_on``
-    (the newest entry on a tie), so back-filling an older value keeps the newer one current.
+    The history is never overwritten. ``current`` becomes the published value with the latest
+    ``recorded_on`` (the newest entry on a tie), so back-filling an older value keeps the newer one
+    current.
+
+    ``actor`` needs ``contribute``. A contributor's value lands as ``pending``: it is kept in the
+    history but hidden, and ``current`` does not change until an editor approves it
+    (:func:`approve_item`). An editor's or admin's value is ``published`` and applied at once.
 
     Returns
     -------
     str
         The new update's id.
     """
-    who = validation.require_actor(actor)
-    record = _validate(
-        "measure_updates", _update_record(measure_id, value, recorded_on, who, note, source), store=store
-    )
+    principal, who = _authorise(actor, "contribute")
+    status = "pending" if _proposes(principal) else "published"
+    record = _update_record(measure_id, value, recorded_on, who, note, source, status)
+    record = _validate("measure_updates", record, store=store)
     with store.transaction(actor=who) as tx:
-        _, row = _row(
-            _read(tx, "success_measures", ids=[record["measure_id"]]), record["measure_id"], "success measure"
-        )
+        _row(_read(tx, "success_measures", ids=[record["measure_id"]]), record["measure_id"], "success measure")
         _append(tx, "measure_updates", record)
-        history = _read(tx, "measure_updates", where={"measure_id": str(row["id"])}).reset_index(drop=True)
-        latest = history.assign(_n=range(len(history))).sort_values(["recorded_on", "_n"]).iloc[-1]
-        before = {"current": None if pd.isna(row["current"]) else float(row["current"])}
-        _, after = tx.update("success_measures", str(row["id"]), {"current": float(latest["value"])})
-        tx.audit("update", "success_measures", str(row["id"]), before,
-                 {"current": after["current"], "version": after["version"]})  # fmt: skip
+        if status == "published":
+            _apply_current(tx, record["measure_id"])
     return record["id"]
 
 
-def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFrame:
+def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame, *, include_hidden: bool = False) -> pd.DataFrame:
     """Each measure's baseline and recorded values over time, for charts and tables.
 
     Parameters
@@ -375,7 +500,8 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFr
     measures
         Rows of ``success_measures`` (one or many).
     updates
-        Rows of ``measure_updates``.
+        Rows of ``measure_updates``. Hidden values (pending, rejected, withdrawn) are left out
+        unless ``include_hidden``.
 
     Returns
     -------
@@ -383,8 +509,11 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFr
         One row per point, ordered by measure then date: ``measure_id``, ``measure``, ``unit``,
         ``kind`` (``baseline`` or ``update``), ``date`` (datetime), ``value``, ``baseline``,
         ``target``, ``progress`` (the share of the way from baseline to target, 1.0 = reached; NaN
-        when target equals baseline), ``note`` and ``recorded_by``.
+        when target equals baseline), ``note`` and ``recorded_by`` (a person's name: drop it with
+        :func:`geo.schema.public_view` for anyone who may not see names).
     """
+    if not include_hidden:
+        updates = visible(updates)
     cols = [
         "measure_id",
         "measure",
@@ -455,7 +584,7 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame) -> pd.DataFr
 def add_organisation(
     store: Store,
     *,
-    actor: str,
+    actor: Actor,
     name: str,
     kind: str,
     themes: str | Sequence[str] = "",
@@ -474,6 +603,8 @@ def add_organisation(
 
     Parameters
     ----------
+    actor
+        Needs ``edit`` (an editor or admin, or a trusted local caller's name).
     name, kind
         Its name and one of :data:`geo.schema.ORGANISATION_KINDS` (matched ignoring case).
     themes
@@ -493,7 +624,7 @@ def add_organisation(
     str
         The new organisation's id.
     """
-    who = validation.require_actor(actor)
+    _, who = _authorise(actor, "edit")
     ctx = validation_context(store)
     record = {"id": _new_id(), "name": name, "kind": kind, "themes": themes, "url": url, "public_contact": public_contact,
               "charity_number": charity_number, "company_number": company_number, "source": source, "licence": licence,
@@ -512,7 +643,7 @@ def update_organisation(
     store: Store,
     organisation_id: str,
     *,
-    actor: str,
+    actor: Actor,
     name: str | None = None,
     kind: str | None = None,
     themes: str | Sequence[str] | None = None,
@@ -526,7 +657,7 @@ def update_organisation(
 ) -> dict:
     """Change an organisation's details; only the fields given (not ``None``) change.
 
-    ``if_version``, when given, is the version the editor loaded: a stale one is refused with
+    ``actor`` needs ``edit``. ``if_version``, when given, is the version the editor loaded: a stale one is refused with
     :class:`~geo.errors.VersionConflictError` and nothing is saved.
 
     Returns
@@ -541,7 +672,7 @@ def update_organisation(
     :func:`geo.validation.validate_record`, ``partial=True``), so a legacy value the form sends
     back unchanged never blocks an edit.
     """
-    who = validation.require_actor(actor)
+    _, who = _authorise(actor, "edit")
     given = {k: v for k, v in dict(name=name, kind=kind, themes=themes, url=url, public_contact=public_contact,
                                    charity_number=charity_number, company_number=company_number, source=source,
                                    licence=licence).items() if v is not None}  # fmt: skip
@@ -574,7 +705,7 @@ def set_organisation_areas(
     store: Store,
     organisation_id: str,
     *,
-    actor: str,
+    actor: Actor,
     boundary_layer: str,
     areas: Sequence[tuple[str, str | Sequence[str]]],
 ) -> pd.DataFrame:
@@ -582,7 +713,7 @@ def set_organisation_areas(
 
     Rows for an area that stays keep their ``basis`` and ``source``; new areas are marked as
     entered in Common Ground. An empty ``areas`` removes the organisation from every area of the
-    layer. Areas of other boundary layers are left alone.
+    layer. Areas of other boundary layers are left alone. ``actor`` needs ``edit``.
 
     Parameters
     ----------
@@ -599,7 +730,7 @@ def set_organisation_areas(
     DataFrame
         The organisation's rows of ``organisation_areas`` in that layer after the change.
     """
-    who = validation.require_actor(actor)
+    _, who = _authorise(actor, "edit")
     wanted = _wanted_areas(areas)
     layer = _boundary_layer(boundary_layer, validation_context(store))
     oid = "" if _blank(organisation_id) else str(organisation_id).strip()
@@ -714,7 +845,7 @@ def join_up(
     boundary_layer
         ``wards``, ``lsoas`` or ``neighbourhoods``.
     organisations, organisation_areas, aspirations
-        The layers of the same names.
+        The layers of the same names (hidden aspirations, e.g. pending ones, never count).
 
     Returns
     -------
@@ -748,7 +879,7 @@ def join_up(
         for t in split_themes(r.themes):
             by_theme.setdefault(t, []).append(r.name)
     by_theme = {t: sorted(names) for t, names in sorted(by_theme.items())}
-    asp = for_area(aspirations, boundary_layer=boundary_layer, area_id=area_id)
+    asp = for_area(visible(aspirations), boundary_layer=boundary_layer, area_id=area_id)
     if not asp.empty:
         status = asp["status"].astype("string").fillna("open").str.casefold()
         asp = asp[status.isin(LIVE_ASPIRATION_STATUSES)]
@@ -840,7 +971,7 @@ def organisation_matrix(
 def add_story(
     store: Store,
     *,
-    actor: str,
+    actor: Actor,
     title: str,
     summary: str,
     body: str,
@@ -860,6 +991,9 @@ def add_story(
 
     Parameters
     ----------
+    actor
+        Needs ``contribute``. A contributor's story lands as ``pending`` (hidden until an editor
+        approves it); an editor's or admin's is ``published`` at once.
     title, summary, body
         The story: a title, one or two sentences, and the full account.
     boundary_layer, area_id
@@ -885,7 +1019,7 @@ def add_story(
     str
         The new story's id.
     """
-    who = validation.require_actor(actor)
+    principal, who = _authorise(actor, "contribute")
     record = {
         "id": _new_id(),
         "title": title,
@@ -899,6 +1033,7 @@ def add_story(
         "method": method,
         "outcome": outcome,
         "date": date,
+        "status": "pending" if _proposes(principal) else "published",
         "source": source,
         "licence": None,
         "lon": lon,
@@ -926,8 +1061,9 @@ def search_stories(
     theme: str | None = None,
     method: str | None = None,
     area_id: str | None = None,
+    include_hidden: bool = False,
 ) -> pd.DataFrame:
-    """The stories matching every filter given, newest first (a copy).
+    """The published stories matching every filter given, newest first (a copy).
 
     Parameters
     ----------
@@ -940,7 +1076,11 @@ def search_stories(
         Text that must appear in the method (ignoring case).
     area_id
         Only stories of this area.
+    include_hidden
+        Also pending, rejected and withdrawn stories (for editors' views); left out by default.
     """
+    if not include_hidden:
+        stories = visible(stories)
     keep = pd.Series(True, index=stories.index)
     words = str(text or "").casefold().split()
     if words:
@@ -985,8 +1125,9 @@ def story_report(
     assets: pd.DataFrame | None = None,
     organisations: pd.DataFrame | None = None,
     area_name: str | None = None,
+    include_hidden: bool = False,
 ) -> str:
-    """A one-page report of a story, as Markdown or as a standalone HTML page.
+    """A one-page report of a published story, as Markdown or as a standalone HTML page.
 
     Every piece of user text is escaped: HTML output passes it through :func:`html.escape`, and
     Markdown output backslash-escapes the characters that would format it or start HTML.
@@ -1002,7 +1143,15 @@ def story_report(
         when not given).
     area_name
         The name of the story's area (its id is shown when not given).
+    include_hidden
+        Allow a pending, rejected or withdrawn story (an editor's preview); otherwise such a story
+        is refused with :class:`NotPublishedError`.
     """
+    if not include_hidden and is_hidden(dict(story).get("status")):
+        raise NotPublishedError(
+            f"The story {_label(dict(story).get('title'))} is {_status('stories', dict(story).get('status'))}, "
+            "not published, so it has no public report; approve it first."
+        )
     if fmt not in ("markdown", "html"):
         raise validation.InvalidValueError(
             f"The report format {fmt!r} is not offered; choose 'markdown' or 'html'.", field="fmt", value=fmt
@@ -1056,3 +1205,288 @@ def story_report(
     parts += [f"<h2>{esc(k)}</h2>{paras(v)}" for k, v in sections]
     parts += [f"<footer>{esc(footer)}</footer>", "</body></html>"]
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Moderation: contributors' aspirations, stories and measure values
+# --------------------------------------------------------------------------------------------
+
+#: The columns of :func:`pending_items` (``created_by`` is a person's name: editors only).
+QUEUE_COLUMNS = ("layer", "id", "title", "summary", "boundary_layer", "area_id", "created_at", "created_by", "version")
+#: The columns of :func:`my_contributions`.
+CONTRIBUTION_COLUMNS = ("layer", "id", "title", "status", "created_at", "version")
+
+
+def _label(value: object, width: int = 60) -> str:
+    text = "" if _blank(value) else " ".join(str(value).split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _title(layer: str, row: dict) -> str:
+    """A short title of an item for people: an aspiration's text, a story's title, a value and its date."""
+    if layer == "aspirations":
+        text = row.get("text")
+    elif layer == "measure_updates":
+        value = row.get("value")
+        shown = f"{float(value):g}" if not _blank(value) else "?"
+        text = f"value {shown} recorded on {row.get('recorded_on') or '?'}"
+    else:
+        text = row.get("title") if layer == "stories" else row.get("name")
+    text = "" if _blank(text) else " ".join(str(text).split())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _value_title(row: dict, measure: dict) -> str:
+    """A measure value for people: ``"people sharing a meal: 40 people on 2025-03-31"``."""
+    what = " ".join(str(measure.get("measure") or row.get("measure_id") or "a measure").split())
+    what = what if len(what) <= 60 else what[:59] + "…"
+    value = row.get("value")
+    shown = f"{float(value):g}" if not _blank(value) else "?"
+    unit = "" if _blank(measure.get("unit")) else f" {measure['unit']}"
+    return f"{what}: {shown}{unit} on {row.get('recorded_on') or '?'}"
+
+
+def _version(row: dict) -> int:
+    v = row.get("version")
+    return 1 if _blank(v) else int(v)
+
+
+def _moderated_layer(layer: object) -> str:
+    if layer not in MODERATED_LAYERS:
+        raise validation.InvalidValueError(
+            f"{str(layer)[:40]!r} is not a layer whose contributions are moderated here; use aspirations, stories or "
+            "measure_updates (assets are moderated with geo.editing).",
+            field="layer",
+            value=layer,
+        )
+    return str(layer)
+
+
+def _reason(value: object) -> str:
+    """A rejection's reason, stripped: required, and at most a description long."""
+    if _blank(value):
+        raise validation.MissingValueError(
+            "reason is empty; say why the contribution is rejected, so the contributor can be told: give a reason.",
+            field="reason",
+            value=value,
+        )
+    text = str(value).strip()
+    if len(text) > validation.MAX_TEXT_LENGTH:
+        raise validation.InvalidValueError(
+            f"reason is {len(text):,} characters long; shorten it to {validation.MAX_TEXT_LENGTH:,} characters or fewer.",
+            field="reason",
+            value=value,
+        )
+    return text
+
+
+def _moderate(
+    store: Store,
+    layer: str,
+    item_id: object,
+    *,
+    principal: Principal,
+    who: str,
+    action: str,
+    if_version: int | None,
+    note: dict | None = None,
+) -> int:
+    """Move one pending item to its next status in one transaction, audited as ``action``."""
+    new_status = {"approve": LIVE_STATUS[layer], "reject": "rejected", "withdraw": "withdrawn"}[action]
+    done = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}[action]
+    key = "" if _blank(item_id) else str(item_id).strip()
+    noun = _NOUN[layer]
+    with store.transaction(actor=who) as tx:
+        before = tx.get(layer, key) if key and tx.has_layer(layer) else None
+        if before is None:
+            raise ItemNotFoundError(
+                f"There is no {noun} with id {key[:80]!r}; pick one from the moderation queue or from your contributions."
+            )
+        if if_version is not None and _version(before) != int(if_version):
+            tx.update(layer, key, {}, if_version=int(if_version))  # raises VersionConflictError, naming who
+        label = _label(_title(layer, before))
+        if action == "withdraw":
+            if not principal.owns(before.get("created_by")):
+                raise PermissionDeniedError(
+                    f"You can only withdraw your own contributions, and the {noun} {label} was proposed by someone "
+                    "else; ask an editor to reject it if it is wrong.",
+                    action="withdraw a proposal",
+                    role=principal.role.label,
+                )
+        else:
+            auth.require_not_own(principal, before.get("created_by"), doing=action)
+        status = _status(layer, before.get("status"))
+        if status != "pending":
+            raise NotPendingError(
+                f"The {noun} {label} is {status}, not pending; only pending contributions can be {done}, so nothing "
+                "was changed."
+            )
+        _, after = tx.update(layer, key, {"status": new_status}, if_version=if_version)
+        tx.audit(action, layer, key, _plain(before), {**_plain(after), **(note or {})})
+        if layer == "measure_updates" and action == "approve":
+            _apply_current(tx, str(after["measure_id"]))
+        return _version(after)
+
+
+def approve_item(store: Store, layer: str, item_id: str, *, actor: Actor, if_version: int | None = None) -> int:
+    """Publish a contributor's pending aspiration (``open``), story or measure value (``published``).
+
+    An approved measure value is applied to its measure's ``current`` in the same transaction (the
+    latest published value by ``recorded_on`` wins, as for :func:`record_measure_value`).
+
+    Parameters
+    ----------
+    layer
+        ``"aspirations"``, ``"stories"`` or ``"measure_updates"`` (:data:`MODERATED_LAYERS`).
+    item_id
+        The item's id (:func:`pending_items` lists them).
+    actor
+        Needs ``moderate`` (an editor or admin), and may not approve their own contribution.
+    if_version
+        The version the editor saw (``pending_items()["version"]``): a stale one is refused with
+        :class:`~geo.errors.VersionConflictError` and nothing is saved.
+
+    Returns
+    -------
+    int
+        The item's new version.
+
+    Raises
+    ------
+    PermissionDeniedError
+        ``actor`` cannot moderate, or made the contribution.
+    ItemNotFoundError, NotPendingError
+        No such item, or it is not pending (already approved, rejected or withdrawn).
+    """
+    layer = _moderated_layer(layer)
+    principal, who = _authorise(actor, "moderate")
+    return _moderate(store, layer, item_id, principal=principal, who=who, action="approve", if_version=if_version)
+
+
+def reject_item(
+    store: Store, layer: str, item_id: str, *, actor: Actor, reason: str, if_version: int | None = None
+) -> int:
+    """Turn down a contributor's pending item (status ``rejected``: kept for history, never shown).
+
+    ``reason`` is required (a :class:`~geo.validation.MissingValueError` without it) and is kept in
+    the audit entry as ``_reason``, so the contributor can be told. Otherwise as :func:`approve_item`
+    (``moderate``; never one's own contribution; ``if_version``). Returns the item's new version.
+    """
+    layer = _moderated_layer(layer)
+    principal, who = _authorise(actor, "moderate")
+    note = {"_reason": _reason(reason)}
+    return _moderate(store, layer, item_id, principal=principal, who=who, action="reject", if_version=if_version,
+                     note=note)  # fmt: skip
+
+
+def withdraw_item(store: Store, layer: str, item_id: str, *, actor: Actor, if_version: int | None = None) -> int:
+    """Withdraw one's own pending contribution (status ``withdrawn``: kept for history, never shown).
+
+    ``actor`` needs ``withdraw`` (any signed-in person) and must be the contributor who made it
+    (:meth:`geo.auth.Principal.owns` of its ``created_by``); only a pending item can be withdrawn.
+    Returns the item's new version.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not signed in, or someone else's contribution.
+    ItemNotFoundError, NotPendingError
+        No such item, or it is no longer pending (an editor has approved or rejected it).
+    """
+    layer = _moderated_layer(layer)
+    principal, who = _authorise(actor, "withdraw")
+    return _moderate(store, layer, item_id, principal=principal, who=who, action="withdraw", if_version=if_version)
+
+
+def _layer_rows(store: Store, name: str, **query) -> pd.DataFrame:
+    return store.read(name, **query) if store.has_layer(name) else schema.empty_layer(name)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    plain = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
+    return [
+        {k: (None if _blank(v) and not isinstance(v, str) else v) for k, v in r.items()}
+        for r in plain.to_dict("records")
+    ]
+
+
+def _pending(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty or "status" not in frame.columns:
+        return frame.iloc[0:0]
+    hit = frame["status"].astype("string").str.strip().str.casefold() == "pending"
+    return frame[hit.fillna(False).astype(bool)]
+
+
+def pending_items(store: Store, *, viewer: object = None) -> pd.DataFrame:
+    """The moderation queue of knowledge: every pending aspiration, story and measure value, oldest first.
+
+    The queue says who sent each item, so it is for editors: a ``viewer`` (a
+    :class:`~geo.auth.Principal`) who cannot moderate is refused with
+    :class:`~geo.errors.PermissionDeniedError` (``None``: a trusted local caller).
+
+    Returns
+    -------
+    DataFrame
+        One row per item, with :data:`QUEUE_COLUMNS`: ``layer``, ``id``, ``title`` (an aspiration's
+        text, a story's title, a measure value as "<measure>: value V recorded on D"), ``summary``
+        (the aspiration's theme, the story's summary, the value's note), ``boundary_layer`` and
+        ``area_id`` (a value's are its measure's), ``created_at``, ``created_by`` (a person's name:
+        for editors only) and ``version`` (pass it as ``if_version``). Empty when nothing waits.
+        Pending assets are :func:`geo.editing.moderation_queue`'s.
+    """
+    if viewer is not None:
+        auth.require(viewer, "moderate")
+    rows: list[dict] = []
+    for r in _records(_pending(_layer_rows(store, "aspirations"))):
+        rows.append({**r, "layer": "aspirations", "title": _title("aspirations", r), "summary": r.get("theme")})
+    for r in _records(_pending(_layer_rows(store, "stories"))):
+        rows.append({**r, "layer": "stories", "title": _title("stories", r), "summary": r.get("summary")})
+    values = _records(_pending(_layer_rows(store, "measure_updates")))
+    if values:
+        measures = {str(m["id"]): m for m in _records(_layer_rows(store, "success_measures"))}
+        for r in values:
+            m = measures.get(str(r.get("measure_id")), {})
+            rows.append({**r, "layer": "measure_updates", "title": _value_title(r, m), "summary": r.get("note"),
+                         "boundary_layer": m.get("boundary_layer"), "area_id": m.get("area_id")})  # fmt: skip
+    out = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS))
+    out["version"] = out["version"].astype("Int64")
+    return out.sort_values("created_at", kind="stable", na_position="first").reset_index(drop=True)
+
+
+def my_contributions(store: Store, principal: Principal | str) -> pd.DataFrame:
+    """Everything ``principal`` added (``created_by`` is theirs): assets, aspirations, stories and
+    measure values, newest first, so a contributor can follow and withdraw their own.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CONTRIBUTION_COLUMNS`: ``layer``, ``id``, ``title``, ``status`` (an empty status is
+        shown as the layer's live one: ``active``, ``open`` or ``published``), ``created_at`` and
+        ``version``. Empty for a visitor who is not signed in. Rows of
+        :data:`MODERATED_LAYERS` whose status is ``pending`` can be withdrawn with
+        :func:`withdraw_item`.
+    """
+    principal = auth.as_principal(principal)
+    rows: list[dict] = []
+    if principal.signed_in:
+        sources = [("assets", {"columns": ["id", "name", "status", "created_at", "created_by", "version"]})]
+        sources += [(layer, {}) for layer in MODERATED_LAYERS]
+        measures: dict[str, dict] | None = None
+        for layer, query in sources:
+            frame = _layer_rows(store, layer, **query)
+            if frame.empty or "created_by" not in frame.columns:
+                continue
+            mine = frame[frame["created_by"].map(principal.owns).astype(bool)]
+            if layer == "measure_updates" and len(mine):
+                measures = {str(m["id"]): m for m in _records(_layer_rows(store, "success_measures"))}
+            for r in _records(mine):
+                if layer == "measure_updates":
+                    title = _value_title(r, (measures or {}).get(str(r.get("measure_id")), {}))
+                else:
+                    title = _title(layer, r)
+                rows.append({"layer": layer, "id": r.get("id"), "title": title,
+                             "status": _status(layer, r.get("status")), "created_at": r.get("created_at"),
+                             "version": r.get("version")})  # fmt: skip
+    out = pd.DataFrame(rows, columns=list(CONTRIBUTION_COLUMNS))
+    out["version"] = out["version"].astype("Int64")
+    return out.sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)

@@ -476,3 +476,29 @@ def test_story_report_escapes_user_text(store_copy):
     assert "Firth Park Library" in md and "## How it was done (what others could reuse)" in md
     with pytest.raises(k.KnowledgeValidationError, match="markdown' or 'html"):
         k.story_report(story, fmt="pdf")
+
+
+# ----------------------------------------------------------------------------- hidden rows (moderation)
+
+
+def test_public_reads_leave_out_pending_rejected_and_withdrawn_rows():
+    orgs, links, asps = _hand_built()
+    hidden = pd.DataFrame({"id": ["6", "7", "8"], "boundary_layer": ["wards"] * 3, "area_id": ["X"] * 3,
+                           "theme": ["parks", "transport", "libraries"], "status": ["pending", "rejected", "withdrawn"]})  # fmt: skip
+    ju = k.join_up("X", boundary_layer="wards", organisations=orgs, organisation_areas=links,
+                   aspirations=pd.concat([asps, hidden], ignore_index=True))  # fmt: skip
+    assert ju.gaps == ["housing"] and ju.aspiration_themes == {"health": 1, "housing": 2}
+    both = pd.concat([asps, hidden], ignore_index=True)
+    assert sorted(k.for_area(both, boundary_layer="wards", area_id="X")["id"]) == ["1", "2", "3", "4"]
+    assert len(k.for_area(both, boundary_layer="wards", area_id="X", include_hidden=True)) == 7
+    stories = pd.DataFrame({"id": ["s1", "s2", "s3"], "title": ["Old", "New", "Proposed"], "themes": ["food"] * 3,
+                            "method": [""] * 3, "area_id": ["X"] * 3, "date": ["2024-01-01", "2025-01-01", "2025-06-01"],
+                            "status": [None, "published", "pending"]})  # fmt: skip
+    assert list(k.search_stories(stories)["title"]) == ["New", "Old"]
+    assert list(k.search_stories(stories, theme="food", include_hidden=True)["title"]) == ["Proposed", "New", "Old"]
+
+
+def test_a_plain_name_is_a_trusted_local_admin(store_copy):
+    sid = _story(store_copy)
+    assert store_copy.read("stories").set_index("id").loc[sid, "status"] == "published"
+    assert k.pending_items(store_copy).empty
