@@ -201,11 +201,11 @@ def require(actor: object, permission: str) -> Principal:
     if not principal.signed_in:
         msg = f"Sign in to {words}: visitors who are not signed in can look at everything public but cannot change it."
     else:
+        article = "an" if least.label[0] in "aeiou" else "a"
         msg = (
-            f"Your role ({principal.role.label}) cannot {words}; that needs an {least.label}"
-            if least.label[0] in "aeiou"
-            else f"Your role ({principal.role.label}) cannot {words}; that needs a {least.label}"
-        ) + ". Ask an admin of this Common Ground to add you to the roles file if you should."
+            f"Your role ({principal.role.label}) cannot {words}, which needs {article} {least.label}: "
+            "ask an admin of this Common Ground to add you to the roles file if you should."
+        )
     raise PermissionDeniedError(msg, action=words, role=principal.role.label)
 
 

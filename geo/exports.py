@@ -86,7 +86,8 @@ EXTENSIONS: dict[str, str] = {
     "html": ".html",
 }
 #: Columns that name people (an email, a username); exported only with ``include_contributors=True``.
-PEOPLE_COLUMNS = ("created_by", "updated_by", "contributed_by")
+#: The columns naming people: the data model's one list (left out of exports unless asked for).
+PEOPLE_COLUMNS = schema.PERSONAL_COLUMNS
 #: Layers that are never exported (the audit log holds people's names and every past value).
 NOT_EXPORTED = ("audit_log",)
 #: Statuses exported by default: what the app publishes.
@@ -1019,6 +1020,8 @@ def select_features(
         Keep only assets of this taxonomy type.
     statuses
         For ``assets``: keep these statuses (default ``active``, what the app publishes); ``None`` for all.
+        Other layers with a status (stories, aspirations, measure values) keep their published rows
+        unless this is ``None``.
     include_contributors
         Keep the columns naming people (:data:`PEOPLE_COLUMNS`); left out by default.
     with_context
@@ -1052,6 +1055,8 @@ def select_features(
                 f"Unknown asset status {bad[0]!r}; choose from: {', '.join(schema.ASSET_STATUSES)} (or all)."
             )
         frame = frame[frame["status"].fillna("active").isin(used_statuses).to_numpy()]
+    elif statuses is not None:  # stories, aspirations, values: pending or rejected ones never go out
+        frame = schema.visible_rows(frame)
     if type_id is not None:
         if "type" not in frame.columns:
             raise ExportError(f"Layer {layer!r} has no asset types; leave out the type filter or export assets.")

@@ -171,17 +171,9 @@ def is_hidden(status: object) -> bool:
     return not _blank(status) and str(status).strip().casefold() in schema.HIDDEN_STATUSES
 
 
-def visible(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    """``frame`` without the rows whose ``status`` is hidden (:func:`is_hidden`): what the public sees.
-
-    A frame without a ``status`` column (or ``None``) is returned as it is; otherwise a filtered view
-    (the frame itself when nothing is hidden).
-    """
-    if frame is None or frame.empty or "status" not in frame.columns:
-        return frame
-    hidden = frame["status"].astype("string").str.strip().str.casefold().isin(schema.HIDDEN_STATUSES)
-    hidden = hidden.fillna(False).astype(bool)
-    return frame[~hidden] if hidden.any() else frame
+#: ``frame`` without the rows whose ``status`` is hidden: what the public sees (defined with the
+#: data model, :func:`geo.schema.visible_rows`, so profiles and exports use the same rule).
+visible = schema.visible_rows
 
 
 def for_area(

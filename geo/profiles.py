@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo import analysis
 from geo.errors import AreaNotFoundError
-from geo.schema import Taxonomy
+from geo.schema import Taxonomy, visible_rows
 
 
 def find_area(areas: gpd.GeoDataFrame, name_or_id: str, *, layer: str = "areas") -> pd.Series:
@@ -92,6 +92,8 @@ def _rate(count: float, denom: float | None) -> float | None:
 
 
 def _for_area(frame: pd.DataFrame | None, layer: str, area_id: str) -> pd.DataFrame:
+    """The published rows of ``frame`` in the area (pending or rejected contributions never show)."""
+    frame = visible_rows(frame)
     if frame is None or frame.empty or "area_id" not in frame.columns:
         return pd.DataFrame() if frame is None else frame.iloc[0:0]
     hit = frame["area_id"].astype(str) == str(area_id)

@@ -352,6 +352,20 @@ def public_view(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=drop) if drop else frame
 
 
+def visible_rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``frame`` without the rows whose ``status`` is one of :data:`HIDDEN_STATUSES` (pending,
+    rejected, withdrawn, removed): what the public sees. An empty status counts as published.
+
+    A frame without a ``status`` column (or ``None``) is returned as it is; otherwise a filtered view
+    (the frame itself when nothing is hidden).
+    """
+    if frame is None or frame.empty or "status" not in frame.columns:
+        return frame
+    hidden = frame["status"].astype("string").str.strip().str.casefold().isin(HIDDEN_STATUSES)
+    hidden = hidden.fillna(False).astype(bool)
+    return frame[~hidden] if hidden.any() else frame
+
+
 def layer_spec(name: str) -> LayerSpec:
     """Return the :class:`LayerSpec` of a layer, or raise naming the valid layers."""
     try:

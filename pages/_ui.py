@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import auth, maps, schema, settings, webassets
+from geo import auth, maps, schema, settings, textsafe, webassets
 from geo.errors import CommonGroundError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
@@ -115,8 +115,19 @@ def taxonomy() -> schema.Taxonomy:
 
 
 def details_url(details_json: str) -> str:
-    """Publish a map's popup details table in the app's static folder; return its URL."""
-    return f"{STATIC_URL}/details/{webassets.publish_details(STATIC_DIR, details_json, keep=DETAILS_KEEP)}"
+    """Publish a map's popup details table in the app's static folder; return its URL.
+
+    Tables are published per store revision: the first map drawn after any write (from any page,
+    or the command line) deletes the tables of earlier revisions, so a removed or rejected asset's
+    details stop being served; :func:`withdraw_details` does it at once after a page's own write.
+    """
+    name = webassets.publish_details(STATIC_DIR, details_json, keep=DETAILS_KEEP, generation=store().version())
+    return f"{STATIC_URL}/details/{name}"
+
+
+def withdraw_details(ids) -> None:
+    """Stop serving the published popup details of these features at once (after a remove/reject)."""
+    webassets.withdraw_details(STATIC_DIR, ids)
 
 
 def boundary_choice() -> str:
@@ -164,11 +175,18 @@ def shared_sidebar() -> None:
 
 
 def plain(text: object) -> str:
-    """Text shown through ``st.markdown`` literally: Markdown and HTML characters escaped."""
-    s = "" if text is None else str(text)
-    for ch in "\\`*_{}[]()#+-.!|<>$~":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """Text shown through ``st.markdown`` literally: Markdown and HTML characters escaped, and
+    nothing that could become a link (:func:`geo.textsafe.markdown_literal`)."""
+    return textsafe.markdown_literal(text)
+
+
+def table(frame, **kwargs) -> None:
+    """``st.dataframe`` for any table of the store: people's names left out unless this session may
+    see them, and every text cell guarded so that the table's own CSV download cannot run a formula
+    in a spreadsheet (:func:`geo.textsafe.table_safe`; the geometry column is dropped)."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    st.dataframe(textsafe.table_safe(public(frame)), **kwargs)
 
 
 def area_picker(prefix: str):

@@ -47,13 +47,13 @@ else:
             "Link": sources["url"],
         }
     )
-    st.dataframe(
+    _ui.table(
         shown,
         hide_index=True,
         width="stretch",
         column_config={"Link": st.column_config.LinkColumn("Link")},
     )
-    st.download_button("Sources (CSV)", exports.csv_bytes(sources), "sources.csv", "text/csv")
+    st.download_button("Sources (CSV)", exports.csv_bytes(_ui.public(sources)), "sources.csv", "text/csv")
     st.markdown("**Attributions**")
     for text in dict.fromkeys(sources["attribution"].dropna()):
         st.markdown(f"- {_ui.plain(text)}")
@@ -79,4 +79,4 @@ rows = [
     }
     for t in tax.types.values()
 ]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+_ui.table(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -54,7 +54,7 @@ else:
     linked = aspirations["asset_ids"].fillna("").map(
         lambda ids: ", ".join(names_by_id.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip())
     )
-    st.dataframe(
+    _ui.table(
         aspirations[["text", "theme", "raised_by", "raised_on", "status"]].assign(helps=linked).rename(
             columns={"text": "Aspiration", "theme": "Theme", "raised_by": "Raised by", "raised_on": "Raised on",
                      "status": "Status", "helps": "Assets that could help"}
@@ -108,7 +108,7 @@ measures = all_measures[all_measures["aspiration_id"].astype(str) == asp_id]
 if measures.empty:
     st.info("No success measures are agreed for this aspiration yet. Agree one with the partners working here and add it below.")
 else:
-    st.dataframe(
+    _ui.table(
         measures[["measure", "horizon", "baseline", "current", "target", "unit", "agreed_by", "agreed_on"]].rename(columns=str.capitalize),
         hide_index=True,
         width="stretch",
@@ -160,7 +160,7 @@ c3.metric("Target", f"{last['target']:g}{unit}", None if last["progress"] != las
 chart = progress.set_index("date")[["value", "target"]].rename(columns={"value": "Value", "target": "Target"})
 st.line_chart(chart, x_label="Date", y_label=str(last["unit"] or "Value"))
 if (progress["kind"] == "update").any():
-    st.dataframe(
+    _ui.table(
         progress[["date", "kind", "value", "note"]].rename(columns=str.capitalize),
         hide_index=True,
         width="stretch",

@@ -65,7 +65,7 @@ if me.can("taxonomy"):
         if table.empty:
             st.info("Nobody is named an editor or admin yet: everyone who signs in is a contributor. See roles.example.toml.")
         else:
-            st.dataframe(table, hide_index=True, width="stretch")
+            _ui.table(table, hide_index=True, width="stretch")
         limits = ", ".join(f"{r.label}s {'no limit' if v is None else f'{v:,} rows'}" for r, v in roles.row_limits.items() if r > auth.Role.ANONYMOUS)
         st.caption(f"Import limits per file: {limits}.")
 
@@ -132,7 +132,7 @@ if up.has_geometry:
     wgs = up.frame.to_crs(schema.STORAGE_CRS)
     if (wgs.geom_type == "Point").all():
         preview = preview.assign(lon=wgs.geometry.x.round(6), lat=wgs.geometry.y.round(6))
-st.dataframe(preview.head(200), hide_index=True, width="stretch")
+_ui.table(preview.head(200), hide_index=True, width="stretch")
 
 st.subheader("2. Match the file's columns")
 columns = [c for c in preview.columns if c not in ("lon", "lat")]

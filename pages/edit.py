@@ -63,6 +63,8 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
     except CommonGroundError as exc:
         st.error(str(exc))
         return
+    if fn in (editing.remove_asset, editing.reject, editing.withdraw, editing.undo):
+        _ui.withdraw_details([str(args[0])])  # its popup details stop being served at once
     st.session_state.pop("edit_conflict", None)
     for key in [k for k in st.session_state if str(k).startswith("edit_loaded_")]:
         st.session_state.pop(key, None)  # the next run loads the asset as it now is
@@ -108,7 +110,7 @@ with tabs[0]:
             st.info("Click the map where the asset is, or give its postcode in the form below.")
             table = shown.sort_values("updated_at", ascending=False)
             st.markdown("**Assets, most recently changed first**")
-        st.dataframe(
+        _ui.table(
             pd.DataFrame({"Name": table["name"], "Type": table["type"].map(tax.label), "Status": table["status"],
                           "Postcode": table["postcode"]}),
             hide_index=True, height=300, width="stretch",
@@ -214,7 +216,7 @@ if editor:
         if hist.empty:
             st.info("No changes have been made yet. Every change made here will be listed, newest first.")
         else:
-            st.dataframe(
+            _ui.table(
                 hist[["at", "by", "action", "layer", "name", "changes"]].head(500).rename(columns=str.capitalize),
                 hide_index=True, height=300, width="stretch",
             )
@@ -233,7 +235,7 @@ if not editor:
         if mine.empty:
             st.info("You have not proposed any assets yet. Use **Add an asset**: an editor checks each one before it shows.")
         else:
-            st.dataframe(
+            _ui.table(
                 pd.DataFrame({"Name": mine["name"], "Type": mine["type"].map(tax.label), "Status": mine["status"],
                               "Sent": mine["created_at"].astype(str).str[:10]}),
                 hide_index=True, width="stretch",

@@ -112,10 +112,10 @@ with right:
             "Postcode": shown["postcode"],
         }
     ).sort_values(["Type", "Name"])
-    st.dataframe(table, hide_index=True, height=470, width="stretch")
+    _ui.table(table, hide_index=True, height=470, width="stretch")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("CSV", exports.csv_bytes(shown), "assets.csv", "text/csv", help="The assets shown, with lon/lat", width="stretch")
-    d2.download_button("GeoJSON", exports.geojson_bytes(shown), "assets.geojson", "application/geo+json", width="stretch")
+    d1.download_button("CSV", exports.csv_bytes(_ui.public(shown)), "assets.csv", "text/csv", help="The assets shown, with lon/lat", width="stretch")
+    d2.download_button("GeoJSON", exports.geojson_bytes(_ui.public(shown)), "assets.geojson", "application/geo+json", width="stretch")
     html_areas = areas if show_boundaries else None
     d3.download_button(
         "Map (HTML)",
@@ -139,7 +139,7 @@ with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded
     area_table = summary.drop(columns=["id"]).rename(
         columns={"name": "Area", "population": "Population", "assets": "Assets", "per_1000": "Per 1,000", "per_km2": "Per km²", "imd_decile": "IMD decile"}
     )
-    st.dataframe(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
-    st.download_button("Areas (CSV)", exports.csv_bytes(summary), f"{boundary_layer}-summary.csv", "text/csv")
+    _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
+    st.download_button("Areas (CSV)", exports.csv_bytes(_ui.public(summary)), f"{boundary_layer}-summary.csv", "text/csv")
     if boundary_layer == "neighbourhoods":
         st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")

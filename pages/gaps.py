@@ -88,8 +88,8 @@ with right:
         cols = {"name": "Area", "population": "People", "distance_m": "Metres", "imd_decile": "IMD decile", "nearest_name": "Nearest"}
         shown = ranked[[c for c in cols if c in ranked]].rename(columns=cols)
         shown["Metres"] = shown["Metres"].round(0).astype(int)
-        st.dataframe(shown, hide_index=True, height=420, width="stretch")
-    st.download_button("All areas (CSV)", exports.csv_bytes(table), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv")
+        _ui.table(shown, hide_index=True, height=420, width="stretch")
+    st.download_button("All areas (CSV)", exports.csv_bytes(_ui.public(table)), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv")
 
 if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")

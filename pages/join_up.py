@@ -60,7 +60,7 @@ if ju.working.empty:
         "or choose an existing one and say where it works."
     )
 else:
-    st.dataframe(
+    _ui.table(
         ju.working[["name", "kind", "themes", "themes_from"]].rename(
             columns={"name": "Organisation", "kind": "Kind", "themes": "Themes here", "themes_from": "Themes from"}
         ),
@@ -92,8 +92,8 @@ if matrix.empty:
     st.info("No organisation is linked to any area of this boundary set yet; say where one works below.")
 else:
     st.caption("Each cell holds the themes an organisation works on in that area (✓ where none were given).")
-    st.dataframe(matrix, hide_index=True, width="stretch", height=360)
-    st.download_button("Matrix (CSV)", exports.csv_bytes(matrix), f"organisations-by-{layer}.csv", "text/csv")
+    _ui.table(matrix, hide_index=True, width="stretch", height=360)
+    st.download_button("Matrix (CSV)", exports.csv_bytes(_ui.public(matrix)), f"organisations-by-{layer}.csv", "text/csv")
 
 st.subheader("Where an organisation works")
 by_id = orgs.drop_duplicates("id").set_index(orgs.drop_duplicates("id")["id"].astype(str))

@@ -104,7 +104,7 @@ with right:
                 "Within reach": result.nearest["within"].map({True: "yes", False: "no"}),
             }
         )
-        st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Nearest (CSV)", exports.csv_bytes(result.nearest), "nearest.csv", "text/csv")
+        _ui.table(table, hide_index=True, width="stretch")
+        st.download_button("Nearest (CSV)", exports.csv_bytes(_ui.public(result.nearest)), "nearest.csv", "text/csv")
         if result.not_mapped:
             st.caption("Not in the data at all (so not known to be missing): " + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped))

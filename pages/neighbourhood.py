@@ -71,7 +71,7 @@ if prof.aspirations.empty:
         "raises them, and they are recorded against the area on the **Aspirations and success** page."
     )
 else:
-    st.dataframe(prof.aspirations[["text", "theme", "raised_by", "raised_on", "status"]], hide_index=True, width="stretch")
+    _ui.table(prof.aspirations[["text", "theme", "raised_by", "raised_on", "status"]], hide_index=True, width="stretch")
 
 st.subheader("What is here")
 left, right = st.columns([3, 2])
@@ -103,8 +103,8 @@ with right:
         table = pd.DataFrame(
             {"Name": prof.assets_in_area["name"], "Type": prof.assets_in_area["type"].map(tax.label), "Address": prof.assets_in_area["address"]}
         ).sort_values(["Type", "Name"])
-        st.dataframe(table, hide_index=True, height=420, width="stretch")
-        st.download_button("Assets here (CSV)", exports.csv_bytes(prof.assets_in_area), f"{info['id']}-assets.csv", "text/csv")
+        _ui.table(table, hide_index=True, height=420, width="stretch")
+        st.download_button("Assets here (CSV)", exports.csv_bytes(_ui.public(prof.assets_in_area)), f"{info['id']}-assets.csv", "text/csv")
 
 st.subheader("Compared with all areas")
 chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
@@ -114,18 +114,18 @@ if chart.isna().all().all():
     st.caption("No population is known for this area, so rates cannot be compared.")
 else:
     st.bar_chart(chart, horizontal=True, stack=False, x_label="Assets per 1,000 residents")
-st.dataframe(prof.by_type.drop(columns=["type", "category"]).rename(columns={"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}), hide_index=True, width="stretch")
+_ui.table(prof.by_type.drop(columns=["type", "category"]).rename(columns={"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}), hide_index=True, width="stretch")
 
 st.subheader("Who works here")
 if prof.organisations.empty:
     st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
 else:
-    st.dataframe(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
-    st.download_button("Organisations (CSV)", exports.csv_bytes(prof.organisations), f"{info['id']}-organisations.csv", "text/csv")
+    _ui.table(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
+    st.download_button("Organisations (CSV)", exports.csv_bytes(_ui.public(prof.organisations)), f"{info['id']}-organisations.csv", "text/csv")
 
 st.subheader("Agreed success measures and stories")
 for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):
     if frame.empty:
         st.caption(f"No {title} recorded for {shown_name} yet; they are agreed with the community and partners working here.")
     else:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        _ui.table(frame, hide_index=True, width="stretch")

@@ -8,6 +8,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.textsafe import markdown_literal
+
 from geo import knowledge as k
 from geo import profiles
 from geo.schema import PROJECT_ROOT, load_taxonomy
@@ -171,7 +173,8 @@ def test_join_up_names_overlaps_and_gaps(private_store):
     at = _page("join_up.py", boundary_layer="neighbourhoods", joinup_area_neighbourhoods="Batemoor")
     assert at.dataframe[0].value["Organisation"].tolist() == ["Alpha Health Trust", "Beta Wellbeing"]
     overlaps = [m.value for m in at.markdown if "talk to each other" in m.value and m.value.startswith("- ")]
-    assert overlaps == ["- **health** (2 organisations, talk to each other): Alpha Health Trust, Beta Wellbeing"]
+    names = markdown_literal("Alpha Health Trust, Beta Wellbeing")  # shown literally: no Markdown, no links
+    assert overlaps == [f"- **health** (2 organisations, talk to each other): {names}"]
     gaps = _texts(at.warning)
     assert "Gap: housing" in gaps and "Gap: health" not in gaps and "Gap: food" not in gaps
     assert at.selectbox(key="joinup_org").value in {o for o in private_store.read("organisations")["id"]}
