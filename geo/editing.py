@@ -129,16 +129,6 @@ class UndoError(EditError):
 # --------------------------------------------------------------------------------------------
 
 
-def my_contributions(store: Store, principal: auth.Principal) -> gpd.GeoDataFrame:
-    """The assets ``principal`` proposed (any status), newest first: what a contributor sees and may
-    withdraw while pending."""
-    if not principal.signed_in:
-        return store.read(LAYER, ids=[])
-    frame = store.read(LAYER, where={"status": ["pending", "active", "rejected", "removed", "closed"]})
-    mine = frame["created_by"].map(principal.owns).astype(bool) if len(frame) else pd.Series([], dtype=bool)
-    return frame[mine.to_numpy()].sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
-
-
 def add_asset(
     store: Store,
     *,

@@ -66,6 +66,7 @@ from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for ca
     PermissionDeniedError,
 )
 from geo.store import Store, Transaction, validation_context
+from geo.textsafe import markdown_literal
 from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
     PrivateDetailsError,
     UnknownAreaError,
@@ -1104,10 +1105,8 @@ def _names(ids: object, frame: pd.DataFrame | None) -> list[str]:
 
 
 def _md(value: object) -> str:
-    s = "" if _blank(value) else str(value)
-    for ch in "\\`*_[]<>#|~":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """User text for a Markdown report: shown literally, nothing turned into a link."""
+    return "" if _blank(value) else markdown_literal(value)
 
 
 def story_report(

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, editing, exports, maps
+from geo import access, analysis, editing, exports, knowledge, maps
 from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
@@ -15,6 +15,7 @@ FIELDS = {"address": "Address", "postcode": "Postcode", "url": "Website", "openi
           "access_notes": "Access notes", "description": "Description"}
 NEARBY_M = 300
 UNDO_ROWS = 10
+NOUNS = {"assets": "asset", "aspirations": "aspiration", "stories": "story", "measure_updates": "measure value"}
 
 st.title("Edit assets")
 st.caption(
@@ -75,8 +76,10 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
 
 
 queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") else None
+kqueue = knowledge.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
+waiting = 0 if queue is None else len(queue) + len(kqueue)
 labels = ["Add an asset"] + (
-    ["Edit, close or remove", f"Moderation queue ({len(queue)})", "History and undo"] if editor else ["My proposals"]
+    ["Edit, close or remove", f"Moderation queue ({waiting})", "History and undo"] if editor else ["My proposals"]
 )
 # Keyed, so the open tab survives reruns; after a refused save the edit tab (where the form is) opens.
 if st.session_state.pop("_edit_open_form_tab", False) and editor:
@@ -191,7 +194,7 @@ if editor:
                       done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.")
 
     with tabs[2]:
-        if queue.empty:
+        if queue.empty and kqueue.empty:
             st.info("No contributions are waiting for review.")
         for _, r in queue.iterrows():
             with st.container(border=True):
@@ -210,6 +213,26 @@ if editor:
                                        placeholder="Reason, if rejecting (the contributor will be told)")
                 if q3.button("Reject", key=f"reject_{r['id']}", disabled=own):
                     write(editing.reject, r["id"], reason=reason, if_version=seen, done=f"Rejected {_ui.plain(r['name'])}.")
+        if not kqueue.empty:
+            st.markdown("**Aspirations, stories and measure values sent in**")
+        for _, r in kqueue.iterrows():
+            what = NOUNS[r["layer"]]
+            with st.container(border=True):
+                st.markdown(f"**{_ui.plain(r['title'])}** ({what}): sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}")
+                if str(r["summary"] or "").strip():
+                    st.caption(_ui.plain(r["summary"]))
+                k1, k2, k3 = st.columns([1, 4, 1])
+                seen = int(r["version"]) if not pd.isna(r["version"]) else None
+                own = me.owns(r["created_by"])
+                if own:
+                    st.caption("You sent this one, so another editor must approve or reject it.")
+                key = f"{r['layer']}_{r['id']}"
+                if k1.button("Approve", key=f"kapprove_{key}", type="primary", disabled=own):
+                    write(knowledge.approve_item, r["layer"], r["id"], if_version=seen, done=f"Approved the {what}: it shows now.")
+                reason = k2.text_input("Reason, if rejecting", key=f"kreason_{key}", label_visibility="collapsed",
+                                       placeholder="Reason, if rejecting (the contributor will be told)")
+                if k3.button("Reject", key=f"kreject_{key}", disabled=own):
+                    write(knowledge.reject_item, r["layer"], r["id"], reason=reason, if_version=seen, done=f"Rejected the {what}.")
 
     with tabs[3]:
         hist = editing.history(_ui.store(), layer=None, limit=None, viewer=me)
@@ -231,18 +254,19 @@ if editor:
 
 if not editor:
     with tabs[1]:
-        mine = editing.my_contributions(_ui.store(), me)
+        mine = knowledge.my_contributions(_ui.store(), me)
         if mine.empty:
-            st.info("You have not proposed any assets yet. Use **Add an asset**: an editor checks each one before it shows.")
+            st.info("You have not proposed anything yet. Use **Add an asset** here, or add an aspiration, a story or a "
+                    "measure value on their pages: an editor checks each one before it shows.")
         else:
-            _ui.table(
-                pd.DataFrame({"Name": mine["name"], "Type": mine["type"].map(tax.label), "Status": mine["status"],
-                              "Sent": mine["created_at"].astype(str).str[:10]}),
-                hide_index=True, width="stretch",
-            )
+            _ui.table(pd.DataFrame({"What": mine["layer"].map(NOUNS), "Title": mine["title"], "Status": mine["status"],
+                                    "Sent": mine["created_at"].astype(str).str[:10]}))
             for _, r in mine[mine["status"] == "pending"].iterrows():
                 w1, w2 = st.columns([5, 1])
-                w1.markdown(f"**{_ui.plain(r['name'])}**, waiting for an editor")
+                w1.markdown(f"**{_ui.plain(r['title'])}** ({NOUNS[r['layer']]}), waiting for an editor")
                 seen = int(r["version"]) if not pd.isna(r["version"]) else None
-                if w2.button("Withdraw", key=f"withdraw_{r['id']}"):
-                    write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['name'])}.")
+                if w2.button("Withdraw", key=f"withdraw_{r['layer']}_{r['id']}"):
+                    if r["layer"] == "assets":
+                        write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")
+                    else:
+                        write(knowledge.withdraw_item, r["layer"], r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")

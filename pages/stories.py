@@ -26,7 +26,8 @@ layer = _ui.boundary_choice()
 areas = _ui.layer(layer)
 area_names = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
 by_name = sorted(area_names, key=lambda i: area_names[i].casefold())
-stories, assets, orgs = _ui.layer("stories"), _ui.layer("assets"), _ui.layer("organisations")
+stories = knowledge.visible(_ui.layer("stories"))  # published stories only; editors review the rest on Edit assets
+assets, orgs = _ui.layer("assets"), _ui.layer("organisations")
 
 me = _ui.principal()
 if st.session_state.get(FLASH):

@@ -7,7 +7,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import analysis, editing
+from geo import analysis, editing, knowledge
+from geo.auth import Principal, Role
 from geo.schema import PROJECT_ROOT
 from geo.store import Store, open_store
 from tests.helpers import store_digest
@@ -119,7 +120,7 @@ def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: St
     assert row["status"] == "pending" and row["contributed_by"] == "Pitsmoor Friends"
     assert row["id"] not in set(analysis.filter_assets(store_copy.read("assets"))["id"])
 
-    assert "Pitsmoor Garden" in set(at.dataframe[-1].value["Name"])  # under My proposals
+    assert "Pitsmoor Garden" in set(at.dataframe[-1].value["Title"])  # under My proposals
     sign_in(at, "editor@example.org", "editor")
     _ok(at.run())
     assert "Moderation queue (1)" in [t.label for t in at.tabs]
@@ -135,7 +136,7 @@ def test_a_contributor_withdraws_their_own_proposal(store_copy: Store, sign_in):
     at = _page(sign_in, "sam@example.org", role="contributor")
     _fill_add_form(at, name="Pitsmoor Garden", type_id="allotment", postcode="S3 9AB")
     row = _by_name(store_copy, "Pitsmoor Garden")
-    _ok(at.button(key=f"withdraw_{row['id']}").click().run())
+    _ok(at.button(key=f"withdraw_assets_{row['id']}").click().run())
     assert any("Withdrew Pitsmoor Garden" in s.value for s in at.success)
     assert _by_name(store_copy, "Pitsmoor Garden")["status"] == "removed"
     assert not [b for b in at.button if (b.key or "").startswith("withdraw_")]
@@ -214,3 +215,22 @@ def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence
     _fill_add_form(at, name="Percent Hub", type_id="community_centre", postcode="S5 8NJ")
     assert [e.value for e in at.error] == [str(api.value)]  # geo.validation's sentence, as the API gives it
     assert store_digest(store_copy) == digest
+
+
+def test_role_contributors_story_waits_in_the_queue_until_another_editor_approves(store_copy: Store, sign_in):
+    cara = Principal(sub="cara@example.org", name="Cara", role=Role.CONTRIBUTOR)
+    story = knowledge.add_story(
+        store_copy, actor=cara, title="Lunch club", summary="Twenty people a week.", body="", boundary_layer="wards",
+        area_id="E05010868", date="2025-08-31", source="Firth Park Residents' Forum",
+    )  # fmt: skip
+    assert knowledge.search_stories(store_copy.read("stories")).query("id == @story").empty  # not public yet
+    at = _page(sign_in, "cara@example.org", role="contributor")
+    assert "Lunch club" in set(at.dataframe[-1].value["Title"])  # her own, under My proposals
+    sign_in(at, "ed@example.org", "editor")
+    _ok(at.run())
+    assert "Moderation queue (1)" in [t.label for t in at.tabs]
+    assert any("Lunch club" in m.value and "sent by Cara" in m.value for m in at.markdown)
+    _ok(at.button(key=f"kapprove_stories_{story}").click().run())
+    assert any("Approved the story" in s.value for s in at.success)
+    assert store_copy.get("stories", story)["status"] == "published"
+    assert not knowledge.search_stories(store_copy.read("stories")).query("id == @story").empty

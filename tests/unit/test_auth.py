@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import auth, editing, schema
+from geo import auth, editing, knowledge, schema
 from geo.auth import Principal, Role
 from geo.errors import PermissionDeniedError, RolesConfigError
 from tests.helpers import store_digest
@@ -122,9 +122,9 @@ def test_a_contributor_proposes_but_cannot_publish_edit_or_undo(gpkg_copy):
         with pytest.raises(PermissionDeniedError):
             call()
     assert store_digest(gpkg_copy) == before
-    mine = editing.my_contributions(gpkg_copy, CONTRIBUTOR)
-    assert list(mine["id"]) == [asset_id]
-    assert editing.my_contributions(gpkg_copy, OTHER).empty
+    mine = knowledge.my_contributions(gpkg_copy, CONTRIBUTOR)
+    assert list(mine["id"]) == [asset_id] and list(mine["layer"]) == ["assets"]
+    assert knowledge.my_contributions(gpkg_copy, OTHER).empty
 
 
 def test_nobody_approves_their_own_contribution_but_another_editor_can(gpkg_copy):

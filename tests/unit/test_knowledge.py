@@ -10,6 +10,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from geo.textsafe import markdown_literal
+
 from geo import knowledge as k
 from geo.errors import AreaNotFoundError, CommonGroundError
 from geo.store import Store
@@ -471,8 +473,9 @@ def test_story_report_escapes_user_text(store_copy):
     assert "Firth Park Library" in page and "Sheffield City Council" in page and "Firth Park" in page
     assert page.startswith("<!DOCTYPE html>") and page.count("<script") == 0
     md = k.story_report(story, fmt="markdown", assets=store_copy.read("assets"), area_name="Firth Park")
-    assert md.startswith("# \\<script\\>alert(1)\\</script\\> Fridge")
-    assert "<img" not in md.replace("\\<img", "") and "\\*bold\\* \\[link\\](javascript:alert(3))" in md
+    assert md.startswith("# " + markdown_literal("<script>alert(1)</script> Fridge"))
+    assert "<img" not in md.replace("\\<img", "") and markdown_literal("*bold* [link](javascript:alert(3))") in md
+    assert "](javascript" not in md and "javascript:alert" not in md  # no link survives
     assert "Firth Park Library" in md and "## How it was done (what others could reuse)" in md
     with pytest.raises(k.KnowledgeValidationError, match="markdown' or 'html"):
         k.story_report(story, fmt="pdf")
