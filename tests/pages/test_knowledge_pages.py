@@ -8,12 +8,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.textsafe import markdown_literal
-
 from geo import knowledge as k
 from geo import profiles
 from geo.schema import PROJECT_ROOT, load_taxonomy
 from geo.store import Store
+from geo.textsafe import markdown_literal
 
 TIMEOUT = 120
 PAGES = PROJECT_ROOT / "pages"

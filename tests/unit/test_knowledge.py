@@ -10,11 +10,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo.textsafe import markdown_literal
-
 from geo import knowledge as k
 from geo.errors import AreaNotFoundError, CommonGroundError
 from geo.store import Store
+from geo.textsafe import markdown_literal
 from tests.helpers import store_digest
 
 FIRTH_PARK = "E05010868"
