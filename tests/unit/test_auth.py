@@ -169,3 +169,17 @@ def test_public_view_drops_every_column_that_names_people():
 
     frame = pd.DataFrame({c: ["Ann"] for c in (*schema.PERSONAL_COLUMNS, "name")})
     assert list(schema.public_view(frame).columns) == ["name"]
+
+
+def test_the_example_configuration_files_are_valid():
+    import tomllib
+
+    from geo.schema import PROJECT_ROOT
+
+    roles = auth.load_roles(PROJECT_ROOT / "roles.example.toml")
+    assert roles.role_for({"sub": "x", "email": "someone@sheffield.example"}) is Role.EDITOR
+    secrets = tomllib.loads((PROJECT_ROOT / ".streamlit" / "secrets.example.toml").read_text())["auth"]
+    assert secrets["redirect_uri"].endswith("/oauth2callback") and secrets["cookie_secret"]
+    for provider in ("microsoft", "google"):
+        assert {"client_id", "client_secret", "server_metadata_url"} <= set(secrets[provider])
+    assert not (PROJECT_ROOT / ".streamlit" / "secrets.toml").exists()  # never a real secret in the repo
