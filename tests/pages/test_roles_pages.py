@@ -107,3 +107,27 @@ def test_local_mode_refuses_an_address_beyond_this_machine(all_interfaces):
     at = _ok(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT).run())
     assert any("local mode" in e.value and "./run app" in e.value for e in at.error)
     assert not at.get("component_instance")  # nothing else was served
+
+
+def test_sign_in_offers_one_button_per_configured_provider(sign_in):
+    import tomllib
+
+    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT), role="anonymous")
+    at.secrets["auth"] = tomllib.loads((PROJECT_ROOT / ".streamlit" / "secrets.example.toml").read_text())["auth"]
+    _ok(at.run())
+    labels = [b.label for b in at.sidebar.button]
+    assert "Sign in with Microsoft" in labels and "Sign in with Google" in labels
+
+
+def test_sign_in_not_configured_says_how_to_configure_it(sign_in):
+    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT), role="anonymous")
+    _ok(at.run())
+    assert any("Sign-in is not configured" in w.value and "secrets.example.toml" in w.value for w in at.sidebar.warning)
+
+
+def test_sign_in_shows_who_and_which_role(seeded, sign_in):
+    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT), "cara@example.org",
+                 role="contributor", name="Cara Lee")  # fmt: skip
+    _ok(at.run())
+    assert any("Signed in as **Cara Lee** · contributor" in m.value for m in at.sidebar.markdown)
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]
