@@ -12,17 +12,16 @@ Registered in :mod:`geo.cli` like the other commands::
 from __future__ import annotations
 
 import argparse
-import os
 
-from geo import exports, maps
+from geo import exports, maps, settings
 from geo.store import open_store
 
-#: The environment variable the app reads its default basemap from (see ``pages/_ui.py``).
-TILES_ENV = "COMMON_GROUND_TILES"
+#: The environment variable the app reads its default basemap from (see ``geo.settings``).
+TILES_ENV = settings.TILES_ENV
 
 
 def _default_tiles() -> str:
-    value = os.environ.get(TILES_ENV, "").strip()
+    value = settings.tiles() or ""
     return value if value in maps.TILE_SOURCES else maps.DEFAULT_TILES
 
 

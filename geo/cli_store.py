@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 from typing import Any
 
-from geo import editing
-from geo.errors import CommonGroundError
+from geo import editing, settings
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
+    CommonGroundError,
+    FeatureArgumentError,
+)
 from geo.store import open_store
-
-
-class FeatureArgumentError(CommonGroundError):
-    """A command-line value for a feature edit is malformed."""
 
 
 def add_asset_options(p: argparse.ArgumentParser) -> None:
@@ -31,7 +29,7 @@ def add_edit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="sets", action="append", required=True, metavar="FIELD=VALUE",
                    help="a new value (repeatable); FIELD is one of: " + ", ".join(editing.EDITABLE_COLUMNS)
                    + ", lon, lat; an empty VALUE clears the field")  # fmt: skip
-    p.add_argument("--actor", default=os.environ.get("COMMON_GROUND_ACTOR") or f"{getpass.getuser()} (command line)",
+    p.add_argument("--actor", default=settings.cli_actor() or f"{getpass.getuser()} (command line)",
                    help="who is making the change (recorded in the audit log)")  # fmt: skip
     p.add_argument("--if-version", type=int, metavar="V",
                    help="the version you read (from `asset ID`): refused if the asset has changed since")  # fmt: skip

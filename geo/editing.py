@@ -67,7 +67,15 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo import auth, schema, validation
-from geo.errors import CommonGroundError
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
+    AssetNotFoundError,
+    AuditEntryNotFoundError,
+    CommonGroundError,
+    EditError,
+    NoChangeError,
+    StatusError,
+    UndoError,
+)
 from geo.store import Store, Transaction, validation_context
 from geo.store.base import audit_dict, plain_value
 from geo.validation import CoordinatesError, InvalidValueError, MissingValueError  # noqa: F401 (re-exported)
@@ -98,30 +106,6 @@ EDITABLE_COLUMNS = (
 _STAMPS = ("updated_at", "updated_by", "version")
 #: Columns the store sets on every write: never restored by undo.
 _MANAGED = ("created_at", "created_by", "updated_at", "updated_by", "version")
-
-
-class EditError(CommonGroundError):
-    """Base class of the errors about edits themselves (values are refused by :mod:`geo.validation`)."""
-
-
-class AssetNotFoundError(EditError):
-    """No asset has the given id."""
-
-
-class StatusError(EditError):
-    """The asset's status does not allow this change (e.g. approving an asset that is not pending)."""
-
-
-class NoChangeError(EditError):
-    """The requested update would leave the asset as it is; nothing was saved."""
-
-
-class AuditEntryNotFoundError(EditError):
-    """The history has no entry with the given number or key."""
-
-
-class UndoError(EditError):
-    """A change cannot be undone: not an asset edit made here, or the asset has changed since."""
 
 
 # --------------------------------------------------------------------------------------------

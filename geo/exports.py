@@ -54,7 +54,13 @@ import pyogrio
 import shapely
 
 from geo import analysis, maps, profiles, schema
-from geo.errors import CommonGroundError, CRSError, LayerNotFoundError, SchemaError
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
+    CommonGroundError,
+    CRSError,
+    ExportError,
+    LayerNotFoundError,
+    SchemaError,
+)
 from geo.schema import STORAGE_CRS, Taxonomy
 from geo.store import fsync_file
 from geo.textsafe import defuse_formula, restore_formula
@@ -108,10 +114,6 @@ _KML_READER_COLUMNS = (
 )  # fmt: skip
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _STYLE_NAMESPACE = uuid.UUID("5d0c3b0e-2f0e-4d7c-9a53-6c1b8f0c2a11")
-
-
-class ExportError(CommonGroundError):
-    """An export cannot be made as asked (format, output path, or a filter that matched nothing)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import schema
-from geo.errors import CommonGroundError
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
+    CommonGroundError,
+    HsdsExportError,
+)
 from geo.knowledge import join_themes, private_details_in
 from geo.store import Store, now_iso
 
@@ -48,10 +51,6 @@ ONS_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 _ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
 _LAYER_NOUN = {"wards": "Ward", "lsoas": "LSOA", "neighbourhoods": "Neighbourhood"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class HsdsExportError(CommonGroundError):
-    """The HSDS document cannot be written where it was asked for."""
 
 
 def _uuid(value: object, kind: str) -> str:

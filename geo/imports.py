@@ -48,23 +48,23 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geo import auth, schema, validation
-from geo.errors import CommonGroundError, PermissionDeniedError
+from geo import auth, schema, settings, validation
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
+    CommonGroundError,
+    ImportFileError,
+    PermissionDeniedError,
+)
 from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
 from geo.store import Store, now_iso, store_extent, validation_context
-
-
-class ImportFileError(CommonGroundError):
-    """A file cannot be read or imported; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
 class ImportLimits:
     """Limits on what an import may read (all configurable; defaults suit a city's registers)."""
 
-    max_bytes: int = int(os.environ.get("COMMON_GROUND_MAX_IMPORT_MB", "100")) * 1024 * 1024
-    max_rows: int = int(os.environ.get("COMMON_GROUND_MAX_IMPORT_ROWS", "200000"))
+    max_bytes: int = field(default_factory=lambda: settings.max_import_mb() * 1024 * 1024)
+    max_rows: int = field(default_factory=settings.max_import_rows)
     max_zip_members: int = 50
     max_zip_total_bytes: int = 500 * 1024 * 1024
     max_zip_ratio: float = 100.0

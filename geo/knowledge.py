@@ -60,9 +60,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import auth, schema, validation
 from geo.auth import Principal
-from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)
+from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     FeatureNotFoundError,
+    ItemNotFoundError,
+    ModerationError,
+    NotPendingError,
+    NotPublishedError,
     PermissionDeniedError,
 )
 from geo.store import Store, Transaction, validation_context
@@ -99,22 +103,6 @@ _THEME_SPLIT = re.compile(r"[,;]")
 #: Every value refused here is a :class:`geo.validation.ValidationError` (missing, invalid, private
 #: details, unknown reference or area); the name is kept for callers of this module.
 KnowledgeValidationError = validation.ValidationError
-
-
-class ModerationError(CommonGroundError):
-    """Base class of the refusals about moderating contributions (the values themselves are fine)."""
-
-
-class ItemNotFoundError(ModerationError, FeatureNotFoundError):
-    """No aspiration, story or measure value has the given id."""
-
-
-class NotPendingError(ModerationError):
-    """The item is not pending, so it cannot be approved, rejected or withdrawn (nothing changed)."""
-
-
-class NotPublishedError(ModerationError):
-    """The item is pending, rejected or withdrawn, so it cannot be used publicly (nothing changed)."""
 
 
 # --------------------------------------------------------------------------------------------

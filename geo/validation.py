@@ -104,13 +104,22 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import schema
-from geo.errors import (
+from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     AreaNotFoundError,
     CommonGroundError,
+    CoordinatesError,
+    InvalidPostcodeError,
+    InvalidValueError,
     MalformedPostcodeError,
+    MissingValueError,
     OutsideAreaError,
+    PrivateDetailsError,
     SchemaError,
     TaxonomyError,
+    UnknownAreaError,
+    UnknownReferenceError,
+    UnknownTypeError,
+    ValidationError,
 )
 from geo.geocode import normalise_postcode
 
@@ -141,55 +150,6 @@ Bounds = tuple[float, float, float, float]
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
-
-
-class ValidationError(CommonGroundError):
-    """A value cannot be stored; the message names the column, what is wrong and the fix.
-
-    Attributes
-    ----------
-    field
-        The column (or argument, e.g. ``"actor"``) at fault.
-    value
-        The value as given (``None`` when it was missing).
-    """
-
-    def __init__(self, message: str, *, field: str, value: Any = None):
-        super().__init__(message)
-        self.field = field
-        self.value = value
-
-
-class MissingValueError(ValidationError):
-    """A required value is missing or empty."""
-
-
-class InvalidValueError(ValidationError):
-    """A value is malformed, too long, not one of the choices, or not allowed here."""
-
-
-class PrivateDetailsError(InvalidValueError):
-    """A column meant for a group holds what looks like a private email address or phone number."""
-
-
-class UnknownTypeError(InvalidValueError, TaxonomyError):
-    """An asset type is not in the taxonomy."""
-
-
-class InvalidPostcodeError(InvalidValueError, MalformedPostcodeError):
-    """The text is not shaped like a UK postcode."""
-
-
-class CoordinatesError(InvalidValueError, OutsideAreaError):
-    """A longitude/latitude is not a finite number, looks swapped, or lies outside the data's area."""
-
-
-class UnknownReferenceError(ValidationError):
-    """A link names an id that is not in the store."""
-
-
-class UnknownAreaError(UnknownReferenceError, AreaNotFoundError):
-    """The boundary layer or the area id is not known."""
 
 
 # --------------------------------------------------------------------------------------------

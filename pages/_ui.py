@@ -4,7 +4,7 @@ sidebar and widgets, engine errors shown with ``st.error``. Analysis and file fo
 from __future__ import annotations
 
 import getpass
-import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -24,7 +24,6 @@ BOUNDARY_LABELS = {
     "neighbourhoods": "Neighbourhoods (147, community-named)",
     "lsoas": "LSOAs (345, with deprivation)",
 }
-TILES_ENV = "COMMON_GROUND_TILES"
 
 
 def ensure_frame() -> None:
@@ -66,7 +65,7 @@ def _open_store(data: str | None) -> Store:
 
 
 def _data() -> str | None:
-    return os.environ.get("COMMON_GROUND_DATA") or None
+    return settings.data()
 
 
 def store() -> Store:
@@ -79,23 +78,58 @@ def store() -> Store:
         raise
 
 
-@st.cache_resource(show_spinner="Reading the map layers…", max_entries=32)
-def _read_layer(data: str | None, version: str, name: str):
-    # Shared, read-only: pages must never modify what this returns (geo/ functions copy).
-    return _open_store(data).read(name)
+class _LayerCache:
+    """The latest revision of each layer, shared by every session of this server process.
+
+    One frame per layer, replaced when the layer's revision changes, so memory stays flat however
+    many writes happen (the old frame is dropped, never kept beside the new one), unlike a cache
+    keyed by revision. Reads of a new revision happen once, under a per-layer lock.
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[str, tuple[str, object]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def peek(self, name: str, version: str):
+        """The cached frame of this revision, or None."""
+        hit = self._frames.get(name)
+        return hit[1] if hit is not None and hit[0] == version else None
+
+    def get(self, s: Store, name: str, version: str):
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            hit = self._frames.get(name)
+            if hit is None or hit[0] != version:
+                self._frames.pop(name, None)  # let the old revision go before reading the new one
+                hit = (version, s.read(name))
+                self._frames[name] = hit
+            return hit[1]
+
+
+@st.cache_resource(show_spinner=False)
+def _layer_cache(data: str | None) -> _LayerCache:
+    return _LayerCache()
 
 
 def layer(name: str):
-    """A layer of the store, cached per revision of that layer (a write to it makes a new one)."""
+    """A layer of the store at its current revision, shared and read-only: pages must never modify
+    what this returns (``geo/`` functions copy)."""
     s = store()
     try:
-        return _read_layer(_data(), s.version(name), name)
+        cache, version = _layer_cache(_data()), s.version(name)
+        frame = cache.peek(name, version)
+        if frame is None:
+            with st.spinner("Reading the map layers…"):
+                frame = cache.get(s, name, version)
+        return frame
     except CommonGroundError as exc:
         fail(exc)
         raise
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _postcodes(data: str | None, version: str) -> PostcodeIndex:
     return PostcodeIndex(_open_store(data).read("postcodes"))
 
@@ -138,7 +172,7 @@ def boundary_choice() -> str:
 
 def tiles_choice() -> str:
     """The basemap chosen in the sidebar; default from ``$COMMON_GROUND_TILES`` or OpenStreetMap."""
-    default = os.environ.get(TILES_ENV, maps.DEFAULT_TILES)
+    default = settings.tiles() or maps.DEFAULT_TILES
     if default not in maps.TILE_SOURCES:
         default = maps.DEFAULT_TILES
     choice = st.session_state.get("tiles", default)
@@ -151,7 +185,7 @@ def shared_sidebar() -> None:
     with st.sidebar:
         st.markdown("**Data**")
         label = Path(s.location).name if s.backend == "gpkg" else s.location
-        demo = label == "common_ground.gpkg" and "COMMON_GROUND_DATA" not in os.environ
+        demo = label == "common_ground.gpkg" and settings.data() is None
         st.caption(
             ("Sheffield demo (real open data), working copy " if demo else f"Store ({s.backend}) ")
             + f"`{label}`. Sources and licences: see **About**."

@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from geo import schema
+from geo import schema, settings
 from geo.errors import StoreNotFoundError
 from geo.store.base import SCHEMA_VERSION, LayerInfo, Store, Transaction, Where, now_iso
 from geo.store.gpkg import GeoPackageStore
@@ -46,7 +46,7 @@ __all__ = [
     "store_taxonomy",
 ]
 
-ENV_VAR = "COMMON_GROUND_DATA"
+ENV_VAR = settings.DATA_ENV
 INSTANCE_DIR = schema.PROJECT_ROOT / "instance"
 WORKING_COPY = INSTANCE_DIR / "common_ground.gpkg"
 
@@ -70,8 +70,7 @@ def open_store(data: str | os.PathLike | Store | None = None) -> Store:
     if data is not None and not isinstance(data, (str, os.PathLike)):
         return data  # already a store
     if data is None:
-        env = os.environ.get(ENV_VAR, "").strip()
-        data = env or None
+        data = settings.data()
     if is_postgres_url(data):
         url = str(data).strip()
         key = (os.getpid(), url)  # a forked child never shares its parent's connections
@@ -101,8 +100,7 @@ def resolve_path(data: str | os.PathLike | None = None) -> Path:
     explicitly (argument or environment) must exist.
     """
     if data is None:
-        env = os.environ.get(ENV_VAR, "").strip()
-        data = env or None
+        data = settings.data()
     if data is not None:
         p = Path(data).expanduser()
         if not p.exists():

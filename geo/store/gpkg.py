@@ -43,7 +43,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema
+from geo import schema, settings
 from geo.errors import (
     FeatureNotFoundError,
     LayerNotFoundError,
@@ -68,7 +68,7 @@ from geo.store.base import (
 #: How long a writer waits for another writer's transaction to finish before giving up (seconds).
 BUSY_TIMEOUT_S = 60.0
 SRS_ID = 4326
-SYNCHRONOUS = os.environ.get("COMMON_GROUND_SQLITE_SYNC", "NORMAL").strip().upper()
+SYNCHRONOUS = settings.sqlite_sync()
 if SYNCHRONOUS not in ("NORMAL", "FULL", "EXTRA"):
     SYNCHRONOUS = "NORMAL"
 _SEED_ACTOR = "Common Ground (seeded from data/taxonomy.json)"
