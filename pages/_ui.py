@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo import auth, maps, schema, settings, textsafe, webassets
-from geo.errors import CommonGroundError
+from geo.errors import CommonGroundError, VersionConflictError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
 
@@ -157,6 +157,55 @@ def details_url(details_json: str) -> str:
     """
     name = webassets.publish_details(STATIC_DIR, details_json, keep=DETAILS_KEEP, generation=store().version())
     return f"{STATIC_URL}/details/{name}"
+
+
+def asset_map(assets, *, details: bool = True, **kwargs):
+    """A page's Folium map of ``assets``: the sidebar's basemap, the app's own scripts, and each
+    point's popup details published for it (``details=False`` for a map without points). Other
+    arguments go to :func:`geo.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...)."""
+    tax = kwargs.pop("taxonomy", None) or taxonomy()
+    if details:
+        kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
+    return maps.explorer_map(
+        assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs
+    )
+
+
+def save(
+    action,
+    message,
+    *,
+    clear: tuple[str, ...] = (),
+    flash_key: str = "cg_flash",
+    conflict_key: str | None = None,
+    forget_prefix: str | None = None,
+) -> bool:
+    """Run one engine write (a callable) for a form.
+
+    On success: drop ``clear`` and every session key starting with ``forget_prefix`` (a form's
+    loaded snapshot), keep ``message`` (text, or a function of the write's result) for
+    :func:`flash`, and rerun. On an engine error: show it with ``st.error`` and return False, so
+    what was typed stays in the form. With ``conflict_key``, a save refused because someone else
+    changed the feature first is kept under that key (``{"message", "id"}``) for the page to show
+    above its form with a reload button.
+    """
+    try:
+        result = action()
+    except VersionConflictError as exc:
+        if conflict_key is None:
+            st.error(str(exc))
+            return False
+        st.session_state[conflict_key] = {"message": str(exc), "id": exc.feature_id}
+        st.rerun()
+    except CommonGroundError as exc:
+        st.error(str(exc))
+        return False
+    forget = [k for k in st.session_state if forget_prefix and str(k).startswith(forget_prefix)]
+    for key in (*forget, *([conflict_key] if conflict_key else []), *clear):
+        st.session_state.pop(key, None)
+    st.session_state[flash_key] = message(result) if callable(message) else message
+    st.rerun()
+    return True
 
 
 def withdraw_details(ids) -> None:

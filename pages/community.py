@@ -5,7 +5,6 @@ import datetime as dt
 import streamlit as st
 
 from geo import analysis, knowledge, schema
-from geo.errors import CommonGroundError
 from pages import _ui
 
 _ui.ensure_frame()
@@ -28,16 +27,7 @@ _ui.flash(FLASH)
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
-    """Run one engine write; on success clear the form, say so and rerun, else show the error."""
-    try:
-        action()
-    except CommonGroundError as exc:
-        st.error(str(exc))
-        return
-    for k in clear:
-        st.session_state.pop(k, None)
-    st.session_state[FLASH] = message
-    st.rerun()
+    _ui.save(action, message, clear=clear, flash_key=FLASH)
 
 
 # ------------------------------------------------------------------ what the community wants

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, editing, exports, knowledge, maps
+from geo import access, analysis, editing, exports, knowledge
 from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
@@ -90,9 +90,8 @@ with tabs[0]:
     pos = st.session_state.get("edit_position")
     left, right = st.columns([3, 2])
     with left:
-        fmap = maps.explorer_map(
-            shown, taxonomy=tax, tiles=_ui.tiles_choice(), assets_base_url=_ui.static_assets_url(),
-            details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(shown, taxonomy=tax))),
+        fmap = _ui.asset_map(
+            shown, taxonomy=tax,
             bounds=access.bounds_around(pos["lon"], pos["lat"], 400) if pos else None,
             origin=(pos["lon"], pos["lat"]) if pos else None, origin_label="The new asset goes here",
         )

@@ -62,15 +62,12 @@ else:
     unit = f"{capacity.replace('_', ' ')} per 1,000 residents" if capacity else "sites per 1,000 residents"
     choropleth = maps.Choropleth(f"2SFCA score ({unit})", table["score_2sfca"], fmt="{:.3f}")
 of_type = assets[assets["type"] == type_id]
-fmap = maps.explorer_map(
+fmap = _ui.asset_map(
     of_type,
     taxonomy=tax,
     boundaries=areas,
     boundary_name=_ui.BOUNDARY_LABELS[layer],
     choropleth=choropleth,
-    tiles=_ui.tiles_choice(),
-    assets_base_url=_ui.static_assets_url(),
-    details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(of_type, taxonomy=tax))),
     boundary_fields={"Metres to nearest": table["distance_m"].round(0).map("{:,.0f}".format)},
 )
 

@@ -7,7 +7,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import exports, hsds, knowledge, maps, schema
-from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
 _ui.ensure_frame()
@@ -16,24 +15,12 @@ FLASH = "joinup_flash"
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
-    """Run one engine write; on success clear the form, say so and rerun, else show the error.
-
-    A save refused because someone else changed the organisation first keeps the form as typed and
-    offers a reload (the form is tagged with the version it was loaded from)."""
-    try:
-        result = action()
-    except VersionConflictError as exc:  # shown above the form, which keeps what was typed
-        st.session_state["joinup_conflict"] = {"message": str(exc), "id": exc.feature_id}
-        st.rerun()
-    except CommonGroundError as exc:
-        st.error(str(exc))
-        return
-    for k in [k for k in st.session_state if str(k).startswith("org_loaded_")] + ["joinup_conflict"]:
-        st.session_state.pop(k, None)
-    for k in clear:
-        st.session_state.pop(k, None)
-    st.session_state[FLASH] = message if result != {} else "Nothing changed."
-    st.rerun()
+    """Save through the engine; a save refused because someone else changed the organisation first
+    keeps the form as typed and offers a reload (the form is tagged with the version it was loaded from)."""
+    _ui.save(
+        action, lambda result: message if result != {} else "Nothing changed.", clear=clear, flash_key=FLASH,
+        conflict_key="joinup_conflict", forget_prefix="org_loaded_",
+    )
 
 
 st.title("Join up")
@@ -115,11 +102,9 @@ else:
     runs = _ui.layer("assets")
     runs = runs[(runs["organisation_id"].astype(str) == org_id) & (runs["status"].fillna("active") == "active")]
     tax = _ui.taxonomy()
-    fmap = maps.explorer_map(
+    fmap = _ui.asset_map(
         runs, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer],
         choropleth=maps.Choropleth("Works here", works, kind="flag", flag_labels=("Works here", "Not recorded")),
-        tiles=_ui.tiles_choice(), assets_base_url=_ui.static_assets_url(),
-        details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(runs, taxonomy=tax))),
     )
     st.caption(f"Works in {int(works.sum())} of {len(areas)} areas; runs {len(runs)} asset(s), shown as points.")
     st_folium(fmap, key=f"joinup_map_{layer}", height=420, use_container_width=True, returned_objects=[])

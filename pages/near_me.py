@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports, maps
+from geo import access, analysis, exports
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -53,13 +53,12 @@ if origin:
 
 if result is None:
     st.info("Start by typing a postcode above (for example S5 8NJ or S1 2HE), or click anywhere on the map.")
-    fmap = maps.explorer_map(
+    fmap = _ui.asset_map(
         assets.iloc[0:0],
         taxonomy=tax,
+        details=False,
         boundaries=_ui.layer(_ui.boundary_choice()),
         boundary_name=_ui.BOUNDARY_LABELS[_ui.boundary_choice()],
-        tiles=_ui.tiles_choice(),
-        assets_base_url=_ui.static_assets_url(),
     )
 else:
     reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m)
@@ -73,12 +72,9 @@ else:
     # everything within reach, plus the nearest of each type that lies beyond it
     shown = assets[assets["id"].isin(set(reach["id"]) | set(result.nearest["id"].dropna()))]
     farthest = float(result.nearest["distance_m"].max()) if len(result.nearest) else within_m
-    fmap = maps.explorer_map(
+    fmap = _ui.asset_map(
         shown,
         taxonomy=tax,
-        tiles=_ui.tiles_choice(),
-        assets_base_url=_ui.static_assets_url(),
-        details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(shown, taxonomy=tax))),
         bounds=access.bounds_around(result.lon, result.lat, min(max(within_m, 500.0), farthest)),
         origin=(result.lon, result.lat),
         origin_label=origin.get("label") or "Clicked point",

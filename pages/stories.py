@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import knowledge, maps
-from geo.errors import CommonGroundError
+from geo import knowledge
 from pages import _ui
 
 _ui.ensure_frame()
@@ -60,11 +59,7 @@ else:
             geometry=placed.geometry, crs=placed.crs,
         )
         tax = _ui.taxonomy()
-        fmap = maps.explorer_map(
-            points, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer], tiles=_ui.tiles_choice(),
-            assets_base_url=_ui.static_assets_url(),
-            details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(points, taxonomy=tax))),
-        )
+        fmap = _ui.asset_map(points, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer])
         st_folium(fmap, key=f"stories_map_{layer}", height=380, use_container_width=True, returned_objects=[])
     if len(placed) < len(found):
         st.caption(f"{len(found) - len(placed)} of these stories have no point, so they are not on the map.")
@@ -112,19 +107,14 @@ with st.form("story_form"):
     lon = c3.number_input("Longitude (optional)", value=None, format="%.5f", key="s_lon", help="Leave empty to use the first asset's point.")
     lat = c4.number_input("Latitude (optional)", value=None, format="%.5f", key="s_lat")
     if st.form_submit_button("Add story", key="s_submit"):
-        try:
-            knowledge.add_story(
+        _ui.save(
+            lambda: knowledge.add_story(
                 _ui.store(), actor=me, title=title, summary=summary, body=body, boundary_layer=layer, area_id=s_area,
                 asset_ids=s_assets, organisation_ids=s_orgs, themes=s_themes, method=s_method, outcome=s_outcome,
                 date=s_date, source=s_source, lon=lon, lat=lat,
-            )
-        except CommonGroundError as exc:
-            st.error(str(exc))
-        else:
-            for k in ("s_title", "s_summary", "s_body", "s_assets", "s_orgs", "s_themes", "s_method", "s_outcome", "s_lon", "s_lat"):
-                st.session_state.pop(k, None)
-            st.session_state[FLASH] = (
-                f"Story added: {_ui.plain(title)}." if me.can("moderate")
-                else f"Thank you: {_ui.plain(title)} was sent for review; it shows here once an editor has checked it."
-            )
-            st.rerun()
+            ),
+            f"Story added: {_ui.plain(title)}." if me.can("moderate")
+            else f"Thank you: {_ui.plain(title)} was sent for review; it shows here once an editor has checked it.",
+            clear=("s_title", "s_summary", "s_body", "s_assets", "s_orgs", "s_themes", "s_method", "s_outcome", "s_lon", "s_lat"),
+            flash_key=FLASH,
+        )
