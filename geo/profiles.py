@@ -74,9 +74,7 @@ class AreaProfile:
             "assets": {
                 **self.totals,
                 "by_type": {r.type: int(r.count) for r in self.by_type.itertuples() if r.count},
-                "by_category": {
-                    k: int(v) for k, v in self.by_type.groupby("category")["count"].sum().items() if v
-                },
+                "by_category": {k: int(v) for k, v in self.by_type.groupby("category")["count"].sum().items() if v},
             },
             "organisations": records(self.organisations),
             "aspirations": records(self.aspirations),
@@ -171,7 +169,9 @@ def area_profile(
         "name": str(area["name"]),
         "layer": layer,
         "population": None if pop is None else int(round(pop)),
-        "population_is_estimate": bool(area.get("population_is_estimate")) if pd.notna(area.get("population_is_estimate")) else False,
+        "population_is_estimate": bool(area.get("population_is_estimate"))
+        if pd.notna(area.get("population_is_estimate"))
+        else False,
         "imd_decile": int(area["imd_decile"]) if "imd_decile" in area and pd.notna(area["imd_decile"]) else None,
         "area_km2": round(km2, 3),
     }
@@ -180,8 +180,10 @@ def area_profile(
     links = _for_area(organisation_areas, layer, area["id"])
     if organisations is not None and not links.empty:
         o = pd.DataFrame(organisations.drop(columns=[c for c in ("geometry",) if c in organisations.columns]))
-        merged = links[["organisation_id", "themes"]].rename(columns={"themes": "themes_here"}).merge(
-            o, left_on="organisation_id", right_on="id", how="left"
+        merged = (
+            links[["organisation_id", "themes"]]
+            .rename(columns={"themes": "themes_here"})
+            .merge(o, left_on="organisation_id", right_on="id", how="left")
         )
         orgs = merged[["id", "name", "kind", "themes_here", "url"]].rename(columns={"themes_here": "themes"})
         orgs = orgs.drop_duplicates("id").sort_values(["kind", "name"]).reset_index(drop=True)

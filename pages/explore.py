@@ -49,7 +49,11 @@ with st.container(border=True):
     )
     query = c3.text_input("Search by name, address or postcode", key="explore_query", placeholder="e.g. Firth Park")
     c4, c5 = st.columns([3, 2])
-    shade_options = ["per_1000", "imd", "none"] if "imd_decile" in areas and areas["imd_decile"].notna().any() else ["per_1000", "none"]
+    shade_options = (
+        ["per_1000", "imd", "none"]
+        if "imd_decile" in areas and areas["imd_decile"].notna().any()
+        else ["per_1000", "none"]
+    )
     shading = c4.radio(
         "Shade areas by",
         options=shade_options,
@@ -87,7 +91,11 @@ except CommonGroundError as exc:
 m1, m2, m3 = st.columns(3)
 m1.metric("Assets shown", f"{len(shown):,}", help=f"of {len(assets):,} in the store")
 m2.metric("Types shown", shown["type"].nunique())
-m3.metric(f"Areas with none ({boundary_layer})", int((summary["assets"] == 0).sum()), help="Areas with no shown asset inside them")
+m3.metric(
+    f"Areas with none ({boundary_layer})",
+    int((summary["assets"] == 0).sum()),
+    help="Areas with no shown asset inside them",
+)
 
 if shown.empty:
     st.info(
@@ -114,13 +122,24 @@ with right:
     ).sort_values(["Type", "Name"])
     _ui.table(table, hide_index=True, height=470, width="stretch")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("CSV", exports.csv_bytes(_ui.public(shown)), "assets.csv", "text/csv", help="The assets shown, with lon/lat", width="stretch")
-    d2.download_button("GeoJSON", exports.geojson_bytes(_ui.public(shown)), "assets.geojson", "application/geo+json", width="stretch")
+    d1.download_button(
+        "CSV",
+        exports.csv_bytes(_ui.public(shown)),
+        "assets.csv",
+        "text/csv",
+        help="The assets shown, with lon/lat",
+        width="stretch",
+    )
+    d2.download_button(
+        "GeoJSON", exports.geojson_bytes(_ui.public(shown)), "assets.geojson", "application/geo+json", width="stretch"
+    )
     html_areas = areas if show_boundaries else None
     d3.download_button(
         "Map (HTML)",
         lambda: maps.standalone_html(
-            maps.explorer_map(shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=_ui.tiles_choice())
+            maps.explorer_map(
+                shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=_ui.tiles_choice()
+            )
         ),
         "common-ground-map.html",
         "text/html",
@@ -129,7 +148,9 @@ with right:
     )
 
 st.subheader("Assets by category")
-by_category = shown["category"].map(lambda c: tax.category(c).label).value_counts().rename_axis("Category").rename("Assets")
+by_category = (
+    shown["category"].map(lambda c: tax.category(c).label).value_counts().rename_axis("Category").rename("Assets")
+)
 if by_category.empty:
     st.caption("Nothing to chart: no assets match the filters.")
 else:
@@ -137,9 +158,18 @@ else:
 
 with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
     area_table = summary.drop(columns=["id"]).rename(
-        columns={"name": "Area", "population": "Population", "assets": "Assets", "per_1000": "Per 1,000", "per_km2": "Per km²", "imd_decile": "IMD decile"}
+        columns={
+            "name": "Area",
+            "population": "Population",
+            "assets": "Assets",
+            "per_1000": "Per 1,000",
+            "per_km2": "Per km²",
+            "imd_decile": "IMD decile",
+        }
     )
     _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
-    st.download_button("Areas (CSV)", exports.csv_bytes(_ui.public(summary)), f"{boundary_layer}-summary.csv", "text/csv")
+    st.download_button(
+        "Areas (CSV)", exports.csv_bytes(_ui.public(summary)), f"{boundary_layer}-summary.csv", "text/csv"
+    )
     if boundary_layer == "neighbourhoods":
         st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")

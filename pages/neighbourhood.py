@@ -88,7 +88,9 @@ fmap = maps.explorer_map(
     bounds=tuple(areas[selected].total_bounds),
 )
 with left:
-    out = st_folium(fmap, key=f"profile_map_{layer}", height=480, use_container_width=True, returned_objects=["last_clicked"])
+    out = st_folium(
+        fmap, key=f"profile_map_{layer}", height=480, use_container_width=True, returned_objects=["last_clicked"]
+    )
     hit = (out or {}).get("last_clicked")
     if hit and st.session_state.get("_profile_last_click") != hit:
         st.session_state["_profile_last_click"] = hit
@@ -101,10 +103,19 @@ with right:
         st.info(f"No assets are mapped inside {shown_name}. Near me shows the nearest ones around it.")
     else:
         table = pd.DataFrame(
-            {"Name": prof.assets_in_area["name"], "Type": prof.assets_in_area["type"].map(tax.label), "Address": prof.assets_in_area["address"]}
+            {
+                "Name": prof.assets_in_area["name"],
+                "Type": prof.assets_in_area["type"].map(tax.label),
+                "Address": prof.assets_in_area["address"],
+            }
         ).sort_values(["Type", "Name"])
         _ui.table(table, hide_index=True, height=420, width="stretch")
-        st.download_button("Assets here (CSV)", exports.csv_bytes(_ui.public(prof.assets_in_area)), f"{info['id']}-assets.csv", "text/csv")
+        st.download_button(
+            "Assets here (CSV)",
+            exports.csv_bytes(_ui.public(prof.assets_in_area)),
+            f"{info['id']}-assets.csv",
+            "text/csv",
+        )
 
 st.subheader("Compared with all areas")
 chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
@@ -114,18 +125,36 @@ if chart.isna().all().all():
     st.caption("No population is known for this area, so rates cannot be compared.")
 else:
     st.bar_chart(chart, horizontal=True, stack=False, x_label="Assets per 1,000 residents")
-_ui.table(prof.by_type.drop(columns=["type", "category"]).rename(columns={"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}), hide_index=True, width="stretch")
+_ui.table(
+    prof.by_type.drop(columns=["type", "category"]).rename(
+        columns={
+            "label": "Type",
+            "count": "Here",
+            "per_1000": "Per 1,000 here",
+            "city_per_1000": "Per 1,000, all areas",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Who works here")
 if prof.organisations.empty:
     st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
 else:
     _ui.table(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
-    st.download_button("Organisations (CSV)", exports.csv_bytes(_ui.public(prof.organisations)), f"{info['id']}-organisations.csv", "text/csv")
+    st.download_button(
+        "Organisations (CSV)",
+        exports.csv_bytes(_ui.public(prof.organisations)),
+        f"{info['id']}-organisations.csv",
+        "text/csv",
+    )
 
 st.subheader("Agreed success measures and stories")
 for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):
     if frame.empty:
-        st.caption(f"No {title} recorded for {shown_name} yet; they are agreed with the community and partners working here.")
+        st.caption(
+            f"No {title} recorded for {shown_name} yet; they are agreed with the community and partners working here."
+        )
     else:
         _ui.table(frame, hide_index=True, width="stretch")
