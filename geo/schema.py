@@ -479,12 +479,36 @@ class Category:
 
 
 @dataclass(frozen=True)
+class TraitRule:
+    """Which organisations and stories count towards one trait (``trait_rules`` in the taxonomy).
+
+    All values are kept case-folded. An organisation counts when its kind is one of
+    ``organisation_kinds`` or one of its themes is one of ``themes``; a story counts when one of its
+    themes is one of ``themes`` or its method contains one of ``story_methods`` at the start of a word.
+    """
+
+    organisation_kinds: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    story_methods: tuple[str, ...] = ()
+
+
+#: The fields of one trait's entry under ``trait_rules``, and the prefix each has in the store (a
+#: trait row's ``themes`` column holds ``kind:…``, ``theme:…`` and ``method:…`` entries).
+TRAIT_RULE_FIELDS = {"organisation_kinds": "kind", "themes": "theme", "story_methods": "method"}
+
+
+@dataclass(frozen=True)
 class Taxonomy:
-    """The asset taxonomy: categories, types and the resilience traits they support."""
+    """The asset taxonomy: categories, types and the resilience traits they support.
+
+    ``trait_rules`` maps trait ids to :class:`TraitRule`; it is empty for a store whose taxonomy was
+    made before the rules existed (:func:`geo.traits.trait_rules` then uses the seed file's).
+    """
 
     traits: dict[str, str]
     categories: dict[str, Category]
     types: dict[str, AssetType]
+    trait_rules: dict[str, TraitRule] = field(default_factory=dict)
 
     def type(self, type_id: str) -> AssetType:
         """Return a type by id, or raise naming the valid choices."""
@@ -572,7 +596,49 @@ def parse_taxonomy(doc: dict) -> Taxonomy:
         if isinstance(exc, TaxonomyError):
             raise
         raise TaxonomyError(f"The taxonomy has a bad value: {exc}.") from None
-    return Taxonomy(traits=traits, categories=categories, types=types)
+    rules = _parse_trait_rules(doc.get("trait_rules") or {}, traits)
+    return Taxonomy(traits=traits, categories=categories, types=types, trait_rules=rules)
+
+
+def _rule_values(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise TaxonomyError(f'{where} must be a list of texts, e.g. ["community", "young people"].')
+    out: list[str] = []
+    for item in value:
+        text = " ".join(str(item).split()).casefold() if isinstance(item, str) else ""
+        if not text or any(c in text for c in ",;:"):
+            raise TaxonomyError(
+                f"{where} holds {item!r}; give each entry as its own text, without commas, semicolons or colons."
+            )
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def _parse_trait_rules(section: object, traits: dict[str, str]) -> dict[str, TraitRule]:
+    """The ``trait_rules`` section: ``{trait: {"organisation_kinds": [...], "themes": [...], "story_methods": [...]}}``."""
+    if not isinstance(section, dict):
+        raise TaxonomyError("trait_rules must map trait ids to their rules; see data/taxonomy.json for the shape.")
+    kinds = {k.casefold() for k in ORGANISATION_KINDS}
+    rules: dict[str, TraitRule] = {}
+    for trait, entry in section.items():
+        if trait not in traits:
+            raise TaxonomyError(f"trait_rules names unknown trait {trait!r}; use: {', '.join(traits)}.")
+        if not isinstance(entry, dict):
+            raise TaxonomyError(f"trait_rules for {trait!r} must be an object with {', '.join(TRAIT_RULE_FIELDS)}.")
+        unknown = sorted(set(entry) - set(TRAIT_RULE_FIELDS))
+        if unknown:
+            raise TaxonomyError(
+                f"trait_rules for {trait!r} has unknown field(s) {', '.join(unknown)}; use: {', '.join(TRAIT_RULE_FIELDS)}."
+            )
+        values = {f: _rule_values(entry.get(f, []), f"trait_rules {trait!r} {f}") for f in TRAIT_RULE_FIELDS}
+        bad = [k for k in values["organisation_kinds"] if k not in kinds]
+        if bad:
+            raise TaxonomyError(
+                f"trait_rules {trait!r} names organisation kind {bad[0]!r}, which is not one of: {', '.join(ORGANISATION_KINDS)}."
+            )
+        rules[trait] = TraitRule(**values)
+    return rules
 
 
 @lru_cache(maxsize=8)
@@ -622,9 +688,13 @@ def taxonomy_rows(doc: dict) -> pd.DataFrame:
     comma-separated text. The document is checked first (:func:`parse_taxonomy`).
     """
     parse_taxonomy(doc)
+    rules = _parse_trait_rules(doc.get("trait_rules") or {}, dict(doc["traits"]))
     rows: list[dict] = []
     for tid, label in doc["traits"].items():
-        rows.append({"kind": "trait", "id": tid, "label": label})
+        row = {"kind": "trait", "id": tid, "label": label}
+        if tid in rules:
+            row["themes"] = trait_rule_text(rules[tid])
+        rows.append(row)
     for c in doc["categories"]:
         rows.append(
             {
@@ -665,10 +735,13 @@ def taxonomy_doc(rows: pd.DataFrame) -> dict:
         return [p.strip() for p in text(v).split(",") if p.strip()]
 
     doc: dict = {"traits": {}, "categories": [], "types": []}
+    rules: dict[str, dict] = {}
     for r in rows.to_dict("records"):
         kind = text(r.get("kind"))
         if kind == "trait":
             doc["traits"][text(r["id"])] = text(r.get("label"))
+            if text(r.get("themes")):
+                rules[text(r["id"])] = trait_rule_from_text(text(r.get("themes")))
         elif kind == "category":
             m = r.get("mappable")
             doc["categories"].append(
@@ -693,7 +766,33 @@ def taxonomy_doc(rows: pd.DataFrame) -> dict:
             if text(r.get("capacity_column")):
                 entry["capacity_column"] = text(r.get("capacity_column"))
             doc["types"].append(entry)
+    if rules:
+        doc["trait_rules"] = rules
     return doc
+
+
+def trait_rule_text(rule: TraitRule) -> str:
+    """One trait's rules as its row's ``themes`` text: ``"kind:residents' group, theme:community, method:volunteer"``."""
+    return ", ".join(f"{prefix}:{v}" for f, prefix in TRAIT_RULE_FIELDS.items() for v in getattr(rule, f))
+
+
+def trait_rule_from_text(text: str) -> dict[str, list[str]]:
+    """The inverse of :func:`trait_rule_text`, as a ``trait_rules`` entry (an entry without a prefix
+    is a theme)."""
+    by_prefix = {prefix: f for f, prefix in TRAIT_RULE_FIELDS.items()}
+    entry: dict[str, list[str]] = {f: [] for f in TRAIT_RULE_FIELDS}
+    for part in text.replace(";", ",").split(","):
+        prefix, sep, value = part.partition(":")
+        field_name = by_prefix.get(prefix.strip().casefold()) if sep else "themes"
+        if field_name is None:
+            raise TaxonomyError(
+                f"A trait's rule {part.strip()!r} in the taxonomy layer starts with an unknown prefix; "
+                f"use {', '.join(p + ':' for p in by_prefix)}."
+            )
+        value = (value if sep else prefix).strip()
+        if value:
+            entry[field_name].append(value)
+    return entry
 
 
 def taxonomy_document(path: str | Path | None = None) -> dict:
