@@ -142,6 +142,10 @@ def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
         f"  assets: {t['total']}  per 1,000: {t['per_1000']}  (all areas: {t['city_per_1000']})  per km2: {t['per_km2']}",
     ]
     lines += [f"    {k}: {v}" for k, v in t["by_type"].items()]
+    lines.append("  what is good about this place (the four traits, strongest here first):")
+    for s in prof.traits.strengths_first():
+        lines.append(f"    {s.label}: {s.counts_in_words()}. {s.in_words}")
+    lines.append(f"    (organisations, stories and measures counted by the trait rules of {doc['traits_rules_from']})")
     lines.append(f"  organisations working here: {len(doc['organisations'])}")
     for key in ("aspirations", "success_measures", "stories"):
         lines.append(f"  {key.replace('_', ' ')}: {len(doc[key]) or 'none recorded yet'}")

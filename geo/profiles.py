@@ -1,19 +1,20 @@
 """One neighbourhood at a time: an area's profile.
 
 A profile leads with what the area has (its assets by category and type, per 1,000 residents and
-per km², against the rate for all areas of the same boundary layer together), then who works there
+per km², against the rate for all areas of the same boundary layer together), what is good about it
+(the four traits of a resilient community: :mod:`geo.traits`), then who works there
 (``organisation_areas``), then the community's own aspirations, agreed success measures and stories.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import analysis
+from geo import analysis, traits
 from geo.errors import AreaNotFoundError
 from geo.schema import Taxonomy, visible_rows
 
@@ -60,6 +61,7 @@ class AreaProfile:
     aspirations: pd.DataFrame
     success_measures: pd.DataFrame
     stories: pd.DataFrame
+    traits: traits.AreaTraits = field(default_factory=traits.AreaTraits)
 
     def as_dict(self) -> dict:
         def records(frame: pd.DataFrame) -> list[dict]:
@@ -76,6 +78,8 @@ class AreaProfile:
                 "by_type": {r.type: int(r.count) for r in self.by_type.itertuples() if r.count},
                 "by_category": {k: int(v) for k, v in self.by_type.groupby("category")["count"].sum().items() if v},
             },
+            "traits": [t.as_dict() for t in self.traits.traits],
+            "traits_rules_from": self.traits.rules_from,
             "organisations": records(self.organisations),
             "aspirations": records(self.aspirations),
             "success_measures": records(self.success_measures),
@@ -177,6 +181,7 @@ def area_profile(
     }
 
     orgs = pd.DataFrame(columns=["id", "name", "kind", "themes", "url"])
+    orgs_for_traits = orgs
     links = _for_area(organisation_areas, layer, area["id"])
     if organisations is not None and not links.empty:
         o = pd.DataFrame(organisations.drop(columns=[c for c in ("geometry",) if c in organisations.columns]))
@@ -187,6 +192,26 @@ def area_profile(
         )
         orgs = merged[["id", "name", "kind", "themes_here", "url"]].rename(columns={"themes_here": "themes"})
         orgs = orgs.drop_duplicates("id").sort_values(["kind", "name"]).reset_index(drop=True)
+        # What an organisation supports here: its themes here, else its own themes.
+        own = merged.drop_duplicates("id").set_index("id")["themes"] if "themes" in merged else pd.Series(dtype=object)
+        blank = orgs["themes"].isna() | (orgs["themes"].astype("string").str.strip() == "")
+        orgs_for_traits = orgs.assign(themes=orgs["themes"].where(~blank.fillna(True), orgs["id"].map(own)))
+
+    aspirations_here = _for_area(aspirations, layer, area["id"])
+    measures_here = _for_area(success_measures, layer, area["id"])
+    stories_here = _for_area(stories, layer, area["id"])
+    strengths = traits.area_traits(
+        area,
+        layer=layer,
+        areas=areas,
+        assets=assets,
+        area_of_asset=where,
+        taxonomy=taxonomy,
+        organisations=orgs_for_traits,
+        stories=stories_here,
+        success_measures=measures_here,
+        aspirations=visible_rows(aspirations),
+    )
 
     return AreaProfile(
         area=info,
@@ -194,9 +219,10 @@ def area_profile(
         assets_in_area=in_area,
         totals=totals,
         organisations=orgs,
-        aspirations=_for_area(aspirations, layer, area["id"]),
-        success_measures=_for_area(success_measures, layer, area["id"]),
-        stories=_for_area(stories, layer, area["id"]),
+        aspirations=aspirations_here,
+        success_measures=measures_here,
+        stories=stories_here,
+        traits=strengths,
     )
 
 

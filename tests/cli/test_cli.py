@@ -94,13 +94,68 @@ def test_near_errors(run, demo_path):
 
 def test_profile_json(run, demo_path):
     doc = _json(run, "profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(demo_path))
-    assert set(doc) == {"area", "assets", "organisations", "aspirations", "success_measures", "stories"}
+    assert set(doc) == {
+        "area", "assets", "traits", "traits_rules_from", "organisations", "aspirations", "success_measures", "stories"
+    }  # fmt: skip
     assert set(doc["area"]) >= {"id", "name", "layer", "population", "imd_decile"}
     assert doc["area"]["id"] == "E05010868"
     assert set(doc["assets"]) >= {"total", "by_type", "by_category", "per_1000", "per_km2", "city_per_1000"}
     assert doc["organisations"] and {"id", "name", "kind"} <= set(doc["organisations"][0])
     lsoa = _json(run, "profile", "--area", "E01007823", "--data", str(demo_path))  # default --boundaries lsoas
     assert lsoa["area"]["layer"] == "lsoas" and lsoa["area"]["imd_decile"] is not None
+
+
+TRAIT_KEYS = {"trait", "label", "assets", "organisations", "stories", "per_1000", "city_per_1000"}
+
+
+def test_profile_lists_the_four_traits(run, demo_path):
+    """Each trait's asset count is the active assets in the area whose type supports it (issue 15)."""
+    import shapely
+
+    from geo.schema import TAXONOMY_FILE
+    from geo.store import open_store
+
+    doc = _json(run, "profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(demo_path))
+    seed = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    assert [t["trait"] for t in doc["traits"]] == list(seed["traits"])
+    assert [t["label"] for t in doc["traits"]] == list(seed["traits"].values())
+    store = open_store(demo_path)
+    wards = store.read("wards")
+    ward = wards.loc[wards["id"] == "E05010868"].iloc[0]
+    assets = store.read("assets")
+    inside = shapely.intersects(ward.geometry, assets.geometry.to_numpy())
+    active = assets[(assets["status"] == "active").to_numpy() & inside]
+    supports = {t["id"]: t["traits"] for t in seed["types"]}
+    for entry in doc["traits"]:
+        assert set(entry) >= TRAIT_KEYS
+        assert entry["assets"] == sum(entry["trait"] in supports[t] for t in active["type"]), entry["trait"]
+        assert entry["per_1000"] == round(entry["assets"] * 1000 / ward["population"], 4)
+        assert isinstance(entry["city_per_1000"], float) and entry["in_words"]
+        assert not any("score" in k for k in entry)
+    assert doc["traits"][0]["assets"] == 2 and doc["traits"][2]["assets"] == 17  # two libraries; every demo type
+    assert "taxonomy.json" in doc["traits_rules_from"]  # the demo store predates the rules: the seed file's
+    text = run("profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(demo_path)).stdout
+    assert "what is good about this place" in text and "More than most wards" in text
+
+
+def test_profile_traits_after_importing_the_examples(run, store_copy):
+    for layer in ("organisations", "organisation_areas", "aspirations", "success_measures", "measure_updates"):
+        proc = run("import", f"data/examples/{layer}.csv", "--layer", layer, "--data", store_copy.location, "--json")
+        assert proc.returncode == 0, (layer, proc.stderr)
+    proc = run("import", "data/examples/stories.csv", "--layer", "stories", "--data", store_copy.location)
+    assert proc.returncode == 0, proc.stderr
+    doc = _json(run, "profile", "--area", "Firth Park", "--boundaries", "wards", "--data", store_copy.location)
+    by = {t["trait"]: t for t in doc["traits"]}
+    # organisations: the 14 demo ones here support organisations and resources by their kinds (NHS,
+    # business, council), and Sheffield City Council (its libraries) sense of place by its culture theme;
+    # the four examples by their kinds and themes (see trait_rules in data/taxonomy.json)
+    assert {t: by[t]["organisations"] for t in by} == {
+        "sense_of_place": 3, "active_citizens": 4, "organisations_resources": 17, "local_leadership": 1
+    }  # fmt: skip
+    assert {t: by[t]["stories"] for t in by} == {
+        "sense_of_place": 1, "active_citizens": 1, "organisations_resources": 1, "local_leadership": 1
+    }  # fmt: skip
+    assert by["local_leadership"]["assets"] == 0 and by["local_leadership"]["organisations"] == 1
 
 
 def test_gaps_json(run, demo_path):

@@ -51,6 +51,26 @@ def test_ward_profile(demo_store, taxonomy):
     assert d["aspirations"] == [] and d["success_measures"] == [] and d["stories"] == []
 
 
+def test_ward_profile_has_the_four_traits(demo_store, taxonomy):
+    """The traits' asset counts agree with the profile's own count by type and the taxonomy."""
+    p = _profile(demo_store, taxonomy, "wards", "Firth Park")
+    d = p.as_dict()
+    assert [t["trait"] for t in d["traits"]] == list(taxonomy.traits)
+    by_type = d["assets"]["by_type"]
+    for entry in d["traits"]:
+        want = sum(n for t, n in by_type.items() if entry["trait"] in taxonomy.type(t).traits)
+        assert entry["assets"] == want, entry["trait"]
+        assert entry["per_1000"] == pytest.approx(want / 22.347, abs=1e-3)
+        assert entry["organisations"] == len(p.traits.traits[list(taxonomy.traits).index(entry["trait"])].organisations)
+    assert d["traits"][3]["in_words"].startswith("No asset that supports it is mapped in any of the 28 wards")
+    # a neighbourhood (estimated population) and an LSOA compare with their own boundary sets
+    n = _profile(demo_store, taxonomy, "neighbourhoods", "Batemoor").as_dict()
+    assert all(t["other_areas_compared"] == 146 for t in n["traits"] if t["standing"] != "unknown")
+    lsoa = _profile(demo_store, taxonomy, "lsoas", "E01007823").as_dict()
+    assert all(t["other_areas_compared"] == 344 for t in lsoa["traits"])
+    assert any("LSOAs" in t["in_words"] for t in lsoa["traits"])
+
+
 @pytest.mark.slow  # 8-17 s: out of the inner loop, in the full suite
 def test_profiles_add_up_across_a_layer(demo_store, taxonomy):
     wards = demo_store.read("wards")
