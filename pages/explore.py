@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import analysis, exports, maps
+from geo import analysis, exports, maps, traits
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -23,6 +23,9 @@ st.caption(
 )
 
 tax = _ui.taxonomy()
+TRAIT_SHADING = {
+    f"trait:{t}": f"Assets supporting {label.lower()} per 1,000 residents" for t, label in tax.traits.items()
+}
 assets = _ui.layer("assets")
 boundary_layer = _ui.boundary_choice()
 areas = _ui.layer(boundary_layer)
@@ -54,12 +57,14 @@ with st.container(border=True):
         if "imd_decile" in areas and areas["imd_decile"].notna().any()
         else ["per_1000", "none"]
     )
+    shade_options[-1:-1] = list(TRAIT_SHADING)  # each trait of a resilient community, beside the others
     shading = c4.radio(
         "Shade areas by",
         options=shade_options,
-        format_func=CHOROPLETHS.get,
+        format_func=lambda o: CHOROPLETHS.get(o) or TRAIT_SHADING[o],
         horizontal=True,
         key="explore_shading",
+        help="A trait counts the assets shown whose type supports it in the taxonomy (see About).",
     )
     show_boundaries = c5.toggle("Show boundaries", value=True, key="explore_boundaries")
     if boundary_layer != "lsoas":
@@ -73,6 +78,10 @@ try:
         choropleth = maps.Choropleth(CHOROPLETHS["per_1000"], summary["per_1000"], fmt="{:.2f}")
     elif shading == "imd" and "imd_decile" in summary:
         choropleth = maps.Choropleth(CHOROPLETHS["imd"], summary["imd_decile"], kind="imd", fmt="{:.0f}")
+    elif shading in TRAIT_SHADING:
+        rates = traits.trait_rates(shown, areas, taxonomy=tax)
+        summary[TRAIT_SHADING[shading]] = rates[f"{shading.removeprefix('trait:')}_per_1000"]
+        choropleth = maps.Choropleth(TRAIT_SHADING[shading], summary[TRAIT_SHADING[shading]], fmt="{:.3f}")
     ordered = maps.order_for_map(shown, taxonomy=tax)
     fmap = maps.explorer_map(
         shown,

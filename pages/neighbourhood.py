@@ -1,10 +1,12 @@
-"""Neighbourhood: one area at a time, leading with what it has."""
+"""Neighbourhood: one area at a time, in the framework's order: what the community wants, what is
+good about the place (the four traits), what is there, the gaps within reach of what is already
+there, who works there, then agreed measures and stories."""
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import analysis, exports, maps, profiles
+from geo import access, analysis, exports, maps, profiles, traits
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -12,8 +14,8 @@ _ui.ensure_frame()
 
 st.title("One neighbourhood at a time")
 st.caption(
-    "Pick an area, or click it on the map. Its profile starts from what the area has, then who works "
-    "there and what the community wants for it."
+    "Pick an area, or click it on the map. Its profile starts from what the community wants and what "
+    "is good about the place, then what is there, what is within reach, and who works there."
 )
 
 tax = _ui.taxonomy()
@@ -72,6 +74,29 @@ if prof.aspirations.empty:
     )
 else:
     _ui.table(prof.aspirations[["text", "theme", "raised_by", "raised_on", "status"]], hide_index=True, width="stretch")
+
+st.subheader("What is good about this place")
+st.caption(
+    "The four traits of a resilient community, strongest here first. Each counts the assets whose type "
+    "supports it, the organisations working here, the published stories and the agreed measures; the "
+    "rate is of assets per 1,000 residents, compared with the other areas. This is not a score of "
+    f"resilience. Organisations, stories and measures are counted by the trait rules of {prof.traits.rules_from}."
+)
+for strength in prof.traits.strengths_first():
+    voice = f" (\u201c{strength.voice}\u201d)" if strength.voice else ""
+    st.markdown(f"**{_ui.plain(strength.label)}**{voice}: {_ui.plain(strength.in_words)}")
+    behind = {
+        "assets": strength.assets[["name", "type_label"]].rename(columns={"name": "Asset", "type_label": "Type"}),
+        "organisations": strength.organisations[["name", "kind", "why"]].rename(columns=str.capitalize),
+        "stories": strength.stories[["title", "why"]].rename(columns=str.capitalize),
+        "measures": strength.measures[["measure", "why"]].rename(columns=str.capitalize),
+    }
+    with st.expander(f"Behind {_ui.plain(strength.label)}: {strength.counts_in_words()}"):
+        for what, frame in behind.items():
+            if frame.empty:
+                st.caption(f"No {what} here support it yet.")
+            else:
+                _ui.table(frame, hide_index=True, width="stretch")
 
 st.subheader("What is here")
 left, right = st.columns([3, 2])
@@ -137,6 +162,34 @@ _ui.table(
     hide_index=True,
     width="stretch",
 )
+
+st.subheader("Gaps, within reach of what is already here")
+gaps = traits.gaps_within_reach(
+    area, areas=areas, assets=assets, assets_in_area=prof.assets_in_area, taxonomy=tax, organisations=prof.organisations
+)
+within = f"{access.DEFAULT_WITHIN_M:,.0f} m"
+if gaps.empty:
+    st.success(f"Every type of asset in the data has one in {shown_name} or within {within} of its centre.")
+else:
+    st.caption(
+        f"Types with none in the area and none within {within} of its centre (straight line), each beside "
+        "the strengths already here or within reach that serve the same traits, and the organisations working "
+        "here on its themes: where to start. The Gaps page looks at one type across the city."
+    )
+    _ui.table(
+        pd.DataFrame(
+            {
+                "Gap": gaps["label"],
+                "Serves": gaps["traits"],
+                "Nearest": gaps["nearest_name"],
+                "Metres": gaps["distance_m"],
+                "Strengths within reach": gaps["strengths_nearby"].map("; ".join),
+                "Organisations here on its themes": gaps["organisations_here"].map("; ".join),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Who works here")
 if prof.organisations.empty:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.schema import PROJECT_ROOT
@@ -152,3 +153,90 @@ def test_missing_store_is_explained(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("does not exist" in e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------------------------
+# The four traits (issue 15): the Neighbourhood page's order and Explore's shading by trait
+# --------------------------------------------------------------------------------------------
+
+NEIGHBOURHOOD = str(PROJECT_ROOT / "pages" / "neighbourhood.py")
+EXAMPLES = PROJECT_ROOT / "data" / "examples"
+EXAMPLE_LAYERS = ["organisations", "organisation_areas", "aspirations", "success_measures", "measure_updates"]
+EXAMPLE_LAYERS += ["stories"]
+
+
+def _in_order(node) -> list[tuple[str, str]]:
+    """Every subheader, Markdown text and expander label of the page, in the order shown."""
+    out: list[tuple[str, str]] = []
+    kind = getattr(node, "type", "")
+    if kind in ("subheader", "markdown"):
+        out.append((kind, node.value))
+    if kind == "expander":
+        out.append(("expander", node.label))
+    for child in getattr(node, "children", {}).values():
+        out += _in_order(child)
+    return out
+
+
+def test_neighbourhood_reads_in_the_frameworks_order(private_store):
+    from geo import imports
+
+    for layer in EXAMPLE_LAYERS:
+        imports.import_file(EXAMPLES / f"{layer}.csv", layer=layer, store=private_store, actor="t")
+    at = AppTest.from_file(NEIGHBOURHOOD, default_timeout=TIMEOUT)
+    at.session_state["boundary_layer"] = "wards"
+    at.session_state["profile_area_wards"] = "Firth Park"
+    _ok(at.run())
+    heads = [h.value for h in at.subheader]
+    framework = [
+        "What the community wants",
+        "What is good about this place",
+        "What is here",
+        "Gaps, within reach of what is already here",
+        "Who works here",
+        "Agreed success measures and stories",
+    ]
+    assert [h for h in heads if h in framework] == framework  # strengths before gaps, gaps before who works here
+    shown = _in_order(at.main)
+    good = shown.index(("subheader", "What is good about this place"))
+    here = shown.index(("subheader", "What is here"))
+    strengths = [v for kind, v in shown[good:here] if kind == "markdown" and v.startswith("**")]
+    assert len(strengths) == 4  # the four traits, each in plain words relative to the other wards
+    assert strengths[0].startswith("**Vibrant organisations and resources**") and "More than most wards" in strengths[0]
+    assert strengths[-1].startswith("**Strong local leadership**")  # no ward has an asset supporting it: last
+    assert not any("score" in s.casefold() for s in strengths)
+    labels = [v for kind, v in shown[good:here] if kind == "expander"]
+    assert labels[-1] == "Behind Strong local leadership: 0 assets, 1 organisation, 1 story, 0 measures"
+    leadership = at.expander[3]
+    tables = [t.value for t in leadership.dataframe]
+    assert "EXAMPLE Friends of Firth Park Paths" in set(tables[0]["Name"])  # the groups behind it
+    assert "kind: residents' group" in set(tables[0]["Why"])
+    assert tables[1]["Title"].iloc[0] == "EXAMPLE: A winter supper club grew out of the pantry queue"
+    # the gaps: each beside the strengths within reach
+    gaps = next(t.value for t in at.dataframe if "Strengths within reach" in t.value.columns)
+    food = gaps.set_index("Gap").loc["Food bank"]
+    assert "Firth Park Library (Library, in the area)" in food["Strengths within reach"]
+    pantry = "EXAMPLE Firth Park Community Pantry (works here on food, poverty)"
+    assert pantry in food["Organisations here on its themes"]
+
+
+def test_explore_shades_by_each_trait():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
+    _ok(at)
+    shading = at.radio(key="explore_shading")
+    traits = [o for o in shading.options if o.startswith("Assets supporting ")]
+    assert len(traits) == 4 and "Assets per 1,000 residents" in shading.options
+    expected_firth_park = {  # Firth Park (22,347 residents): 2 libraries, 6 GP, 5 dental, 4 pharmacies
+        "trait:sense_of_place": 2,
+        "trait:active_citizens": 2,
+        "trait:organisations_resources": 17,
+        "trait:local_leadership": 0,
+    }
+    for value, n in expected_firth_park.items():
+        at.radio(key="explore_shading").set_value(value).run()
+        _ok(at)
+        title = at.radio(key="explore_shading").format_func(value)
+        assert title in _map_args(at)["script"]  # the legend and tooltip name the trait
+        areas = at.dataframe[1].value.set_index("Area")
+        assert areas.loc["Firth Park", title] == pytest.approx(n * 1000 / 22_347)
+        assert areas[title].notna().all() and len(areas) == 28
