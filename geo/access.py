@@ -353,3 +353,115 @@ def bounds_around(lon: float, lat: float, radius_m: float) -> tuple[float, float
     """Lon/lat bounds of a square of ``radius_m`` around a point (to frame a map on it)."""
     origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS).to_crs(METRIC_CRS)
     return tuple(origin.buffer(max(radius_m, 50.0) * 1.1, quad_segs=2).to_crs(STORAGE_CRS).total_bounds)
+
+
+# --------------------------------------------------------------------------------------------
+# A shared view of Near me (its link)
+# --------------------------------------------------------------------------------------------
+
+MINUTES_RANGE = (5, 30)
+
+
+@dataclass(frozen=True)
+class NearView:
+    """What a Near me link asks for: ``?postcode=S5+8NJ&minutes=15`` or ``?lonlat=-1.47,53.38``."""
+
+    postcode: str | None = None
+    lonlat: tuple[float, float] | None = None
+    minutes: int | None = None
+    problems: tuple[str, ...] = ()
+
+
+def parse_view(params: dict[str, str]) -> NearView:
+    """Read a Near me link's parameters; anything unusable is left out and said in ``problems``
+    (one plain sentence each), so a mistyped link still opens the page."""
+    problems: list[str] = []
+    minutes = None
+    raw = str(params.get("minutes", "")).strip()
+    if raw:
+        try:
+            minutes = int(float(raw))
+        except ValueError:
+            minutes = None
+        if minutes is None or not MINUTES_RANGE[0] <= minutes <= MINUTES_RANGE[1]:
+            problems.append(
+                f"The link's walking time {raw!r} is not a whole number of minutes from {MINUTES_RANGE[0]} to "
+                f"{MINUTES_RANGE[1]}, so the default is used."
+            )
+            minutes = None
+    postcode = str(params.get("postcode", "")).strip() or None
+    lonlat = None
+    raw = str(params.get("lonlat", "")).strip()
+    if raw and postcode is None:
+        try:
+            lon, lat = (float(v) for v in raw.split(","))
+            if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError
+            lonlat = (lon, lat)
+        except ValueError:
+            problems.append(
+                f"The link's point {raw!r} is not 'longitude,latitude' (e.g. -1.47,53.38), so no point is chosen."
+            )
+    return NearView(postcode=postcode, lonlat=lonlat, minutes=minutes, problems=tuple(problems))
+
+
+def view_params(origin: dict | None, minutes: int) -> dict[str, object]:
+    """The link parameters of a Near me view (the inverse of :func:`parse_view`)."""
+    params: dict[str, object] = {}
+    if origin and origin.get("postcode"):
+        params["postcode"] = origin["postcode"]
+    elif origin:
+        params["lonlat"] = f"{origin['lon']:.5f},{origin['lat']:.5f}"
+    params["minutes"] = int(minutes)
+    return params
+
+
+@dataclass(frozen=True)
+class GapsView:
+    """What a Gaps link asks for, as the page's widget state, plus what could not be used."""
+
+    state: dict = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+GAPS_WITHIN_RANGE = (200, 5000)
+GAPS_VIEWS = ("beyond", "distance", "score")
+
+
+def parse_gaps_view(params: dict[str, str], *, types: list[str]) -> GapsView:
+    """Read a Gaps link (``?type=gp_practice&within=800&view=beyond``) into the page's widget state
+    (``gaps_type``, ``gaps_within``, ``gaps_view``); unusable values are left out and explained."""
+    state: dict = {}
+    problems: list[str] = []
+    type_id = str(params.get("type", "")).strip()
+    if type_id:
+        if type_id in types:
+            state["gaps_type"] = type_id
+        else:
+            problems.append(f"The link's type {type_id!r} has no assets here, so the first type is shown.")
+    raw = str(params.get("within", "")).strip()
+    if raw:
+        try:
+            within = int(float(raw))
+        except ValueError:
+            within = -1
+        lo, hi = GAPS_WITHIN_RANGE
+        if lo <= within <= hi:
+            state["gaps_within"] = int(round(within / 100) * 100) or lo
+        else:
+            problems.append(f"The link's distance {raw!r} is not a number of metres from {lo:,} to {hi:,}, so 800 m is used.")
+    view = str(params.get("view", "")).strip()
+    if view in GAPS_VIEWS:
+        state["gaps_view"] = view
+    return GapsView(state=state, problems=tuple(problems))
+
+
+def population_by_decile(table: pd.DataFrame) -> pd.DataFrame:
+    """Residents beyond and within the distance per IMD decile (1 = most deprived), deciles in order
+    (a :func:`gaps` table with ``imd_decile``); the index is labelled for a chart."""
+    t = table.dropna(subset=["imd_decile"])
+    beyond = t["population"].where(t["beyond"], 0)
+    out = pd.DataFrame({"People beyond": beyond, "People within": t["population"] - beyond, "decile": t["imd_decile"].astype(int)})
+    out = out.groupby("decile")[["People beyond", "People within"]].sum().sort_index()
+    out.index = out.index.map(str).rename("IMD decile (1 = most deprived)")
+    return out

@@ -208,6 +208,22 @@ def save(
     return True
 
 
+def view_link(params: dict[str, object]) -> None:
+    """Keep a page's state in the URL (``st.query_params``) and offer "Link to this view": the URL,
+    with a copy button, that restores the same view in any browser. Empty values are left out."""
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    clean = {k: str(v) for k, v in params.items() if v is not None and str(v) != ""}
+    if dict(st.query_params) != clean:
+        st.query_params.from_dict(clean)
+    base = st.context.url or ""
+    parts = urlsplit(base)
+    link = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(clean), "")) if base else "?" + urlencode(clean)
+    with st.expander("Link to this view", icon=":material/link:"):
+        st.caption("Copy it to send someone exactly this view, or to come back to it.")
+        st.code(link, language=None, wrap_lines=True)
+
+
 def withdraw_details(ids) -> None:
     """Stop serving the published popup details of these features at once (after a remove/reject)."""
     webassets.withdraw_details(STATIC_DIR, ids)
@@ -239,6 +255,10 @@ def shared_sidebar() -> None:
             ("Sheffield demo (real open data), working copy " if demo else f"Store ({s.backend}) ")
             + f"`{label}`. Sources and licences: see **About**."
         )
+        if "_boundaries_from_url" not in st.session_state:  # a shared link's ?boundaries=...
+            st.session_state["_boundaries_from_url"] = True
+            if st.query_params.get("boundaries") in BOUNDARY_LABELS:
+                st.session_state["boundary_layer"] = st.query_params["boundaries"]
         st.selectbox(
             "Boundaries",
             options=list(BOUNDARY_LABELS),

@@ -1,6 +1,5 @@
 """Gaps: which areas are far from a kind of asset, who lives there, and where services are stretched."""
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -32,6 +31,12 @@ if not present:
     st.info("There are no assets in the store yet. Import some, then come back to look for gaps.")
     st.stop()
 
+if "_gaps_from_url" not in st.session_state:  # a link such as ?type=gp_practice&within=800&boundaries=lsoas
+    st.session_state["_gaps_from_url"] = True
+    shared = access.parse_gaps_view(dict(st.query_params), types=present)
+    st.session_state.update(shared.state)
+    for problem in shared.problems:
+        st.warning(problem)
 c1, c2, c3 = st.columns([2, 2, 3])
 type_id = c1.selectbox("Type of asset", present, format_func=tax.label, key="gaps_type")
 within_m = c2.slider("Distance (metres, straight line)", 200, 5000, 800, 100, key="gaps_within")
@@ -90,14 +95,10 @@ with right:
 
 if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")
-    by_decile = (
-        table.assign(beyond_pop=table["population"].where(table["beyond"], 0))
-        .groupby("imd_decile")[["beyond_pop", "population"]]
-        .sum()
-    )
-    chart = pd.DataFrame({"People beyond": by_decile["beyond_pop"], "People within": by_decile["population"] - by_decile["beyond_pop"]})
-    chart.index = chart.index.astype(int).astype(str).rename("IMD decile (1 = most deprived)")
-    st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents")
+    chart = access.population_by_decile(table)  # deciles 1 to 10, in that order
+    st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents", sort=False)
+    with st.expander("The same as a table"):
+        _ui.table(chart.reset_index())
 
 label = _ui.plain(label)
 with st.expander("How the accessibility score works"):
@@ -111,3 +112,5 @@ many people. Distances are straight lines from each area's centre (or a point in
 outside).
 """
     )
+
+_ui.view_link({"type": type_id, "within": within_m, "view": view, "boundaries": layer})

@@ -19,28 +19,45 @@ st.caption(
 tax = _ui.taxonomy()
 assets = analysis.filter_assets(_ui.layer("assets"))
 
-with st.form("near_form", border=True):
-    c1, c2 = st.columns([2, 3])
-    postcode = c1.text_input("Postcode", key="near_postcode", placeholder="e.g. S5 8NJ")
-    minutes = c2.slider(
-        "Walking time that counts as near (estimate)", min_value=5, max_value=30, value=10, step=1, key="near_minutes",
-        help=access.WALK_ESTIMATE_NOTE,
-    )
+# A link such as ?postcode=S5+8NJ&minutes=15 (or ?lonlat=-1.47,53.38) opens this exact view.
+if "_near_from_url" not in st.session_state:
+    st.session_state["_near_from_url"] = True
+    shared = access.parse_view(dict(st.query_params))
+    if shared.minutes is not None:
+        st.session_state["near_minutes"] = shared.minutes
+    if shared.postcode:
+        st.session_state["near_postcode"] = shared.postcode
+        st.session_state["_near_lookup"] = shared.postcode
+    elif shared.lonlat:
+        st.session_state["near_origin"] = {"lon": shared.lonlat[0], "lat": shared.lonlat[1], "label": "Shared point"}
+    for problem in shared.problems:
+        st.warning(problem)
+
+c1, c2 = st.columns([2, 3])
+with c1.form("near_form", border=False):
+    postcode = st.text_input("Postcode", key="near_postcode", placeholder="e.g. S5 8NJ")
     submitted = st.form_submit_button("Find what is near", type="primary")
-
+# Outside the form, so the results follow the walking time at once.
+minutes = c2.slider(
+    "Walking time that counts as near (estimate)", min_value=5, max_value=30, value=10, step=1, key="near_minutes",
+    help=access.WALK_ESTIMATE_NOTE,
+)
 within_m = round(access.walk_radius_m(minutes), -1)
-st.caption(f"{minutes} minutes ≈ {within_m:,.0f} m in a straight line. {access.WALK_ESTIMATE_NOTE}")
+c2.caption(f"{minutes} minutes ≈ {within_m:,.0f} m in a straight line. {access.WALK_ESTIMATE_NOTE}")
 
-if submitted and postcode.strip():
+lookup = st.session_state.pop("_near_lookup", None) or (postcode if submitted else None)
+if lookup is not None and lookup.strip():
     try:
-        pt = _ui.postcodes().lookup(postcode)
+        pt = _ui.postcodes().lookup(lookup)
     except CommonGroundError as exc:
+        st.session_state.pop("near_origin", None)  # never leave the last postcode's results up, unlabelled
         st.error(str(exc))
     else:
         st.session_state["near_origin"] = {"lon": pt.lon, "lat": pt.lat, "label": pt.postcode, "postcode": pt.postcode}
         if not pt.in_area:
             st.warning(f"{pt.postcode} is outside Sheffield: services beyond the city boundary are not in the data.")
 elif submitted:
+    st.session_state.pop("near_origin", None)
     st.error("Type a postcode such as S5 8NJ, or click the map.")
 
 origin = st.session_state.get("near_origin")
@@ -91,16 +108,20 @@ with left:
         st.rerun()
 with right:
     if result is not None:
+        # Four short columns, so nothing runs off the edge at 1366 px or on a phone.
         table = pd.DataFrame(
             {
                 "Type": result.nearest["label"],
                 "Nearest": result.nearest["name"],
-                "Metres": result.nearest["distance_m"].round(0).astype(int),
-                "Walk (min, est.)": result.nearest["walk_minutes_estimate"].round(0).astype(int),
-                "Within reach": result.nearest["within"].map({True: "yes", False: "no"}),
+                "How far": result.nearest["distance_m"].round(-1).astype(int).map("{:,} m".format)
+                + " · "
+                + result.nearest["walk_minutes_estimate"].round(0).astype(int).map("{} min".format),
+                "Near?": result.nearest["within"].map({True: "yes", False: "no"}),
             }
         )
         _ui.table(table, hide_index=True, width="stretch")
         st.download_button("Nearest (CSV)", exports.csv_bytes(_ui.public(result.nearest)), "nearest.csv", "text/csv")
         if result.not_mapped:
             st.caption("Not in the data at all (so not known to be missing): " + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped))
+
+_ui.view_link(access.view_params(st.session_state.get("near_origin"), minutes))

@@ -79,6 +79,48 @@ def test_near_me_bad_postcodes_are_explained():
     assert any("not in the postcode table" in e.value for e in at.error)
 
 
+def test_near_me_bad_postcode_clears_the_previous_results():
+    at = _page("near_me.py")
+    at.text_input(key="near_postcode").input("S5 8NJ")
+    at.button[0].click().run()
+    assert len(at.dataframe) == 1
+    at.text_input(key="near_postcode").input("banana")
+    at.button[0].click().run()
+    _ok(at)
+    assert any("not a UK postcode" in e.value for e in at.error)
+    assert not at.dataframe and any("Start by typing a postcode" in i.value for i in at.info)
+
+
+def test_near_me_link_restores_the_view_and_the_page_keeps_its_link():
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "near_me.py"), default_timeout=120)
+    at.query_params["postcode"] = "S5 8NJ"
+    at.query_params["minutes"] = "15"
+    _ok(at.run())
+    assert at.slider(key="near_minutes").value == 15 and at.text_input(key="near_postcode").value == "S5 8NJ"
+    assert at.dataframe[0].value.iloc[0]["Nearest"] == "Parson Cross Food Bank"
+    assert any("postcode=S5+8NJ&minutes=15" in c.value for c in at.code)
+    at.slider(key="near_minutes").set_value(20).run()
+    assert at.query_params["minutes"] == "20"  # the URL follows the page
+
+
+def test_near_me_link_with_a_point_or_a_bad_value():
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "near_me.py"), default_timeout=120)
+    at.query_params["lonlat"] = "-1.4701,53.3811"
+    at.query_params["minutes"] = "999"
+    _ok(at.run())
+    assert len(at.dataframe[0].value) == 6 and at.slider(key="near_minutes").value == 10
+    assert any("walking time '999'" in w.value for w in at.warning)
+
+
+def test_gaps_link_restores_type_distance_and_boundaries():
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"type": "gp_practice", "within": "1200", "boundaries": "lsoas", "view": "distance"})
+    at.switch_page("pages/gaps.py")
+    _ok(at.run())
+    assert at.selectbox(key="gaps_type").value == "gp_practice" and at.slider(key="gaps_within").value == 1200
+    assert at.selectbox(key="boundary_layer").value == "lsoas" and at.radio(key="gaps_view").value == "distance"
+
+
 def test_near_me_click_on_the_map():
     at = _page("near_me.py")
     comp = at.get("component_instance")[0]
@@ -91,10 +133,12 @@ def test_near_me_click_on_the_map():
 def test_near_me_radius_changes_what_is_missing():
     at = _page("near_me.py", near_origin={"lon": -1.4701, "lat": 53.3811, "label": "Town Hall"})
     near = len(at.warning)
-    at.slider(key="near_minutes").set_value(30)
-    at.button[0].click().run()
+    before = at.dataframe[0].value["Near?"].eq("yes").sum()
+    at.slider(key="near_minutes").set_value(30).run()  # follows at once: no button to press again
     _ok(at)
-    assert at.dataframe[0].value["Within reach"].eq("yes").sum() >= near
+    assert at.dataframe[0].value["Near?"].eq("yes").sum() > before
+    assert len(at.warning) <= near
+    assert any("30 minutes" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("view", ["beyond", "distance", "score"])
