@@ -580,9 +580,7 @@ def build_assets_and_organisations() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame
     return assets, organisations
 
 
-def build_organisation_areas(
-    assets: gpd.GeoDataFrame, boundaries: dict[str, gpd.GeoDataFrame]
-) -> pd.DataFrame:
+def build_organisation_areas(assets: gpd.GeoDataFrame, boundaries: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """Who works where: every area (of each boundary layer) holding an organisation's assets."""
     taxonomy = schema.load_taxonomy()
     linked = assets.dropna(subset=["organisation_id"])[["organisation_id", "type", "geometry"]]
@@ -668,9 +666,7 @@ def build(out: Path) -> dict[str, int]:
                 g = frame
                 if spec.geometry == "Polygon":
                     g = frame.copy()
-                    g.geometry = gpd.GeoSeries(
-                        [_as_multi(geom) for geom in g.geometry], crs=g.crs
-                    )
+                    g.geometry = gpd.GeoSeries([_as_multi(geom) for geom in g.geometry], crs=g.crs)
                 pyogrio.write_dataframe(g, tmp, geometry_type=geometry_type, spatial_index=True, **kwargs)
         _finish_store(Path(tmp))
         os.replace(tmp, out)

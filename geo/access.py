@@ -95,7 +95,9 @@ class NearestTable:
     asset: np.ndarray
     distance_m: np.ndarray
 
-    def frame(self, origins_index: pd.Index, assets: gpd.GeoDataFrame | None = None, columns=("id", "name")) -> pd.DataFrame:
+    def frame(
+        self, origins_index: pd.Index, assets: gpd.GeoDataFrame | None = None, columns=("id", "name")
+    ) -> pd.DataFrame:
         """As a DataFrame: ``origin`` (labels of the origins' index), ``type``, ``distance_m`` and the
         chosen asset columns."""
         out = pd.DataFrame(
@@ -246,7 +248,11 @@ def near(
             "data, outside the area it covers; check the coordinates (longitude first, then latitude)."
         )
     missing = [t for t in order + extra if not frame.loc[frame["type"] == t, "within"].any()]
-    not_mapped = [t.id for t in taxonomy.types.values() if t.id not in set(assets["type"]) and taxonomy.category(t.category).mappable]
+    not_mapped = [
+        t.id
+        for t in taxonomy.types.values()
+        if t.id not in set(assets["type"]) and taxonomy.category(t.category).mappable
+    ]
     return NearResult(float(lon), float(lat), float(within_m), frame, missing, not_mapped, postcode)
 
 
@@ -270,13 +276,17 @@ def gaps(
     supply = assets[assets["type"] == type_id]
     if supply.empty:
         known = ", ".join(sorted(set(assets["type"])))
-        raise TaxonomyError(f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}.")
+        raise TaxonomyError(
+            f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}."
+        )
     pts = area_points(areas)
     table = nearest_of_each_type(pts, supply, types=[type_id])
     out = pd.DataFrame(index=areas.index)
     out["id"] = areas["id"].to_numpy()
     out["name"] = areas["name"].to_numpy()
-    out["population"] = pd.to_numeric(areas["population"], errors="coerce").to_numpy() if "population" in areas else np.nan
+    out["population"] = (
+        pd.to_numeric(areas["population"], errors="coerce").to_numpy() if "population" in areas else np.nan
+    )
     if "imd_decile" in areas.columns:
         out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce").to_numpy()
     out["distance_m"] = table.distance_m
@@ -286,7 +296,9 @@ def gaps(
     capacity = None
     if capacity_column and capacity_column in supply.columns:
         capacity = pd.to_numeric(supply[capacity_column], errors="coerce").fillna(0.0)
-    out["score_2sfca"] = two_step_fca(pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity).to_numpy()
+    out["score_2sfca"] = two_step_fca(
+        pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity
+    ).to_numpy()
     return out
 
 
@@ -323,7 +335,11 @@ def two_step_fca(
     dxy = _metric_xy(demand_points, "demand points")
     sxy = _metric_xy(supply, "supply")
     pop = pd.to_numeric(population, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    cap = np.ones(len(sxy)) if capacity is None else pd.to_numeric(capacity, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    cap = (
+        np.ones(len(sxy))
+        if capacity is None
+        else pd.to_numeric(capacity, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    )
     if len(dxy) == 0 or len(sxy) == 0:
         return pd.Series(0.0, index=demand_points.index, name="score_2sfca")
     # every (demand, supply) pair within the catchment, distance 0 and exactly catchment_m included
@@ -449,7 +465,9 @@ def parse_gaps_view(params: dict[str, str], *, types: list[str]) -> GapsView:
         if lo <= within <= hi:
             state["gaps_within"] = int(round(within / 100) * 100) or lo
         else:
-            problems.append(f"The link's distance {raw!r} is not a number of metres from {lo:,} to {hi:,}, so 800 m is used.")
+            problems.append(
+                f"The link's distance {raw!r} is not a number of metres from {lo:,} to {hi:,}, so 800 m is used."
+            )
     view = str(params.get("view", "")).strip()
     if view in GAPS_VIEWS:
         state["gaps_view"] = view
@@ -461,7 +479,9 @@ def population_by_decile(table: pd.DataFrame) -> pd.DataFrame:
     (a :func:`gaps` table with ``imd_decile``); the index is labelled for a chart."""
     t = table.dropna(subset=["imd_decile"])
     beyond = t["population"].where(t["beyond"], 0)
-    out = pd.DataFrame({"People beyond": beyond, "People within": t["population"] - beyond, "decile": t["imd_decile"].astype(int)})
+    out = pd.DataFrame(
+        {"People beyond": beyond, "People within": t["population"] - beyond, "decile": t["imd_decile"].astype(int)}
+    )
     out = out.groupby("decile")[["People beyond", "People within"]].sum().sort_index()
     out.index = out.index.map(str).rename("IMD decile (1 = most deprived)")
     return out

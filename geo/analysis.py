@@ -117,7 +117,11 @@ def summarise_areas(assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     _check(areas, "areas", ("id", "name"))
     out = pd.DataFrame({"id": areas["id"], "name": areas["name"]}, index=areas.index)
     counts = count_in_areas(assets, areas)
-    pop = pd.to_numeric(areas["population"], errors="coerce") if "population" in areas else pd.Series(float("nan"), index=areas.index)
+    pop = (
+        pd.to_numeric(areas["population"], errors="coerce")
+        if "population" in areas
+        else pd.Series(float("nan"), index=areas.index)
+    )
     out["population"] = pop
     out["assets"] = counts
     out["per_1000"] = per_1000(counts, pop)

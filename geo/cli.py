@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, cli_export, cli_hsds, cli_store, imports, profiles
+from geo import access, analysis, cli_export, cli_hsds, cli_store, imports, profiles, settings
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS
@@ -111,7 +110,9 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
     lines = [f"Nearest of each type to {where} (within {args.within:g} m counts as near):"]
     for r in doc["nearest"]:
         flag = "" if r["distance_m"] <= args.within else "  (beyond)"
-        lines.append(f"  {r['type']:<18} {r['distance_m']:>8.0f} m  ~{r['walk_minutes_estimate']:>4.0f} min  {r['name']}{flag}")
+        lines.append(
+            f"  {r['type']:<18} {r['distance_m']:>8.0f} m  ~{r['walk_minutes_estimate']:>4.0f} min  {r['name']}{flag}"
+        )
     lines.append("Missing within the distance: " + (", ".join(doc["missing"]) or "none"))
     lines.append(access.WALK_ESTIMATE_NOTE)
     return doc, "\n".join(lines)
@@ -159,7 +160,11 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     type_id = tax.type(args.type).id
     areas = _boundaries(store, args.boundaries)
     table = access.gaps(
-        areas, _active_assets(store), type_id=type_id, within_m=args.within, capacity_column=tax.type(type_id).capacity_column
+        areas,
+        _active_assets(store),
+        type_id=type_id,
+        within_m=args.within,
+        capacity_column=tax.type(type_id).capacity_column,
     )
     summary = access.gap_summary(table)
     beyond = table[table["beyond"]].sort_values("distance_m", ascending=False)
@@ -174,7 +179,11 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
                 "population": None if r.population != r.population else int(r.population),
                 "distance_m": round(float(r.distance_m), 1),
                 "score_2sfca": round(float(r.score_2sfca), 6),
-                **({"imd_decile": None if r.imd_decile != r.imd_decile else int(r.imd_decile)} if "imd_decile" in table else {}),
+                **(
+                    {"imd_decile": None if r.imd_decile != r.imd_decile else int(r.imd_decile)}
+                    if "imd_decile" in table
+                    else {}
+                ),
             }
             for r in beyond.itertuples()
         ],
@@ -231,7 +240,9 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
     doc = {**result.as_dict(), "dry_run": bool(args.dry_run), "file": str(args.file)}
     r = result.report
     verb = "would import" if args.dry_run else "imported"
-    lines = [f"{verb} {r.rows_to_import if args.dry_run else result.imported} of {r.rows_read} row(s) into {args.layer}"]
+    lines = [
+        f"{verb} {r.rows_to_import if args.dry_run else result.imported} of {r.rows_read} row(s) into {args.layer}"
+    ]
     lines += [f"  warning: {w}" for w in r.warnings]
     lines += [f"  note: {n}" for n in r.notes]
     return doc, "\n".join(lines)
@@ -249,8 +260,14 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]
     "near": (cmd_near, "the nearest asset of every type from a postcode or point, and what is missing"),
     "profile": (cmd_profile, "one area's assets, organisations, aspirations, measures and stories"),
     "gaps": (cmd_gaps, "areas farther than a distance from any asset of a type, with the people affected"),
-    "import": (cmd_import, "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing"),
-    "export": (cmd_export, "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html; organisations also as hsds"),
+    "import": (
+        cmd_import,
+        "import a CSV, GeoJSON, zipped Shapefile, GeoPackage or KML file into a layer, all or nothing",
+    ),
+    "export": (
+        cmd_export,
+        "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html; organisations also as hsds",
+    ),
     "asset": (cli_store.cmd_asset, "show one asset with every field and its version"),
     "edit": (cli_store.cmd_edit, "change fields of one asset (validated, audited; --if-version refuses a stale edit)"),
     "copy": (cli_store.cmd_copy, "copy a whole store between GeoPackage and PostGIS (postgresql://...)"),
@@ -269,21 +286,42 @@ def _positive_metres(text: str) -> float:
 
 def _add_import_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="the file to import (.csv, .geojson, .zip, .gpkg, .kml)")
-    p.add_argument("--layer", required=True, help="the layer to import into, e.g. assets, organisations, wards, aspirations")
-    p.add_argument("--map", action="append", metavar="COLUMN=FILE_COLUMN", help="map a file column onto a schema column (repeatable)")
+    p.add_argument(
+        "--layer", required=True, help="the layer to import into, e.g. assets, organisations, wards, aspirations"
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FILE_COLUMN",
+        help="map a file column onto a schema column (repeatable)",
+    )
     p.add_argument("--type", metavar="T", help="one asset type for every row of the file")
-    p.add_argument("--map-type", action="append", metavar="VALUE=TYPE", help="map a type value of the file to a taxonomy type (repeatable)")
+    p.add_argument(
+        "--map-type",
+        action="append",
+        metavar="VALUE=TYPE",
+        help="map a type value of the file to a taxonomy type (repeatable)",
+    )
     p.add_argument("--add-types", metavar="CATEGORY", help="add unknown types to the taxonomy under this category")
     p.add_argument("--crs", help="the CRS of the file's coordinates when it does not say, e.g. EPSG:27700")
-    p.add_argument("--source-layer", metavar="NAME",
-                   help="the layer to read from a file with several ('*': every layer, each row keeping its layer in source_layer)")
+    p.add_argument(
+        "--source-layer",
+        metavar="NAME",
+        help="the layer to read from a file with several ('*': every layer, each row keeping its layer in source_layer)",
+    )
     p.add_argument("--encoding", help="the text encoding of a CSV that is not UTF-8, e.g. cp1252")
     p.add_argument("--force", action="store_true", help="import likely duplicates and out-of-area features too")
-    p.add_argument("--keep-extra", action="store_true",
-                   help="keep the file's columns the layer does not have as new columns (by default they are left out, with a note)")
+    p.add_argument(
+        "--keep-extra",
+        action="store_true",
+        help="keep the file's columns the layer does not have as new columns (by default they are left out, with a note)",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-    p.add_argument("--actor", default=os.environ.get("COMMON_GROUND_ACTOR") or f"{getpass.getuser()} (command line)",
-                   help="who is importing (recorded in the audit log)")
+    p.add_argument(
+        "--actor",
+        default=settings.cli_actor() or f"{getpass.getuser()} (command line)",
+        help="who is importing (recorded in the audit log)",
+    )
     p.add_argument("--max-mb", type=float, help="size limit in MB (default 100)")
     p.add_argument("--max-rows", type=int, help="row limit (default 200,000)")
 
@@ -308,10 +346,17 @@ def _add_options(name: str, p: argparse.ArgumentParser) -> None:
     if name == "gaps":
         p.add_argument("--type", required=True, metavar="T", help="an asset type id, e.g. gp_practice")
     if name in ("near", "gaps"):
-        p.add_argument("--within", type=_positive_metres, default=access.DEFAULT_WITHIN_M, metavar="M",
-                       help="metres, straight line (default 800, about a 13-minute walk)")
+        p.add_argument(
+            "--within",
+            type=_positive_metres,
+            default=access.DEFAULT_WITHIN_M,
+            metavar="M",
+            help="metres, straight line (default 800, about a 13-minute walk)",
+        )
     if name in ("profile", "gaps"):
-        p.add_argument("--boundaries", default="lsoas", metavar="LAYER", help="wards, lsoas or neighbourhoods (default lsoas)")
+        p.add_argument(
+            "--boundaries", default="lsoas", metavar="LAYER", help="wards, lsoas or neighbourhoods (default lsoas)"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     except Exception as exc:  # an unexpected failure: still one sentence, never a traceback
-        sys.stderr.write(f"error: {args.command} failed unexpectedly ({type(exc).__name__}: {exc}); please report it.\n")
+        sys.stderr.write(
+            f"error: {args.command} failed unexpectedly ({type(exc).__name__}: {exc}); please report it.\n"
+        )
         return EXIT_UNEXPECTED
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")

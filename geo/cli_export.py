@@ -38,10 +38,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "--format",
         required=True,
         metavar="FORMAT",
-        help="one of: " + ", ".join(f"{k} ({v})" for k, v in exports.FORMATS.items())
+        help="one of: "
+        + ", ".join(f"{k} ({v})" for k, v in exports.FORMATS.items())
         + "; and hsds (HSDS 3.0 / Open Referral UK JSON) for --layer organisations",
     )
-    p.add_argument("--out", required=True, metavar="PATH", help="the file to write (replaced if it exists; shp: a .zip)")
+    p.add_argument(
+        "--out", required=True, metavar="PATH", help="the file to write (replaced if it exists; shp: a .zip)"
+    )
     p.add_argument("--area", metavar="NAME_OR_ID", help="only features in this area of --boundaries (a name or id)")
     p.add_argument(
         "--boundaries",

@@ -82,7 +82,9 @@ def _sets(pairs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise FeatureArgumentError(f"--set {pair!r} is not FIELD=VALUE; write it like --set name='Firth Park Library'.")
+            raise FeatureArgumentError(
+                f"--set {pair!r} is not FIELD=VALUE; write it like --set name='Firth Park Library'."
+            )
         k, _, v = pair.partition("=")
         if not k.strip():
             raise FeatureArgumentError(f"--set {pair!r} names no field; write it like --set name='Firth Park Library'.")

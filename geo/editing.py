@@ -157,8 +157,18 @@ def add_asset(
         unchanged.
     """
     auth.require(actor, "edit")
-    return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
-                   status="active", action="add", attrs=attrs)
+    return _create(
+        store,
+        actor=actor,
+        name=name,
+        type_id=type_id,
+        lon=lon,
+        lat=lat,
+        taxonomy=taxonomy,
+        status="active",
+        action="add",
+        attrs=attrs,
+    )
 
 
 def contribute_asset(
@@ -195,8 +205,18 @@ def contribute_asset(
             field="contributed_by",
             value=contributed_by,
         )
-    return _create(store, actor=actor, name=name, type_id=type_id, lon=lon, lat=lat, taxonomy=taxonomy,
-                   status="pending", action="contribute", attrs=attrs)
+    return _create(
+        store,
+        actor=actor,
+        name=name,
+        type_id=type_id,
+        lon=lon,
+        lat=lat,
+        taxonomy=taxonomy,
+        status="pending",
+        action="contribute",
+        attrs=attrs,
+    )
 
 
 def update_asset(
@@ -281,8 +301,15 @@ def close_asset(store: Store, asset_id: str, *, actor: str | auth.Principal, if_
     ``if_version`` (here and for :func:`remove_asset`, :func:`approve`, :func:`reject`) is the
     version the person saw: a stale one is refused, as for :func:`update_asset`.
     """
-    _set_status(store, asset_id, actor=_actor(actor, "edit"), action="close", status="closed", allowed=("active",),
-                if_version=if_version)
+    _set_status(
+        store,
+        asset_id,
+        actor=_actor(actor, "edit"),
+        action="close",
+        status="closed",
+        allowed=("active",),
+        if_version=if_version,
+    )
 
 
 def remove_asset(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
@@ -291,8 +318,15 @@ def remove_asset(store: Store, asset_id: str, *, actor: str | auth.Principal, if
     Use it for entries that should never have been there (duplicates, mistakes); use
     :func:`close_asset` for a place that has shut. :func:`undo` brings it back.
     """
-    _set_status(store, asset_id, actor=_actor(actor, "edit"), action="remove", status="removed",
-                allowed=("active", "closed", "pending", "rejected"), if_version=if_version)
+    _set_status(
+        store,
+        asset_id,
+        actor=_actor(actor, "edit"),
+        action="remove",
+        status="removed",
+        allowed=("active", "closed", "pending", "rejected"),
+        if_version=if_version,
+    )
 
 
 def approve(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
@@ -305,11 +339,21 @@ def approve(store: Store, asset_id: str, *, actor: str | auth.Principal, if_vers
         every contribution).
     """
     principal = auth.require(actor, "moderate")
-    _set_status(store, asset_id, actor=principal, action="approve", status="active", allowed=("pending",),
-                if_version=if_version, not_own="approve")
+    _set_status(
+        store,
+        asset_id,
+        actor=principal,
+        action="approve",
+        status="active",
+        allowed=("pending",),
+        if_version=if_version,
+        not_own="approve",
+    )
 
 
-def reject(store: Store, asset_id: str, *, actor: str | auth.Principal, reason: str, if_version: int | None = None) -> None:
+def reject(
+    store: Store, asset_id: str, *, actor: str | auth.Principal, reason: str, if_version: int | None = None
+) -> None:
     """Turn down a pending contribution (status ``rejected``), saying why.
 
     Parameters
@@ -324,8 +368,17 @@ def reject(store: Store, asset_id: str, *, actor: str | auth.Principal, reason: 
             value=reason,
         )
     principal = auth.require(actor, "moderate")
-    _set_status(store, asset_id, actor=principal, action="reject", status="rejected", allowed=("pending",),
-                note={"_reason": _reason(reason)}, if_version=if_version, not_own="reject")
+    _set_status(
+        store,
+        asset_id,
+        actor=principal,
+        action="reject",
+        status="rejected",
+        allowed=("pending",),
+        note={"_reason": _reason(reason)},
+        if_version=if_version,
+        not_own="reject",
+    )
 
 
 def withdraw(store: Store, asset_id: str, *, actor: str | auth.Principal, if_version: int | None = None) -> None:
@@ -339,8 +392,16 @@ def withdraw(store: Store, asset_id: str, *, actor: str | auth.Principal, if_ver
         It is no longer pending (an editor approved or rejected it already).
     """
     principal = auth.require(actor, "withdraw")
-    _set_status(store, asset_id, actor=principal, action="withdraw", status="removed", allowed=("pending",),
-                if_version=if_version, own_only=True)
+    _set_status(
+        store,
+        asset_id,
+        actor=principal,
+        action="withdraw",
+        status="removed",
+        allowed=("pending",),
+        if_version=if_version,
+        own_only=True,
+    )
 
 
 def undo(store: Store, entry: int | str, *, actor: str | auth.Principal) -> None:
@@ -424,11 +485,15 @@ def add_asset_type(
     tax = validation_context(store).taxonomy
     if str(type_id).strip() in tax.types:
         raise InvalidValueError(
-            f"The type {str(type_id).strip()!r} already exists; choose another id or edit that type.", field="id", value=type_id
+            f"The type {str(type_id).strip()!r} already exists; choose another id or edit that type.",
+            field="id",
+            value=type_id,
         )
     if str(category).strip() not in tax.categories:
         raise InvalidValueError(
-            f"{category!r} is not a category; choose one of: {', '.join(tax.categories)}.", field="category", value=category
+            f"{category!r} is not a category; choose one of: {', '.join(tax.categories)}.",
+            field="category",
+            value=category,
         )
     record = {
         "kind": "type",
@@ -591,7 +656,13 @@ def _set_status(
 ) -> None:
     principal = auth.as_principal(actor)
     actor = validation.require_actor(principal.actor)
-    verbs = {"close": "closed", "remove": "removed", "approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
+    verbs = {
+        "close": "closed",
+        "remove": "removed",
+        "approve": "approved",
+        "reject": "rejected",
+        "withdraw": "withdrawn",
+    }
     with store.transaction(actor=actor) as tx:
         before = _current(tx, asset_id)
         _check_version(tx, asset_id, before, if_version)
@@ -655,7 +726,9 @@ def _snap(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _blank(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+    return (
+        value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+    )
 
 
 def _reason(value: object) -> str:

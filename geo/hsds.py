@@ -81,7 +81,11 @@ def _organization(row: pd.Series) -> dict:
     kind = _s(row.get("kind"))
     themes = join_themes(row.get("themes"))
     description = (f"{kind} organisation" if kind else "Organisation") + (f" working on {themes}." if themes else ".")
-    rec: dict = {"id": oid, "name": _s(row["name"]) or "(unnamed)", "description": description[0].upper() + description[1:]}
+    rec: dict = {
+        "id": oid,
+        "name": _s(row["name"]) or "(unnamed)",
+        "description": description[0].upper() + description[1:],
+    }
     if _web(row.get("url")):
         rec["website"] = _web(row.get("url"))
     contact = _s(row.get("public_contact"))
@@ -90,11 +94,21 @@ def _organization(row: pd.Series) -> dict:
     elif private_details_in(contact) == "a phone number":
         rec["phones"] = [{"id": _derived(oid, "phone"), "organization_id": oid, "number": contact}]
     ids = []
-    for col, scheme, label in (("charity_number", "GB-CHC", "Charity number"), ("company_number", "GB-COH", "Company number")):
+    for col, scheme, label in (
+        ("charity_number", "GB-CHC", "Charity number"),
+        ("company_number", "GB-COH", "Company number"),
+    ):
         number = _s(row.get(col))
         if number:
-            ids.append({"id": _derived(oid, scheme), "organization_id": oid, "identifier_scheme": scheme,
-                        "identifier_type": label, "identifier": number})
+            ids.append(
+                {
+                    "id": _derived(oid, scheme),
+                    "organization_id": oid,
+                    "identifier_scheme": scheme,
+                    "identifier_type": label,
+                    "identifier": number,
+                }
+            )
     if ids:
         rec["organization_identifiers"] = ids
     return rec
@@ -124,17 +138,23 @@ def hsds_document(store: Store, *, taxonomy: schema.Taxonomy | None = None) -> d
     organization = [_organization(r) for _, r in orgs.iterrows()]
 
     assets = store.read("assets")
-    assets = assets[assets["organisation_id"].astype("string").isin(list(org_uuid))
-                    & assets["status"].astype("string").fillna("active").isin(list(SERVICE_STATUS))]
+    assets = assets[
+        assets["organisation_id"].astype("string").isin(list(org_uuid))
+        & assets["status"].astype("string").fillna("active").isin(list(SERVICE_STATUS))
+    ]
     service, location, service_at_location = [], [], []
     services_of: dict[str, list[str]] = {}
     for _, a in assets.to_crs(schema.STORAGE_CRS).iterrows():
         sid = _uuid(a["id"], "asset")
         oid = org_uuid[str(a["organisation_id"])]
         services_of.setdefault(str(a["organisation_id"]), []).append(sid)
-        srv = {"id": sid, "organization_id": oid, "name": _s(a["name"]) or tax.label(_s(a["type"])),
-               "status": SERVICE_STATUS[_s(a["status"]) or "active"],
-               "description": _s(a.get("description")) or tax.label(_s(a["type"]))}
+        srv = {
+            "id": sid,
+            "organization_id": oid,
+            "name": _s(a["name"]) or tax.label(_s(a["type"])),
+            "status": SERVICE_STATUS[_s(a["status"]) or "active"],
+            "description": _s(a.get("description")) or tax.label(_s(a["type"])),
+        }
         if _web(a.get("url")):
             srv["url"] = _web(a.get("url"))
         if _s(a.get("updated_at")):
@@ -144,8 +164,14 @@ def hsds_document(store: Store, *, taxonomy: schema.Taxonomy | None = None) -> d
         if g is None or g.is_empty:
             continue
         lid = _derived(sid, "location")
-        loc = {"id": lid, "location_type": "physical", "name": srv["name"], "organization_id": oid,
-               "latitude": round(float(g.y), 6), "longitude": round(float(g.x), 6)}
+        loc = {
+            "id": lid,
+            "location_type": "physical",
+            "name": srv["name"],
+            "organization_id": oid,
+            "latitude": round(float(g.y), 6),
+            "longitude": round(float(g.x), 6),
+        }
         address, postcode = _s(a.get("address")), _s(a.get("postcode"))
         if postcode and postcode.replace(" ", "").upper() not in address.replace(" ", "").upper():
             address = ", ".join(p for p in (address, postcode) if p)
@@ -160,7 +186,8 @@ def hsds_document(store: Store, *, taxonomy: schema.Taxonomy | None = None) -> d
     located: dict[tuple[str, str, str], list[str]] = {}  # (organisation, layer, area) -> services there
     points = gpd.GeoDataFrame(
         {"sid": [_uuid(i, "asset") for i in assets["id"]], "org": assets["organisation_id"].astype(str).to_numpy()},
-        geometry=assets.geometry.to_crs(schema.STORAGE_CRS).to_numpy(), crs=schema.STORAGE_CRS,
+        geometry=assets.geometry.to_crs(schema.STORAGE_CRS).to_numpy(),
+        crs=schema.STORAGE_CRS,
     )
     points = points[points.geometry.notna() & ~points.geometry.is_empty]
     for layer in schema.BOUNDARY_LAYERS:
@@ -183,11 +210,17 @@ def hsds_document(store: Store, *, taxonomy: schema.Taxonomy | None = None) -> d
         base = {"name": name, **({"uri": ONS_URI + aid} if _ONS_CODE.match(aid) else {})}
         sids = located.get((oid, layer, aid)) or (services_of[oid] if len(services_of.get(oid, [])) == 1 else [])
         for sid in sids:
-            service_area.append({"id": _derived(sid, layer, aid, "service_area"), "service_id": sid, **base,
-                                 "description": about})
+            service_area.append(
+                {"id": _derived(sid, layer, aid, "service_area"), "service_id": sid, **base, "description": about}
+            )
         if not sids:
-            service_area.append({"id": _derived(org_uuid[oid], layer, aid, "service_area"), **base,
-                                 "description": f"{org_names.get(oid, '')}: {about}"})
+            service_area.append(
+                {
+                    "id": _derived(org_uuid[oid], layer, aid, "service_area"),
+                    **base,
+                    "description": f"{org_names.get(oid, '')}: {about}",
+                }
+            )
 
     return {
         "about": _about(store),

@@ -203,7 +203,10 @@ _M_NOTE = "measured geometries: the measures (M) were dropped; Common Ground kee
 _WARNING_NOTES: tuple[tuple[str, str | None], ...] = (
     ("z=2 hint", _Z_NOTE),
     ("measured (m) geometry", _M_NOTE),
-    ("bad application_id", "the GeoPackage has no GeoPackage application id (the tool that wrote it did not set one); it was read anyway"),
+    (
+        "bad application_id",
+        "the GeoPackage has no GeoPackage application id (the tool that wrote it did not set one); it was read anyway",
+    ),
     ("more than one layer found", None),  # every layer is read or named: see _read_vector
     ("notna()", None),
     ("isna()", None),
@@ -230,7 +233,9 @@ def _check_content_matches(name: str, kind: str, head: bytes) -> None:
     is_sqlite = head.startswith(SQLITE_MAGIC)
     is_zip = head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06")
     if kind == "gpkg" and not is_sqlite:
-        raise ImportFileError(f"{name} is not a GeoPackage (it is not an SQLite database); export it again from QGIS as GeoPackage.")
+        raise ImportFileError(
+            f"{name} is not a GeoPackage (it is not an SQLite database); export it again from QGIS as GeoPackage."
+        )
     if kind == "shapefile" and not is_zip:
         raise ImportFileError(f"{name} is not a zip archive; zip the Shapefile's .shp, .shx, .dbf and .prj together.")
     if kind in ("csv", "geojson", "kml"):
@@ -252,7 +257,9 @@ def _parse_crs(text: str) -> CRS:
     try:
         return CRS.from_user_input(text)
     except ProjCRSError:
-        raise ImportFileError(f"{text!r} is not a CRS Common Ground knows; give one such as EPSG:27700 or EPSG:4326.") from None
+        raise ImportFileError(
+            f"{text!r} is not a CRS Common Ground knows; give one such as EPSG:27700 or EPSG:4326."
+        ) from None
 
 
 def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str | None]:
@@ -260,7 +267,9 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str | Non
         try:
             return raw.decode(encoding), None
         except (LookupError, UnicodeDecodeError) as exc:
-            raise ImportFileError(f"{name} cannot be read as {encoding} ({exc.__class__.__name__}); try utf-8 or cp1252.") from None
+            raise ImportFileError(
+                f"{name} cannot be read as {encoding} ({exc.__class__.__name__}); try utf-8 or cp1252."
+            ) from None
     if _looks_utf16(raw):
         return raw.decode("utf-16"), "read as UTF-16"
     try:
@@ -273,7 +282,10 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str | Non
         raise ImportFileError(
             f"{name} is not UTF-8 text (byte {at}); save it as 'CSV UTF-8' or give its encoding, e.g. --encoding latin-1."
         ) from None
-    return text, "not UTF-8: read as Windows-1252 (cp1252), as Excel saves it; check accents look right or give --encoding"
+    return (
+        text,
+        "not UTF-8: read as Windows-1252 (cp1252), as Excel saves it; check accents look right or give --encoding",
+    )
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -285,7 +297,12 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 def _read_csv(
-    path: Path, *, crs: CRS | None, encoding: str | None, postcodes: PostcodeIndex | None, limits: ImportLimits,
+    path: Path,
+    *,
+    crs: CRS | None,
+    encoding: str | None,
+    postcodes: PostcodeIndex | None,
+    limits: ImportLimits,
     display_name: str | None = None,
 ) -> Upload:
     import io
@@ -295,15 +312,25 @@ def _read_csv(
     if not text.strip():
         raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.")
     first_line = text.split("\n", 1)[0]
-    sep = ";" if first_line.count(";") > first_line.count(",") else ("\t" if "\t" in first_line and "," not in first_line else ",")
+    sep = (
+        ";"
+        if first_line.count(";") > first_line.count(",")
+        else ("\t" if "\t" in first_line and "," not in first_line else ",")
+    )
     try:  # Excel saves CSV with ';' in locales that use a decimal comma, and some tools use tabs
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""], nrows=limits.max_rows + 1)
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""], nrows=limits.max_rows + 1
+        )
     except pd.errors.ParserError as exc:
-        raise ImportFileError(f"{name} is not valid CSV ({str(exc).splitlines()[0]}); check quotes and separators.") from None
+        raise ImportFileError(
+            f"{name} is not valid CSV ({str(exc).splitlines()[0]}); check quotes and separators."
+        ) from None
     except pd.errors.EmptyDataError:
         raise ImportFileError(f"{name} holds no rows; export the data again and re-upload it.") from None
     if len(frame) > limits.max_rows:
-        raise ImportFileError(f"{name} has more than {limits.max_rows:,} rows; split it, or raise COMMON_GROUND_MAX_IMPORT_ROWS.")
+        raise ImportFileError(
+            f"{name} has more than {limits.max_rows:,} rows; split it, or raise COMMON_GROUND_MAX_IMPORT_ROWS."
+        )
     if frame.empty:
         raise ImportFileError(f"{name} has a header but no rows; add the rows and re-upload it.")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -323,7 +350,12 @@ def _read_csv(
                 "longitude/latitude, EPSG:27700 for British National Grid)."
             )
         geo, more = _wkt_geometries(frame, wkt, crs, name)
-        return Upload(frame=geo, kind="csv", name=name, notes=notes + [f"geometry read from the WKT column {wkt!r} in {crs.to_string()}"] + more)
+        return Upload(
+            frame=geo,
+            kind="csv",
+            name=name,
+            notes=notes + [f"geometry read from the WKT column {wkt!r} in {crs.to_string()}"] + more,
+        )
     if lat and lon:
         geo = _points(frame, lon, lat, CRS.from_epsg(4326) if crs is None else crs, name)
     elif east and north:
@@ -362,7 +394,9 @@ _WKT = ("wkt", "geometry", "geom", "the_geom")
 
 def _wkt_geometries(frame: pd.DataFrame, col: str, crs: CRS, name: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     """The rows of a CSV whose geometry is a WKT column, in 2D (a note says when heights were dropped)."""
-    texts = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip())
+    texts = frame[col].map(
+        lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip()
+    )
     geoms = np.empty(len(texts), dtype=object)
     bad: list[int] = []
     for i, t in enumerate(texts):
@@ -377,12 +411,16 @@ def _wkt_geometries(frame: pd.DataFrame, col: str, crs: CRS, name: str) -> tuple
         rows = ", ".join(str(i + 2) for i in bad[:8])
         if word in _UNSUPPORTED_WORDS:
             raise ImportFileError(f"{name} has {_UNSUPPORTED_WORDS[word]} on line(s) {rows}; {_UNSUPPORTED_FIX}")
-        raise ImportFileError(f"{name}: the {col!r} column is not WKT on line(s) {rows} (it starts {word!r}); fix those cells.")
+        raise ImportFileError(
+            f"{name}: the {col!r} column is not WKT on line(s) {rows} (it starts {word!r}); fix those cells."
+        )
     notes = []
     if shapely.has_z(geoms[shapely.is_geometry(geoms)]).any():
         geoms = shapely.force_2d(geoms)
         notes.append(_Z_NOTE)
-    out = gpd.GeoDataFrame(frame.drop(columns=[col]), geometry=gpd.GeoSeries(geoms, index=frame.index, crs=crs), crs=crs)
+    out = gpd.GeoDataFrame(
+        frame.drop(columns=[col]), geometry=gpd.GeoSeries(geoms, index=frame.index, crs=crs), crs=crs
+    )
     return out, notes
 
 
@@ -428,7 +466,9 @@ def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_zip_members:
-            raise ImportFileError(f"{name} holds {len(infos)} files, over the limit of {limits.max_zip_members}; zip only the Shapefile's files.")
+            raise ImportFileError(
+                f"{name} holds {len(infos)} files, over the limit of {limits.max_zip_members}; zip only the Shapefile's files."
+            )
         total = 0
         for info in infos:
             fn = info.filename
@@ -436,19 +476,27 @@ def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
             if info.flag_bits & 0x1:
                 raise ImportFileError(f"{name} is encrypted; zip it again without a password.")
             if fn.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", fn) or ".." in Path(fn.replace("\\", "/")).parts:
-                raise ImportFileError(f"{name} contains a path that leaves the archive ({fn!r}); this archive is refused.")
+                raise ImportFileError(
+                    f"{name} contains a path that leaves the archive ({fn!r}); this archive is refused."
+                )
             if stat.S_ISLNK(mode):
                 raise ImportFileError(f"{name} contains a link ({fn!r}); zip the real files instead.")
             if fn.lower().endswith((".zip", ".gz", ".7z", ".rar", ".tar")):
                 raise ImportFileError(f"{name} contains another archive ({fn!r}); zip the Shapefile's files directly.")
             total += info.file_size
-            if info.compress_size and info.file_size / max(info.compress_size, 1) > limits.max_zip_ratio and info.file_size > 1_000_000:
+            if (
+                info.compress_size
+                and info.file_size / max(info.compress_size, 1) > limits.max_zip_ratio
+                and info.file_size > 1_000_000
+            ):
                 raise ImportFileError(
                     f"{name} expands suspiciously ({fn!r} is {info.file_size / info.compress_size:,.0f} times its packed size); "
                     "this looks like a zip bomb and is refused."
                 )
         if total > limits.max_zip_total_bytes:
-            raise ImportFileError(f"{name} would expand to {total / 1e6:,.0f} MB, over the {limits.max_zip_total_bytes / 1e6:,.0f} MB limit.")
+            raise ImportFileError(
+                f"{name} would expand to {total / 1e6:,.0f} MB, over the {limits.max_zip_total_bytes / 1e6:,.0f} MB limit."
+            )
         out = []
         budget = limits.max_zip_total_bytes
         for info in infos:
@@ -466,7 +514,9 @@ def _safe_extract(path: Path, dest: Path, limits: ImportLimits) -> list[Path]:
         return out
 
 
-def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits, display_name: str | None = None) -> Upload:
+def _read_zipped_shapefile(
+    path: Path, *, crs: CRS | None, limits: ImportLimits, display_name: str | None = None
+) -> Upload:
     name = display_name or path.name
     with tempfile.TemporaryDirectory(prefix="cg-import-") as tmp:
         files = _safe_extract(path, Path(tmp), limits)
@@ -476,12 +526,18 @@ def _read_zipped_shapefile(path: Path, *, crs: CRS | None, limits: ImportLimits,
                 f"{name} must hold exactly one Shapefile (.shp), it holds {len(shps)}; zip one layer at a time."
             )
         shp = shps[0]
-        missing = [ext for ext in (".shx", ".dbf") if not any(f.suffix.lower() == ext and f.stem == shp.stem for f in files)]
+        missing = [
+            ext for ext in (".shx", ".dbf") if not any(f.suffix.lower() == ext and f.stem == shp.stem for f in files)
+        ]
         if missing:
-            raise ImportFileError(f"{name} lacks the {' and '.join(missing)} file(s) of {shp.name}; zip all of the Shapefile's files.")
+            raise ImportFileError(
+                f"{name} lacks the {' and '.join(missing)} file(s) of {shp.name}; zip all of the Shapefile's files."
+            )
         has_prj = any(f.suffix.lower() == ".prj" and f.stem == shp.stem for f in files)
         if not has_prj and crs is None:
-            raise ImportFileError(f"{name} has no .prj file, so its CRS is unknown; add the .prj, or give the CRS (e.g. --crs EPSG:27700).")
+            raise ImportFileError(
+                f"{name} has no .prj file, so its CRS is unknown; add the .prj, or give the CRS (e.g. --crs EPSG:27700)."
+            )
         up = _read_vector(shp, kind="shapefile", crs=crs, limits=limits, display_name=name)
         if not has_prj:
             up.notes.append(f"no .prj: coordinates taken as {crs.to_string()}, as you said")
@@ -506,7 +562,9 @@ def _read_gpkg(
             f"{name} has several layers ({', '.join(layers)}); choose one (--source-layer NAME), "
             f"or import every one of them with --source-layer '{ALL_LAYERS}' (each row keeps its layer in source_layer)."
         )
-    up = _read_vector(path, kind="gpkg", crs=crs, limits=limits, source_layer=source_layer, display_name=name, layers=layers)
+    up = _read_vector(
+        path, kind="gpkg", crs=crs, limits=limits, source_layer=source_layer, display_name=name, layers=layers
+    )
     up.layers = layers
     return up
 
@@ -519,8 +577,14 @@ KML_HOUSEKEEPING = frozenset({
 
 
 def _read_vector(
-    path: Path, *, kind: str, crs: CRS | None, limits: ImportLimits, source_layer: str | None = None,
-    display_name: str | None = None, layers: list[str] | None = None,
+    path: Path,
+    *,
+    kind: str,
+    crs: CRS | None,
+    limits: ImportLimits,
+    source_layer: str | None = None,
+    display_name: str | None = None,
+    layers: list[str] | None = None,
 ) -> Upload:
     """Read a vector file: every layer of a KML (its folders), or the chosen layer(s) of other files.
 
@@ -565,11 +629,17 @@ def _read_vector(
     if len(filled) > 1:
         crss = {str(f.crs) for f in frames if isinstance(f, gpd.GeoDataFrame)}
         if len(crss) > 1:
-            frames = [f.to_crs(frames[0].crs) if isinstance(f, gpd.GeoDataFrame) and f.crs is not None else f for f in frames]
+            frames = [
+                f.to_crs(frames[0].crs) if isinstance(f, gpd.GeoDataFrame) and f.crs is not None else f for f in frames
+            ]
         frame = pd.concat(frames, ignore_index=True)
         if all(isinstance(f, gpd.GeoDataFrame) for f in frames):
             frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name, crs=frames[0].crs)
-        notes.append(f"{len(filled)} layers read: " + ", ".join(f"{lyr} ({counts[lyr]})" for lyr in filled) + "; each row keeps its layer in source_layer")
+        notes.append(
+            f"{len(filled)} layers read: "
+            + ", ".join(f"{lyr} ({counts[lyr]})" for lyr in filled)
+            + "; each row keeps its layer in source_layer"
+        )
     else:
         frame = frames[0]
     empty_layers = [lyr for lyr in wanted if counts[lyr] == 0]
@@ -580,7 +650,9 @@ def _read_vector(
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
             if crs is None:
-                raise ImportFileError(f"{name} does not say its CRS; give it (e.g. --crs EPSG:27700). It is never guessed.")
+                raise ImportFileError(
+                    f"{name} does not say its CRS; give it (e.g. --crs EPSG:27700). It is never guessed."
+                )
             frame = frame.set_crs(crs)
         geoms = np.asarray(frame.geometry.array, dtype=object)
         if shapely.has_z(geoms[shapely.is_geometry(geoms)]).any():
@@ -597,7 +669,11 @@ def _read_layer(path: Path, layer: str, name: str, kind: str) -> pd.DataFrame:
     except Exception as exc:
         raise ImportFileError(_read_failure(name, kind, exc)) from None
     for field_name, dtype in zip(info["fields"], info["dtypes"], strict=False):
-        if str(dtype).startswith(("int", "uint")) and field_name in frame and pd.api.types.is_float_dtype(frame[field_name]):
+        if (
+            str(dtype).startswith(("int", "uint"))
+            and field_name in frame
+            and pd.api.types.is_float_dtype(frame[field_name])
+        ):
             values = frame[field_name]
             if values.dropna().map(float.is_integer).all():
                 frame[field_name] = values.astype("Int64")
@@ -753,13 +829,17 @@ def plan_import(
         if target not in spec.all_columns and target not in ("category",):
             raise ImportFileError(f"{target!r} is not a column of {layer}; map onto one of: {', '.join(spec.columns)}.")
         if source not in src.columns:
-            raise ImportFileError(f"The file has no column {source!r} to map onto {target!r}; its columns are: {', '.join(cols)}.")
+            raise ImportFileError(
+                f"The file has no column {source!r} to map onto {target!r}; its columns are: {', '.join(cols)}."
+            )
     out = pd.DataFrame(index=src.index)
     for target, source in full_map.items():
         out[target] = src[source]
     if layer == "assets" and "type" not in full_map and type_id is None and "source_layer" in src.columns:
         out["type"] = src["source_layer"]  # a My Maps layer (KML folder) per kind of asset: --map-type maps them
-        report.notes.append("types taken from the layer (folder) names in source_layer; map them with --map-type 'LAYER=TYPE'")
+        report.notes.append(
+            "types taken from the layer (folder) names in source_layer; map them with --map-type 'LAYER=TYPE'"
+        )
     used = set(full_map.values())
     left_out = []
     for c in cols:  # the file's other columns, under their own (cleaned) names, when asked for
@@ -772,15 +852,23 @@ def plan_import(
             left_out.append(str(c))
     if left_out:
         shown = ", ".join(left_out[:8]) + (f" and {len(left_out) - 8} more" if len(left_out) > 8 else "")
-        report.notes.append(f"column(s) {layer} does not have were left out: {shown} (map them with --map, or keep them with --keep-extra)")
+        report.notes.append(
+            f"column(s) {layer} does not have were left out: {shown} (map them with --map, or keep them with --keep-extra)"
+        )
 
     validated = layer in validation.LAYERS
     ctx = validation_context(store) if validated else None
     if spec.geometry is not None:
         if not isinstance(src, gpd.GeoDataFrame) or not _present(src.geometry).any():
             if not validated or "geometry" in validation.required_columns(layer):
-                raise ImportFileError(f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns.")
-            out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS), crs=schema.STORAGE_CRS)
+                raise ImportFileError(
+                    f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns."
+                )
+            out = gpd.GeoDataFrame(
+                out,
+                geometry=gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS),
+                crs=schema.STORAGE_CRS,
+            )
         else:
             if src.crs is None:
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
@@ -791,7 +879,9 @@ def plan_import(
                 out = _check_geometry(out, spec, report, upload.name, store, force)
 
     if layer == "assets":
-        out, taxonomy = _map_types(out, report, ctx=ctx, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to)
+        out, taxonomy = _map_types(
+            out, report, ctx=ctx, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to
+        )
         ctx = dataclasses.replace(ctx, taxonomy=taxonomy)
     if "source" in spec.columns and ("source" not in out or out["source"].isna().all()):
         out["source"] = f"imported from {upload.name}"
@@ -808,7 +898,11 @@ def plan_import(
         out = _validate_rows(out, layer, ctx, report, force)
         report.errors += hints
     elif "name" in spec.columns:  # boundary layers have no validator
-        missing = len(out) if "name" not in out else int((out["name"].isna() | (out["name"].astype(str).str.strip() == "")).sum())
+        missing = (
+            len(out)
+            if "name" not in out
+            else int((out["name"].isna() | (out["name"].astype(str).str.strip() == "")).sum())
+        )
         if missing:
             report.errors.append(f"{missing} row(s) have no name; map a column onto 'name' or fill it in")
 
@@ -827,7 +921,9 @@ def plan_import(
             out[col] = value
     report.rows_to_import = len(out)
     if len(out) == 0 and not report.errors:
-        report.errors.append("no rows are left to import (all were skipped as duplicates); use force to import them anyway")
+        report.errors.append(
+            "no rows are left to import (all were skipped as duplicates); use force to import them anyway"
+        )
     if report.errors:
         return ImportPlan(layer=layer, frame=out, report=report)
     try:
@@ -870,7 +966,9 @@ def _refuse_shapes(geoms: gpd.GeoSeries, layer: str, name: str) -> None:
     )
 
 
-def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: ImportReport, name: str, store: Store, force: bool) -> gpd.GeoDataFrame:
+def _check_geometry(
+    out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: ImportReport, name: str, store: Store, force: bool
+) -> gpd.GeoDataFrame:
     g = out.geometry
     empty = g.isna() | g.is_empty
     if empty.any():
@@ -883,16 +981,22 @@ def _check_geometry(out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: Impor
         g = out.geometry
         kinds = {"Point"}
     if not kinds <= want:
-        report.errors.append(f"{spec.name} holds {spec.geometry.lower()}s, but the file has {', '.join(sorted(kinds))}; choose the right layer")
+        report.errors.append(
+            f"{spec.name} holds {spec.geometry.lower()}s, but the file has {', '.join(sorted(kinds))}; choose the right layer"
+        )
         return out
     invalid = ~g.is_valid
     if invalid.any():
         out = out.set_geometry(g.make_valid())
         fixed = out.geometry.geom_type.isin(want)
         report.repaired_geometries = int(invalid.sum())
-        report.warnings.append(f"{int(invalid.sum())} invalid geometr{'y was' if invalid.sum() == 1 else 'ies were'} repaired with make_valid")
+        report.warnings.append(
+            f"{int(invalid.sum())} invalid geometr{'y was' if invalid.sum() == 1 else 'ies were'} repaired with make_valid"
+        )
         if not fixed.all():
-            report.errors.append(f"{int((~fixed).sum())} geometr{'y' if (~fixed).sum() == 1 else 'ies'} could not be repaired into {spec.geometry.lower()}s")
+            report.errors.append(
+                f"{int((~fixed).sum())} geometr{'y' if (~fixed).sum() == 1 else 'ies'} could not be repaired into {spec.geometry.lower()}s"
+            )
     wgs = out.to_crs(schema.STORAGE_CRS)
     bounds = _area_bounds(store)
     if bounds is None:  # an empty store: nothing to compare with
@@ -939,7 +1043,9 @@ def _points_4326(out: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(first), shapely.get_y(first)
 
 
-def _validate_rows(out: pd.DataFrame, layer: str, ctx: validation.Context, report: ImportReport, force: bool) -> pd.DataFrame:
+def _validate_rows(
+    out: pd.DataFrame, layer: str, ctx: validation.Context, report: ImportReport, force: bool
+) -> pd.DataFrame:
     """Check every row with the layer's validator; its sentences become the report's errors.
 
     Points outside the data's area are refused by the validator, with a hint that the import may be
@@ -996,10 +1102,14 @@ def _map_types(
         out["type"] = validation.validate_record("assets", {"type": type_id}, context=ctx, partial=True)["type"]
     bad_targets = sorted({t for t in type_map.values() if t not in tax.types})
     if bad_targets:
-        report.errors.append(f"type mapping names unknown type(s) {', '.join(bad_targets)}; use ids such as {', '.join(list(tax.types)[:5])}")
+        report.errors.append(
+            f"type mapping names unknown type(s) {', '.join(bad_targets)}; use ids such as {', '.join(list(tax.types)[:5])}"
+        )
     if "type" not in out:
         return out, tax  # the validator says every row needs a type
-    given = out["type"].map(lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip())
+    given = out["type"].map(
+        lambda v: None if v is None or (isinstance(v, float) and v != v) or not str(v).strip() else str(v).strip()
+    )
     mapped = given.map(lambda v: v if v is None else type_map.get(v, v))
     unknown = sorted(v for v in set(mapped.dropna()) if _unknown_type(v, ctx))
     if unknown:
@@ -1009,7 +1119,9 @@ def _map_types(
             new_ids = {v: re.sub(r"[^a-z0-9]+", "_", v.lower()).strip("_") for v in unknown}
             mapped = mapped.map(lambda v: new_ids.get(v, v))
             report.new_types = sorted(set(new_ids.values()))
-            report.warnings.append(f"new type(s) added to the taxonomy under {add_types_to}: {', '.join(report.new_types)}")
+            report.warnings.append(
+                f"new type(s) added to the taxonomy under {add_types_to}: {', '.join(report.new_types)}"
+            )
             added = {
                 t: schema.AssetType(id=t, label=_new_type_label(t), category=add_types_to, traits=(), themes=(),
                                     colour=category.colour, icon="circle")
@@ -1040,7 +1152,9 @@ def _new_type_label(type_id: str) -> str:
     return type_id.replace("_", " ").capitalize()
 
 
-def _skip_duplicates(out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool) -> gpd.GeoDataFrame:
+def _skip_duplicates(
+    out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool
+) -> gpd.GeoDataFrame:
     ex = existing[_present(existing.geometry)].to_crs(schema.METRIC_CRS)
     new = out.to_crs(schema.METRIC_CRS)
     if ex.empty:
@@ -1051,7 +1165,10 @@ def _skip_duplicates(out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: 
         predicate="dwithin",
         distance=DUPLICATE_DISTANCE_M,
     )
-    same = pairs[pairs["name"].astype(str).str.casefold().str.strip() == pairs["name_existing"].astype(str).str.casefold().str.strip()]
+    same = pairs[
+        pairs["name"].astype(str).str.casefold().str.strip()
+        == pairs["name_existing"].astype(str).str.casefold().str.strip()
+    ]
     rows = sorted(set(same["_row"]))
     if not rows:
         return out

@@ -178,9 +178,7 @@ ORGANISATION_COLUMNS: dict[str, str] = {
 
 LAYERS: dict[str, LayerSpec] = {
     **BOUNDARY_LAYERS,
-    "assets": LayerSpec(
-        "assets", "Point", ASSET_COLUMNS, description="Community assets: places and services"
-    ),
+    "assets": LayerSpec("assets", "Point", ASSET_COLUMNS, description="Community assets: places and services"),
     "organisations": LayerSpec(
         "organisations",
         "Point",
@@ -372,17 +370,14 @@ def layer_spec(name: str) -> LayerSpec:
         return LAYERS[name]
     except KeyError:
         raise SchemaError(
-            f"There is no layer called {name!r} in the data model; "
-            f"choose one of: {', '.join(LAYERS)}."
+            f"There is no layer called {name!r} in the data model; choose one of: {', '.join(LAYERS)}."
         ) from None
 
 
 def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     """Return an empty frame with the full schema of ``name`` (a GeoDataFrame if it has geometry)."""
     spec = layer_spec(name)
-    frame = pd.DataFrame(
-        {col: pd.Series(dtype=_PANDAS_KIND[kind]) for col, kind in spec.all_columns.items()}
-    )
+    frame = pd.DataFrame({col: pd.Series(dtype=_PANDAS_KIND[kind]) for col, kind in spec.all_columns.items()})
     if spec.geometry is None:
         return frame
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
@@ -404,8 +399,7 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
                 out[col] = out[col].astype(_PANDAS_KIND[kind])
             except (TypeError, ValueError) as exc:
                 raise SchemaError(
-                    f"Column {col!r} of layer {name!r} must hold {kind} values; "
-                    f"fix the values that are not ({exc})."
+                    f"Column {col!r} of layer {name!r} must hold {kind} values; fix the values that are not ({exc})."
                 ) from None
     geom = [out.geometry.name] if isinstance(out, gpd.GeoDataFrame) else []
     ordered = list(spec.all_columns)
@@ -434,18 +428,14 @@ def validate_layer(frame: pd.DataFrame, name: str) -> None:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise SchemaError(f"Layer {name!r} needs geometry; expected a GeoDataFrame.")
         if frame.crs is None:
-            raise SchemaError(
-                f"Layer {name!r} has no CRS; set one with .set_crs() before writing."
-            )
+            raise SchemaError(f"Layer {name!r} has no CRS; set one with .set_crs() before writing.")
     if "id" in spec.columns:
         ids = frame["id"]
         if ids.isna().any() or (ids.astype(str).str.strip() == "").any():
             raise SchemaError(f"Every feature of {name!r} needs an id; some are empty.")
         dup = ids[ids.duplicated()]
         if len(dup):
-            raise SchemaError(
-                f"Layer {name!r} has duplicate ids (e.g. {dup.iloc[0]!r}); ids must be unique."
-            )
+            raise SchemaError(f"Layer {name!r} has duplicate ids (e.g. {dup.iloc[0]!r}); ids must be unique.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,8 +516,7 @@ class Taxonomy:
             return self.categories[category_id]
         except KeyError:
             raise TaxonomyError(
-                f"Unknown asset category {category_id!r}; "
-                f"choose one of: {', '.join(self.categories)}."
+                f"Unknown asset category {category_id!r}; choose one of: {', '.join(self.categories)}."
             ) from None
 
     def types_in(self, category_id: str) -> list[AssetType]:
@@ -569,15 +558,11 @@ def parse_taxonomy(doc: dict) -> Taxonomy:
                 raise TaxonomyError(f"{where} appears twice in the taxonomy; keep one.")
             if t["category"] not in categories:
                 raise TaxonomyError(
-                    f"{where} names category {t['category']!r}, which is not one of "
-                    f"{', '.join(categories)}."
+                    f"{where} names category {t['category']!r}, which is not one of {', '.join(categories)}."
                 )
             bad = [tr for tr in t.get("traits", []) if tr not in traits]
             if bad:
-                raise TaxonomyError(
-                    f"{where} names unknown trait(s) {', '.join(bad)}; "
-                    f"use: {', '.join(traits)}."
-                )
+                raise TaxonomyError(f"{where} names unknown trait(s) {', '.join(bad)}; use: {', '.join(traits)}.")
             types[t["id"]] = AssetType(
                 id=t["id"],
                 label=t["label"],
@@ -654,9 +639,9 @@ def _load_taxonomy_cached(path: str, mtime_ns: int) -> Taxonomy:
 
 def taxonomy_path() -> Path:
     """The taxonomy file in use: ``$COMMON_GROUND_TAXONOMY`` if set, else ``data/taxonomy.json``."""
-    import os
+    from geo import settings
 
-    env = os.environ.get("COMMON_GROUND_TAXONOMY", "").strip()
+    env = settings.taxonomy_file()
     return Path(env) if env else TAXONOMY_FILE
 
 

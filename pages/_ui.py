@@ -166,9 +166,7 @@ def asset_map(assets, *, details: bool = True, **kwargs):
     tax = kwargs.pop("taxonomy", None) or taxonomy()
     if details:
         kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
-    return maps.explorer_map(
-        assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs
-    )
+    return maps.explorer_map(assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs)
 
 
 def save(
@@ -218,7 +216,9 @@ def view_link(params: dict[str, object]) -> None:
         st.query_params.from_dict(clean)
     base = st.context.url or ""
     parts = urlsplit(base)
-    link = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(clean), "")) if base else "?" + urlencode(clean)
+    link = (
+        urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(clean), "")) if base else "?" + urlencode(clean)
+    )
     with st.expander("Link to this view", icon=":material/link:"):
         st.caption("Copy it to send someone exactly this view, or to come back to it.")
         st.code(link, language=None, wrap_lines=True)
@@ -352,7 +352,11 @@ def auth_providers() -> list[str]:
         return []
     if not section:
         return []
-    named = [k for k, v in section.items() if isinstance(v, dict | type(section)) and hasattr(v, "get") and v.get("client_id")]
+    named = [
+        k
+        for k, v in section.items()
+        if isinstance(v, dict | type(section)) and hasattr(v, "get") and v.get("client_id")
+    ]
     if named:
         return named
     return [""] if section.get("client_id") else []

@@ -41,13 +41,23 @@ if aspirations.empty:
 else:
     aspirations = aspirations.sort_values("raised_on", ascending=False)
     names_by_id = dict(zip(_ui.layer("assets")["id"], _ui.layer("assets")["name"], strict=True))
-    linked = aspirations["asset_ids"].fillna("").map(
-        lambda ids: ", ".join(names_by_id.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip())
+    linked = (
+        aspirations["asset_ids"]
+        .fillna("")
+        .map(lambda ids: ", ".join(names_by_id.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip()))
     )
     _ui.table(
-        aspirations[["text", "theme", "raised_by", "raised_on", "status"]].assign(helps=linked).rename(
-            columns={"text": "Aspiration", "theme": "Theme", "raised_by": "Raised by", "raised_on": "Raised on",
-                     "status": "Status", "helps": "Assets that could help"}
+        aspirations[["text", "theme", "raised_by", "raised_on", "status"]]
+        .assign(helps=linked)
+        .rename(
+            columns={
+                "text": "Aspiration",
+                "theme": "Theme",
+                "raised_by": "Raised by",
+                "raised_on": "Raised on",
+                "status": "Status",
+                "helps": "Assets that could help",
+            }
         ),
         hide_index=True,
         width="stretch",
@@ -65,21 +75,34 @@ else:
             c1, c2, c3 = st.columns(3)
             theme = c1.text_input("Theme", key="asp_theme", placeholder="e.g. food, green space")
             raised_by = c2.text_input(
-                "Raised by (a group)", key="asp_raised_by", placeholder="e.g. Firth Park Residents' Association",
+                "Raised by (a group)",
+                key="asp_raised_by",
+                placeholder="e.g. Firth Park Residents' Association",
                 help="A group, never a private person: no personal emails or phone numbers.",
             )
             raised_on = c3.date_input("Raised on", key="asp_raised_on", max_value=dt.date.today())
             helpers = st.multiselect(
-                "Assets here that could help achieve it (start from what the area has)", list(local_assets),
-                format_func=local_assets.get, key="asp_assets",
+                "Assets here that could help achieve it (start from what the area has)",
+                list(local_assets),
+                format_func=local_assets.get,
+                key="asp_assets",
             )
             if st.form_submit_button("Add aspiration", key="asp_submit"):
                 save(
                     lambda: knowledge.add_aspiration(
-                        _ui.store(), actor=me, boundary_layer=layer, area_id=area_id, text=text, theme=theme,
-                        raised_by=raised_by, raised_on=raised_on, asset_ids=helpers,
+                        _ui.store(),
+                        actor=me,
+                        boundary_layer=layer,
+                        area_id=area_id,
+                        text=text,
+                        theme=theme,
+                        raised_by=raised_by,
+                        raised_on=raised_on,
+                        asset_ids=helpers,
                     ),
-                    f"Aspiration added for {area_name}." if not REVIEW else f"Thank you: your aspiration for {area_name} was sent for review.{REVIEW}",
+                    f"Aspiration added for {area_name}."
+                    if not REVIEW
+                    else f"Thank you: your aspiration for {area_name} was sent for review.{REVIEW}",
                     ("asp_text", "asp_theme", "asp_raised_by"),
                 )
 
@@ -96,10 +119,14 @@ asp_id = st.selectbox("Aspiration", list(labels), format_func=labels.get, key=as
 all_measures = _ui.layer("success_measures")
 measures = all_measures[all_measures["aspiration_id"].astype(str) == asp_id]
 if measures.empty:
-    st.info("No success measures are agreed for this aspiration yet. Agree one with the partners working here and add it below.")
+    st.info(
+        "No success measures are agreed for this aspiration yet. Agree one with the partners working here and add it below."
+    )
 else:
     _ui.table(
-        measures[["measure", "horizon", "baseline", "current", "target", "unit", "agreed_by", "agreed_on"]].rename(columns=str.capitalize),
+        measures[["measure", "horizon", "baseline", "current", "target", "unit", "agreed_by", "agreed_on"]].rename(
+            columns=str.capitalize
+        ),
         hide_index=True,
         width="stretch",
     )
@@ -109,7 +136,11 @@ if not me.can("edit"):
 else:
     with st.expander("Add an agreed success measure", expanded=measures.empty):
         with st.form("measure_form"):
-            measure = st.text_input("What will be counted", key="m_measure", placeholder="e.g. households using the community fridge each week")
+            measure = st.text_input(
+                "What will be counted",
+                key="m_measure",
+                placeholder="e.g. households using the community fridge each week",
+            )
             c1, c2, c3, c4 = st.columns(4)
             horizon = c1.selectbox("Horizon", schema.HORIZONS, key="m_horizon")
             baseline = c2.number_input("Baseline (now)", key="m_baseline", value=0.0)
@@ -117,13 +148,24 @@ else:
             current = c4.number_input("Current (if not the baseline)", key="m_current", value=None)
             c5, c6, c7 = st.columns(3)
             unit = c5.text_input("Unit", key="m_unit", placeholder="e.g. households")
-            agreed_by = c6.text_input("Agreed by (partners)", key="m_agreed_by", placeholder="e.g. Firth Park partnership")
+            agreed_by = c6.text_input(
+                "Agreed by (partners)", key="m_agreed_by", placeholder="e.g. Firth Park partnership"
+            )
             agreed_on = c7.date_input("Agreed on", key="m_agreed_on", max_value=dt.date.today())
             if st.form_submit_button("Add success measure", key="m_submit"):
                 save(
                     lambda: knowledge.add_success_measure(
-                        _ui.store(), actor=me, aspiration_id=asp_id, measure=measure, horizon=horizon, baseline=baseline,
-                        target=target, current=current, unit=unit, agreed_by=agreed_by, agreed_on=agreed_on,
+                        _ui.store(),
+                        actor=me,
+                        aspiration_id=asp_id,
+                        measure=measure,
+                        horizon=horizon,
+                        baseline=baseline,
+                        target=target,
+                        current=current,
+                        unit=unit,
+                        agreed_by=agreed_by,
+                        agreed_on=agreed_on,
                     ),
                     "Success measure added.",
                     ("m_measure", "m_target", "m_current", "m_unit", "m_agreed_by"),
@@ -146,7 +188,11 @@ unit = "" if last["unit"] in ("", None) else f" {last['unit']}"
 c1, c2, c3 = st.columns(3)
 c1.metric("Baseline", f"{last['baseline']:g}{unit}")
 c2.metric("Now", f"{last['value']:g}{unit}", f"{last['value'] - last['baseline']:+g} since agreed")
-c3.metric("Target", f"{last['target']:g}{unit}", None if last["progress"] != last["progress"] else f"{last['progress']:.0%} of the way")
+c3.metric(
+    "Target",
+    f"{last['target']:g}{unit}",
+    None if last["progress"] != last["progress"] else f"{last['progress']:.0%} of the way",
+)
 chart = progress.set_index("date")[["value", "target"]].rename(columns={"value": "Value", "target": "Target"})
 st.line_chart(chart, x_label="Date", y_label=str(last["unit"] or "Value"))
 if (progress["kind"] == "update").any():
@@ -169,7 +215,11 @@ with st.form("value_form"):
     note = c3.text_input("Note (optional)", key="v_note")
     if st.form_submit_button("Record value", key="v_submit"):
         save(
-            lambda: knowledge.record_measure_value(_ui.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note),
-            "Value recorded; the history keeps every earlier value." if not REVIEW else f"Thank you: the value was sent for review.{REVIEW}",
+            lambda: knowledge.record_measure_value(
+                _ui.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note
+            ),
+            "Value recorded; the history keeps every earlier value."
+            if not REVIEW
+            else f"Thank you: the value was sent for review.{REVIEW}",
             ("v_value", "v_note"),
         )

@@ -22,17 +22,31 @@ store = _ui.store()
 
 with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), Shapefile, KML, CSV, GeoJSON, HTML map"):
     e1, e2, e3, e4 = st.columns(4)
-    out_layer = e1.selectbox("Layer", ["assets", "organisations", "wards", "lsoas", "neighbourhoods", "aspirations", "stories"], key="export_layer")
+    out_layer = e1.selectbox(
+        "Layer",
+        ["assets", "organisations", "wards", "lsoas", "neighbourhoods", "aspirations", "stories"],
+        key="export_layer",
+    )
     out_fmt = e2.selectbox("Format", list(exports.FORMATS), format_func=exports.FORMATS.get, key="export_format")
     out_area = e3.text_input(f"Only in this area of {_ui.boundary_choice()} (optional)", key="export_area")
-    out_type = e4.selectbox("Only this type (assets)", ["(all)"] + list(tax.types), format_func=lambda t: t if t.startswith("(") else tax.label(t), key="export_type")
+    out_type = e4.selectbox(
+        "Only this type (assets)",
+        ["(all)"] + list(tax.types),
+        format_func=lambda t: t if t.startswith("(") else tax.label(t),
+        key="export_type",
+    )
     choice = (out_layer, out_fmt, out_area.strip(), out_type, _ui.boundary_choice(), store.version())
     if st.button("Prepare the file", key="export_prepare"):
         try:
             with st.spinner("Writing the file…"):
                 data, filename = exports.export_bytes(
-                    store, out_layer, fmt=out_fmt, area=out_area.strip() or None, boundaries=_ui.boundary_choice(),
-                    type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type, taxonomy=tax,
+                    store,
+                    out_layer,
+                    fmt=out_fmt,
+                    area=out_area.strip() or None,
+                    boundaries=_ui.boundary_choice(),
+                    type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type,
+                    taxonomy=tax,
                 )
             st.session_state["export_ready"] = (choice, data, filename)
         except CommonGroundError as exc:
@@ -49,11 +63,20 @@ if me.can("taxonomy"):
             t1, t2, t3 = st.columns(3)
             t_id = t1.text_input("Id (letters, digits, _)", key="type_id", placeholder="e.g. repair_cafe")
             t_label = t2.text_input("Label", key="type_label", placeholder="e.g. Repair café")
-            t_cat = t3.selectbox("Category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="type_cat")
-            t_traits = st.multiselect("Resilience traits it supports", list(tax.traits), format_func=lambda t: tax.traits[t], key="type_traits")
+            t_cat = t3.selectbox(
+                "Category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="type_cat"
+            )
+            t_traits = st.multiselect(
+                "Resilience traits it supports",
+                list(tax.traits),
+                format_func=lambda t: tax.traits[t],
+                key="type_traits",
+            )
             if st.form_submit_button("Add the type", key="type_submit"):
                 try:
-                    editing.add_asset_type(store, actor=me, type_id=t_id, label=t_label, category=t_cat, traits=t_traits)
+                    editing.add_asset_type(
+                        store, actor=me, type_id=t_id, label=t_label, category=t_cat, traits=t_traits
+                    )
                 except CommonGroundError as exc:
                     st.error(str(exc))
                 else:
@@ -63,10 +86,16 @@ if me.can("taxonomy"):
         st.markdown(f"**Roles** (from `{_ui.plain(roles.source)}`; edit that file to change them, it applies at once)")
         table = pd.DataFrame(roles.describe(), columns=["role", "matched by", "value"])
         if table.empty:
-            st.info("Nobody is named an editor or admin yet: everyone who signs in is a contributor. See roles.example.toml.")
+            st.info(
+                "Nobody is named an editor or admin yet: everyone who signs in is a contributor. See roles.example.toml."
+            )
         else:
             _ui.table(table, hide_index=True, width="stretch")
-        limits = ", ".join(f"{r.label}s {'no limit' if v is None else f'{v:,} rows'}" for r, v in roles.row_limits.items() if r > auth.Role.ANONYMOUS)
+        limits = ", ".join(
+            f"{r.label}s {'no limit' if v is None else f'{v:,} rows'}"
+            for r, v in roles.row_limits.items()
+            if r > auth.Role.ANONYMOUS
+        )
         st.caption(f"Import limits per file: {limits}.")
 
 if done := st.session_state.pop("import_done", None):
@@ -88,12 +117,16 @@ else:
 c1, c2 = st.columns([1, 2])
 layer = c1.selectbox("Import into", layers_allowed, key="import_layer", help="The layer the rows will join.")
 upload = c2.file_uploader(
-    "File", type=["csv", "txt", "geojson", "json", "zip", "gpkg", "kml"], key="import_file",
+    "File",
+    type=["csv", "txt", "geojson", "json", "zip", "gpkg", "kml"],
+    key="import_file",
     help="CSV with lat/lon, easting/northing, x/y (give the CRS) or just a postcode column; GeoJSON; a zipped Shapefile; a GeoPackage; KML.",
 )
 with st.expander("Options: CRS, encoding, limits"):
     o1, o2 = st.columns(2)
-    crs = o1.text_input("CRS of the coordinates, if the file does not say", key="import_crs", placeholder="e.g. EPSG:27700")
+    crs = o1.text_input(
+        "CRS of the coordinates, if the file does not say", key="import_crs", placeholder="e.g. EPSG:27700"
+    )
     encoding = o2.text_input("Text encoding of a CSV, if not UTF-8", key="import_encoding", placeholder="e.g. cp1252")
 
 if upload is None:
@@ -111,8 +144,12 @@ if not parsed or parsed[0] != signature:
     try:
         with st.spinner(f"Reading {upload.name}…"):
             result = imports.parse_upload(
-                upload.getvalue(), upload.name, source_layer=signature[3], crs=signature[1] or None,
-                encoding=signature[2] or None, postcodes=_ui.postcodes(),
+                upload.getvalue(),
+                upload.name,
+                source_layer=signature[3],
+                crs=signature[1] or None,
+                encoding=signature[2] or None,
+                postcodes=_ui.postcodes(),
             )
     except CommonGroundError as exc:
         result = exc
@@ -153,20 +190,38 @@ type_map: dict[str, str] = {}
 add_to = None
 if layer == "assets":
     whole = st.selectbox(
-        "One type for every row (instead of a type column)", ["(use the type column)"] + list(tax.types),
-        format_func=lambda t: t if t.startswith("(") else tax.label(t), key="import_whole_type",
+        "One type for every row (instead of a type column)",
+        ["(use the type column)"] + list(tax.types),
+        format_func=lambda t: t if t.startswith("(") else tax.label(t),
+        key="import_whole_type",
     )
     type_id = None if whole.startswith("(") else whole
     if type_id is None and "type" in mapping:
         values = sorted(set(up.frame[mapping["type"]].dropna().astype(str).str.strip()))
-        unknown = [v for v in values if v not in tax.types and v.casefold() not in {t.label.casefold() for t in tax.types.values()}]
+        unknown = [
+            v
+            for v in values
+            if v not in tax.types and v.casefold() not in {t.label.casefold() for t in tax.types.values()}
+        ]
         if unknown:
             st.markdown("**Types the taxonomy does not know**: map each to a known type, or add them as new types.")
-            add_new = me.can("taxonomy") and st.checkbox("Add the unmapped ones to the taxonomy", key="import_add_types")
+            add_new = me.can("taxonomy") and st.checkbox(
+                "Add the unmapped ones to the taxonomy", key="import_add_types"
+            )
             if add_new:
-                add_to = st.selectbox("…under the category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="import_add_cat")
+                add_to = st.selectbox(
+                    "…under the category",
+                    list(tax.categories),
+                    format_func=lambda c: tax.category(c).label,
+                    key="import_add_cat",
+                )
             for v in unknown:
-                target = st.selectbox(_ui.plain(v), ["(unmapped)"] + list(tax.types), format_func=lambda t: t if t.startswith("(") else tax.label(t), key=f"import_type_{v}")
+                target = st.selectbox(
+                    _ui.plain(v),
+                    ["(unmapped)"] + list(tax.types),
+                    format_func=lambda t: t if t.startswith("(") else tax.label(t),
+                    key=f"import_type_{v}",
+                )
                 if not target.startswith("("):
                     type_map[v] = target
 
@@ -175,8 +230,16 @@ force = st.checkbox("Import likely duplicates and out-of-area points anyway", ke
 keep_extra = st.checkbox("Keep the file's other columns (as new columns of the layer)", key="import_keep_extra")
 try:
     plan = imports.plan_import(
-        up, layer=layer, store=store, mapping=mapping, type_id=type_id, type_map=type_map,
-        add_types_to=add_to, force=force, keep_extra=keep_extra, actor=me.actor,
+        up,
+        layer=layer,
+        store=store,
+        mapping=mapping,
+        type_id=type_id,
+        type_map=type_map,
+        add_types_to=add_to,
+        force=force,
+        keep_extra=keep_extra,
+        actor=me.actor,
     )
 except CommonGroundError as exc:
     _ui.fail(exc)
@@ -189,11 +252,13 @@ for err in report.errors:
     st.error(err)
 for warn in report.warnings:
     st.warning(warn)
-for note in report.notes[len(up.notes):]:  # what mapping did (the reading notes are shown with the preview)
+for note in report.notes[len(up.notes) :]:  # what mapping did (the reading notes are shown with the preview)
     st.caption(note)
 if report.ok:
     st.success(f"The checks passed: {report.rows_to_import:,} row(s) are ready to import into {layer}.")
-st.download_button("Check report (JSON)", json.dumps(report.as_dict(), indent=2), "import-report.json", "application/json")
+st.download_button(
+    "Check report (JSON)", json.dumps(report.as_dict(), indent=2), "import-report.json", "application/json"
+)
 
 label = "Import" if me.can("import") else "Send for review"
 if st.button(label, type="primary", disabled=not report.ok, key="import_go"):
@@ -205,6 +270,8 @@ if st.button(label, type="primary", disabled=not report.ok, key="import_go"):
         st.error(str(exc))
     else:
         where = "They are on the map now." if me.can("import") else "They show once an editor has approved them."
-        st.session_state["import_done"] = f"Imported {result.imported:,} row(s) into {layer} from {upload.name}. {where}"
+        st.session_state["import_done"] = (
+            f"Imported {result.imported:,} row(s) into {layer} from {upload.name}. {where}"
+        )
         st.session_state.pop("_import_parsed", None)
         st.rerun()

@@ -11,8 +11,14 @@ from pages import _ui
 _ui.ensure_frame()
 
 SHOWN = ("active", "pending", "closed")
-FIELDS = {"address": "Address", "postcode": "Postcode", "url": "Website", "opening_hours": "Opening hours",
-          "access_notes": "Access notes", "description": "Description"}
+FIELDS = {
+    "address": "Address",
+    "postcode": "Postcode",
+    "url": "Website",
+    "opening_hours": "Opening hours",
+    "access_notes": "Access notes",
+    "description": "Description",
+}
 NEARBY_M = 300
 UNDO_ROWS = 10
 NOUNS = {"assets": "asset", "aspirations": "aspiration", "stories": "story", "measure_updates": "measure value"}
@@ -46,9 +52,15 @@ if not editor:
         f"You are signed in as {_ui.plain(me.name)}: what you send waits for an editor, who checks it before it "
         "shows on the map. You can follow and withdraw your proposals under **My proposals**."
     )
-group = "" if editor else st.text_input(
-    "Community group or person contributing", value=me.name, key="edit_group",
-    help="Shown to the editors who review it, never publicly.",
+group = (
+    ""
+    if editor
+    else st.text_input(
+        "Community group or person contributing",
+        value=me.name,
+        key="edit_group",
+        help="Shown to the editors who review it, never publicly.",
+    )
 )
 
 
@@ -91,9 +103,11 @@ with tabs[0]:
     left, right = st.columns([3, 2])
     with left:
         fmap = _ui.asset_map(
-            shown, taxonomy=tax,
+            shown,
+            taxonomy=tax,
             bounds=access.bounds_around(pos["lon"], pos["lat"], 400) if pos else None,
-            origin=(pos["lon"], pos["lat"]) if pos else None, origin_label="The new asset goes here",
+            origin=(pos["lon"], pos["lat"]) if pos else None,
+            origin_label="The new asset goes here",
         )
         out = st_folium(fmap, key="edit_map", height=460, use_container_width=True, returned_objects=["last_clicked"])
         click = (out or {}).get("last_clicked")
@@ -103,7 +117,9 @@ with tabs[0]:
             st.rerun()
     with right:
         if pos:
-            st.markdown(f"**Clicked point** {pos['lat']:.5f}, {pos['lon']:.5f}. Already within {NEARBY_M} m (is it one of these?):")
+            st.markdown(
+                f"**Clicked point** {pos['lat']:.5f}, {pos['lon']:.5f}. Already within {NEARBY_M} m (is it one of these?):"
+            )
             table = access.assets_within(pos["lon"], pos["lat"], shown, within_m=NEARBY_M)
             if st.button("Forget the clicked point (use the postcode)", key="edit_forget_point"):
                 st.session_state.pop("edit_position", None)
@@ -113,18 +129,32 @@ with tabs[0]:
             table = shown.sort_values("updated_at", ascending=False)
             st.markdown("**Assets, most recently changed first**")
         _ui.table(
-            pd.DataFrame({"Name": table["name"], "Type": table["type"].map(tax.label), "Status": table["status"],
-                          "Postcode": table["postcode"]}),
-            hide_index=True, height=300, width="stretch",
+            pd.DataFrame(
+                {
+                    "Name": table["name"],
+                    "Type": table["type"].map(tax.label),
+                    "Status": table["status"],
+                    "Postcode": table["postcode"],
+                }
+            ),
+            hide_index=True,
+            height=300,
+            width="stretch",
         )
     with st.form("edit_add_form"):
         a1, a2 = st.columns(2)
-        new = {"name": a1.text_input("Name", key="add_name"),
-               "type_id": a2.selectbox("Type", types, format_func=tax.label, key="add_type")}
+        new = {
+            "name": a1.text_input("Name", key="add_name"),
+            "type_id": a2.selectbox("Type", types, format_func=tax.label, key="add_type"),
+        }
         for i, (col, label) in enumerate(FIELDS.items()):
             if col != "access_notes":
-                new[col] = (a1, a2)[i % 2].text_input(label, key=f"add_{col}", placeholder="https://" if col == "url" else "")
-        submit = st.form_submit_button("Add the asset" if editor else "Send it for review", type="primary", key="add_submit")
+                new[col] = (a1, a2)[i % 2].text_input(
+                    label, key=f"add_{col}", placeholder="https://" if col == "url" else ""
+                )
+        submit = st.form_submit_button(
+            "Add the asset" if editor else "Send it for review", type="primary", key="add_submit"
+        )
     if submit:
         where = pos
         if where is None and new["postcode"].strip():
@@ -138,23 +168,43 @@ with tabs[0]:
         if where is not None:
             clear = ("edit_position", *(f"add_{k}" for k in ("name", *FIELDS)))
             if editor:
-                write(editing.add_asset, lon=where["lon"], lat=where["lat"], **new, clear=clear,
-                      done=f"Added {_ui.plain(new['name'].strip())}: it is on the map now.")
+                write(
+                    editing.add_asset,
+                    lon=where["lon"],
+                    lat=where["lat"],
+                    **new,
+                    clear=clear,
+                    done=f"Added {_ui.plain(new['name'].strip())}: it is on the map now.",
+                )
             else:
-                write(editing.contribute_asset, contributed_by=group, lon=where["lon"], lat=where["lat"], **new,
-                      clear=clear, done=f"Thank you: {_ui.plain(new['name'].strip())} was sent for review; it shows once an editor approves it.")
+                write(
+                    editing.contribute_asset,
+                    contributed_by=group,
+                    lon=where["lon"],
+                    lat=where["lat"],
+                    **new,
+                    clear=clear,
+                    done=f"Thank you: {_ui.plain(new['name'].strip())} was sent for review; it shows once an editor approves it.",
+                )
 
 if editor:
     with tabs[1]:
-        query = st.text_input("Find an asset by name, address or postcode", key="edit_query", placeholder="e.g. Firth Park")
+        query = st.text_input(
+            "Find an asset by name, address or postcode", key="edit_query", placeholder="e.g. Firth Park"
+        )
         found = analysis.filter_assets(assets, query=query, statuses=SHOWN) if query.strip() else shown.iloc[0:0]
         if not query.strip():
             st.caption("Type part of a name to pick the asset to change.")
         elif found.empty:
             st.info("No asset's name, address or postcode contains that text; try fewer letters.")
         else:
-            names = dict(zip(found["id"], found["name"] + " · " + found["type"].map(tax.label) + " (" + found["status"] + ")",
-                             strict=True))
+            names = dict(
+                zip(
+                    found["id"],
+                    found["name"] + " · " + found["type"].map(tax.label) + " (" + found["status"] + ")",
+                    strict=True,
+                )
+            )
             asset_id = st.selectbox("Asset", list(names), format_func=names.get, key="edit_pick")
             # The form shows the asset as this editor loaded it, and every save says which version
             # that was: if someone else saves first, the save is refused (never silently dropped or
@@ -172,52 +222,106 @@ if editor:
 
             with st.form(f"edit_form_{asset_id}"):
                 e1, e2 = st.columns(2)
-                changes = {"name": e1.text_input("Name", text(row["name"]), key=f"edit_name_{tag}"),
-                           "type": e2.selectbox("Type", kinds := list(dict.fromkeys([row["type"], *types])),
-                                                index=kinds.index(row["type"]), format_func=tax.label, key=f"edit_type_{tag}")}
+                changes = {
+                    "name": e1.text_input("Name", text(row["name"]), key=f"edit_name_{tag}"),
+                    "type": e2.selectbox(
+                        "Type",
+                        kinds := list(dict.fromkeys([row["type"], *types])),
+                        index=kinds.index(row["type"]),
+                        format_func=tax.label,
+                        key=f"edit_type_{tag}",
+                    ),
+                }
                 for i, (col, label) in enumerate(FIELDS.items()):
                     changes[col] = (e1, e2)[i % 2].text_input(label, text(row[col]), key=f"edit_{col}_{tag}")
                 lon = e1.number_input("Longitude", value=float(row.geometry.x), format="%.6f", key=f"edit_lon_{tag}")
                 lat = e2.number_input("Latitude", value=float(row.geometry.y), format="%.6f", key=f"edit_lat_{tag}")
                 save = st.form_submit_button("Save changes", type="primary", key=f"edit_save_{tag}")
             if save:
-                moved = {"lon": lon, "lat": lat} if abs(lon - row.geometry.x) > 1e-7 or abs(lat - row.geometry.y) > 1e-7 else {}
-                write(editing.update_asset, asset_id, **changes, **moved, if_version=version, clear=done_keys,
-                      done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.")
+                moved = (
+                    {"lon": lon, "lat": lat}
+                    if abs(lon - row.geometry.x) > 1e-7 or abs(lat - row.geometry.y) > 1e-7
+                    else {}
+                )
+                write(
+                    editing.update_asset,
+                    asset_id,
+                    **changes,
+                    **moved,
+                    if_version=version,
+                    clear=done_keys,
+                    done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.",
+                )
             b1, b2 = st.columns(2)
             if b1.button("Close it (the place has shut)", key="edit_close"):
-                write(editing.close_asset, asset_id, if_version=version, clear=done_keys,
-                      done=f"Marked {_ui.plain(row['name'])} as closed.")
+                write(
+                    editing.close_asset,
+                    asset_id,
+                    if_version=version,
+                    clear=done_keys,
+                    done=f"Marked {_ui.plain(row['name'])} as closed.",
+                )
             if b2.button("Remove it (a duplicate or a mistake)", key="edit_remove"):
-                write(editing.remove_asset, asset_id, if_version=version, clear=done_keys,
-                      done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.")
+                write(
+                    editing.remove_asset,
+                    asset_id,
+                    if_version=version,
+                    clear=done_keys,
+                    done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.",
+                )
 
     with tabs[2]:
         if queue.empty and kqueue.empty:
             st.info("No contributions are waiting for review.")
         for _, r in queue.iterrows():
             with st.container(border=True):
-                st.markdown(f"**{_ui.plain(r['name'])}**, {_ui.plain(tax.label(r['type']))}: from "
-                            f"{_ui.plain(r['contributed_by'])}, sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}")
-                st.caption(" · ".join(_ui.plain(r[c]) for c in ("address", "postcode", "url", "opening_hours", "description")
-                                      if not pd.isna(r[c]) and str(r[c]).strip()))
+                st.markdown(
+                    f"**{_ui.plain(r['name'])}**, {_ui.plain(tax.label(r['type']))}: from "
+                    f"{_ui.plain(r['contributed_by'])}, sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
+                )
+                st.caption(
+                    " · ".join(
+                        _ui.plain(r[c])
+                        for c in ("address", "postcode", "url", "opening_hours", "description")
+                        if not pd.isna(r[c]) and str(r[c]).strip()
+                    )
+                )
                 q1, q2, q3 = st.columns([1, 4, 1])
                 seen = int(r["version"]) if not pd.isna(r["version"]) else None
                 own = me.owns(r["created_by"])
                 if own:
-                    st.caption("You sent this one, so another editor must approve or reject it: every contribution is checked by a second person.")
+                    st.caption(
+                        "You sent this one, so another editor must approve or reject it: every contribution is checked by a second person."
+                    )
                 if q1.button("Approve", key=f"approve_{r['id']}", type="primary", disabled=own):
-                    write(editing.approve, r["id"], if_version=seen, done=f"Approved {_ui.plain(r['name'])}: it is published now.")
-                reason = q2.text_input("Reason, if rejecting", key=f"reason_{r['id']}", label_visibility="collapsed",
-                                       placeholder="Reason, if rejecting (the contributor will be told)")
+                    write(
+                        editing.approve,
+                        r["id"],
+                        if_version=seen,
+                        done=f"Approved {_ui.plain(r['name'])}: it is published now.",
+                    )
+                reason = q2.text_input(
+                    "Reason, if rejecting",
+                    key=f"reason_{r['id']}",
+                    label_visibility="collapsed",
+                    placeholder="Reason, if rejecting (the contributor will be told)",
+                )
                 if q3.button("Reject", key=f"reject_{r['id']}", disabled=own):
-                    write(editing.reject, r["id"], reason=reason, if_version=seen, done=f"Rejected {_ui.plain(r['name'])}.")
+                    write(
+                        editing.reject,
+                        r["id"],
+                        reason=reason,
+                        if_version=seen,
+                        done=f"Rejected {_ui.plain(r['name'])}.",
+                    )
         if not kqueue.empty:
             st.markdown("**Aspirations, stories and measure values sent in**")
         for _, r in kqueue.iterrows():
             what = NOUNS[r["layer"]]
             with st.container(border=True):
-                st.markdown(f"**{_ui.plain(r['title'])}** ({what}): sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}")
+                st.markdown(
+                    f"**{_ui.plain(r['title'])}** ({what}): sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
+                )
                 if str(r["summary"] or "").strip():
                     st.caption(_ui.plain(r["summary"]))
                 k1, k2, k3 = st.columns([1, 4, 1])
@@ -227,11 +331,28 @@ if editor:
                     st.caption("You sent this one, so another editor must approve or reject it.")
                 key = f"{r['layer']}_{r['id']}"
                 if k1.button("Approve", key=f"kapprove_{key}", type="primary", disabled=own):
-                    write(knowledge.approve_item, r["layer"], r["id"], if_version=seen, done=f"Approved the {what}: it shows now.")
-                reason = k2.text_input("Reason, if rejecting", key=f"kreason_{key}", label_visibility="collapsed",
-                                       placeholder="Reason, if rejecting (the contributor will be told)")
+                    write(
+                        knowledge.approve_item,
+                        r["layer"],
+                        r["id"],
+                        if_version=seen,
+                        done=f"Approved the {what}: it shows now.",
+                    )
+                reason = k2.text_input(
+                    "Reason, if rejecting",
+                    key=f"kreason_{key}",
+                    label_visibility="collapsed",
+                    placeholder="Reason, if rejecting (the contributor will be told)",
+                )
                 if k3.button("Reject", key=f"kreject_{key}", disabled=own):
-                    write(knowledge.reject_item, r["layer"], r["id"], reason=reason, if_version=seen, done=f"Rejected the {what}.")
+                    write(
+                        knowledge.reject_item,
+                        r["layer"],
+                        r["id"],
+                        reason=reason,
+                        if_version=seen,
+                        done=f"Rejected the {what}.",
+                    )
 
     with tabs[3]:
         hist = editing.history(_ui.store(), layer=None, limit=None, viewer=me)
@@ -240,14 +361,22 @@ if editor:
         else:
             _ui.table(
                 hist[["at", "by", "action", "layer", "name", "changes"]].head(500).rename(columns=str.capitalize),
-                hide_index=True, height=300, width="stretch",
+                hide_index=True,
+                height=300,
+                width="stretch",
             )
-            st.download_button("History (CSV)", exports.csv_bytes(hist.drop(columns=["key"])), "history.csv", "text/csv")
+            st.download_button(
+                "History (CSV)", exports.csv_bytes(hist.drop(columns=["key"])), "history.csv", "text/csv"
+            )
             st.markdown("**Undo a recent change** (newest first; undo later changes to an asset before earlier ones)")
-            for _, h in hist[(hist["layer"] == "assets") & hist["action"].isin(editing.ACTIONS)].head(UNDO_ROWS).iterrows():
+            for _, h in (
+                hist[(hist["layer"] == "assets") & hist["action"].isin(editing.ACTIONS)].head(UNDO_ROWS).iterrows()
+            ):
                 u1, u2 = st.columns([6, 1])
-                u1.markdown(f"{h['at']} · {_ui.plain(h['by'])} · **{h['action']}** {_ui.plain(h['name'])}: "
-                            f"{_ui.plain(h['changes'])}")
+                u1.markdown(
+                    f"{h['at']} · {_ui.plain(h['by'])} · **{h['action']}** {_ui.plain(h['name'])}: "
+                    f"{_ui.plain(h['changes'])}"
+                )
                 if u2.button("Undo", key=f"undo_{h['key']}"):
                     write(editing.undo, h["key"], done=f"Undid the {h['action']} of {_ui.plain(h['name'])}.")
 
@@ -255,11 +384,21 @@ if not editor:
     with tabs[1]:
         mine = knowledge.my_contributions(_ui.store(), me)
         if mine.empty:
-            st.info("You have not proposed anything yet. Use **Add an asset** here, or add an aspiration, a story or a "
-                    "measure value on their pages: an editor checks each one before it shows.")
+            st.info(
+                "You have not proposed anything yet. Use **Add an asset** here, or add an aspiration, a story or a "
+                "measure value on their pages: an editor checks each one before it shows."
+            )
         else:
-            _ui.table(pd.DataFrame({"What": mine["layer"].map(NOUNS), "Title": mine["title"], "Status": mine["status"],
-                                    "Sent": mine["created_at"].astype(str).str[:10]}))
+            _ui.table(
+                pd.DataFrame(
+                    {
+                        "What": mine["layer"].map(NOUNS),
+                        "Title": mine["title"],
+                        "Status": mine["status"],
+                        "Sent": mine["created_at"].astype(str).str[:10],
+                    }
+                )
+            )
             for _, r in mine[mine["status"] == "pending"].iterrows():
                 w1, w2 = st.columns([5, 1])
                 w1.markdown(f"**{_ui.plain(r['title'])}** ({NOUNS[r['layer']]}), waiting for an editor")
@@ -268,4 +407,10 @@ if not editor:
                     if r["layer"] == "assets":
                         write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")
                     else:
-                        write(knowledge.withdraw_item, r["layer"], r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")
+                        write(
+                            knowledge.withdraw_item,
+                            r["layer"],
+                            r["id"],
+                            if_version=seen,
+                            done=f"Withdrew {_ui.plain(r['title'])}.",
+                        )

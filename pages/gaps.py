@@ -41,7 +41,9 @@ c1, c2, c3 = st.columns([2, 2, 3])
 type_id = c1.selectbox("Type of asset", present, format_func=tax.label, key="gaps_type")
 within_m = c2.slider("Distance (metres, straight line)", 200, 5000, 800, 100, key="gaps_within")
 view = c3.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="gaps_view")
-st.caption(f"{within_m:,} m is about a {access.walk_minutes_estimate(within_m):.0f}-minute walk. {access.WALK_ESTIMATE_NOTE}")
+st.caption(
+    f"{within_m:,} m is about a {access.walk_minutes_estimate(within_m):.0f}-minute walk. {access.WALK_ESTIMATE_NOTE}"
+)
 
 capacity = tax.type(type_id).capacity_column
 try:
@@ -53,14 +55,20 @@ share = summary["population_affected"] / summary["population_total"] if summary[
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Areas beyond the distance", f"{summary['areas_beyond']} of {summary['areas_total']}")
-m2.metric("People living there", f"{summary['population_affected']:,}", help=f"of {summary['population_total']:,} in all areas")
+m2.metric(
+    "People living there",
+    f"{summary['population_affected']:,}",
+    help=f"of {summary['population_total']:,} in all areas",
+)
 m3.metric("Share of residents", f"{share:.0%}")
 if layer == "neighbourhoods":
     st.caption("Neighbourhood populations are estimates, and the neighbourhoods do not cover the rural west.")
 
 label = tax.label(type_id)
 if view == "beyond":
-    choropleth = maps.Choropleth(f"More than {within_m:,} m from a {label}", table["beyond"], kind="flag", flag_labels=("Beyond", "Within"))
+    choropleth = maps.Choropleth(
+        f"More than {within_m:,} m from a {label}", table["beyond"], kind="flag", flag_labels=("Beyond", "Within")
+    )
 elif view == "distance":
     choropleth = maps.Choropleth(f"Metres to the nearest {label}", table["distance_m"], fmt="{:,.0f}")
 else:
@@ -87,11 +95,19 @@ with right:
     else:
         sort_cols = ["distance_m", "imd_decile"] if "imd_decile" in beyond else ["distance_m"]
         ranked = beyond.sort_values(sort_cols, ascending=[False, True][: len(sort_cols)])
-        cols = {"name": "Area", "population": "People", "distance_m": "Metres", "imd_decile": "IMD decile", "nearest_name": "Nearest"}
+        cols = {
+            "name": "Area",
+            "population": "People",
+            "distance_m": "Metres",
+            "imd_decile": "IMD decile",
+            "nearest_name": "Nearest",
+        }
         shown = ranked[[c for c in cols if c in ranked]].rename(columns=cols)
         shown["Metres"] = shown["Metres"].round(0).astype(int)
         _ui.table(shown, hide_index=True, height=420, width="stretch")
-    st.download_button("All areas (CSV)", exports.csv_bytes(_ui.public(table)), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv")
+    st.download_button(
+        "All areas (CSV)", exports.csv_bytes(_ui.public(table)), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv"
+    )
 
 if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")
@@ -105,7 +121,7 @@ with st.expander("How the accessibility score works"):
     st.markdown(
         f"""
 The **two-step floating catchment area** method (Luo and Wang, 2003) weighs each service by how many people
-can reach it. Step 1: each {label} shares its supply ({'its ' + capacity.replace('_', ' ') if capacity else 'one unit per site'})
+can reach it. Step 1: each {label} shares its supply ({"its " + capacity.replace("_", " ") if capacity else "one unit per site"})
 among the residents of all areas whose centre is within {within_m:,} m of it. Step 2: each area adds up the
 shares of every {label} within {within_m:,} m. A low score means few services in reach **or** services shared by
 many people. Distances are straight lines from each area's centre (or a point inside it where the centre falls

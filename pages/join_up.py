@@ -18,8 +18,12 @@ def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
     """Save through the engine; a save refused because someone else changed the organisation first
     keeps the form as typed and offers a reload (the form is tagged with the version it was loaded from)."""
     _ui.save(
-        action, lambda result: message if result != {} else "Nothing changed.", clear=clear, flash_key=FLASH,
-        conflict_key="joinup_conflict", forget_prefix="org_loaded_",
+        action,
+        lambda result: message if result != {} else "Nothing changed.",
+        clear=clear,
+        flash_key=FLASH,
+        conflict_key="joinup_conflict",
+        forget_prefix="org_loaded_",
     )
 
 
@@ -38,7 +42,9 @@ can_edit = me.can("edit")
 _ui.flash(FLASH)
 
 orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
-ju = knowledge.join_up(area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations"))
+ju = knowledge.join_up(
+    area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations")
+)
 
 st.subheader(f"Who works in {area_name}")
 if ju.working.empty:
@@ -61,17 +67,23 @@ with left:
     if not ju.overlaps:
         st.caption("No theme has two or more organisations working on it here.")
     for theme, who in ju.overlaps.items():
-        st.markdown(f"- **{_ui.plain(theme)}** ({len(who)} organisations, talk to each other): {_ui.plain(', '.join(who))}")
+        st.markdown(
+            f"- **{_ui.plain(theme)}** ({len(who)} organisations, talk to each other): {_ui.plain(', '.join(who))}"
+        )
 with right:
     st.markdown("**Gaps: what the community wants that nobody works on here**")
     if ju.gaps:
         for theme in ju.gaps:
             n = ju.aspiration_themes[theme]
-            st.warning(f"Gap: {_ui.plain(theme)}. {n} open aspiration{'s' if n > 1 else ''}, and no organisation works on it in {area_name}.")
+            st.warning(
+                f"Gap: {_ui.plain(theme)}. {n} open aspiration{'s' if n > 1 else ''}, and no organisation works on it in {area_name}."
+            )
     elif ju.aspiration_themes:
         st.success("Every theme the community has raised here has at least one organisation working on it.")
     else:
-        st.info(f"No open aspirations are recorded for {area_name}: record them on **Aspirations and success**, then gaps show here.")
+        st.info(
+            f"No open aspirations are recorded for {area_name}: record them on **Aspirations and success**, then gaps show here."
+        )
 
 st.subheader(f"Organisations × {_ui.BOUNDARY_LABELS[layer]}")
 matrix = knowledge.organisation_matrix(orgs, links, boundary_layer=layer, areas=areas)
@@ -80,7 +92,9 @@ if matrix.empty:
 else:
     st.caption("Each cell holds the themes an organisation works on in that area (✓ where none were given).")
     _ui.table(matrix, hide_index=True, width="stretch", height=360)
-    st.download_button("Matrix (CSV)", exports.csv_bytes(_ui.public(matrix)), f"organisations-by-{layer}.csv", "text/csv")
+    st.download_button(
+        "Matrix (CSV)", exports.csv_bytes(_ui.public(matrix)), f"organisations-by-{layer}.csv", "text/csv"
+    )
 
 st.subheader("Where an organisation works")
 by_id = orgs.drop_duplicates("id").set_index(orgs.drop_duplicates("id")["id"].astype(str))
@@ -91,10 +105,16 @@ if not options:
 else:
     pick = st.session_state.pop("_joinup_pick", None)
     if pick in options or st.session_state.get("joinup_org") not in options:
-        st.session_state["joinup_org"] = pick if pick in options else (ju.working["organisation_id"].iloc[0] if len(ju.working) else options[0])
+        st.session_state["joinup_org"] = (
+            pick if pick in options else (ju.working["organisation_id"].iloc[0] if len(ju.working) else options[0])
+        )
     org_id = st.selectbox(
-        "Organisation", options, key="joinup_org",
-        format_func=lambda i: f"{by_id.loc[i, 'name']} ({by_id.loc[i, 'kind'] if pd.notna(by_id.loc[i, 'kind']) else 'kind not known'})",
+        "Organisation",
+        options,
+        key="joinup_org",
+        format_func=lambda i: (
+            f"{by_id.loc[i, 'name']} ({by_id.loc[i, 'kind'] if pd.notna(by_id.loc[i, 'kind']) else 'kind not known'})"
+        ),
     )
     org = by_id.loc[org_id].map(lambda v: "" if v is None or pd.isna(v) else str(v))
     mine = links[(links["organisation_id"].astype(str) == org_id) & (links["boundary_layer"] == layer)]
@@ -103,7 +123,10 @@ else:
     runs = runs[(runs["organisation_id"].astype(str) == org_id) & (runs["status"].fillna("active") == "active")]
     tax = _ui.taxonomy()
     fmap = _ui.asset_map(
-        runs, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer],
+        runs,
+        taxonomy=tax,
+        boundaries=areas,
+        boundary_name=_ui.BOUNDARY_LABELS[layer],
         choropleth=maps.Choropleth("Works here", works, kind="flag", flag_labels=("Works here", "Not recorded")),
     )
     st.caption(f"Works in {int(works.sum())} of {len(areas)} areas; runs {len(runs)} asset(s), shown as points.")
@@ -128,16 +151,28 @@ else:
                 e_name = c1.text_input("Name", value=loaded["name"], key=f"oe_name_{org_id}_v{v}")
                 e_kind = c2.selectbox("Kind", kinds, index=kinds.index(loaded["kind"]) if loaded["kind"] in kinds else 0,
                                       key=f"oe_kind_{org_id}_v{v}")  # fmt: skip
-                e_themes = c1.text_input("Themes (comma-separated)", value=loaded["themes"], key=f"oe_themes_{org_id}_v{v}")
+                e_themes = c1.text_input(
+                    "Themes (comma-separated)", value=loaded["themes"], key=f"oe_themes_{org_id}_v{v}"
+                )
                 e_url = c2.text_input("Website", value=loaded["url"], key=f"oe_url_{org_id}_v{v}")
                 e_contact = c1.text_input("Public contact (the organisation's, not a person's)", value=loaded["public_contact"],
                                           key=f"oe_contact_{org_id}_v{v}")  # fmt: skip
-                e_charity = c2.text_input("Charity number", value=loaded["charity_number"], key=f"oe_charity_{org_id}_v{v}")
+                e_charity = c2.text_input(
+                    "Charity number", value=loaded["charity_number"], key=f"oe_charity_{org_id}_v{v}"
+                )
                 if st.form_submit_button("Save changes"):
                     save(
                         lambda: knowledge.update_organisation(
-                            _ui.store(), org_id, actor=me, name=e_name, kind=e_kind, themes=e_themes, url=e_url,
-                            public_contact=e_contact, charity_number=e_charity, if_version=v,
+                            _ui.store(),
+                            org_id,
+                            actor=me,
+                            name=e_name,
+                            kind=e_kind,
+                            themes=e_themes,
+                            url=e_url,
+                            public_contact=e_contact,
+                            charity_number=e_charity,
+                            if_version=v,
                         ),
                         f"Saved {_ui.plain(e_name)}.",
                     )
@@ -145,17 +180,32 @@ else:
         with st.expander(f"Where {_ui.plain(org['name'])} works ({_ui.BOUNDARY_LABELS[layer]}) and on what"):
             id_to_name = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
             name_to_id = {v: k for k, v in id_to_name.items()}
-            current = pd.DataFrame({"Area": mine["area_id"].astype(str).map(id_to_name), "Themes": mine["themes"].fillna("")})
+            current = pd.DataFrame(
+                {"Area": mine["area_id"].astype(str).map(id_to_name), "Themes": mine["themes"].fillna("")}
+            )
             with st.form(f"org_areas_{org_id}_{layer}"):
                 st.caption("One row per area; add or delete rows. Themes are comma-separated.")
                 edited = st.data_editor(
-                    current.reset_index(drop=True), num_rows="dynamic", hide_index=True, width="stretch", key=f"oa_editor_{org_id}_{layer}",
-                    column_config={"Area": st.column_config.SelectboxColumn("Area", options=sorted(areas["name"].astype(str)), required=True)},
+                    current.reset_index(drop=True),
+                    num_rows="dynamic",
+                    hide_index=True,
+                    width="stretch",
+                    key=f"oa_editor_{org_id}_{layer}",
+                    column_config={
+                        "Area": st.column_config.SelectboxColumn(
+                            "Area", options=sorted(areas["name"].astype(str)), required=True
+                        )
+                    },
                 )
                 if st.form_submit_button("Save areas"):
-                    pairs = [(name_to_id.get(str(r.Area), str(r.Area)), r.Themes) for r in edited.dropna(subset=["Area"]).itertuples()]
+                    pairs = [
+                        (name_to_id.get(str(r.Area), str(r.Area)), r.Themes)
+                        for r in edited.dropna(subset=["Area"]).itertuples()
+                    ]
                     save(
-                        lambda: knowledge.set_organisation_areas(_ui.store(), org_id, actor=me, boundary_layer=layer, areas=pairs),
+                        lambda: knowledge.set_organisation_areas(
+                            _ui.store(), org_id, actor=me, boundary_layer=layer, areas=pairs
+                        ),
                         f"Saved where {_ui.plain(org['name'])} works.",
                         (f"oa_editor_{org_id}_{layer}",),
                     )
@@ -176,8 +226,15 @@ if can_edit:
 
                 def add() -> str:
                     new = knowledge.add_organisation(
-                        _ui.store(), actor=me, name=a_name, kind=a_kind, themes=a_themes, url=a_url, public_contact=a_contact,
-                        boundary_layer=layer, areas=[(area_id, a_themes)] if a_here else [],
+                        _ui.store(),
+                        actor=me,
+                        name=a_name,
+                        kind=a_kind,
+                        themes=a_themes,
+                        url=a_url,
+                        public_contact=a_contact,
+                        boundary_layer=layer,
+                        areas=[(area_id, a_themes)] if a_here else [],
                     )
                     st.session_state["_joinup_pick"] = new
                     return new
@@ -190,5 +247,6 @@ st.download_button(  # built when clicked (a callable), not on every rerun
     "Organisations, services and areas (HSDS 3.0 JSON)",
     lambda: json.dumps(hsds.hsds_document(s), ensure_ascii=False, indent=1).encode("utf-8"),
     "common-ground-hsds.json",
-    "application/json", help="Human Services Data Specification 3.0 (Open Referral / Open Referral UK).",
+    "application/json",
+    help="Human Services Data Specification 3.0 (Open Referral / Open Referral UK).",
 )

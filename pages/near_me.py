@@ -39,7 +39,12 @@ with c1.form("near_form", border=False):
     submitted = st.form_submit_button("Find what is near", type="primary")
 # Outside the form, so the results follow the walking time at once.
 minutes = c2.slider(
-    "Walking time that counts as near (estimate)", min_value=5, max_value=30, value=10, step=1, key="near_minutes",
+    "Walking time that counts as near (estimate)",
+    min_value=5,
+    max_value=30,
+    value=10,
+    step=1,
+    key="near_minutes",
     help=access.WALK_ESTIMATE_NOTE,
 )
 within_m = round(access.walk_radius_m(minutes), -1)
@@ -64,7 +69,9 @@ origin = st.session_state.get("near_origin")
 result = None
 if origin:
     try:
-        result = access.near(origin["lon"], origin["lat"], assets, taxonomy=tax, within_m=within_m, postcode=origin.get("postcode"))
+        result = access.near(
+            origin["lon"], origin["lat"], assets, taxonomy=tax, within_m=within_m, postcode=origin.get("postcode")
+        )
     except CommonGroundError as exc:
         st.error(str(exc))
 
@@ -122,6 +129,9 @@ with right:
         _ui.table(table, hide_index=True, width="stretch")
         st.download_button("Nearest (CSV)", exports.csv_bytes(_ui.public(result.nearest)), "nearest.csv", "text/csv")
         if result.not_mapped:
-            st.caption("Not in the data at all (so not known to be missing): " + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped))
+            st.caption(
+                "Not in the data at all (so not known to be missing): "
+                + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped)
+            )
 
 _ui.view_link(access.view_params(st.session_state.get("near_origin"), minutes))

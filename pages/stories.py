@@ -38,7 +38,9 @@ with st.container(border=True):
     text = c1.text_input("Search", key="stories_text", placeholder="words in the title, story, method or outcome")
     theme = c2.selectbox("Theme", [ANY, *themes], key="stories_theme")
     method = c3.text_input("Method", key="stories_method", placeholder="e.g. asset mapping walk")
-    area = c4.selectbox(f"Area ({layer})", [ANY, *by_name], key=f"stories_area_{layer}", format_func=lambda i: area_names.get(i, i))
+    area = c4.selectbox(
+        f"Area ({layer})", [ANY, *by_name], key=f"stories_area_{layer}", format_func=lambda i: area_names.get(i, i)
+    )
 found = knowledge.search_stories(
     stories, text=text, theme=None if theme == ANY else theme, method=method, area_id=None if area == ANY else area
 )
@@ -56,7 +58,8 @@ else:
     if len(placed):
         points = gpd.GeoDataFrame(
             {"id": placed["id"], "name": placed["title"], "type": "Story", "address": placed["summary"], "url": ""},
-            geometry=placed.geometry, crs=placed.crs,
+            geometry=placed.geometry,
+            crs=placed.crs,
         )
         tax = _ui.taxonomy()
         fmap = _ui.asset_map(points, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer])
@@ -67,7 +70,12 @@ else:
         where = area_names.get(str(s.area_id), str(s.area_id))
         with st.expander(f"{_ui.plain(s.title)} ({_ui.plain(s.date)}, {_ui.plain(where)})"):
             st.markdown(f"*{_ui.plain(s.summary)}*")
-            facts = {"Themes": s.themes, "Method (what others could reuse)": s.method, "What changed": s.outcome, "Source": s.source}
+            facts = {
+                "Themes": s.themes,
+                "Method (what others could reuse)": s.method,
+                "What changed": s.outcome,
+                "Source": s.source,
+            }
             for label, value in facts.items():
                 if pd.notna(value) and str(value).strip():
                     st.markdown(f"**{label}:** {_ui.plain(value)}")
@@ -78,8 +86,11 @@ else:
             for col, fmt, ext, mime in ((c1, "markdown", "md", "text/markdown"), (c2, "html", "html", "text/html")):
                 report = knowledge.story_report(row, fmt=fmt, assets=assets, organisations=orgs, area_name=where)
                 col.download_button(
-                    f"Report ({'Markdown' if fmt == 'markdown' else 'HTML'})", report.encode("utf-8"), f"story-{s.id}.{ext}",
-                    mime, key=f"story_{fmt}_{s.id}",
+                    f"Report ({'Markdown' if fmt == 'markdown' else 'HTML'})",
+                    report.encode("utf-8"),
+                    f"story-{s.id}.{ext}",
+                    mime,
+                    key=f"story_{fmt}_{s.id}",
                 )
 
 st.subheader("Add a story")
@@ -94,27 +105,65 @@ with st.form("story_form"):
     summary = st.text_area("Summary (a sentence or two)", key="s_summary", height=80)
     body = st.text_area("The story", key="s_body")
     c1, c2 = st.columns(2)
-    s_area = c1.selectbox(f"Where ({layer})", by_name, key="s_area", format_func=lambda i: area_names.get(i, i),
-                          index=by_name.index(area) if area in by_name else 0)
+    s_area = c1.selectbox(
+        f"Where ({layer})",
+        by_name,
+        key="s_area",
+        format_func=lambda i: area_names.get(i, i),
+        index=by_name.index(area) if area in by_name else 0,
+    )
     s_date = c2.date_input("When", key="s_date", max_value=dt.date.today())
     s_assets = c1.multiselect("Assets it built on", list(asset_label), format_func=asset_label.get, key="s_assets")
     s_orgs = c2.multiselect("Organisations involved", list(org_label), format_func=org_label.get, key="s_orgs")
     s_themes = c1.text_input("Themes (comma-separated)", key="s_themes", placeholder="e.g. food, health")
-    s_source = c2.text_input("Source (who told it)", key="s_source", placeholder="e.g. Firth Park Residents' Association")
+    s_source = c2.text_input(
+        "Source (who told it)", key="s_source", placeholder="e.g. Firth Park Residents' Association"
+    )
     s_method = st.text_area("Method: how it was done, what others could reuse", key="s_method", height=80)
     s_outcome = st.text_area("Outcome: what changed", key="s_outcome", height=80)
     c3, c4 = st.columns(2)
-    lon = c3.number_input("Longitude (optional)", value=None, format="%.5f", key="s_lon", help="Leave empty to use the first asset's point.")
+    lon = c3.number_input(
+        "Longitude (optional)",
+        value=None,
+        format="%.5f",
+        key="s_lon",
+        help="Leave empty to use the first asset's point.",
+    )
     lat = c4.number_input("Latitude (optional)", value=None, format="%.5f", key="s_lat")
     if st.form_submit_button("Add story", key="s_submit"):
         _ui.save(
             lambda: knowledge.add_story(
-                _ui.store(), actor=me, title=title, summary=summary, body=body, boundary_layer=layer, area_id=s_area,
-                asset_ids=s_assets, organisation_ids=s_orgs, themes=s_themes, method=s_method, outcome=s_outcome,
-                date=s_date, source=s_source, lon=lon, lat=lat,
+                _ui.store(),
+                actor=me,
+                title=title,
+                summary=summary,
+                body=body,
+                boundary_layer=layer,
+                area_id=s_area,
+                asset_ids=s_assets,
+                organisation_ids=s_orgs,
+                themes=s_themes,
+                method=s_method,
+                outcome=s_outcome,
+                date=s_date,
+                source=s_source,
+                lon=lon,
+                lat=lat,
             ),
-            f"Story added: {_ui.plain(title)}." if me.can("moderate")
+            f"Story added: {_ui.plain(title)}."
+            if me.can("moderate")
             else f"Thank you: {_ui.plain(title)} was sent for review; it shows here once an editor has checked it.",
-            clear=("s_title", "s_summary", "s_body", "s_assets", "s_orgs", "s_themes", "s_method", "s_outcome", "s_lon", "s_lat"),
+            clear=(
+                "s_title",
+                "s_summary",
+                "s_body",
+                "s_assets",
+                "s_orgs",
+                "s_themes",
+                "s_method",
+                "s_outcome",
+                "s_lon",
+                "s_lat",
+            ),
             flash_key=FLASH,
         )

@@ -88,7 +88,9 @@ def _demo_template(admin: str) -> str:
                     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(old)))
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             template = pg.template_database(admin)
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
             url = pg.database_url(admin, name)
             copy_store(schema.DEMO_GPKG, url)
             release_store(url)
@@ -112,7 +114,9 @@ def postgis_demo_copy() -> Iterator[str]:
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(admin, autocommit=True) as conn:  # refill it from the demo template
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
         try:
             yield url
         finally:
@@ -131,7 +135,9 @@ def store_copy(request: pytest.FixtureRequest, tmp_path: Path, demo_path: Path) 
         with postgis_demo_copy() as url:
             yield open_store(url)
     else:
-        raise pytest.UsageError(f"Unknown backend {request.param!r} in COMMON_GROUND_TEST_BACKENDS; use gpkg or postgis.")
+        raise pytest.UsageError(
+            f"Unknown backend {request.param!r} in COMMON_GROUND_TEST_BACKENDS; use gpkg or postgis."
+        )
 
 
 @pytest.fixture(scope="session")

@@ -202,7 +202,9 @@ def check_where(where: Where | None, columns: Sequence[str], layer: str) -> list
     if not where:
         return out
     if not isinstance(where, Mapping):
-        raise StoreError(f"where= must be a mapping of column to value(s), e.g. {{'status': 'active'}}; got {type(where).__name__}.")
+        raise StoreError(
+            f"where= must be a mapping of column to value(s), e.g. {{'status': 'active'}}; got {type(where).__name__}."
+        )
     for col, value in where.items():
         if col not in columns:
             raise StoreError(f"Layer {layer!r} has no column {col!r} to filter on; it has: {', '.join(columns)}.")
@@ -260,7 +262,9 @@ def conflict_error(
         except (TypeError, ValueError):
             continue
         if v > expected:
-            newer.append((str(entry.get("by") or ""), str(entry.get("at") or ""), audit_dict(entry.get("before")) or {}, after))
+            newer.append(
+                (str(entry.get("by") or ""), str(entry.get("at") or ""), audit_dict(entry.get("before")) or {}, after)
+            )
     if newer:
         who = sorted({n[0] for n in newer if n[0]})
         when = max(n[1] for n in newer)

@@ -123,7 +123,9 @@ def _decode_many(blobs: Sequence[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 
-def encode_many(geoms: Sequence[BaseGeometry | None], *, multi: bool = False, srs_id: int = SRS_ID) -> list[bytes | None]:
+def encode_many(
+    geoms: Sequence[BaseGeometry | None], *, multi: bool = False, srs_id: int = SRS_ID
+) -> list[bytes | None]:
     """GeoPackage binary for many geometries at once (vectorised WKB; Polygons promoted when ``multi``)."""
     arr = np.array(list(geoms), dtype=object)
     if len(arr) == 0:
@@ -615,7 +617,9 @@ class GeoPackageStore:
             _require_layer(con, name, self.path.name)
             geom = _geometry_column(con, name)
             cols = [c for c in _columns(con, name) if c != "fid"]
-            cur = con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {_q(name)} WHERE \"id\" = ?", (str(feature_id),))
+            cur = con.execute(
+                f'SELECT {", ".join(_q(c) for c in cols)} FROM {_q(name)} WHERE "id" = ?', (str(feature_id),)
+            )
             row = cur.fetchone()
         if row is None:
             return None
@@ -634,7 +638,8 @@ class GeoPackageStore:
         with self._read_connection() as con:
             for name in _layers(con):
                 gcol = con.execute(
-                    "SELECT column_name, geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+                    "SELECT column_name, geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                    (name,),
                 ).fetchone()
                 n = con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()[0]
                 if gcol is None:
@@ -694,7 +699,9 @@ class GeoPackageStore:
         who = require_actor(actor)
         con = self._cached(readonly=False)
         if con.in_transaction:
-            raise StoreError("A transaction is already open on this store in this thread; finish it before starting another.")
+            raise StoreError(
+                "A transaction is already open on this store in this thread; finish it before starting another."
+            )
         try:
             con.execute("BEGIN IMMEDIATE")
             _migrate(con)
@@ -941,7 +948,9 @@ class GeoPackageTransaction:
             kinds = schema.layer_spec(name).all_columns
             self._add_columns(name, {c: _SQL_TYPE[k] for c, k in kinds.items()})
         if isinstance(frame, pd.DataFrame):
-            extra = {c: _sql_type_of(frame[c]) for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)}
+            extra = {
+                c: _sql_type_of(frame[c]) for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)
+            }
             self._add_columns(name, {c: t for c, t in extra.items() if c != "geometry"})
         self._touched.add(name)
         if records:
@@ -1009,16 +1018,25 @@ def _frame_records(frame: pd.DataFrame) -> list[dict]:
     for c in frame.columns:
         col = frame[c]
         obj = col.astype(object)
-        cols[c] = obj.where(col.notna(), None).tolist() if col.dtype != object else [
-            v if isinstance(v, (list, tuple, dict, set)) else plain_value(v) for v in obj
-        ]
+        cols[c] = (
+            obj.where(col.notna(), None).tolist()
+            if col.dtype != object
+            else [v if isinstance(v, (list, tuple, dict, set)) else plain_value(v) for v in obj]
+        )
     names = list(cols)
-    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)] if names else [{} for _ in range(len(frame))]
+    return (
+        [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+        if names
+        else [{} for _ in range(len(frame))]
+    )
 
 
 def _clean_record(r: dict) -> dict:
     r.pop("fid", None)
-    return {k: (v if k == "geometry" else plain_value(v) if not isinstance(v, (list, tuple, dict, set)) else v) for k, v in r.items()}
+    return {
+        k: (v if k == "geometry" else plain_value(v) if not isinstance(v, (list, tuple, dict, set)) else v)
+        for k, v in r.items()
+    }
 
 
 def _plain_row(rec: dict) -> dict:

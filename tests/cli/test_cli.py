@@ -133,7 +133,7 @@ def test_profile_lists_the_four_traits(run, demo_path):
         assert isinstance(entry["city_per_1000"], float) and entry["in_words"]
         assert not any("score" in k for k in entry)
     assert doc["traits"][0]["assets"] == 2 and doc["traits"][2]["assets"] == 17  # two libraries; every demo type
-    assert "taxonomy.json" in doc["traits_rules_from"]  # the demo store predates the rules: the seed file's
+    assert doc["traits_rules_from"] == "the store's taxonomy"  # the demo store holds the rules
     text = run("profile", "--area", "Firth Park", "--boundaries", "wards", "--data", str(demo_path)).stdout
     assert "what is good about this place" in text and "More than most wards" in text
 
@@ -159,7 +159,9 @@ def test_profile_traits_after_importing_the_examples(run, store_copy):
 
 
 def test_gaps_json(run, demo_path):
-    doc = _json(run, "gaps", "--type", "food_bank", "--within", "1500", "--boundaries", "wards", "--data", str(demo_path))
+    doc = _json(
+        run, "gaps", "--type", "food_bank", "--within", "1500", "--boundaries", "wards", "--data", str(demo_path)
+    )
     assert doc["type"] == "food_bank" and doc["within_m"] == 1500 and doc["boundaries"] == "wards"
     assert all(a["distance_m"] > 1500 for a in doc["areas"])
     assert set(doc["areas"][0]) >= {"id", "name", "population", "distance_m", "score_2sfca"}

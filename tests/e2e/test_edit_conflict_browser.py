@@ -46,9 +46,7 @@ def test_a_stale_save_is_refused_kept_and_reloadable(app_page: AppPage) -> None:
     page.get_by_role("button", name="Reload the asset").click()
     hours = page.get_by_role("textbox", name="Opening hours").filter(visible=True)
     hours.wait_for()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('input')].some(i => i.value === 'Mon-Sat 10:00-16:00')"
-    )
+    page.wait_for_function("() => [...document.querySelectorAll('input')].some(i => i.value === 'Mon-Sat 10:00-16:00')")
     assert hours.input_value() == "Mon-Sat 10:00-16:00"
     problems = [p for p in app.watch.problems() if "/edit/_stcore/" not in p and "ERR_ABORTED" not in p]
     assert not problems, app.fail_message("\n".join(problems))

@@ -13,7 +13,9 @@ from shapely.geometry import Point
 GOOD_ROWS = "name,type,lat,lon\nTest Hall,community_centre,53.3811,-1.4701\n"
 
 
-def _zip(path: Path, members: dict[str, bytes], *, symlinks: tuple[str, ...] = (), encrypted: tuple[str, ...] = ()) -> Path:
+def _zip(
+    path: Path, members: dict[str, bytes], *, symlinks: tuple[str, ...] = (), encrypted: tuple[str, ...] = ()
+) -> Path:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             info = zipfile.ZipInfo(name)
@@ -55,7 +57,11 @@ def build(tmp: Path, demo_gpkg: Path) -> dict[str, tuple[Path, list[str], str]]:
         return p
 
     c["too big"] = (f("big.csv", GOOD_ROWS + "x" * 5000 + "\n"), ["--max-mb", "0.001"], "over the")
-    c["too many rows"] = (f("rows.csv", GOOD_ROWS + "Hall 2,community_centre,53.38,-1.47\n"), ["--max-rows", "1"], "more than 1 rows")
+    c["too many rows"] = (
+        f("rows.csv", GOOD_ROWS + "Hall 2,community_centre,53.38,-1.47\n"),
+        ["--max-rows", "1"],
+        "more than 1 rows",
+    )
     c["empty"] = (f("empty.csv", b""), [], "is empty")
     c["header only"] = (f("header.csv", "name,lat,lon\n"), [], "no rows")
     c["binary named csv"] = (f("image.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), [], "binary file")
@@ -65,16 +71,36 @@ def build(tmp: Path, demo_gpkg: Path) -> dict[str, tuple[Path, list[str], str]]:
     c["truncated gpkg"] = (f("truncated.gpkg", truncated), [], "damaged or truncated")
     c["csv named geojson"] = (f("data.geojson", GOOD_ROWS), [], "not GeoJSON")
     c["unknown extension"] = (f("data.xlsx", b"PK\x03\x04 not really"), [], "extension")
-    c["bad encoding"] = (f("bad.csv", b"name,type,lat,lon\nCaf\x81 \x8d,community_centre,53.38,-1.47\n"), [], "not UTF-8")
-    c["xy without crs"] = (f("xy.csv", "name,type,x,y\nHall,community_centre,435000,387000\n"), [], "does not say their CRS")
-    c["swapped lat lon"] = (f("swapped.csv", "name,type,lat,lon\nHall,community_centre,-1.4701,53.3811\n"), [], "swapped")
-    c["outside area"] = (f("london.csv", "name,type,lat,lon\nHall,community_centre,51.5,-0.12\n"), [], "outside the data's area")
+    c["bad encoding"] = (
+        f("bad.csv", b"name,type,lat,lon\nCaf\x81 \x8d,community_centre,53.38,-1.47\n"),
+        [],
+        "not UTF-8",
+    )
+    c["xy without crs"] = (
+        f("xy.csv", "name,type,x,y\nHall,community_centre,435000,387000\n"),
+        [],
+        "does not say their CRS",
+    )
+    c["swapped lat lon"] = (
+        f("swapped.csv", "name,type,lat,lon\nHall,community_centre,-1.4701,53.3811\n"),
+        [],
+        "swapped",
+    )
+    c["outside area"] = (
+        f("london.csv", "name,type,lat,lon\nHall,community_centre,51.5,-0.12\n"),
+        [],
+        "outside the data's area",
+    )
     c["unknown type"] = (f("types.csv", "name,type,lat,lon\nHall,Bouncy Castle,53.38,-1.47\n"), [], "unknown type")
     c["not numbers"] = (f("nan.csv", "name,type,lat,lon\nHall,community_centre,north,west\n"), [], "not numbers")
     c["bad postcode"] = (f("pc.csv", "name,type,postcode\nHall,community_centre,ZZ9 9ZZ\n"), [], "could not be found")
     c["no name"] = (f("noname.csv", "name,type,lat,lon\n,community_centre,53.38,-1.47\n"), [], "have no name")
     # archives
-    c["zip slip"] = (_zip(tmp / "slip.zip", {"../../evil.shp": b"x", "a.shx": b"x", "a.dbf": b"x"}), [], "leaves the archive")
+    c["zip slip"] = (
+        _zip(tmp / "slip.zip", {"../../evil.shp": b"x", "a.shx": b"x", "a.dbf": b"x"}),
+        [],
+        "leaves the archive",
+    )
     c["absolute path"] = (_zip(tmp / "abs.zip", {"/etc/evil.shp": b"x"}), [], "leaves the archive")
     c["symlink"] = (_zip(tmp / "link.zip", {"layer.shp": b"/etc/passwd"}, symlinks=("layer.shp",)), [], "link")
     c["nested zip"] = (_zip(tmp / "nested.zip", {"inner.zip": b"PK\x03\x04"}), [], "another archive")

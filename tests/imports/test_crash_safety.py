@@ -23,13 +23,27 @@ def _csv(path, n: int) -> None:
     rng = random.Random(7)
     lines = ["name,type,lat,lon"]
     for i in range(n):
-        lines.append(f"Crash Test Hall {i},community_centre,{53.33 + rng.random() * 0.12:.6f},{-1.55 + rng.random() * 0.2:.6f}")
+        lines.append(
+            f"Crash Test Hall {i},community_centre,{53.33 + rng.random() * 0.12:.6f},{-1.55 + rng.random() * 0.2:.6f}"
+        )
     path.write_text("\n".join(lines) + "\n")
 
 
 def _start_import(csv, store_path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "geo", "import", str(csv), "--layer", "assets", "--data", str(store_path), "--actor", "crash-test"],
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "import",
+            str(csv),
+            "--layer",
+            "assets",
+            "--data",
+            str(store_path),
+            "--actor",
+            "crash-test",
+        ],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

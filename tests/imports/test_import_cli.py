@@ -65,18 +65,41 @@ def _count(store: Store, layer: str = "assets") -> int:
 
 
 def _import_ok(run, store: Store, path, *extra: str) -> dict:
-    proc = run("import", str(path), "--layer", extra[0] if extra and not extra[0].startswith("-") else "assets",
-               "--data", str(store.path), "--json", *[e for e in extra if e.startswith("-") or "=" in e or extra.index(e) > 0])
+    proc = run(
+        "import",
+        str(path),
+        "--layer",
+        extra[0] if extra and not extra[0].startswith("-") else "assets",
+        "--data",
+        str(store.path),
+        "--json",
+        *[e for e in extra if e.startswith("-") or "=" in e or extra.index(e) > 0],
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 def test_csv_lat_lon_with_mapping_and_audit(run, store_copy, tmp_path):
     p = tmp_path / "venues.csv"
-    p.write_text("Venue,Kind,lat,lon,Website\nHillsborough Community Hall,community_centre,53.4047,-1.5009,https://example.org\n"
-                 "Walkley Allotments,allotment,53.3940,-1.5020,\n", encoding="utf-8")
+    p.write_text(
+        "Venue,Kind,lat,lon,Website\nHillsborough Community Hall,community_centre,53.4047,-1.5009,https://example.org\n"
+        "Walkley Allotments,allotment,53.3940,-1.5020,\n",
+        encoding="utf-8",
+    )
     before = _count(store_copy)
-    proc = run("import", str(p), "--layer", "assets", "--map", "name=Venue", "--map", "type=Kind", "--data", store_copy.location, "--json")
+    proc = run(
+        "import",
+        str(p),
+        "--layer",
+        "assets",
+        "--map",
+        "name=Venue",
+        "--map",
+        "type=Kind",
+        "--data",
+        store_copy.location,
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["imported"] == 2 and len(doc["ids"]) == 2
@@ -125,7 +148,12 @@ def test_geojson_shapefile_geopackage_and_kml(run, store_copy, tmp_path):
     kml = tmp_path / "d.kml"
     g.assign(name=["KML Hall"]).to_file(kml, driver="KML", engine="pyogrio")
     before = _count(store_copy)
-    for args in ([str(gj)], [str(shp_zip)], [str(gpkg), "--source-layer", "venues"], [str(kml), "--type", "community_centre"]):
+    for args in (
+        [str(gj)],
+        [str(shp_zip)],
+        [str(gpkg), "--source-layer", "venues"],
+        [str(kml), "--type", "community_centre"],
+    ):
         proc = run("import", *args, "--layer", "assets", "--data", store_copy.location)
         assert proc.returncode == 0, (args, proc.stderr)
     names = set(store_copy.read("assets")["name"])
@@ -151,7 +179,17 @@ def test_duplicates_are_skipped_unless_forced(run, store_copy, tmp_path):
 def test_unknown_types_mapped_or_added(run, store_copy, tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("name,type,lat,lon\nRepair Cafe One,Repair Cafe,53.38,-1.47\n")
-    proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--map-type", "Repair Cafe=community_group", "--json")
+    proc = run(
+        "import",
+        str(p),
+        "--layer",
+        "assets",
+        "--data",
+        store_copy.location,
+        "--map-type",
+        "Repair Cafe=community_group",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     row = store_copy.read("assets").set_index("name").loc["Repair Cafe One"]
     assert row["type"] == "community_group" and row["category"] == "associations"
@@ -168,7 +206,9 @@ def test_dry_run_writes_nothing(run, store_copy, tmp_path):
 
 def test_boundary_import_repairs_invalid_geometry(run, store_copy, tmp_path):
     bowtie = Polygon([(-1.50, 53.38), (-1.49, 53.39), (-1.49, 53.38), (-1.50, 53.39), (-1.50, 53.38)])
-    g = gpd.GeoDataFrame({"id": ["nbhd-test-bowtie"], "name": ["Bow Tie"], "population": [100]}, geometry=[bowtie], crs=4326)
+    g = gpd.GeoDataFrame(
+        {"id": ["nbhd-test-bowtie"], "name": ["Bow Tie"], "population": [100]}, geometry=[bowtie], crs=4326
+    )
     p = tmp_path / "nb.geojson"
     g.to_file(p, driver="GeoJSON", engine="pyogrio")
     proc = run("import", str(p), "--layer", "neighbourhoods", "--data", store_copy.location, "--json")
@@ -181,8 +221,10 @@ def test_boundary_import_repairs_invalid_geometry(run, store_copy, tmp_path):
 
 def test_table_layers_import_without_locations(run, store_copy, tmp_path):
     p = tmp_path / "asp.csv"
-    p.write_text("boundary_layer,area_id,text,theme,raised_by,raised_on,status\n"
-                 "wards,E05010868,A warm space open every weekday,community,Firth Park Residents' Group,2025-10-01,open\n")
+    p.write_text(
+        "boundary_layer,area_id,text,theme,raised_by,raised_on,status\n"
+        "wards,E05010868,A warm space open every weekday,community,Firth Park Residents' Group,2025-10-01,open\n"
+    )
     proc = run("import", str(p), "--layer", "aspirations", "--data", store_copy.location, "--json")
     assert proc.returncode == 0, proc.stderr
     assert len(store_copy.read("aspirations")) == 1
@@ -226,11 +268,15 @@ def test_knowledge_imports_check_their_links_and_privacy(run, store_copy, tmp_pa
 
 def test_importing_measure_values_updates_the_current_value(run, store_copy, tmp_path):
     a = tmp_path / "a.csv"
-    a.write_text("id,boundary_layer,area_id,text,theme,raised_by,raised_on\n"
-                 "asp-1,wards,E05010868,More benches,place,Bench Group,2025-11-01\n")
+    a.write_text(
+        "id,boundary_layer,area_id,text,theme,raised_by,raised_on\n"
+        "asp-1,wards,E05010868,More benches,place,Bench Group,2025-11-01\n"
+    )
     m = tmp_path / "m.csv"
-    m.write_text("id,aspiration_id,measure,horizon,baseline,target,current,agreed_by,agreed_on\n"
-                 "m-1,asp-1,Benches installed,short,0,10,0,Bench partnership,2025-12-01\n")
+    m.write_text(
+        "id,aspiration_id,measure,horizon,baseline,target,current,agreed_by,agreed_on\n"
+        "m-1,asp-1,Benches installed,short,0,10,0,Bench partnership,2025-12-01\n"
+    )
     u = tmp_path / "u.csv"
     u.write_text("measure_id,value,recorded_on\nm-1,4,2026-03-01\nm-1,2,2026-01-01\n")
     for layer, p in (("aspirations", a), ("success_measures", m), ("measure_updates", u)):
@@ -341,7 +387,10 @@ def test_one_margin_around_the_area_for_edits_and_imports(store_copy, tmp_path, 
 
     minx, miny, maxx, maxy = store_extent(store_copy)
     lat = round((miny + maxy) / 2, 4)
-    near, far = round(maxx + AREA_MARGIN_DEG / 2, 4), round(maxx + AREA_MARGIN_DEG * 2, 4)  # imports used to allow 0.25°
+    near, far = (
+        round(maxx + AREA_MARGIN_DEG / 2, 4),
+        round(maxx + AREA_MARGIN_DEG * 2, 4),
+    )  # imports used to allow 0.25°
     before = digest(store_copy.location)
     with pytest.raises(CoordinatesError) as edit:
         editing.add_asset(store_copy, actor="ed", name="Far Hall", type_id="community_centre", lon=far, lat=lat)
@@ -352,7 +401,10 @@ def test_one_margin_around_the_area_for_edits_and_imports(store_copy, tmp_path, 
     assert digest(store_copy.location) == before
     # Just inside the margin: both take it.
     editing.add_asset(store_copy, actor="ed", name="Near Hall", type_id="community_centre", lon=near, lat=lat)
-    p = _csv(tmp_path / "near.csv", [{"name": "Near Hall Annexe", "type": "community_centre", "lon": near, "lat": lat + 0.01}])
+    p = _csv(
+        tmp_path / "near.csv",
+        [{"name": "Near Hall Annexe", "type": "community_centre", "lon": near, "lat": lat + 0.01}],
+    )
     code, err = _cli(capsys, "import", str(p), "--layer", "assets", "--data", store_copy.location)
     assert code == 0, err
     assert {"Near Hall", "Near Hall Annexe"} <= set(store_copy.read("assets")["name"])
@@ -380,12 +432,16 @@ def test_a_web_address_hiding_markup_is_refused_by_edits_knowledge_and_imports(u
 
 
 def test_a_forced_import_takes_points_outside_the_area_but_never_swapped_ones(store_copy, tmp_path, capsys):
-    london = _csv(tmp_path / "london.csv", [{"name": "Far Away Hall", "type": "community_centre", "lat": 51.5, "lon": -0.12}])
+    london = _csv(
+        tmp_path / "london.csv", [{"name": "Far Away Hall", "type": "community_centre", "lat": 51.5, "lon": -0.12}]
+    )
     code, err = _cli(capsys, "import", str(london), "--layer", "assets", "--data", store_copy.location)
     assert code == 2 and "force the import" in err
     code, err = _cli(capsys, "import", str(london), "--layer", "assets", "--data", store_copy.location, "--force")
     assert code == 0, err
-    swapped = _csv(tmp_path / "swapped.csv", [{"name": "Swapped Hall", "type": "community_centre", "lat": -1.47, "lon": 53.38}])
+    swapped = _csv(
+        tmp_path / "swapped.csv", [{"name": "Swapped Hall", "type": "community_centre", "lat": -1.47, "lon": 53.38}]
+    )
     code, err = _cli(capsys, "import", str(swapped), "--layer", "assets", "--data", store_copy.location, "--force")
     assert code == 2 and "row 1: geometry (lon 53.38, lat -1.47) looks swapped" in err
     assert "Swapped Hall" not in set(store_copy.read("assets")["name"])

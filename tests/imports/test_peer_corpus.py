@@ -22,7 +22,11 @@ from tests.conftest import ROOT
 from tests.helpers import store_digest
 
 CORPUS = ROOT.parent / "shared" / "data" / "peer-corpus"
-FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file() and p.name != "MANIFEST.txt") if CORPUS.is_dir() else []
+FILES = (
+    sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file() and p.name != "MANIFEST.txt")
+    if CORPUS.is_dir()
+    else []
+)
 
 #: Text of library warnings that must never reach stderr raw.
 RAW = ("Z=2 hint", "More than one layer found", "application_id", "Measured (M) geometry", "notna()", "isna()",
@@ -30,7 +34,9 @@ RAW = ("Z=2 hint", "More than one layer found", "application_id", "Measured (M) 
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not FILES, reason=f"the peer corpus is not at {CORPUS}: fetch ../shared/data/peer-corpus to run this test"),
+    pytest.mark.skipif(
+        not FILES, reason=f"the peer corpus is not at {CORPUS}: fetch ../shared/data/peer-corpus to run this test"
+    ),
 ]
 
 

@@ -18,7 +18,9 @@ from tests.helpers import store_digest
 def _import(store, path, *extra: str, capsys) -> tuple[int, dict | None, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        code = main(["import", str(path), "--layer", "assets", "--data", str(store.path), "--actor", "test", "--json", *extra])
+        code = main(
+            ["import", str(path), "--layer", "assets", "--data", str(store.path), "--actor", "test", "--json", *extra]
+        )
     out, err = capsys.readouterr()
     assert not [str(w.message) for w in caught], "library warnings escaped"
     return code, (json.loads(out) if code == 0 else None), err
@@ -49,10 +51,16 @@ def my_maps_kml(path):
     folders = {
         "Food banks": [("Burngreave Food Bank", -1.4581, 53.3945), ("Firth Park Pantry", -1.4512, 53.4123)],
         "Libraries": [("Walkley Library", -1.4923, 53.3901)],
-        "Parks": [("Weston Park", -1.4895, 53.3827), ("Crookes Valley Park", -1.4941, 53.3846), ("Meersbrook Park", -1.4742, 53.3534)],
+        "Parks": [
+            ("Weston Park", -1.4895, 53.3827),
+            ("Crookes Valley Park", -1.4941, 53.3846),
+            ("Meersbrook Park", -1.4742, 53.3534),
+        ],
     }
     body = "".join(
-        f"<Folder><name>{folder}</name>" + "".join(PLACEMARK.format(name=n, desc="", lon=x, lat=y) for n, x, y in rows) + "</Folder>"
+        f"<Folder><name>{folder}</name>"
+        + "".join(PLACEMARK.format(name=n, desc="", lon=x, lat=y) for n, x, y in rows)
+        + "</Folder>"
         for folder, rows in folders.items()
     )
     path.write_text(f'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
@@ -95,7 +103,17 @@ def test_3d_kml_and_geojson_keep_the_store_2d_without_kml_housekeeping_columns(g
         assert any("heights (Z) were dropped" in n for n in doc["report"]["notes"]), doc["report"]
     assert _z_m(gpkg_copy) == (0, 0)
     cols = _columns(gpkg_copy)
-    assert not cols & {"tessellate", "extrude", "visibility", "altitudeMode", "altitudemode", "drawOrder", "begin", "end", "icon"}
+    assert not cols & {
+        "tessellate",
+        "extrude",
+        "visibility",
+        "altitudeMode",
+        "altitudemode",
+        "drawOrder",
+        "begin",
+        "end",
+        "icon",
+    }
     assets = gpkg_copy.read("assets")
     assert not assets.geometry.has_z.any()
     assert {"KML Hall", "GJ Hall"} <= set(assets["name"])
@@ -117,7 +135,9 @@ def test_extra_columns_are_left_out_unless_mapped_or_kept(gpkg_copy, tmp_path, c
 
 def test_csv_with_a_wkt_column_imports_with_its_crs_stated(gpkg_copy, tmp_path, capsys):
     p = tmp_path / "wkt.csv"
-    p.write_text('name,type,WKT\nWKT Hall,community_centre,"POINT (435732 387312)"\nWKT Hub,community_centre,"POINT Z (435800 387400 12)"\n')
+    p.write_text(
+        'name,type,WKT\nWKT Hall,community_centre,"POINT (435732 387312)"\nWKT Hub,community_centre,"POINT Z (435800 387400 12)"\n'
+    )
     before = store_digest(gpkg_copy)
     code, _, err = _import(gpkg_copy, p, capsys=capsys)
     assert code == 2 and "WKT" in err and "--crs" in err and len(err.strip().splitlines()) == 1
@@ -136,8 +156,14 @@ def test_csv_with_a_wkt_column_imports_with_its_crs_stated(gpkg_copy, tmp_path, 
 
 def test_integer_ids_and_fields_keep_their_type(gpkg_copy, tmp_path, capsys):
     g = gpd.GeoDataFrame(
-        {"Id": [101, 102], "name": ["Int Hall", "Int Hub"], "type": ["community_centre"] * 2, "seats": [40, 1234567890123]},
-        geometry=[Point(-1.47, 53.38), Point(-1.48, 53.39)], crs=4326,
+        {
+            "Id": [101, 102],
+            "name": ["Int Hall", "Int Hub"],
+            "type": ["community_centre"] * 2,
+            "seats": [40, 1234567890123],
+        },
+        geometry=[Point(-1.47, 53.38), Point(-1.48, 53.39)],
+        crs=4326,
     )
     folder = tmp_path / "shp"
     folder.mkdir()
@@ -170,11 +196,15 @@ def test_list_and_object_properties_are_stored_as_json_text(gpkg_copy, tmp_path,
     assert json.loads(row["tags"]) == ["a", "b"] and json.loads(row["meta"]) == {"k": 1}
 
 
-@pytest.mark.parametrize("filename", ["!halls.geojson", "my halls.geojson", "salle café ünïcode.geojson", "a!b c/ß!.geojson"])
+@pytest.mark.parametrize(
+    "filename", ["!halls.geojson", "my halls.geojson", "salle café ünïcode.geojson", "a!b c/ß!.geojson"]
+)
 def test_paths_with_bangs_spaces_and_non_ascii_characters(filename, gpkg_copy, tmp_path, capsys):
     p = tmp_path / filename
     p.parent.mkdir(parents=True, exist_ok=True)
-    frame = gpd.GeoDataFrame({"name": ["Path Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"name": ["Path Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326
+    )
     p.write_text(frame.to_json(), encoding="utf-8")  # not through GDAL, which cannot write to such a path either
     code, doc, err = _import(gpkg_copy, p, capsys=capsys)
     assert code == 0, err
@@ -205,9 +235,9 @@ def test_empty_files_tin_and_shapes_are_refused_plainly(gpkg_copy, tmp_path, cap
 
 def test_a_geopackage_without_an_application_id_is_read_with_a_note(gpkg_copy, tmp_path, capsys):
     p = tmp_path / "plain.gpkg"
-    gpd.GeoDataFrame({"name": ["Plain Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326).to_file(
-        p, layer="halls", engine="pyogrio"
-    )
+    gpd.GeoDataFrame(
+        {"name": ["Plain Hall"], "type": ["community_centre"]}, geometry=[Point(-1.47, 53.38)], crs=4326
+    ).to_file(p, layer="halls", engine="pyogrio")
     con = sqlite3.connect(p)
     con.execute("PRAGMA application_id = 0")
     con.commit()

@@ -68,7 +68,9 @@ def _library_by_id(store: Store, asset_id: str) -> dict:
 def test_closing_from_a_stale_view_is_refused(store_copy: Store, monkeypatch):
     original = _library(store_copy)
     ben = _open_in_form("ben", monkeypatch)
-    editing.update_asset(store_copy, original["id"], actor="ana", if_version=original["version"], url="https://example.org/fp")
+    editing.update_asset(
+        store_copy, original["id"], actor="ana", if_version=original["version"], url="https://example.org/fp"
+    )
     _ok(ben.button(key="edit_close").click().run())
     assert any("changed by ana" in e.value for e in ben.error)
     assert _library_by_id(store_copy, original["id"])["status"] == "active"

@@ -54,7 +54,12 @@ def _widget(widgets, prefix: str):
 def test_page_runs_with_map_table_and_tabs():
     at = _page()
     assert at.title[0].value == "Edit assets"
-    assert [t.label for t in at.tabs] == ["Add an asset", "Edit, close or remove", "Moderation queue (0)", "History and undo"]
+    assert [t.label for t in at.tabs] == [
+        "Add an asset",
+        "Edit, close or remove",
+        "Moderation queue (0)",
+        "History and undo",
+    ]
     args = json.loads(at.get("component_instance")[0].proto.json_args)
     assert args["returned_objects"] == ["last_clicked"]
     assert len(at.dataframe[0].value) == 322  # the table beside the map
@@ -154,7 +159,13 @@ def test_an_editor_cannot_approve_their_own_contribution(store_copy: Store, sign
 
 def test_reject_needs_a_reason(store_copy: Store, sign_in):
     asset_id = editing.contribute_asset(
-        store_copy, actor="sam", contributed_by="Friends", name="Maybe Garden", type_id="allotment", lon=-1.46, lat=53.39
+        store_copy,
+        actor="sam",
+        contributed_by="Friends",
+        name="Maybe Garden",
+        type_id="allotment",
+        lon=-1.46,
+        lat=53.39,
     )
     at = _page(sign_in, "editor")
     _ok(at.button(key=f"reject_{asset_id}").click().run())

@@ -48,20 +48,70 @@ def _button(at: AppTest, key: str):
 
 def _with_knowledge(store: Store) -> dict:
     """Firth Park with an aspiration, a measure and its history, an organisation and a story."""
-    asp = k.add_aspiration(store, actor=ACTOR, boundary_layer="wards", area_id=FIRTH_PARK, text="A warm place to eat together",
-                           theme="food", raised_by="Firth Park Residents' Forum", raised_on="2025-01-15")
-    mid = k.add_success_measure(store, actor=ACTOR, aspiration_id=asp, measure="people sharing a meal each week", horizon="short",
-                                baseline=0, target=60, unit="people", agreed_by="Firth Park partnership", agreed_on="2025-02-10")
+    asp = k.add_aspiration(
+        store,
+        actor=ACTOR,
+        boundary_layer="wards",
+        area_id=FIRTH_PARK,
+        text="A warm place to eat together",
+        theme="food",
+        raised_by="Firth Park Residents' Forum",
+        raised_on="2025-01-15",
+    )
+    mid = k.add_success_measure(
+        store,
+        actor=ACTOR,
+        aspiration_id=asp,
+        measure="people sharing a meal each week",
+        horizon="short",
+        baseline=0,
+        target=60,
+        unit="people",
+        agreed_by="Firth Park partnership",
+        agreed_on="2025-02-10",
+    )
     k.record_measure_value(store, mid, actor=ACTOR, value=12, recorded_on="2025-03-31", note="first month")
     k.record_measure_value(store, mid, actor=ACTOR, value=38, recorded_on="2025-08-31")
-    org = k.add_organisation(store, actor=ACTOR, name="Firth Park Pantry", kind="voluntary", themes="food",
-                             boundary_layer="wards", areas=[(FIRTH_PARK, "food")])
-    story = k.add_story(store, actor=ACTOR, title="Supper club <script>alert(1)</script>", summary="Thirty-eight people a week eat together.",
-                        body="It began in the pantry queue.", boundary_layer="wards", area_id=FIRTH_PARK, organisation_ids=[org],
-                        themes="food", method="Ask the people already queuing", outcome="38 a week", date="2025-08-31",
-                        source="Firth Park Residents' Forum", lon=-1.455, lat=53.417)
-    k.add_story(store, actor=ACTOR, title="Path days", summary="Volunteers cleared the school route.", body="", boundary_layer="wards",
-                area_id="E05010879", themes="green space", method="Walk the route", outcome="", date="2025-07-31", source="Southey group")
+    org = k.add_organisation(
+        store,
+        actor=ACTOR,
+        name="Firth Park Pantry",
+        kind="voluntary",
+        themes="food",
+        boundary_layer="wards",
+        areas=[(FIRTH_PARK, "food")],
+    )
+    story = k.add_story(
+        store,
+        actor=ACTOR,
+        title="Supper club <script>alert(1)</script>",
+        summary="Thirty-eight people a week eat together.",
+        body="It began in the pantry queue.",
+        boundary_layer="wards",
+        area_id=FIRTH_PARK,
+        organisation_ids=[org],
+        themes="food",
+        method="Ask the people already queuing",
+        outcome="38 a week",
+        date="2025-08-31",
+        source="Firth Park Residents' Forum",
+        lon=-1.455,
+        lat=53.417,
+    )
+    k.add_story(
+        store,
+        actor=ACTOR,
+        title="Path days",
+        summary="Volunteers cleared the school route.",
+        body="",
+        boundary_layer="wards",
+        area_id="E05010879",
+        themes="green space",
+        method="Walk the route",
+        outcome="",
+        date="2025-07-31",
+        source="Southey group",
+    )
     return {"aspiration": asp, "measure": mid, "organisation": org, "story": story}
 
 
@@ -105,8 +155,14 @@ def test_adding_an_aspiration_through_the_form_reaches_the_profile(private_store
     assert len(rows) == 1 and rows["created_by"].iloc[0] == ACTOR and rows["theme"].iloc[0] == "young people"
     areas = private_store.read("wards")
     area = profiles.find_area(areas, "Firth Park", layer="wards")
-    prof = profiles.area_profile(area, layer="wards", areas=areas, assets=private_store.read("assets"), taxonomy=load_taxonomy(),
-                                 aspirations=rows)
+    prof = profiles.area_profile(
+        area,
+        layer="wards",
+        areas=areas,
+        assets=private_store.read("assets"),
+        taxonomy=load_taxonomy(),
+        aspirations=rows,
+    )
     assert prof.aspirations["text"].tolist() == ["Somewhere for young people on Friday nights"]
     assert prof.aspirations["raised_on"].tolist() == ["2025-02-03"]
 
@@ -129,7 +185,11 @@ def test_community_page_with_measures_chart_and_recording(private_store):
     assert values == {"Baseline": "0 people", "Now": "38 people", "Target": "60 people"}
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) == 1
     history = at.dataframe[2].value
-    assert history["Value"].tolist() == [0.0, 12.0, 38.0] and history["Kind"].tolist() == ["baseline", "update", "update"]
+    assert history["Value"].tolist() == [0.0, 12.0, 38.0] and history["Kind"].tolist() == [
+        "baseline",
+        "update",
+        "update",
+    ]
     at.number_input(key="v_value").set_value(45)
     at.date_input(key="v_recorded_on").set_value(dt.date(2025, 9, 30))
     at.text_input(key="v_note").input("autumn")
@@ -142,8 +202,16 @@ def test_community_page_with_measures_chart_and_recording(private_store):
 
 
 def test_adding_a_measure_through_the_form(private_store):
-    asp = k.add_aspiration(private_store, actor=ACTOR, boundary_layer="wards", area_id=FIRTH_PARK, text="Lit paths",
-                           theme="green space", raised_by="Friends of Firth Park", raised_on="2025-01-15")
+    asp = k.add_aspiration(
+        private_store,
+        actor=ACTOR,
+        boundary_layer="wards",
+        area_id=FIRTH_PARK,
+        text="Lit paths",
+        theme="green space",
+        raised_by="Friends of Firth Park",
+        raised_on="2025-01-15",
+    )
     at = _page("community.py", boundary_layer="wards", community_area_wards="Firth Park")
     assert "No success measures are agreed for this aspiration yet" in _texts(at.info)
     at.text_input(key="m_measure").input("volunteer hours a month")
@@ -155,7 +223,9 @@ def test_adding_a_measure_through_the_form(private_store):
     _button(at, "m_submit").click()
     _ok(at.run())
     measures = private_store.read("success_measures")
-    assert measures[["aspiration_id", "horizon", "target", "area_id"]].values.tolist() == [[asp, "medium", 80.0, FIRTH_PARK]]
+    assert measures[["aspiration_id", "horizon", "target", "area_id"]].values.tolist() == [
+        [asp, "medium", 80.0, FIRTH_PARK]
+    ]
     assert {m.label: m.value for m in at.metric}["Target"] == "80 hours"
 
 
@@ -164,11 +234,26 @@ def test_adding_a_measure_through_the_form(private_store):
 
 def test_join_up_names_overlaps_and_gaps(private_store):
     for name, themes in (("Alpha Health Trust", "health, food"), ("Beta Wellbeing", "health")):
-        k.add_organisation(private_store, actor=ACTOR, name=name, kind="voluntary", themes=themes,
-                           boundary_layer="neighbourhoods", areas=[(BATEMOOR, themes)])
+        k.add_organisation(
+            private_store,
+            actor=ACTOR,
+            name=name,
+            kind="voluntary",
+            themes=themes,
+            boundary_layer="neighbourhoods",
+            areas=[(BATEMOOR, themes)],
+        )
     for theme in ("health", "housing"):
-        k.add_aspiration(private_store, actor=ACTOR, boundary_layer="neighbourhoods", area_id=BATEMOOR, text=f"More {theme}",
-                         theme=theme, raised_by="Batemoor Tenants", raised_on="2025-01-01")
+        k.add_aspiration(
+            private_store,
+            actor=ACTOR,
+            boundary_layer="neighbourhoods",
+            area_id=BATEMOOR,
+            text=f"More {theme}",
+            theme=theme,
+            raised_by="Batemoor Tenants",
+            raised_on="2025-01-01",
+        )
     at = _page("join_up.py", boundary_layer="neighbourhoods", joinup_area_neighbourhoods="Batemoor")
     assert at.dataframe[0].value["Organisation"].tolist() == ["Alpha Health Trust", "Beta Wellbeing"]
     overlaps = [m.value for m in at.markdown if "talk to each other" in m.value and m.value.startswith("- ")]
@@ -178,7 +263,9 @@ def test_join_up_names_overlaps_and_gaps(private_store):
     assert "Gap: housing" in gaps and "Gap: health" not in gaps and "Gap: food" not in gaps
     assert at.selectbox(key="joinup_org").value in {o for o in private_store.read("organisations")["id"]}
     matrix = at.dataframe[1].value
-    assert "Batemoor" in matrix.columns and set(matrix.loc[matrix["organisation"] == "Beta Wellbeing", "Batemoor"]) == {"health"}
+    assert "Batemoor" in matrix.columns and set(matrix.loc[matrix["organisation"] == "Beta Wellbeing", "Batemoor"]) == {
+        "health"
+    }
     labels = [b.label for b in at.get("download_button")]
     assert "Organisations, services and areas (HSDS 3.0 JSON)" in labels
 
@@ -198,7 +285,9 @@ def test_join_up_with_data_map_and_adding_an_organisation(private_store):
     new = orgs[orgs["name"] == "Firth Park Tenants <b>"]
     assert len(new) == 1 and new["kind"].iloc[0] == "residents' group"
     links = private_store.read("organisation_areas")
-    assert links[links["organisation_id"] == new["id"].iloc[0]][["area_id", "themes"]].values.tolist() == [[FIRTH_PARK, "housing"]]
+    assert links[links["organisation_id"] == new["id"].iloc[0]][["area_id", "themes"]].values.tolist() == [
+        [FIRTH_PARK, "housing"]
+    ]
     assert at.selectbox(key="joinup_org").value == new["id"].iloc[0]
     assert "Firth Park Tenants <b>" in at.dataframe[0].value["Organisation"].tolist()
 
@@ -211,7 +300,9 @@ def test_stories_browse_search_map_and_reports(private_store):
     at = _page("stories.py", boundary_layer="wards")
     assert len(at.expander) >= 2
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    assert "\\u003cscript\\u003e" in script and "<script>alert" not in script  # the title on the map is data, not markup
+    assert (
+        "\\u003cscript\\u003e" in script and "<script>alert" not in script
+    )  # the title on the map is data, not markup
     assert len(at.get("download_button")) == 4  # Markdown and HTML for each story
 
     at.text_input(key="stories_text").input("queuing")

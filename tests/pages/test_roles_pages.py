@@ -66,7 +66,9 @@ def _texts(at: AppTest) -> str:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_role_anonymous_visitor_gets_no_enabled_write_control_and_no_names(seeded, sign_in, page):
-    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT), role="anonymous")
+    at = sign_in(
+        AppTest.from_file(str(PROJECT_ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT), role="anonymous"
+    )
     _ok(at.run())
     enabled = [b.label for b in [*at.button, *at.get("form_submit_button")] if not b.disabled and WRITE.search(b.label)]
     assert not enabled, f"{page}: enabled write controls {enabled}"
@@ -81,7 +83,9 @@ def test_role_anonymous_sees_published_knowledge_but_no_pending_contribution(see
         seeded, actor=cara, title="Pending tale", summary="Not checked yet.", body="", boundary_layer="wards",
         area_id="E05010868", date="2025-04-01", source="Cara",
     )  # fmt: skip
-    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "pages" / "stories.py"), default_timeout=TIMEOUT), role="anonymous")
+    at = sign_in(
+        AppTest.from_file(str(PROJECT_ROOT / "pages" / "stories.py"), default_timeout=TIMEOUT), role="anonymous"
+    )
     _ok(at.run())
     titles = " ".join(e.label for e in at.get("expander"))
     assert "Warm space opened" in titles and "Pending tale" not in titles

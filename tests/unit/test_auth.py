@@ -80,7 +80,9 @@ def test_permissions_grow_with_the_role():
     assert auth.as_principal("ed@example.org").role is Role.ADMIN  # a trusted local caller
     with pytest.raises(PermissionDeniedError, match="Sign in to"):
         auth.require(auth.ANONYMOUS, "contribute")
-    with pytest.raises(PermissionDeniedError, match=r"Your role \(contributor\) cannot approve.*which needs an editor: ask an admin"):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Your role \(contributor\) cannot approve.*which needs an editor: ask an admin"
+    ):
         auth.require(CONTRIBUTOR, "moderate")
 
 

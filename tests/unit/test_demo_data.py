@@ -114,7 +114,9 @@ def test_organisation_areas_follow_the_assets(demo_store: Store):
     ward_ids = wards[["id", "geometry"]].rename(columns={"id": "ward_id"})
     joined = gpd.sjoin(assets.dropna(subset=["organisation_id"]), ward_ids, predicate="within")
     expected = set(zip(joined["organisation_id"], joined["ward_id"], strict=True))
-    got = set(oa.loc[oa["boundary_layer"] == "wards", ["organisation_id", "area_id"]].itertuples(index=False, name=None))
+    got = set(
+        oa.loc[oa["boundary_layer"] == "wards", ["organisation_id", "area_id"]].itertuples(index=False, name=None)
+    )
     assert got == expected
     assert oa["themes"].str.len().gt(0).all()
 

@@ -114,7 +114,9 @@ def test_add_keeps_every_other_asset_as_it_was(store_copy: Store):
 
 def test_contribution_is_pending_until_approved(store_copy: Store, pending: str):
     a = _asset(store_copy, pending)
-    assert a["status"] == "pending" and a["contributed_by"] == "Pitsmoor Friends" and a["created_by"] == "sam@example.org"
+    assert (
+        a["status"] == "pending" and a["contributed_by"] == "Pitsmoor Friends" and a["created_by"] == "sam@example.org"
+    )
     assert _last(store_copy)["action"] == "contribute"
     assert pending not in set(analysis.filter_assets(store_copy.read("assets"))["id"])
     assert list(editing.moderation_queue(store_copy)["id"]) == [pending]
@@ -155,8 +157,13 @@ def test_reject_needs_a_reason_and_keeps_it(store_copy: Store, pending: str):
 def test_update_records_before_and_after(store_copy: Store, library: str):
     old = _asset(store_copy, library)
     editing.update_asset(
-        store_copy, library, actor="kim@example.org", name="Renamed Library", type="community_centre",
-        lon=old["lon"] + 0.001, opening_hours=old["opening_hours"],
+        store_copy,
+        library,
+        actor="kim@example.org",
+        name="Renamed Library",
+        type="community_centre",
+        lon=old["lon"] + 0.001,
+        opening_hours=old["opening_hours"],
     )
     new = _asset(store_copy, library)
     assert new["name"] == "Renamed Library"
@@ -225,7 +232,10 @@ def test_history_newest_first_with_keys(store_copy: Store, library: str, pending
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda s, i: editing.update_asset(s, i, actor="kim", name="Wrong", lon=-1.40, lat=53.42, url=""), id="update"),
+        pytest.param(
+            lambda s, i: editing.update_asset(s, i, actor="kim", name="Wrong", lon=-1.40, lat=53.42, url=""),
+            id="update",
+        ),
         pytest.param(lambda s, i: editing.close_asset(s, i, actor="kim"), id="close"),
         pytest.param(lambda s, i: editing.remove_asset(s, i, actor="kim"), id="remove"),
     ],
@@ -301,7 +311,12 @@ def _add(store: Store, **kw):
 
 
 BAD = [
-    ("unknown type", lambda s, i: _add(s, type_id="pub"), TaxonomyError, r"type 'pub' is not an asset type of the taxonomy; choose one of: allotment"),
+    (
+        "unknown type",
+        lambda s, i: _add(s, type_id="pub"),
+        TaxonomyError,
+        r"type 'pub' is not an asset type of the taxonomy; choose one of: allotment",
+    ),
     ("empty actor", lambda s, i: _add(s, actor="  "), editing.MissingValueError, "who made it"),
     ("no actor on undo", lambda s, i: editing.undo(s, 0, actor=""), editing.MissingValueError, "who made it"),
     ("empty name", lambda s, i: _add(s, name=" "), editing.MissingValueError, "name is empty"),
@@ -312,19 +327,61 @@ BAD = [
     ("bad postcode", lambda s, i: _add(s, postcode="banana"), MalformedPostcodeError, "not a UK postcode"),
     ("unmappable type", lambda s, i: _add(s, type_id="skill_share"), editing.InvalidValueError, "never mapped"),
     ("unknown column", lambda s, i: _add(s, colour="red"), editing.InvalidValueError, "cannot be edited"),
-    ("update unknown id", lambda s, i: editing.update_asset(s, "nope", actor="a", name="X"), editing.AssetNotFoundError, "no asset with id 'nope'"),
-    ("move swapped", lambda s, i: editing.update_asset(s, i, actor="a", lon=53.38, lat=-1.47), editing.CoordinatesError, "swapped"),
-    ("close unknown id", lambda s, i: editing.close_asset(s, "nope", actor="a"), editing.AssetNotFoundError, "no asset with id"),
-    ("remove unknown id", lambda s, i: editing.remove_asset(s, "nope", actor="a"), editing.AssetNotFoundError, "no asset with id"),
-    ("approve active", lambda s, i: editing.approve(s, i, actor="a"), editing.StatusError, "only pending contributions"),
-    ("reject unknown id", lambda s, i: editing.reject(s, "nope", actor="a", reason="r"), editing.AssetNotFoundError, "no asset"),
-    ("undo unknown entry", lambda s, i: editing.undo(s, 99, actor="a"), editing.AuditEntryNotFoundError, "no change number 99"),
-    ("undo garbage key", lambda s, i: editing.undo(s, "latest", actor="a"), editing.AuditEntryNotFoundError, "not a history entry"),
+    (
+        "update unknown id",
+        lambda s, i: editing.update_asset(s, "nope", actor="a", name="X"),
+        editing.AssetNotFoundError,
+        "no asset with id 'nope'",
+    ),
+    (
+        "move swapped",
+        lambda s, i: editing.update_asset(s, i, actor="a", lon=53.38, lat=-1.47),
+        editing.CoordinatesError,
+        "swapped",
+    ),
+    (
+        "close unknown id",
+        lambda s, i: editing.close_asset(s, "nope", actor="a"),
+        editing.AssetNotFoundError,
+        "no asset with id",
+    ),
+    (
+        "remove unknown id",
+        lambda s, i: editing.remove_asset(s, "nope", actor="a"),
+        editing.AssetNotFoundError,
+        "no asset with id",
+    ),
+    (
+        "approve active",
+        lambda s, i: editing.approve(s, i, actor="a"),
+        editing.StatusError,
+        "only pending contributions",
+    ),
+    (
+        "reject unknown id",
+        lambda s, i: editing.reject(s, "nope", actor="a", reason="r"),
+        editing.AssetNotFoundError,
+        "no asset",
+    ),
+    (
+        "undo unknown entry",
+        lambda s, i: editing.undo(s, 99, actor="a"),
+        editing.AuditEntryNotFoundError,
+        "no change number 99",
+    ),
+    (
+        "undo garbage key",
+        lambda s, i: editing.undo(s, "latest", actor="a"),
+        editing.AuditEntryNotFoundError,
+        "not a history entry",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("what", "call", "error", "message"), BAD, ids=[b[0] for b in BAD])
-def test_invalid_input_raises_clearly_and_leaves_the_store_byte_identical(store_copy: Store, library, what, call, error, message):
+def test_invalid_input_raises_clearly_and_leaves_the_store_byte_identical(
+    store_copy: Store, library, what, call, error, message
+):
     digest = _digest(store_copy.location)
     with pytest.raises(error, match=message) as info:
         call(store_copy, library)

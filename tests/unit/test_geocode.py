@@ -15,7 +15,13 @@ def index(demo_store):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("S5 8NJ", "S5 8NJ"), ("s58nj", "S5 8NJ"), ("  s5   8nj ", "S5 8NJ"), ("S10 2TN", "S10 2TN"), ("sw1a1aa", "SW1A 1AA")],
+    [
+        ("S5 8NJ", "S5 8NJ"),
+        ("s58nj", "S5 8NJ"),
+        ("  s5   8nj ", "S5 8NJ"),
+        ("S10 2TN", "S10 2TN"),
+        ("sw1a1aa", "SW1A 1AA"),
+    ],
 )
 def test_normalise(text, expected):
     assert normalise_postcode(text) == expected

@@ -36,9 +36,17 @@ def validators() -> dict[str, Draft202012Validator]:
 def enriched(store_copy: Store) -> Store:
     """The demo plus what exercises every mapping: identifiers, contacts, statuses, areas without services."""
     k.add_organisation(
-        store_copy, actor="t", name="Firth Park Pantry <b>", kind="voluntary", themes="food", charity_number="1234567",
-        company_number="07654321", public_contact="hello@pantry.example.org", url="https://pantry.example.org",
-        boundary_layer="wards", areas=[(FIRTH_PARK, "food"), ("E05010879", "")],
+        store_copy,
+        actor="t",
+        name="Firth Park Pantry <b>",
+        kind="voluntary",
+        themes="food",
+        charity_number="1234567",
+        company_number="07654321",
+        public_contact="hello@pantry.example.org",
+        url="https://pantry.example.org",
+        boundary_layer="wards",
+        areas=[(FIRTH_PARK, "food"), ("E05010879", "")],
     )
     with store_copy.transaction(actor="t") as tx:
         council_assets = tx.read("assets", where={"organisation_id": COUNCIL})["id"]
@@ -80,7 +88,9 @@ def test_mapping_and_links(enriched):
     pantry = next(o for o in doc["organization"] if o["name"] == "Firth Park Pantry <b>")
     assert pantry["email"] == "hello@pantry.example.org" and pantry["website"] == "https://pantry.example.org"
     assert {(i["identifier_scheme"], i["identifier"]) for i in pantry["organization_identifiers"]} == {
-        ("GB-CHC", "1234567"), ("GB-COH", "07654321")}
+        ("GB-CHC", "1234567"),
+        ("GB-COH", "07654321"),
+    }
     assert orgs[COUNCIL]["phones"][0]["number"] == "0114 273 4567"
 
     services = {s["id"]: s for s in doc["service"]}
@@ -128,6 +138,12 @@ def test_write_hsds_atomically_and_cli(store_copy, tmp_path):
     with pytest.raises(hsds.HsdsExportError, match="use --layer organisations"):
         write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="assets", area=None, type=None))
     with pytest.raises(hsds.HsdsExportError, match="leave out --area"):
-        write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="organisations", area="Firth Park", type=None))
-    doc, _ = write_hsds_cli(argparse.Namespace(data=store_copy.location, out=str(out), layer="organisations", area=None, type=None))
+        write_hsds_cli(
+            argparse.Namespace(
+                data=store_copy.location, out=str(out), layer="organisations", area="Firth Park", type=None
+            )
+        )
+    doc, _ = write_hsds_cli(
+        argparse.Namespace(data=store_copy.location, out=str(out), layer="organisations", area=None, type=None)
+    )
     assert doc["counts"]["organization"] == 218

@@ -25,7 +25,13 @@ def test_taxonomy_has_six_families_and_consistent_types(taxonomy: schema.Taxonom
 def test_users_can_add_a_type_without_code(tmp_path):
     doc = json.loads(schema.TAXONOMY_FILE.read_text())
     doc["types"].append(
-        {"id": "repair_cafe", "label": "Repair café", "category": "associations", "traits": ["active_citizens"], "colour": "#123456"}
+        {
+            "id": "repair_cafe",
+            "label": "Repair café",
+            "category": "associations",
+            "traits": ["active_citizens"],
+            "colour": "#123456",
+        }
     )
     p = tmp_path / "taxonomy.json"
     p.write_text(json.dumps(doc))
@@ -104,7 +110,10 @@ def test_lint_rule_bans_streamlit_in_the_engine_only():
     def lint(filename: str) -> str:
         proc = subprocess.run(
             [ruff, "check", "--select", "TID251", "--stdin-filename", filename, "-"],
-            input="import streamlit\n\nstreamlit.write('x')\n", capture_output=True, text=True, cwd=schema.PROJECT_ROOT,
+            input="import streamlit\n\nstreamlit.write('x')\n",
+            capture_output=True,
+            text=True,
+            cwd=schema.PROJECT_ROOT,
         )
         return proc.stdout
 

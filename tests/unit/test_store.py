@@ -207,7 +207,9 @@ def _edit_many(path: str, worker: int, n: int, ids: list[str]) -> None:
         aid = ids[(worker * n + i) % len(ids)]
         with s.transaction(actor=f"worker-{worker}") as tx:
             before, after = tx.update("assets", aid, {"description": f"w{worker}-{i}"})
-            tx.audit("update", "assets", aid, {"description": before["description"]}, {"description": after["description"]})
+            tx.audit(
+                "update", "assets", aid, {"description": before["description"]}, {"description": after["description"]}
+            )
 
 
 def test_concurrent_writers_lose_nothing(store_copy: Store):
@@ -240,14 +242,23 @@ def test_adding_a_type_is_an_audited_row_in_the_store(store_copy: Store):
     tax = store_taxonomy(store_copy)
     assert tax.type("repair_cafe").category == "associations" and tax.type("repair_cafe").traits == ("active_citizens",)
     entry = store_copy.read_audit().iloc[-1]
-    assert (entry["action"], entry["layer"], entry["feature_id"], entry["by"]) == ("create", "taxonomy", "repair_cafe", "Firth Park Forum")
+    assert (entry["action"], entry["layer"], entry["feature_id"], entry["by"]) == (
+        "create",
+        "taxonomy",
+        "repair_cafe",
+        "Firth Park Forum",
+    )
     # the new type is usable at once, and the seed file is untouched
-    aid = editing.add_asset(store_copy, actor="ed", name="Hillsborough Repair Café", type_id="repair_cafe", lon=-1.50, lat=53.404)
+    aid = editing.add_asset(
+        store_copy, actor="ed", name="Hillsborough Repair Café", type_id="repair_cafe", lon=-1.50, lat=53.404
+    )
     assert store_copy.get("assets", aid)["category"] == "associations"
     assert schema.TAXONOMY_FILE.read_bytes() == seed
     digest = _digest(store_copy)
     with pytest.raises(ValidationError):
         editing.add_asset_type(store_copy, actor="ed", type_id="repair_cafe", label="Again", category="associations")
     with pytest.raises(ValidationError, match="trait"):
-        editing.add_asset_type(store_copy, actor="ed", type_id="x_y", label="X", category="associations", traits=["nope"])
+        editing.add_asset_type(
+            store_copy, actor="ed", type_id="x_y", label="X", category="associations", traits=["nope"]
+        )
     assert _digest(store_copy) == digest

@@ -116,14 +116,25 @@ def test_rules_travel_in_the_taxonomy_layer_and_back(seed):
     assert "trait_rules" not in schema.taxonomy_doc(bare)
 
 
+def _strip_rules(store) -> None:
+    """Empty every trait row's rules, as in a store made before the rules existed."""
+    rows = store.read("taxonomy", where={"kind": "trait"})
+    with store.transaction(actor="tests") as tx:
+        for _, r in rows.iterrows():
+            tx.update("taxonomy", r["id"], {"themes": None}, if_version=int(r["version"]))
+
+
 def test_a_new_store_holds_the_rules_and_an_older_store_uses_the_seed_files(tmp_path, demo_store, seed):
     expected = schema.parse_taxonomy(seed).trait_rules
     fresh = create_geopackage(tmp_path / "new.gpkg")
     held = store_taxonomy(fresh)
     assert held.trait_rules == expected
     assert traits.trait_rules(held) == (expected, "the store's taxonomy")
-    old = store_taxonomy(demo_store)  # the shipped demo was made before the rules
+    older = create_geopackage(tmp_path / "older.gpkg")  # a store made before the rules: trait rows without them
+    _strip_rules(older)
+    old = store_taxonomy(older)
     assert old.trait_rules == {}
+    assert store_taxonomy(demo_store).trait_rules == expected  # the shipped demo holds them
     rules, source = traits.trait_rules(old)
     assert rules == expected and "taxonomy.json" in source and "none of its own" in source
 
@@ -131,6 +142,7 @@ def test_a_new_store_holds_the_rules_and_an_older_store_uses_the_seed_files(tmp_
 def test_a_council_changes_the_mapping_in_its_store(store_copy):
     """Rules in the store's trait rows replace the seed file's: one rule, nothing else counts."""
     _import_examples(store_copy)
+    _strip_rules(store_copy)
     row = store_copy.read("taxonomy", where={"kind": "trait", "id": "local_leadership"})
     with store_copy.transaction(actor="council admin") as tx:
         tx.update("taxonomy", "local_leadership", {"themes": "kind:voluntary"}, if_version=int(row["version"].iloc[0]))
