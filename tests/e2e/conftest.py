@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 STARTUP_TIMEOUT_S = 60.0
+E2E_ACTOR = "editor@sheffield.example"
 TIMEOUT_MS = 60_000  # the first page load takes ~15 s on a small CI machine
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 # Tall enough that the whole map is on screen: a first click on a map that is partly scrolled out of
@@ -150,8 +151,15 @@ class _PortTaken(RuntimeError):
 def _start_server_once(store_path: Path, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> AppServer:
     port = _free_port()
     log_path = log_dir / f"streamlit-{port}.log"
-    env = {**os.environ, "COMMON_GROUND_DATA": str(store_path), "PYTHONUNBUFFERED": "1"}
+    # Local mode (unless extra_env says shared): its one user, an admin, records changes as E2E_ACTOR.
+    env = {
+        **os.environ,
+        "COMMON_GROUND_DATA": str(store_path),
+        "PYTHONUNBUFFERED": "1",
+        "COMMON_GROUND_ACTOR": E2E_ACTOR,
+    }
     env.pop("COMMON_GROUND_TILES", None)
+    env.pop("COMMON_GROUND_MODE", None)
     env.update(extra_env or {})
     cmd = [
         str(Path(sys.executable).with_name("streamlit")),

@@ -20,9 +20,6 @@ def test_add_an_aspiration_and_see_it_on_the_profile(app_page: AppPage) -> None:
 
     page.goto(app.server.url + "/community", wait_until="domcontentloaded")
     page.get_by_role("heading", name="Aspirations and success").wait_for()
-    actor = page.get_by_role("textbox", name="Your name or email")
-    actor.fill("officer@sheffield.example")
-    actor.press("Enter")
     page.get_by_role("textbox", name="What does the community want? (in its words)").fill(TEXT)
     page.get_by_role("textbox", name="Theme").fill("Community")
     page.get_by_role("textbox", name="Raised by (a group)").fill("Residents' Forum")

@@ -327,7 +327,9 @@ ASPIRATION = {
     "raised_by": "Bench Group", "raised_on": "2025-01-15", "status": "open",
 }  # fmt: skip
 NOT_A_DATE = "raised_on 'not-a-date' is not a date; write it as YYYY-MM-DD, e.g. 2025-03-14."
-BANANA = "status 'banana' is not allowed; choose one of: open, in progress, achieved, closed."
+BANANA = (
+    "status 'banana' is not allowed; choose one of: open, in progress, achieved, closed, pending, rejected, withdrawn."
+)
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str]:
