@@ -30,16 +30,19 @@ _DEMO_INPUTS = ("data/sheffield.gpkg", "geo/store/postgis.py", "geo/store/copy.p
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every ``e2e`` test is also a ``browser`` test, and all of them run on one xdist worker.
+    """Every ``e2e`` test is also a ``browser`` test, and each browser test module runs whole on one
+    xdist worker.
 
-    One worker keeps the suite's one Chromium and the module-scoped app servers shared, as in a
-    serial run, while the other workers take the rest (``./run test`` passes ``-n 2 --dist
-    loadgroup``). The inner loop leaves them out: ``./run test -m "not e2e and not slow"``.
+    A module's app server is module-scoped, so keeping a module on one worker starts it once, as
+    in a serial run; different modules may run on different workers (each worker has its own
+    Chromium), so the browser tests no longer queue behind each other on a single worker
+    (``./run test`` passes ``-n 2 --dist loadgroup``). The inner loop leaves them out:
+    ``./run test -m "not e2e and not slow"``.
     """
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.module.__name__.rsplit('.', 1)[-1]}"))
 
 
 @pytest.fixture(scope="session")
