@@ -221,7 +221,7 @@ class UndoError(EditError):
     """A change cannot be undone: not an asset edit made here, or the asset has changed since."""
 
 
-# --- Moderating community knowledge (geo.knowledge) -------------------------------------------
+# --- Moderating community knowledge (geo.community) -------------------------------------------
 
 
 class ModerationError(CommonGroundError):

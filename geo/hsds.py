@@ -37,11 +37,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import schema
+from geo.community import join_themes, private_details_in
 from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     HsdsExportError,
 )
-from geo.knowledge import join_themes, private_details_in
 from geo.store import Store, now_iso
 
 HSDS_TABLES = ("organization", "service", "location", "service_at_location", "service_area")

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import analysis, knowledge, schema
+from geo import analysis, community, schema
 from pages import _ui
 
 _ui.ensure_frame()
@@ -21,7 +21,7 @@ layer, areas, area = _ui.area_picker("community")
 area_id, area_name = str(area["id"]), str(area["name"])
 
 me = _ui.principal()
-# What a contributor sends waits for an editor; an editor's lands at once (geo.knowledge decides).
+# What a contributor sends waits for an editor; an editor's lands at once (geo.community decides).
 REVIEW = "" if me.can("moderate") else " It shows here once an editor has checked it."
 _ui.flash(FLASH)
 
@@ -32,7 +32,7 @@ def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
 
 # ------------------------------------------------------------------ what the community wants
 st.subheader(f"What the community wants for {area_name}")
-aspirations = knowledge.for_area(_ui.layer("aspirations"), boundary_layer=layer, area_id=area_id)
+aspirations = community.for_area(_ui.layer("aspirations"), boundary_layer=layer, area_id=area_id)
 if aspirations.empty:
     st.info(
         f"No aspirations are recorded for {area_name} yet. Add the first one below: what a group in the "
@@ -89,7 +89,7 @@ else:
             )
             if st.form_submit_button("Add aspiration", key="asp_submit"):
                 save(
-                    lambda: knowledge.add_aspiration(
+                    lambda: community.add_aspiration(
                         _ui.store(),
                         actor=me,
                         boundary_layer=layer,
@@ -154,7 +154,7 @@ else:
             agreed_on = c7.date_input("Agreed on", key="m_agreed_on", max_value=dt.date.today())
             if st.form_submit_button("Add success measure", key="m_submit"):
                 save(
-                    lambda: knowledge.add_success_measure(
+                    lambda: community.add_success_measure(
                         _ui.store(),
                         actor=me,
                         aspiration_id=asp_id,
@@ -182,7 +182,7 @@ if st.session_state.get(m_key) not in mlabels:
     st.session_state[m_key] = next(iter(mlabels))
 measure_id = st.selectbox("Success measure", list(mlabels), format_func=mlabels.get, key=m_key)
 row = measures[measures["id"].astype(str) == measure_id]
-progress = knowledge.measure_progress(row, _ui.layer("measure_updates"))
+progress = community.measure_progress(row, _ui.layer("measure_updates"))
 last = progress.iloc[-1]
 unit = "" if last["unit"] in ("", None) else f" {last['unit']}"
 c1, c2, c3 = st.columns(3)
@@ -215,7 +215,7 @@ with st.form("value_form"):
     note = c3.text_input("Note (optional)", key="v_note")
     if st.form_submit_button("Record value", key="v_submit"):
         save(
-            lambda: knowledge.record_measure_value(
+            lambda: community.record_measure_value(
                 _ui.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note
             ),
             "Value recorded; the history keeps every earlier value."

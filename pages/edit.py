@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, editing, exports, knowledge
+from geo import access, analysis, community, editing, exports
 from geo.errors import CommonGroundError, VersionConflictError
 from pages import _ui
 
@@ -88,7 +88,7 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
 
 
 queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") else None
-kqueue = knowledge.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
+kqueue = community.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
 waiting = 0 if queue is None else len(queue) + len(kqueue)
 labels = ["Add an asset"] + (
     ["Edit, close or remove", f"Moderation queue ({waiting})", "History and undo"] if editor else ["My proposals"]
@@ -332,7 +332,7 @@ if editor:
                 key = f"{r['layer']}_{r['id']}"
                 if k1.button("Approve", key=f"kapprove_{key}", type="primary", disabled=own):
                     write(
-                        knowledge.approve_item,
+                        community.approve_item,
                         r["layer"],
                         r["id"],
                         if_version=seen,
@@ -346,7 +346,7 @@ if editor:
                 )
                 if k3.button("Reject", key=f"kreject_{key}", disabled=own):
                     write(
-                        knowledge.reject_item,
+                        community.reject_item,
                         r["layer"],
                         r["id"],
                         reason=reason,
@@ -382,7 +382,7 @@ if editor:
 
 if not editor:
     with tabs[1]:
-        mine = knowledge.my_contributions(_ui.store(), me)
+        mine = community.my_contributions(_ui.store(), me)
         if mine.empty:
             st.info(
                 "You have not proposed anything yet. Use **Add an asset** here, or add an aspiration, a story or a "
@@ -408,7 +408,7 @@ if not editor:
                         write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")
                     else:
                         write(
-                            knowledge.withdraw_item,
+                            community.withdraw_item,
                             r["layer"],
                             r["id"],
                             if_version=seen,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import exports, hsds, knowledge, maps, schema
+from geo import community, exports, hsds, maps, schema
 from pages import _ui
 
 _ui.ensure_frame()
@@ -42,7 +42,7 @@ can_edit = me.can("edit")
 _ui.flash(FLASH)
 
 orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
-ju = knowledge.join_up(
+ju = community.join_up(
     area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations")
 )
 
@@ -86,7 +86,7 @@ with right:
         )
 
 st.subheader(f"Organisations × {_ui.BOUNDARY_LABELS[layer]}")
-matrix = knowledge.organisation_matrix(orgs, links, boundary_layer=layer, areas=areas)
+matrix = community.organisation_matrix(orgs, links, boundary_layer=layer, areas=areas)
 if matrix.empty:
     st.info("No organisation is linked to any area of this boundary set yet; say where one works below.")
 else:
@@ -162,7 +162,7 @@ else:
                 )
                 if st.form_submit_button("Save changes"):
                     save(
-                        lambda: knowledge.update_organisation(
+                        lambda: community.update_organisation(
                             _ui.store(),
                             org_id,
                             actor=me,
@@ -203,7 +203,7 @@ else:
                         for r in edited.dropna(subset=["Area"]).itertuples()
                     ]
                     save(
-                        lambda: knowledge.set_organisation_areas(
+                        lambda: community.set_organisation_areas(
                             _ui.store(), org_id, actor=me, boundary_layer=layer, areas=pairs
                         ),
                         f"Saved where {_ui.plain(org['name'])} works.",
@@ -225,7 +225,7 @@ if can_edit:
             if st.form_submit_button("Add organisation", key="oa_submit"):
 
                 def add() -> str:
-                    new = knowledge.add_organisation(
+                    new = community.add_organisation(
                         _ui.store(),
                         actor=me,
                         name=a_name,

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import knowledge
+from geo import community
 from pages import _ui
 
 _ui.ensure_frame()
@@ -25,14 +25,14 @@ layer = _ui.boundary_choice()
 areas = _ui.layer(layer)
 area_names = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
 by_name = sorted(area_names, key=lambda i: area_names[i].casefold())
-stories = knowledge.visible(_ui.layer("stories"))  # published stories only; editors review the rest on Edit assets
+stories = community.visible(_ui.layer("stories"))  # published stories only; editors review the rest on Edit assets
 assets, orgs = _ui.layer("assets"), _ui.layer("organisations")
 
 me = _ui.principal()
 if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
 
-themes = sorted({t for v in stories["themes"] for t in knowledge.split_themes(v)})
+themes = sorted({t for v in stories["themes"] for t in community.split_themes(v)})
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     text = c1.text_input("Search", key="stories_text", placeholder="words in the title, story, method or outcome")
@@ -41,7 +41,7 @@ with st.container(border=True):
     area = c4.selectbox(
         f"Area ({layer})", [ANY, *by_name], key=f"stories_area_{layer}", format_func=lambda i: area_names.get(i, i)
     )
-found = knowledge.search_stories(
+found = community.search_stories(
     stories, text=text, theme=None if theme == ANY else theme, method=method, area_id=None if area == ANY else area
 )
 
@@ -84,7 +84,7 @@ else:
             row = found.loc[s.Index]
             c1, c2 = st.columns(2)
             for col, fmt, ext, mime in ((c1, "markdown", "md", "text/markdown"), (c2, "html", "html", "text/html")):
-                report = knowledge.story_report(row, fmt=fmt, assets=assets, organisations=orgs, area_name=where)
+                report = community.story_report(row, fmt=fmt, assets=assets, organisations=orgs, area_name=where)
                 col.download_button(
                     f"Report ({'Markdown' if fmt == 'markdown' else 'HTML'})",
                     report.encode("utf-8"),
@@ -132,7 +132,7 @@ with st.form("story_form"):
     lat = c4.number_input("Latitude (optional)", value=None, format="%.5f", key="s_lat")
     if st.form_submit_button("Add story", key="s_submit"):
         _ui.save(
-            lambda: knowledge.add_story(
+            lambda: community.add_story(
                 _ui.store(),
                 actor=me,
                 title=title,

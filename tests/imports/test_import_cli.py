@@ -349,14 +349,14 @@ def _csv(path, rows: list[dict]):
 
 
 def test_a_bad_aspiration_is_refused_by_the_api_and_by_imports_with_the_same_sentence(store_copy, tmp_path, capsys):
-    from geo import knowledge
+    from geo import community
     from geo.validation import InvalidValueError
 
     before = digest(store_copy.location)
     said = []
     for change, sentence in (({"raised_on": "not-a-date"}, NOT_A_DATE), ({"status": "banana"}, BANANA)):
         with pytest.raises(InvalidValueError) as api:
-            knowledge.add_aspiration(store_copy, actor="officer@example.org", **{**ASPIRATION, **change})
+            community.add_aspiration(store_copy, actor="officer@example.org", **{**ASPIRATION, **change})
         assert str(api.value) == sentence
         said.append(str(api.value))
         p = _csv(tmp_path / "aspiration.csv", [{**ASPIRATION, **change}])
@@ -365,7 +365,7 @@ def test_a_bad_aspiration_is_refused_by_the_api_and_by_imports_with_the_same_sen
     # Both wrong at once: the API stops at the first, the import lists every problem of every row.
     both = {**ASPIRATION, "raised_on": "not-a-date", "status": "banana"}
     with pytest.raises(InvalidValueError, match=NOT_A_DATE):
-        knowledge.add_aspiration(store_copy, actor="officer@example.org", **both)
+        community.add_aspiration(store_copy, actor="officer@example.org", **both)
     p = _csv(tmp_path / "both.csv", [both, {**both, "text": "A second row"}])
     code, err = _cli(capsys, "import", str(p), "--layer", "aspirations", "--data", store_copy.location)
     listed = "; ".join(f"row {n}: {s.rstrip('.')}" for n in (1, 2) for s in said)
@@ -414,7 +414,7 @@ def test_one_margin_around_the_area_for_edits_and_imports(store_copy, tmp_path, 
 
 @pytest.mark.parametrize("url", ["https://example.org/%3Cscript%3Ealert(1)", "https://example.org/a%2522b"])
 def test_a_web_address_hiding_markup_is_refused_by_edits_knowledge_and_imports(url, store_copy, tmp_path, capsys):
-    from geo import editing, knowledge
+    from geo import community, editing
     from geo.validation import InvalidValueError
 
     before = digest(store_copy.location)
@@ -423,7 +423,7 @@ def test_a_web_address_hiding_markup_is_refused_by_edits_knowledge_and_imports(u
     sentence = str(edit.value)
     assert "behind percent-encoding" in sentence
     with pytest.raises(InvalidValueError) as org:
-        knowledge.add_organisation(store_copy, actor="ed", name="Hub Trust", kind="voluntary", url=url)
+        community.add_organisation(store_copy, actor="ed", name="Hub Trust", kind="voluntary", url=url)
     assert str(org.value) == sentence
     for layer, row in (("assets", {"name": "Hub", "type": "community_centre", "lon": -1.47, "lat": 53.38, "url": url}),
                        ("organisations", {"name": "Hub Trust", "kind": "voluntary", "url": url})):  # fmt: skip

@@ -78,13 +78,13 @@ def test_export_with_an_unknown_area_is_explained():
 
 
 def test_rows_are_checked_by_the_layers_validator_with_the_apis_sentences(private_store):
-    from geo import knowledge
+    from geo import community
     from geo.validation import InvalidValueError
 
     row = {"boundary_layer": "wards", "area_id": "E05010868", "text": "More benches", "theme": "place",
            "raised_by": "Bench Group", "raised_on": "not-a-date", "status": "open"}  # fmt: skip
     with pytest.raises(InvalidValueError) as api:
-        knowledge.add_aspiration(private_store, actor="officer@example.org", **row)
+        community.add_aspiration(private_store, actor="officer@example.org", **row)
     at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
     at.selectbox(key="import_layer").set_value("aspirations").run()
     data = ",".join(row) + "\n" + ",".join(row.values()) + "\n"

@@ -77,7 +77,7 @@ def test_closing_from_a_stale_view_is_refused(store_copy: Store, monkeypatch):
 
 
 def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(store_copy: Store, monkeypatch):
-    from geo import knowledge
+    from geo import community
 
     org = store_copy.read("organisations", where={"kind": "voluntary"}).sort_values("name").iloc[0]
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "join_up.py"), default_timeout=120)
@@ -85,7 +85,7 @@ def test_join_up_organisation_edit_from_a_stale_form_is_refused_then_reloaded(st
     at.session_state["joinup_org"] = org["id"]
     _ok(at.run())
     _ok(at.run())
-    knowledge.update_organisation(store_copy, org["id"], actor="ana", themes="food, housing", if_version=1)
+    community.update_organisation(store_copy, org["id"], actor="ana", themes="food, housing", if_version=1)
     _widget(at.text_input, "oe_url_").input("https://example.org/ben")
     _ok(next(b for b in at.button if b.label == "Save changes").click().run())
     assert any("changed by ana" in e.value and "themes" in e.value for e in at.error)

@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import analysis, editing, knowledge
+from geo import analysis, community, editing
 from geo.auth import Principal, Role
 from geo.schema import PROJECT_ROOT
 from geo.store import Store, open_store
@@ -230,11 +230,11 @@ def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence
 
 def test_role_contributors_story_waits_in_the_queue_until_another_editor_approves(store_copy: Store, sign_in):
     cara = Principal(sub="cara@example.org", name="Cara", role=Role.CONTRIBUTOR)
-    story = knowledge.add_story(
+    story = community.add_story(
         store_copy, actor=cara, title="Lunch club", summary="Twenty people a week.", body="", boundary_layer="wards",
         area_id="E05010868", date="2025-08-31", source="Firth Park Residents' Forum",
     )  # fmt: skip
-    assert knowledge.search_stories(store_copy.read("stories")).query("id == @story").empty  # not public yet
+    assert community.search_stories(store_copy.read("stories")).query("id == @story").empty  # not public yet
     at = _page(sign_in, "cara@example.org", role="contributor")
     assert "Lunch club" in set(at.dataframe[-1].value["Title"])  # her own, under My proposals
     sign_in(at, "ed@example.org", "editor")
@@ -244,4 +244,4 @@ def test_role_contributors_story_waits_in_the_queue_until_another_editor_approve
     _ok(at.button(key=f"kapprove_stories_{story}").click().run())
     assert any("Approved the story" in s.value for s in at.success)
     assert store_copy.get("stories", story)["status"] == "published"
-    assert not knowledge.search_stories(store_copy.read("stories")).query("id == @story").empty
+    assert not community.search_stories(store_copy.read("stories")).query("id == @story").empty

@@ -8,7 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import knowledge as k
+from geo import community as k
 from geo import profiles
 from geo.schema import PROJECT_ROOT, load_taxonomy
 from geo.store import Store

@@ -11,7 +11,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import editing, knowledge
+from geo import community, editing
 from geo.auth import Principal, Role
 from geo.schema import PROJECT_ROOT
 
@@ -37,16 +37,16 @@ def seeded(private_store):
                              type_id="allotment", lon=-1.46, lat=53.39)  # fmt: skip
     assets = private_store.read("assets", where={"name": "Firth Park Library"})
     editing.update_asset(private_store, str(assets["id"].iloc[0]), actor=zed, opening_hours="Mon-Fri 9-5")
-    asp = knowledge.add_aspiration(
+    asp = community.add_aspiration(
         private_store, actor=zed, boundary_layer="wards", area_id="E05010868", text="A warm space",
         theme="food", raised_by="Firth Park Residents", raised_on="2025-01-10",
     )  # fmt: skip
-    mid = knowledge.add_success_measure(
+    mid = community.add_success_measure(
         private_store, actor=zed, aspiration_id=asp, measure="people a week", horizon="short", baseline=0,
         target=40, agreed_by="Firth Park partnership", agreed_on="2025-02-01",
     )  # fmt: skip
-    knowledge.record_measure_value(private_store, mid, actor=zed, value=12, recorded_on="2025-03-01")
-    knowledge.add_story(
+    community.record_measure_value(private_store, mid, actor=zed, value=12, recorded_on="2025-03-01")
+    community.add_story(
         private_store, actor=zed, title="Warm space opened", summary="It opened.", body="", boundary_layer="wards",
         area_id="E05010868", date="2025-03-01", source="Firth Park Residents",
     )  # fmt: skip
@@ -79,7 +79,7 @@ def test_role_anonymous_visitor_gets_no_enabled_write_control_and_no_names(seede
 
 def test_role_anonymous_sees_published_knowledge_but_no_pending_contribution(seeded, sign_in):
     cara = Principal(sub="cara", name="Cara", role=Role.CONTRIBUTOR)
-    knowledge.add_story(
+    community.add_story(
         seeded, actor=cara, title="Pending tale", summary="Not checked yet.", body="", boundary_layer="wards",
         area_id="E05010868", date="2025-04-01", source="Cara",
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import auth, editing, knowledge, schema
+from geo import auth, community, editing, schema
 from geo.auth import Principal, Role
 from geo.errors import PermissionDeniedError, RolesConfigError
 from tests.helpers import store_digest
@@ -124,9 +124,9 @@ def test_a_contributor_proposes_but_cannot_publish_edit_or_undo(gpkg_copy):
         with pytest.raises(PermissionDeniedError):
             call()
     assert store_digest(gpkg_copy) == before
-    mine = knowledge.my_contributions(gpkg_copy, CONTRIBUTOR)
+    mine = community.my_contributions(gpkg_copy, CONTRIBUTOR)
     assert list(mine["id"]) == [asset_id] and list(mine["layer"]) == ["assets"]
-    assert knowledge.my_contributions(gpkg_copy, OTHER).empty
+    assert community.my_contributions(gpkg_copy, OTHER).empty
 
 
 def test_nobody_approves_their_own_contribution_but_another_editor_can(gpkg_copy):

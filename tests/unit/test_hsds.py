@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from geo import community as k
 from geo import hsds
-from geo import knowledge as k
 from geo.cli_hsds import write_hsds_cli
 from geo.store import Store
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import knowledge as k
+from geo import community as k
 from geo.errors import AreaNotFoundError, CommonGroundError
 from geo.store import Store
 from geo.textsafe import markdown_literal

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from geo import auth, editing
-from geo import knowledge as k
+from geo import community as k
 from geo.auth import Principal, Role
 from geo.errors import PermissionDeniedError, VersionConflictError
 from geo.store import Store

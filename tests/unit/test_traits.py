@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import analysis, editing, imports, knowledge, profiles, schema, traits
+from geo import analysis, community, editing, imports, profiles, schema, traits
 from geo.auth import Principal, Role
 from geo.errors import TaxonomyError
 from geo.store import store_taxonomy
@@ -321,7 +321,7 @@ def test_hidden_stories_do_not_count(store_copy):
     _import_examples(store_copy)
     before = {t: len(s.stories) for t, s in _by_trait(_profile(store_copy)).items()}
     cara = Principal(sub="cara", name="Cara", role=Role.CONTRIBUTOR)
-    knowledge.add_story(
+    community.add_story(
         store_copy, actor=cara, title="Pending volunteers", summary="Not yet approved.", body="",
         boundary_layer="wards", area_id=FIRTH_PARK, themes="community, food, green space, leadership",
         method="volunteer together", date="2025-05-01", source="Cara's group",

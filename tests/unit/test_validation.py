@@ -359,33 +359,33 @@ def test_statuses_default_for_new_records_only():
 
 def test_aspiration_statuses_match_the_knowledge_module():
     try:
-        from geo import knowledge
+        from geo import community
     except ImportError:  # pragma: no cover - only while geo.store is being reorganised
-        pytest.skip("geo.knowledge cannot be imported right now")
-    assert tuple(knowledge.ASPIRATION_STATUSES) == v.ASPIRATION_STATUSES
+        pytest.skip("geo.community cannot be imported right now")
+    assert tuple(community.ASPIRATION_STATUSES) == v.ASPIRATION_STATUSES
 
 
 def test_the_writing_modules_use_these_rules_and_errors():
     """editing, knowledge and imports hold no rules of their own: one margin, one set of error classes."""
-    from geo import editing, imports, knowledge
+    from geo import community, editing, imports
 
     assert (editing.MissingValueError, editing.InvalidValueError, editing.CoordinatesError) == (
         v.MissingValueError,
         v.InvalidValueError,
         v.CoordinatesError,
     )
-    assert knowledge.KnowledgeValidationError is v.ValidationError
-    assert (knowledge.PrivateDetailsError, knowledge.UnknownReferenceError, knowledge.UnknownAreaError) == (
+    assert community.KnowledgeValidationError is v.ValidationError
+    assert (community.PrivateDetailsError, community.UnknownReferenceError, community.UnknownAreaError) == (
         v.PrivateDetailsError,
         v.UnknownReferenceError,
         v.UnknownAreaError,
     )
-    assert knowledge.private_details_in is v.private_details_in
+    assert community.private_details_in is v.private_details_in
     sources = {p.name: p.read_text(encoding="utf-8") for p in (schema.PROJECT_ROOT / "geo").rglob("*.py")}
     assert [name for name, text in sources.items() if re.search(r"^AREA_MARGIN_DEG\s*=", text, re.M)] == [
         "validation.py"
     ]
-    for module in (editing, knowledge, imports):
+    for module in (editing, community, imports):
         assert not hasattr(module, "AREA_MARGIN_DEG"), module.__name__
 
 
