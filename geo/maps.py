@@ -230,9 +230,75 @@ def decode_points(payload: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return payload["x0"] + x / QUANTUM, payload["y0"] + y / QUANTUM, list(payload["n"])
 
 
+def _regular(n: int, *, start_deg: float = -90.0, inner: float | None = None) -> list[tuple[float, float]]:
+    """A regular polygon (or a star, with ``inner`` radius) scaled to fill the box [-1, 1]^2."""
+    pts = []
+    steps = n * 2 if inner else n
+    for i in range(steps):
+        r = inner if inner and i % 2 else 1.0
+        a = math.radians(start_deg + 360.0 * i / steps)
+        pts.append((r * math.cos(a), r * math.sin(a)))
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    half = max(max(xs) - min(xs), max(ys) - min(ys)) / 2
+    return [(round((x - cx) / half, 3), round((y - cy) / half, 3)) for x, y in pts]
+
+
+#: Marker shapes, one per asset type by its place in the taxonomy (the first type a circle, the
+#: second a square, ...), so that types differ by shape as well as colour: a point's meaning never
+#: rests on colour alone. Each shape is a polygon in the box [-1, 1] x [-1, 1] (y down), or ``None``
+#: for a circle; points are drawn :data:`POINT_RADIUS` pixels from the centre to the box's edge.
+MARKER_SHAPES: dict[str, list[tuple[float, float]] | None] = {
+    "circle": None,
+    "square": [(-0.9, -0.9), (0.9, -0.9), (0.9, 0.9), (-0.9, 0.9)],
+    "diamond": [(0.0, -1.0), (1.0, 0.0), (0.0, 1.0), (-1.0, 0.0)],
+    "triangle": [(0.0, -1.0), (1.0, 0.9), (-1.0, 0.9)],
+    "triangle-down": [(-1.0, -0.9), (1.0, -0.9), (0.0, 1.0)],
+    "hexagon": _regular(6, start_deg=0.0),
+    "star": _regular(5, inner=0.5),
+    "pentagon": _regular(5),
+}
+#: Half the size of a point, in pixels: points are 24 px across, WCAG 2.2's minimum target size.
+POINT_RADIUS = 12
+#: The outline of every point and cluster: dark, so a point stands out (3:1 or more) on a light map
+#: whatever its fill.
+OUTLINE = "#1f1f1f"
+
+
+def type_shape(type_id: str, taxonomy: Taxonomy) -> str:
+    """The marker shape of an asset type: by its place in the taxonomy, the same on every map."""
+    names = list(MARKER_SHAPES)
+    order = list(taxonomy.types)
+    return names[order.index(type_id) % len(names)] if type_id in order else "circle"
+
+
+def shape_svg(shape: str, colour: str, *, size: int = 14) -> str:
+    """A small inline SVG of a marker shape, for legends (``aria-hidden``: the label says it)."""
+    vertices = MARKER_SHAPES.get(shape)
+    fill = _colour(colour)
+    if vertices is None:
+        body = f"<circle cx='12' cy='12' r='10' fill='{fill}' stroke='{OUTLINE}' stroke-width='2'/>"
+    else:
+        d = " ".join(f"{12 + 10 * x:.2f},{12 + 10 * y:.2f}" for x, y in vertices)
+        body = f"<polygon points='{d}' fill='{fill}' stroke='{OUTLINE}' stroke-width='2'/>"
+    return (
+        f"<svg class='cg-shape' width='{size}' height='{size}' viewBox='0 0 24 24' aria-hidden='true' "
+        f"focusable='false'>{body}</svg>"
+    )
+
+
 class AssetScripts(JSCSSMixin, MacroElement):
     """The page's shared point helpers: ``cgDetails`` (the popup details table, inline or fetched
-    once), ``cgPopup`` (a popup built with ``textContent``), ``cgClusterIcon`` and ``cgFill``."""
+    once), ``cgPopup`` (a popup built with ``textContent``), ``CgPoint`` (a focusable point of any
+    :data:`MARKER_SHAPES`), ``cgClusterIcon`` (a cluster showing its types as a ring, named in
+    words), ``CgTypeLayer`` (one type's points in the shared cluster group) and ``cgFill``.
+
+    Keyboard: every point and cluster is in the tab order with a name (its asset and type, or its
+    count and types); Enter or Space on a cluster zooms in to it (or spreads it out at the deepest
+    zoom) and moves the focus to the first place that was in it; on a point it opens the popup and
+    moves the focus into it; Escape closes the popup and puts the focus back on the point
+    (:class:`MapAccess`).
+    """
 
     _template = Template(
         """
@@ -283,37 +349,148 @@ class AssetScripts(JSCSSMixin, MacroElement):
             });
             return el;
         };
-        window.cgClusterIcon = function (colour) {
-            return function (c) {
-                return L.divIcon({
-                    html: "<div style='background:" + colour + "'><span>" + c.getChildCount() + "</span></div>",
-                    className: "marker-cluster cg-cluster", iconSize: new L.Point(36, 36)
-                });
-            };
+        window.cgFocus = function (el) {
+            if (!el) { return; }
+            try { el.focus({preventScroll: true}); } catch (e) { el.focus(); }
         };
+        window.cgActivates = function (e) {
+            var k = e.originalEvent && (e.originalEvent.key || e.originalEvent.keyCode);
+            if (k === "Enter" || k === 13 || k === " " || k === 32) { L.DomEvent.preventDefault(e.originalEvent); return true; }
+            return false;
+        };
+        window.CgPoint = L.CircleMarker.extend({
+            _updatePath: function () {
+                var v = this.options.shape;
+                if (!v || !this._renderer._setPath) { return L.CircleMarker.prototype._updatePath.call(this); }
+                if (this._empty()) { this._renderer._setPath(this, "M0 0"); return; }
+                var p = this._point, r = this._radius, d = "";
+                for (var i = 0; i < v.length; i++) { d += (i ? "L" : "M") + (p.x + v[i][0] * r).toFixed(1) + " " + (p.y + v[i][1] * r).toFixed(1); }
+                this._renderer._setPath(this, d + "z");
+            },
+            onAdd: function (map) {
+                L.CircleMarker.prototype.onAdd.call(this, map);
+                var el = this._path;
+                if (el && el.setAttribute) {
+                    el.setAttribute("tabindex", "0");
+                    el.setAttribute("role", "button");
+                    el.setAttribute("aria-label", this.cgName + ", " + this.cgType);
+                }
+            }
+        });
+        window.CgClusterIconClass = L.DivIcon.extend({
+            createIcon: function (old) {
+                var div = L.DivIcon.prototype.createIcon.call(this, old);
+                div.setAttribute("aria-label", this.options.label);
+                return div;
+            }
+        });
+        window.cgClusterLabel = function (cluster) {
+            var ms = cluster.getAllChildMarkers(), by = {}, order = [];
+            for (var i = 0; i < ms.length; i++) {
+                var m = ms[i];
+                if (!(m.cgT in by)) { by[m.cgT] = {n: 0, label: m.cgType, colour: m.options.fillColor}; order.push(m.cgT); }
+                by[m.cgT].n++;
+            }
+            order.sort(function (a, b) { return a - b; });
+            return order.map(function (t) { return by[t]; });
+        };
+        window.cgClusterIcon = function (cluster) {
+            var n = cluster.getChildCount(), parts = window.cgClusterLabel(cluster), stops = [], acc = 0;
+            parts.forEach(function (p) {
+                stops.push(p.colour + " " + (acc * 360 / n).toFixed(1) + "deg " + ((acc + p.n) * 360 / n).toFixed(1) + "deg");
+                acc += p.n;
+            });
+            var words = parts.map(function (p) { return p.label + " " + p.n; }).join(", ");
+            return new window.CgClusterIconClass({
+                html: "<div style='background:conic-gradient(" + stops.join(",") + ")'><span>" + n + "</span></div>",
+                className: "marker-cluster cg-cluster", iconSize: new L.Point(32, 32),
+                label: n + " places: " + words + ". Enter zooms in."
+            });
+        };
+        window.cgTipText = function (layer) {
+            if (layer instanceof L.MarkerCluster) {
+                return layer.getChildCount() + " places: " + window.cgClusterLabel(layer).map(function (p) { return p.label + " " + p.n; }).join(", ");
+            }
+            return layer.cgName !== undefined ? layer.cgName + " (" + layer.cgType + ")" : null;
+        };
+        window.cgShowTip = function (layer) {
+            var text = window.cgTipText(layer);
+            if (text === null) { return; }
+            var s = document.createElement("span");
+            s.textContent = text;
+            layer.bindTooltip(s).openTooltip();
+        };
+        window.cgOpenPopup = function (map, layer, byKey) {
+            var content = window.cgPopup(layer);
+            content.setAttribute("tabindex", "-1");
+            content.setAttribute("role", "group");
+            content.setAttribute("aria-label", "Details of " + layer.cgName);
+            var popup = L.popup({maxWidth: 320}).setLatLng(layer.getLatLng()).setContent(content);
+            popup.cgSource = layer;
+            popup.cgByKey = !!byKey;
+            popup.openOn(map);
+            if (byKey) { window.cgFocus(content); }
+        };
+        window.cgFocusFirst = function (group, markers) {
+            // After a cluster opened from the keyboard: once the zoom or spread has settled, focus
+            // what now shows the first of its places (a point, or a smaller cluster).
+            var map = group._map, frames = 0;
+            function step() {
+                frames++;
+                if (map && (map._animatingZoom || group._inZoomAnimation) && frames < 240) { requestAnimationFrame(step); return; }
+                for (var i = 0; i < markers.length; i++) {
+                    var m = markers[i], el = m._path && m._path.isConnected ? m._path : null;
+                    if (!el) { var vp = group.getVisibleParent(m); el = vp && vp._icon; }
+                    if (el && el.isConnected) { window.cgFocus(el); return; }
+                }
+                if (frames < 240) { requestAnimationFrame(step); } else if (map) { window.cgFocus(map.getContainer()); }
+            }
+            requestAnimationFrame(step);
+        };
+        window.cgClusters = function () {
+            var group = L.markerClusterGroup({
+                chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+                iconCreateFunction: window.cgClusterIcon
+            });
+            group.on("click", function (e) { window.cgOpenPopup(e.target._map, e.layer, false); });
+            group.on("keypress", function (e) {
+                if (window.cgActivates(e)) { window.cgOpenPopup(e.target._map, e.layer, true); }
+            });
+            group.on("clusterkeypress", function (e) {
+                if (!window.cgActivates(e)) { return; }
+                var markers = e.layer.getAllChildMarkers();
+                group._zoomOrSpiderfy({layer: e.layer, originalEvent: null});
+                window.cgFocusFirst(group, markers);
+            });
+            group.on("mouseover clustermouseover", function (e) { window.cgShowTip(e.layer); });
+            return group;
+        };
+        window.CgTypeLayer = L.Layer.extend({
+            initialize: function (clusters) { this._clusters = clusters; this._points = []; },
+            addLayers: function (points) {
+                this._points = this._points.concat(points);
+                if (this._map) { this._clusters.addLayers(points); }
+                return this;
+            },
+            getLayers: function () { return this._points.slice(); },
+            onAdd: function () { this._clusters.addLayers(this._points); },
+            onRemove: function () { this._clusters.removeLayers(this._points); }
+        });
         window.cgFill = function (groups, d) {
             var y = 0, i = 0;
             for (var g = 0; g < groups.length; g++) {
-                var group = groups[g], n = d.c[g], colour = d.k[g], label = d.t[g];
-                var markers = new Array(n);
+                var group = groups[g], n = d.c[g], colour = d.k[g], label = d.t[g], shape = d.s[d.h[g]] || null;
+                var points = new Array(n);
                 for (var j = 0; j < n; j++, i++) {
                     y += d.y[i];
-                    var m = L.circleMarker([d.y0 + y / d.q, d.x0 + d.x[i] / d.q], {
-                        radius: 7, color: "#ffffff", weight: 1.5, fillColor: colour, fillOpacity: 0.9
+                    var m = new window.CgPoint([d.y0 + y / d.q, d.x0 + d.x[i] / d.q], {
+                        radius: {{ this.radius }}, color: "{{ this.outline }}", weight: 1.5, fillColor: colour, fillOpacity: 1,
+                        shape: shape, className: "cg-pt"
                     });
-                    m.cgName = d.n[i]; m.cgType = label; m.cgIdx = i;
-                    markers[j] = m;
+                    m.cgName = d.n[i]; m.cgType = label; m.cgIdx = i; m.cgT = g;
+                    points[j] = m;
                 }
-                group.addLayers(markers);
-                group.on("click", function (e) {
-                    L.popup({maxWidth: 320}).setLatLng(e.layer.getLatLng())
-                        .setContent(window.cgPopup(e.layer)).openOn(e.target._map);
-                });
-                group.on("mouseover", function (e) {
-                    var s = document.createElement("span");
-                    s.textContent = e.layer.cgName + " (" + e.layer.cgType + ")";
-                    e.layer.bindTooltip(s).openTooltip();
-                });
+                group.addLayers(points);
             }
         };
         {% endmacro %}
@@ -326,31 +503,54 @@ class AssetScripts(JSCSSMixin, MacroElement):
         self.url = url
         self.url_json = js_json(url) if url else ""
         self.inline_json = inline_json or js_json({"rows": []})
+        self.radius = POINT_RADIUS
+        self.outline = OUTLINE
 
 
-class AssetTypeGroup(folium.map.Layer):
-    """An empty cluster group for one asset type, listed in the layer control; filled by
-    :class:`AssetPoints`."""
+class AssetClusters(MacroElement):
+    """The one cluster group every asset point is clustered in, whatever its type, so clusters of
+    different types never pile up on one another (each stays a target of its own): a cluster's
+    ring shows the colours of the types in it and its name lists them in words."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45, iconCreateFunction: cgClusterIcon("{{ this.colour }}")});
+        var {{ this.get_name() }} = cgClusters().addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, *, name: str, colour: str, show: bool = True):
+    def __init__(self):
+        super().__init__()
+        self._name = "AssetClusters"
+
+
+class AssetTypeGroup(folium.map.Layer):
+    """One asset type's points, listed in the layer control (switching it off takes the type's
+    points out of the shared clusters); filled by :class:`AssetPoints`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new CgTypeLayer({{ this.clusters.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, name: str, colour: str, clusters: AssetClusters, shape: str = "circle", show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "AssetTypeGroup"
         self.colour = _colour(colour)
+        self.clusters = clusters
+        self.shape = shape if shape in MARKER_SHAPES else "circle"
 
 
 class AssetPoints(MacroElement):
     """Every mapped asset in one compact payload, decoded in the browser into the type groups.
 
     The payload (see :func:`encode_points`) lists points sorted by type then latitude, with ``c``
-    (points per type), ``t`` (type labels) and ``k`` (colours) in the order of ``groups``.
+    (points per type), ``t`` (type labels), ``k`` (colours) and ``h`` (marker shape names) in the
+    order of ``groups``, and ``s`` (each shape's polygon, see :data:`MARKER_SHAPES`).
     """
 
     _template = Template(
@@ -404,29 +604,157 @@ class FocusWithoutScroll(MacroElement):
         self._name = "FocusWithoutScroll"
 
 
-class Legend(MacroElement):
-    """A legend control; every label is neutralised with :func:`safe_text` before it is placed."""
+class MapAccess(MacroElement):
+    """What makes a map usable without a mouse or without sight of it, on every map built here.
+
+    * **A title**: the map's document title, and the accessible name of the frame it is shown in
+      (Streamlit titles streamlit-folium's frame "streamlit_folium.st_folium"; the map runs inside
+      that frame, from the app's own origin, so it names its frame itself with ``aria-label``, which
+      screen readers announce instead of the title, and which leaves the title, that tests and
+      tools find the frame by, as it is). The map's region is named the same (``role="region"``,
+      ``aria-roledescription="map"``) and described by the keyboard help.
+    * **Keyboard help**, shown at the top left while the keyboard focus is in the map.
+    * **Escape** closes a popup, and the focus goes back to the point it came from.
+    * **Focus and hover alike**: a point or cluster with the keyboard focus shows its tooltip.
+    * **Visible focus** on every control, point, cluster and popup; targets at least 24 px.
+    * **Zoom** is never disabled (folium's viewport tag forbids pinch-zoom; it is replaced).
+    """
 
     _template = Template(
         """
         {% macro header(this, kwargs) %}
         <style>
-        .cg-legend { background: rgba(255,255,255,0.92); padding: 4px 8px; font: 11px/1.35 sans-serif;
-                     border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px; }
-        .cg-legend h4 { margin: 4px 0 2px; font-size: 11px; }
-        .cg-legend summary { cursor: pointer; }
-        .cg-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
-                       vertical-align: -2px; border: 1px solid #777; }
-        .cg-legend i.pt { border-radius: 50%; }
-        .cg-cluster div { color: #fff; font-weight: bold; }
+        .leaflet-container:focus-visible { outline: 3px solid #1f1f1f; outline-offset: -3px;
+                                           box-shadow: inset 0 0 0 6px #ffffff; }
+        .leaflet-container .cg-pt:focus { outline: none; }
+        .leaflet-container .cg-pt:focus-visible { stroke: #000000; stroke-width: 4px; }
+        .leaflet-container .cg-cluster:focus, .leaflet-container a:focus-visible,
+        .leaflet-container summary:focus-visible, .leaflet-container input:focus-visible,
+        .leaflet-container .cg-popup:focus-visible {
+            outline: 3px solid #1f1f1f; outline-offset: 2px; box-shadow: 0 0 0 5px #ffffff; }
+        .leaflet-container .cg-cluster:focus:not(:focus-visible) { outline: none; box-shadow: none; }
+        .marker-cluster.cg-cluster { background: transparent; border-radius: 50%; }
+        .marker-cluster.cg-cluster div { width: 32px; height: 32px; margin: 0; border-radius: 50%;
+            display: flex; align-items: center; justify-content: center; box-shadow: inset 0 0 0 1.5px #1f1f1f; }
+        .marker-cluster.cg-cluster span { display: inline-block; min-width: 24px; height: 24px; line-height: 22px;
+            box-sizing: border-box; padding: 0 4px; border-radius: 12px; border: 1px solid #1f1f1f;
+            background: #ffffff; color: #1f1f1f; font: bold 12px/22px sans-serif; }
         .cg-popup strong { display: block; }
+        .cg-keys { display: none; background: #ffffff; color: #1f1f1f; padding: 4px 8px; border-radius: 4px;
+                   font: 12px/1.4 sans-serif; max-width: 260px; box-shadow: 0 1px 4px rgba(0,0,0,0.4); }
+        .leaflet-container:focus-visible .cg-keys, .leaflet-container:has(:focus-visible) .cg-keys { display: block; }
+        .leaflet-control-layers label { display: flex; align-items: center; gap: 4px; min-height: 24px; }
+        .leaflet-control-layers-selector { width: 18px; height: 18px; margin: 0; }
+        .leaflet-control-attribution a { color: #0b4f8a; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function (map, title) {
+            var c = map.getContainer();
+            document.title = title;
+            try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", title); } } catch (e) {}
+            document.querySelectorAll("meta[name=viewport]").forEach(function (m) {
+                m.setAttribute("content", "width=device-width, initial-scale=1.0");
+            });
+            c.setAttribute("role", "region");
+            c.setAttribute("aria-roledescription", "map");
+            c.setAttribute("aria-label", title);
+            var keys = L.control({position: "topleft"});
+            keys.onAdd = function () {
+                var div = L.DomUtil.create("div", "cg-keys");
+                div.id = "cg-keys-" + L.Util.stamp(map);
+                div.textContent = {{ this.keys_json }};
+                return div;
+            };
+            keys.addTo(map);
+            c.setAttribute("aria-describedby", "cg-keys-" + L.Util.stamp(map));
+            // Leaflet makes every shape with a tooltip focusable (it listens for focus to show the
+            // tooltip), so each area would be a nameless Tab stop before the places (345 of them
+            // for LSOAs). Areas stay out of the Tab order; the table beside the map lists them.
+            map.on("layeradd", function (e) {
+                var l = e.layer;
+                if (l._path && l._path.setAttribute && !(window.CgPoint && l instanceof window.CgPoint)) {
+                    l._path.setAttribute("tabindex", "-1");
+                }
+            });
+            function layerOf(el) { return el && map._targets ? map._targets[el._leaflet_id] : null; }
+            c.addEventListener("focusin", function (e) {
+                var l = layerOf(e.target);
+                if (l && l !== map && window.cgShowTip) { window.cgShowTip(l); }
+            });
+            c.addEventListener("focusout", function (e) {
+                var l = layerOf(e.target);
+                if (l && l !== map && l.closeTooltip) { l.closeTooltip(); }
+            });
+            c.addEventListener("keydown", function (e) {
+                if ((e.key === "Escape" || e.keyCode === 27) && map._popup && map.hasLayer(map._popup)) {
+                    map.closePopup();
+                    L.DomEvent.stop(e);
+                }
+            });
+            map.on("popupclose", function (e) {
+                var p = e.popup, active = document.activeElement;
+                var inside = p._container && active && p._container.contains(active);
+                if (!(p.cgByKey || inside)) { return; }
+                var src = p.cgSource, el = src && (src._path || src._icon);
+                if (el && el.isConnected) { window.cgFocus ? window.cgFocus(el) : el.focus(); }
+                else { try { c.focus({preventScroll: true}); } catch (err) { c.focus(); } }
+            });
+        })({{ this._parent.get_name() }}, {{ this.title_json }});
+        {% endmacro %}
+        """
+    )
+
+    KEYS = (
+        "Keyboard: Tab moves to the next place or cluster, Shift+Tab back. Enter opens a place's details "
+        "or zooms in to a cluster; Escape closes the details. Arrow keys move the map, + and - zoom. "
+        "The table beside the map lists the same places."
+    )
+
+    def __init__(self, title: str):
+        super().__init__()
+        self._name = "MapAccess"
+        self.title = title
+        self.title_json = js_json(title)
+        self.keys_json = js_json(self.KEYS)
+
+
+class Legend(MacroElement):
+    """A legend control; every label is neutralised with :func:`safe_text` before it is placed.
+
+    On a wide map it is a plain box (no control in it, so it never crowds the points and clusters
+    near it as a target of its own); on a map narrower than 480 px it folds to one "Legend" line
+    that opens it, so it does not hide a phone's map."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .cg-legend { background: rgba(255,255,255,0.95); color: #1f1f1f; padding: 4px 8px; font: 12px/1.4 sans-serif;
+                     border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px;
+                     max-height: 60vh; overflow-y: auto; }
+        .cg-legend h4 { margin: 4px 0 2px; font-size: 12px; }
+        .cg-legend summary { cursor: pointer; min-height: 24px; line-height: 24px; }
+        .cg-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
+                       vertical-align: -2px; border: 1px solid #595959; }
+        .cg-legend i.pt { border-radius: 50%; }
+        .cg-legend .cg-shape { margin-right: 6px; vertical-align: -2px; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control({position: "bottomright"});
-        {{ this.get_name() }}.onAdd = function () {
+        {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", "cg-legend");
             div.innerHTML = {{ this.html_json }};
+            if (map.getSize().x < 480) {
+                // A phone's map: the legend folds to one "Legend" line (a button) to open it.
+                var details = L.DomUtil.create("details", "", div), summary = L.DomUtil.create("summary", "", details);
+                summary.textContent = "Legend";
+                div.querySelector(".cg-legend-title").remove();
+                details.appendChild(div.querySelector(".cg-legend-body"));
+            }
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
@@ -435,17 +763,21 @@ class Legend(MacroElement):
     )
 
     def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]):
-        """``sections`` is ``[(title, [(colour, label, shape), ...]), ...]``, shape 'pt' or 'area'."""
+        """``sections`` is ``[(title, [(colour, label, shape), ...]), ...]``, shape 'pt' (a plain
+        dot), 'area', or one of :data:`MARKER_SHAPES` (an asset type's marker)."""
         super().__init__()
         self._name = "Legend"
-        parts = ["<details open><summary><b>Legend</b></summary>"]
+        parts = ["<div class='cg-legend-title'><b>Legend</b></div><div class='cg-legend-body'>"]
         for title, items in sections:
             if title:
                 parts.append(f"<h4>{safe_text(title)}</h4>")
             for colour, label, shape in items:
+                if shape in MARKER_SHAPES:
+                    parts.append(f"<div>{shape_svg(shape, colour)}{safe_text(label)}</div>")
+                    continue
                 cls = " class='pt'" if shape == "pt" else ""
                 parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
-        parts.append("</details>")
+        parts.append("</div>")
         self.html_json = js_json("".join(parts))
 
 
@@ -621,6 +953,7 @@ def base_map(
     bounds: tuple[float, float, float, float],
     tiles: str = DEFAULT_TILES,
     assets_base_url: str | None = None,
+    title: str = "Map",
 ) -> folium.Map:
     """An empty map framed on ``bounds`` (lon/lat), with the chosen tiles and local scripts.
 
@@ -633,6 +966,9 @@ def base_map(
     assets_base_url
         Where the app serves :mod:`geo.webassets` (e.g. ``"/app/static/vendor"``). ``None`` leaves
         the scripts out of the map's links; :func:`standalone_html` then inlines them.
+    title
+        What the map shows, in words: its title and the title of the frame it is shown in, for
+        screen readers (see :class:`MapAccess`).
     """
     if tiles not in TILE_SOURCES:
         raise SchemaError(f"Unknown tile source {tiles!r}; choose one of: {', '.join(TILE_SOURCES)}.")
@@ -647,6 +983,7 @@ def base_map(
     # With tiles=None folium gives maxZoom to no one, and MarkerCluster then refuses to start.
     m.options["maxZoom"] = MAX_ZOOM
     FocusWithoutScroll().add_to(m)
+    MapAccess(title).add_to(m)
     source = TILE_SOURCES[tiles]
     if source is not None:
         folium.TileLayer(
@@ -661,6 +998,36 @@ def _set_local_assets(element, js: tuple[str, ...], css: tuple[str, ...], base_u
     element.default_js = webassets.links(js, base_url) if base_url else []
     element.default_css = webassets.links(css, base_url) if base_url else []
     element._cg_inline = (js, css)
+
+
+def map_title(
+    assets: pd.DataFrame,
+    *,
+    taxonomy: Taxonomy,
+    boundary_name: str | None = None,
+    choropleth: Choropleth | None = None,
+    origin_label: str | None = None,
+) -> str:
+    """What a map shows, in one line: its title for screen readers.
+
+    For example "Map of 322 assets (GP practice, Dental practice, Pharmacy, Library, Food bank,
+    Household waste recycling centre) over Wards, shaded by Assets per 1,000 residents".
+    """
+    n = len(assets)
+    types = [] if "type" not in assets.columns else list(dict.fromkeys(assets["type"].dropna().astype(str)))
+    names = [taxonomy.types[t].label if t in taxonomy.types else t for t in types]
+    what = f"Map of {n:,} asset{'' if n == 1 else 's'}"
+    if 0 < len(names) <= 8:
+        what += f" ({', '.join(names)})"
+    elif names:
+        what += f" of {len(names)} types"
+    if origin_label:
+        what += f" near {origin_label}"
+    if boundary_name:
+        what += f" over {boundary_name}"
+        if choropleth is not None:
+            what += f", shaded by {choropleth.title}"
+    return what
 
 
 def explorer_map(
@@ -678,8 +1045,10 @@ def explorer_map(
     origin: tuple[float, float] | None = None,
     origin_label: str = "",
     radius_m: float | None = None,
+    title: str | None = None,
 ) -> folium.Map:
-    """The asset explorer map: a clustered layer per asset type over an optional boundary layer.
+    """The asset explorer map: the assets, clustered, over an optional boundary layer; each asset
+    type a layer of its own (in the layer control) with its colour and marker shape.
 
     Parameters
     ----------
@@ -706,6 +1075,9 @@ def explorer_map(
     origin, origin_label, radius_m
         A "you are here" point (lon, lat) with a text label, and a circle of ``radius_m`` metres
         around it (e.g. a walking distance).
+    title
+        The map's title for screen readers (:class:`MapAccess`); by default one that says what the
+        map shows (:func:`map_title`).
 
     Returns
     -------
@@ -724,7 +1096,15 @@ def explorer_map(
             bounds = (ordered["_lon"].min(), ordered["_lat"].min(), ordered["_lon"].max(), ordered["_lat"].max())
         else:
             bounds = (-1.80, 53.30, -1.32, 53.50)  # Sheffield
-    m = base_map(bounds=bounds, tiles=tiles, assets_base_url=assets_base_url)
+    if title is None:
+        title = map_title(
+            ordered,
+            taxonomy=taxonomy,
+            boundary_name=boundary_name if boundaries is not None else None,
+            choropleth=choropleth,
+            origin_label=(origin_label or "Here") if origin is not None else None,
+        )
+    m = base_map(bounds=bounds, tiles=tiles, assets_base_url=assets_base_url, title=title)
 
     legend_sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if boundaries is not None:
@@ -740,26 +1120,33 @@ def explorer_map(
     _set_local_assets(scripts, webassets.CLUSTER_JS, webassets.CLUSTER_CSS, assets_base_url)
     scripts.add_to(m)
 
+    clusters = AssetClusters()
+    clusters.add_to(m)
     type_entries = []
     groups: list[AssetTypeGroup] = []
     counts: list[int] = []
     labels: list[str] = []
     colours: list[str] = []
+    shapes: list[str] = []
     for type_id, grp in ordered.groupby("type", sort=False):
         known = taxonomy.types.get(type_id)
         label = known.label if known else str(type_id)
         colour = known.colour if known else "#616161"
-        group = AssetTypeGroup(name=f"{safe_text(label)} ({len(grp)})", colour=colour)
+        shape = type_shape(type_id, taxonomy)
+        group = AssetTypeGroup(name=f"{safe_text(label)} ({len(grp)})", colour=colour, clusters=clusters, shape=shape)
         group.add_to(m)
         groups.append(group)
         counts.append(len(grp))
         labels.append(label)
         colours.append(colour)
-        type_entries.append((colour, f"{label} ({len(grp)})", "pt"))
+        shapes.append(shape)
+        type_entries.append((colour, f"{label} ({len(grp)})", shape))
     payload = encode_points(
         ordered["_lon"].to_numpy(), ordered["_lat"].to_numpy(), ordered["name"].astype("string").fillna("").tolist()
     )
-    payload.update(c=counts, t=labels, k=colours, q=int(QUANTUM))
+    payload.update(
+        c=counts, t=labels, k=colours, q=int(QUANTUM), h=shapes, s={n: MARKER_SHAPES[n] for n in dict.fromkeys(shapes)}
+    )
     AssetPoints(payload, groups).add_to(m)
     if type_entries:
         legend_sections.insert(0, ("Assets", type_entries))
