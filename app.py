@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from pages import _ui
+from pages import _a11y, _ui
 
 _ui.ensure_frame()
 st.set_page_config(page_title="Common Ground", page_icon=":world_map:", layout="wide")
+_a11y.inject_styles()
 _ui.check_mode()
 _ui.account_sidebar()
 _ui.shared_sidebar()
