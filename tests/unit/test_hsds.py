@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT202012
 
 from geo import community as k
 from geo import hsds
-from geo.cli_hsds import write_hsds_cli
+from geo.cli.hsds import write_hsds_cli
 from geo.store import Store
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "standards" / "hsds-3"

@@ -13,7 +13,10 @@ import json
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, cli_export, cli_hsds, cli_store, imports, profiles, settings
+from geo import access, analysis, imports, profiles, settings
+from geo.cli import export as cli_export
+from geo.cli import hsds as cli_hsds
+from geo.cli import store as cli_store
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
 from geo.schema import BOUNDARY_LAYERS
@@ -249,7 +252,7 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
 
 
 def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
-    """Write a layer to a file; ``--layer organisations --format hsds`` writes HSDS 3.0 JSON (geo.cli_hsds)."""
+    """Write a layer to a file; ``--layer organisations --format hsds`` writes HSDS 3.0 JSON (geo.cli.hsds)."""
     if str(args.format).strip().casefold() == "hsds":
         return cli_hsds.write_hsds_cli(args)
     return cli_export.cmd_export(args)
