@@ -321,7 +321,7 @@ class AssetScripts(JSCSSMixin, MacroElement):
                 {%- endif %}
             };
         })();
-        window.cgPopup = function (layer) {
+        window.cgPopup = function (layer, onDetails) {
             var el = document.createElement("div");
             el.className = "cg-popup";
             var b = document.createElement("strong");
@@ -346,6 +346,7 @@ class AssetScripts(JSCSSMixin, MacroElement):
                     l.textContent = "Website";
                     el.appendChild(l);
                 }
+                if (onDetails) { onDetails(); }
             });
             return el;
         };
@@ -421,14 +422,23 @@ class AssetScripts(JSCSSMixin, MacroElement):
             layer.bindTooltip(s).openTooltip();
         };
         window.cgOpenPopup = function (map, layer, byKey) {
-            var content = window.cgPopup(layer);
+            var popup = null;
+            var content = window.cgPopup(layer, function () {
+                // the details arrived after the popup opened: it grew, so lay it out and show it whole
+                if (!popup || !map.hasLayer(popup)) { return; }
+                var focused = content.contains(document.activeElement);  // update() re-inserts the content
+                popup.update();
+                window.cgUnobscure(map, popup.getElement());
+                if (focused) { window.cgFocus(content); }
+            });
             content.setAttribute("tabindex", "-1");
             content.setAttribute("role", "group");
             content.setAttribute("aria-label", "Details of " + layer.cgName);
-            var popup = L.popup({maxWidth: 320}).setLatLng(layer.getLatLng()).setContent(content);
+            popup = L.popup({maxWidth: 320, autoPan: false}).setLatLng(layer.getLatLng()).setContent(content);
             popup.cgSource = layer;
             popup.cgByKey = !!byKey;
             popup.openOn(map);
+            if (window.cgUnobscure) { window.cgUnobscure(map, popup.getElement()); }
             if (byKey) { window.cgFocus(content); }
         };
         window.cgFocusFirst = function (group, markers) {
@@ -613,7 +623,9 @@ class MapAccess(MacroElement):
       screen readers announce instead of the title, and which leaves the title, that tests and
       tools find the frame by, as it is). The map's region is named the same (``role="region"``,
       ``aria-roledescription="map"``) and described by the keyboard help.
-    * **Keyboard help**, shown at the top left while the keyboard focus is in the map.
+    * **Keyboard help**, shown at the top left while the map itself has the keyboard focus.
+    * **Focus never hidden**: a focused place, or an opened popup, that is outside the map or under
+      one of its controls (the legend, say) is brought into view by moving the map (``cgUnobscure``).
     * **Escape** closes a popup, and the focus goes back to the point it came from.
     * **Focus and hover alike**: a point or cluster with the keyboard focus shows its tooltip.
     * **Visible focus** on every control, point, cluster and popup; targets at least 24 px.
@@ -642,13 +654,34 @@ class MapAccess(MacroElement):
         .cg-popup strong { display: block; }
         .cg-keys { display: none; background: #ffffff; color: #1f1f1f; padding: 4px 8px; border-radius: 4px;
                    font: 12px/1.4 sans-serif; max-width: 260px; box-shadow: 0 1px 4px rgba(0,0,0,0.4); }
-        .leaflet-container:focus-visible .cg-keys, .leaflet-container:has(:focus-visible) .cg-keys { display: block; }
+        .leaflet-container:focus-visible .cg-keys { display: block; }
         .leaflet-control-layers label { display: flex; align-items: center; gap: 4px; min-height: 24px; }
         .leaflet-control-layers-selector { width: 18px; height: 18px; margin: 0; }
         .leaflet-control-attribution a { color: #0b4f8a; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
+        window.cgUnobscure = function (map, el) {
+            // Focus not obscured (2.4.11): move the map, without animation and as little as it can,
+            // so that ``el`` (a focused place, or a popup) is inside the map and under no control
+            // (the legend, the layer list, the zoom buttons, the attribution).
+            if (!el || !el.getBoundingClientRect) { return; }
+            var c = map.getContainer(), cr = c.getBoundingClientRect(), r = el.getBoundingClientRect(), m = 6;
+            var x = 0, y = 0;
+            if (r.left < cr.left + m) { x = cr.left + m - r.left; } else if (r.right > cr.right - m) { x = cr.right - m - r.right; }
+            if (r.top < cr.top + m) { y = cr.top + m - r.top; } else if (r.bottom > cr.bottom - m) { y = cr.bottom - m - r.bottom; }
+            c.querySelectorAll(".leaflet-control").forEach(function (ctl) {
+                var k = ctl.getBoundingClientRect(), b = {l: r.left + x, r: r.right + x, t: r.top + y, b: r.bottom + y};
+                if (!k.width || !k.height || b.l >= k.right || b.r <= k.left || b.t >= k.bottom || b.b <= k.top) { return; }
+                var moves = [[k.left - m - b.r, 0], [k.right + m - b.l, 0], [0, k.top - m - b.b], [0, k.bottom + m - b.t]]
+                    .filter(function (v) {
+                        return b.l + v[0] >= cr.left && b.r + v[0] <= cr.right && b.t + v[1] >= cr.top && b.b + v[1] <= cr.bottom;
+                    })
+                    .sort(function (p, q) { return Math.abs(p[0]) + Math.abs(p[1]) - Math.abs(q[0]) - Math.abs(q[1]); });
+                if (moves.length) { x += moves[0][0]; y += moves[0][1]; }
+            });
+            if (x || y) { map.panBy([-x, -y], {animate: false}); }
+        };
         (function (map, title) {
             var c = map.getContainer();
             document.title = title;
@@ -680,7 +713,9 @@ class MapAccess(MacroElement):
             function layerOf(el) { return el && map._targets ? map._targets[el._leaflet_id] : null; }
             c.addEventListener("focusin", function (e) {
                 var l = layerOf(e.target);
-                if (l && l !== map && window.cgShowTip) { window.cgShowTip(l); }
+                if (!l || l === map) { return; }
+                window.cgUnobscure(map, e.target);
+                if (window.cgShowTip) { window.cgShowTip(l); }
             });
             c.addEventListener("focusout", function (e) {
                 var l = layerOf(e.target);

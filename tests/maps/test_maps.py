@@ -344,6 +344,8 @@ def test_points_and_clusters_are_keyboard_targets(demo_html):
         "window.cgFocusFirst(group, markers)",
         'e.key === "Escape"',
         'l._path.setAttribute("tabindex", "-1")',  # areas stay out of the Tab order
+        "window.cgUnobscure(map, e.target)",  # a focused place is never left under the legend
+        "window.cgUnobscure(map, popup.getElement())",
         'm.setAttribute("content", "width=device-width, initial-scale=1.0")',  # pinch-zoom allowed
     ):
         assert needle in demo_html, needle
