@@ -685,7 +685,7 @@ class MapAccess(MacroElement):
         (function (map, title) {
             var c = map.getContainer();
             document.title = title;
-            try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", title); } } catch (e) {}
+            try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", title); window.frameElement.setAttribute("title", title); } } catch (e) {}
             document.querySelectorAll("meta[name=viewport]").forEach(function (m) {
                 m.setAttribute("content", "width=device-width, initial-scale=1.0");
             });

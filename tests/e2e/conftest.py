@@ -45,7 +45,8 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT_S = 60.0
 E2E_ACTOR = "editor@sheffield.example"
 TIMEOUT_MS = 60_000  # the first page load takes ~15 s on a small CI machine
-MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+# Found by its source: the map names its frame (title and aria-label) for what it shows, so not by title.
+MAP_IFRAME = "iframe[src*='streamlit_folium.st_folium']"
 # Tall enough that the whole map is on screen: a first click on a map that is partly scrolled out of
 # view makes the page jump (see test_first_click_on_a_partly_hidden_map_keeps_the_page_still).
 VIEWPORT = {"width": 1400, "height": 1800}
