@@ -107,7 +107,12 @@ def inline_html(names: tuple[str, ...]) -> str:
 
 
 def publish_details(
-    static_dir: str | Path, details_json: str, *, keep: int = 200, generation: str | None = None
+    static_dir: str | Path,
+    details_json: str,
+    *,
+    keep: int = 200,
+    generation: str | None = None,
+    scope: str | None = None,
 ) -> str:
     """Write a map's popup details table into ``static_dir/details`` and return its file name.
 
@@ -127,6 +132,11 @@ def publish_details(
         layer, from a page or the command line, details of removed, rejected or changed assets
         stop being served the next time any page publishes a map. ``None`` (the old behaviour)
         leaves other files to ``keep``.
+    scope
+        Which store the generation belongs to (its location). Several app servers (and test runs)
+        may share one static folder over different stores: a new generation then deletes only the
+        older generations *of the same store*, never another store's current files. Files of other
+        scopes are left to ``keep``.
 
     Returns
     -------
@@ -144,7 +154,8 @@ def publish_details(
     digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
     folder = Path(static_dir) / DETAILS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    prefix = "" if generation is None else _generation_tag(generation) + "-"
+    scope_tag = "" if scope is None else "s" + hashlib.sha256(str(scope).encode("utf-8")).hexdigest()[:12] + "_"
+    prefix = "" if generation is None else scope_tag + _generation_tag(generation) + "-"
     target = folder / f"{prefix}{digest}.json"
     if target.exists():
         with contextlib.suppress(FileNotFoundError):
@@ -162,7 +173,8 @@ def publish_details(
             raise
     published = []
     for path in folder.glob("*.json"):
-        if generation is not None and not path.name.startswith(prefix):
+        ours = not scope_tag or path.name.startswith(scope_tag)  # this store's (or every file, unscoped)
+        if generation is not None and ours and not path.name.startswith(prefix):
             path.unlink(missing_ok=True)  # another generation's, or from before generations
         elif path != target:
             published.append((_mtime(path), path))

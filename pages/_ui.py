@@ -155,7 +155,10 @@ def details_url(details_json: str) -> str:
     or the command line) deletes the tables of earlier revisions, so a removed or rejected asset's
     details stop being served; :func:`withdraw_details` does it at once after a page's own write.
     """
-    name = webassets.publish_details(STATIC_DIR, details_json, keep=DETAILS_KEEP, generation=store().version())
+    s = store()
+    name = webassets.publish_details(
+        STATIC_DIR, details_json, keep=DETAILS_KEEP, generation=s.version(), scope=s.location
+    )
     return f"{STATIC_URL}/details/{name}"
 
 

@@ -317,6 +317,16 @@ def test_a_new_generation_withdraws_every_other_generations_details(tmp_path):
     assert re.fullmatch(r"g[0-9a-f]{16}-[0-9a-f]{24}\.json", odd) and _files(tmp_path) == {odd}
 
 
+def test_a_new_generation_of_one_store_leaves_another_stores_details(tmp_path):
+    """Two app servers (or a test run beside one) sharing a static folder over different stores."""
+    mine = webassets.publish_details(tmp_path, _details(["a"]), generation="r1", scope="/data/one.gpkg")
+    theirs = webassets.publish_details(tmp_path, _details(["b"]), generation="r7", scope="/data/two.gpkg")
+    assert _files(tmp_path) == {mine, theirs}
+    newer = webassets.publish_details(tmp_path, _details(["a"]), generation="r2", scope="/data/one.gpkg")
+    assert _files(tmp_path) == {newer, theirs}  # only the same store's older generation went
+    assert webassets.withdraw_details(tmp_path, ["b"]) == [theirs]  # withdrawing works across stores
+
+
 def test_keep_counts_within_a_generation(tmp_path):
     names = [webassets.publish_details(tmp_path, _details([f"i{k}"]), generation="r5", keep=3) for k in range(5)]
     assert _files(tmp_path) == set(names[-3:])
