@@ -1383,7 +1383,22 @@ def parse_upload(
         except CommonGroundError as exc:
             exc.args = (str(exc).replace(str(path), name).replace(path.name, name),)
             raise
+        finally:
+            _return_freed_memory()
     return layers, up
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap that reading a big file freed back to the operating system (glibc keeps it
+    otherwise, so a long-running server's memory only grows). A no-op where there is no glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def copy_upload(data: bytes, name: str, folder: Path) -> Path:
