@@ -105,7 +105,7 @@ else:
         radius_m=within_m,
     )
 
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])  # half each, so the table beside the map shows every column at 1366 px
 with left:
     out = st_folium(fmap, key="near_map", height=500, use_container_width=True, returned_objects=["last_clicked"])
     click = (out or {}).get("last_clicked")
@@ -119,11 +119,11 @@ with right:
         table = pd.DataFrame(
             {
                 "Type": result.nearest["label"],
-                "Nearest": result.nearest["name"],
                 "How far": result.nearest["distance_m"].round(-1).astype(int).map("{:,} m".format)
                 + " · "
                 + result.nearest["walk_minutes_estimate"].round(0).astype(int).map("{} min".format),
                 "Near?": result.nearest["within"].map({True: "yes", False: "no"}),
+                "Nearest": result.nearest["name"],
             }
         )
         _ui.table(table, hide_index=True, width="stretch")
