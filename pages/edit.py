@@ -87,6 +87,24 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
     st.rerun()  # _ui.layer is keyed on the store's file version, which every write changes
 
 
+def review(row, *, key: str, approve: tuple, reject: tuple, approved: str, rejected: str, prefix: str = "") -> None:
+    """Approve and Reject (with its reason) for one contribution in the queue, named by the version
+    the editor saw; disabled, with the reason said, on the editor's own contribution."""
+    seen = int(row["version"]) if not pd.isna(row["version"]) else None
+    own = me.owns(row["created_by"])
+    if own:
+        st.caption(
+            "You sent this one, so another editor must approve or reject it: every contribution is checked by a second person."
+        )
+    c1, c2, c3 = st.columns([1, 4, 1])
+    if c1.button("Approve", key=f"{prefix}approve_{key}", type="primary", disabled=own):
+        write(*approve, if_version=seen, done=approved)
+    reason = c2.text_input("Reason, if rejecting", key=f"{prefix}reason_{key}", label_visibility="collapsed",
+                           placeholder="Reason, if rejecting (the contributor will be told)")  # fmt: skip
+    if c3.button("Reject", key=f"{prefix}reject_{key}", disabled=own):
+        write(*reject, reason=reason, if_version=seen, done=rejected)
+
+
 queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") else None
 kqueue = community.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
 waiting = 0 if queue is None else len(queue) + len(kqueue)
@@ -286,34 +304,9 @@ if editor:
                         if not pd.isna(r[c]) and str(r[c]).strip()
                     )
                 )
-                q1, q2, q3 = st.columns([1, 4, 1])
-                seen = int(r["version"]) if not pd.isna(r["version"]) else None
-                own = me.owns(r["created_by"])
-                if own:
-                    st.caption(
-                        "You sent this one, so another editor must approve or reject it: every contribution is checked by a second person."
-                    )
-                if q1.button("Approve", key=f"approve_{r['id']}", type="primary", disabled=own):
-                    write(
-                        editing.approve,
-                        r["id"],
-                        if_version=seen,
-                        done=f"Approved {_ui.plain(r['name'])}: it is published now.",
-                    )
-                reason = q2.text_input(
-                    "Reason, if rejecting",
-                    key=f"reason_{r['id']}",
-                    label_visibility="collapsed",
-                    placeholder="Reason, if rejecting (the contributor will be told)",
-                )
-                if q3.button("Reject", key=f"reject_{r['id']}", disabled=own):
-                    write(
-                        editing.reject,
-                        r["id"],
-                        reason=reason,
-                        if_version=seen,
-                        done=f"Rejected {_ui.plain(r['name'])}.",
-                    )
+                review(r, key=r["id"], approve=(editing.approve, r["id"]), reject=(editing.reject, r["id"]),
+                       approved=f"Approved {_ui.plain(r['name'])}: it is published now.",
+                       rejected=f"Rejected {_ui.plain(r['name'])}.")  # fmt: skip
         if not kqueue.empty:
             st.markdown("**Aspirations, stories and measure values sent in**")
         for _, r in kqueue.iterrows():
@@ -324,35 +317,10 @@ if editor:
                 )
                 if str(r["summary"] or "").strip():
                     st.caption(_ui.plain(r["summary"]))
-                k1, k2, k3 = st.columns([1, 4, 1])
-                seen = int(r["version"]) if not pd.isna(r["version"]) else None
-                own = me.owns(r["created_by"])
-                if own:
-                    st.caption("You sent this one, so another editor must approve or reject it.")
-                key = f"{r['layer']}_{r['id']}"
-                if k1.button("Approve", key=f"kapprove_{key}", type="primary", disabled=own):
-                    write(
-                        community.approve_item,
-                        r["layer"],
-                        r["id"],
-                        if_version=seen,
-                        done=f"Approved the {what}: it shows now.",
-                    )
-                reason = k2.text_input(
-                    "Reason, if rejecting",
-                    key=f"kreason_{key}",
-                    label_visibility="collapsed",
-                    placeholder="Reason, if rejecting (the contributor will be told)",
-                )
-                if k3.button("Reject", key=f"kreject_{key}", disabled=own):
-                    write(
-                        community.reject_item,
-                        r["layer"],
-                        r["id"],
-                        reason=reason,
-                        if_version=seen,
-                        done=f"Rejected the {what}.",
-                    )
+                review(r, key=f"{r['layer']}_{r['id']}", prefix="k",
+                       approve=(community.approve_item, r["layer"], r["id"]),
+                       reject=(community.reject_item, r["layer"], r["id"]),
+                       approved=f"Approved the {what}: it shows now.", rejected=f"Rejected the {what}.")  # fmt: skip
 
     with tabs[3]:
         hist = editing.history(_ui.store(), layer=None, limit=None, viewer=me)
