@@ -255,9 +255,9 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     assert tip == HOSTILE_NAME + " (" + opened["type"] + ")", f"tooltip text: {tip!r}"
     assert tooltip.locator("img").count() == 0, "the name became markup inside the tooltip"
 
-    # And a real click on it opens the same, safe popup.
+    # And a click on it opens the same, safe popup (sent to the point itself, for the reason above).
     assert popup.count() == 0
-    path.click()
+    path.dispatch_event("click")
     text = _popup_text(app, frame)
     assert text.startswith(HOSTILE_NAME + opened["type"]), f"popup text after a real click: {text!r}"
     assert popup.locator("img").count() == 0
