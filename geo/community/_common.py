@@ -13,21 +13,9 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import auth, schema, validation
 from geo.auth import Principal
-from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)  # noqa: F401 (defined with every error in geo.errors; re-exported here)
-    CommonGroundError,
-    FeatureNotFoundError,
-    ItemNotFoundError,
-    ModerationError,
-    NotPendingError,
-    NotPublishedError,
-    PermissionDeniedError,
-)
 from geo.store import Store, Transaction, validation_context
-from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
-    PrivateDetailsError,
-    UnknownAreaError,
+from geo.validation import (
     UnknownReferenceError,
-    private_details_in,
 )
 
 #: ``open``: raised, nothing agreed yet; ``in progress``: partners are working on it; ``achieved``

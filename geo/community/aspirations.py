@@ -24,22 +24,10 @@ from geo.community._common import (
     is_hidden,
     visible,
 )
-from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)  # noqa: F401 (defined with every error in geo.errors; re-exported here)
-    CommonGroundError,
-    FeatureNotFoundError,
-    ItemNotFoundError,
-    ModerationError,
-    NotPendingError,
+from geo.errors import (
     NotPublishedError,
-    PermissionDeniedError,
 )
 from geo.store import Store, Transaction
-from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
-    PrivateDetailsError,
-    UnknownAreaError,
-    UnknownReferenceError,
-    private_details_in,
-)
 
 # --------------------------------------------------------------------------------------------
 # Aspirations and success measures

@@ -17,23 +17,13 @@ from geo.community._common import (
     _plain,
     _status,
 )
-from geo.community.aspirations import _apply_current  # noqa: F401
-from geo.errors import (  # noqa: F401 (PermissionDeniedError re-exported for callers)  # noqa: F401 (defined with every error in geo.errors; re-exported here)
-    CommonGroundError,
-    FeatureNotFoundError,
+from geo.community.aspirations import _apply_current
+from geo.errors import (
     ItemNotFoundError,
-    ModerationError,
     NotPendingError,
-    NotPublishedError,
     PermissionDeniedError,
 )
 from geo.store import Store
-from geo.validation import (  # noqa: F401 (re-exported: the errors and the privacy check callers use)
-    PrivateDetailsError,
-    UnknownAreaError,
-    UnknownReferenceError,
-    private_details_in,
-)
 
 # --------------------------------------------------------------------------------------------
 # Moderation: contributors' aspirations, stories and measure values
