@@ -24,6 +24,13 @@ areas = _ui.layer(layer)
 assets = analysis.filter_assets(_ui.layer("assets"))
 names = sorted(areas["name"].astype(str))
 key = f"profile_area_{layer}"
+if "_profile_from_url" not in st.session_state:  # a shared link's ?boundaries=wards&area=<id or name>, once
+    st.session_state["_profile_from_url"] = True
+    if st.query_params.get("area"):
+        try:
+            st.session_state[key] = profiles.find_area(areas, st.query_params["area"], layer=layer)["name"]
+        except CommonGroundError as exc:
+            st.warning(f"{exc} The first area is shown instead.")
 if st.session_state.get(key) not in names:
     st.session_state[key] = names[0]
 clicked = st.session_state.pop("_profile_clicked", None)
@@ -49,6 +56,7 @@ except CommonGroundError as exc:
     _ui.fail(exc)
 
 info, totals = prof.area, prof.totals
+_ui.view_link({"boundaries": layer, "area": info["id"]})
 shown_name = _ui.plain(info["name"])  # area names are data: shown literally in Markdown
 c1, c2, c3, c4 = st.columns(4)
 pop = f"{info['population']:,}" if info["population"] is not None else "unknown"

@@ -121,6 +121,32 @@ def test_gaps_link_restores_type_distance_and_boundaries():
     assert at.selectbox(key="boundary_layer").value == "lsoas" and at.radio(key="gaps_view").value == "distance"
 
 
+def test_neighbourhood_link_restores_the_area_and_the_page_keeps_its_link():
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    ward = "E05010868"  # Firth Park's ward code, as the link carries it
+    at.query_params.update({"boundaries": "wards", "area": ward})
+    at.switch_page("pages/neighbourhood.py")
+    _ok(at.run())
+    assert at.selectbox(key="profile_area_wards").value == "Firth Park"
+    assert {m.label: m.value for m in at.metric}["Assets here"] == "17"
+    assert any(f"boundaries=wards&area={ward}" in c.value for c in at.code)
+    at.selectbox(key="profile_area_wards").set_value("City").run()
+    assert at.query_params["area"] != ward  # the URL follows the page
+
+
+def test_neighbourhood_link_by_name_or_unknown_area():
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "neighbourhood.py"), default_timeout=120)
+    at.session_state["boundary_layer"] = "wards"
+    at.query_params["area"] = "firth park"
+    _ok(at.run())
+    assert at.selectbox(key="profile_area_wards").value == "Firth Park"
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "neighbourhood.py"), default_timeout=120)
+    at.session_state["boundary_layer"] = "wards"
+    at.query_params["area"] = "Atlantis"
+    _ok(at.run())
+    assert any("Atlantis" in w.value and "first area is shown" in w.value for w in at.warning)
+
+
 def test_near_me_click_on_the_map():
     at = _page("near_me.py")
     comp = at.get("component_instance")[0]
