@@ -177,6 +177,11 @@ def area_profile(
         if pd.notna(area.get("population_is_estimate"))
         else False,
         "imd_decile": int(area["imd_decile"]) if "imd_decile" in area and pd.notna(area["imd_decile"]) else None,
+        # Present when the layer came through geo.deprivation.boundary_frame (population-weighted from LSOAs).
+        "imd_deprived_share": float(area["imd_deprived_share"])
+        if "imd_deprived_share" in area and pd.notna(area["imd_deprived_share"])
+        else None,
+        "imd_method": str(area.get("imd_method") or "") or None,
         "area_km2": round(km2, 3),
     }
 

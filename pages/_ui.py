@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import auth, maps, schema, settings, textsafe, webassets
+from geo import auth, deprivation, maps, schema, settings, textsafe, webassets
 from geo.errors import CommonGroundError, VersionConflictError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
@@ -107,6 +107,18 @@ class _LayerCache:
                 self._frames[name] = hit
             return hit[1]
 
+    def derive(self, name: str, version: str, build):
+        """Like :meth:`get`, for a frame built from layers (``build()``), under its own name."""
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            hit = self._frames.get(name)
+            if hit is None or hit[0] != version:
+                self._frames.pop(name, None)
+                hit = (version, build())
+                self._frames[name] = hit
+            return hit[1]
+
 
 @st.cache_resource(show_spinner=False)
 def _layer_cache(data: str | None) -> _LayerCache:
@@ -123,6 +135,27 @@ def layer(name: str):
         if frame is None:
             with st.spinner("Reading the map layers…"):
                 frame = cache.get(s, name, version)
+        return frame
+    except CommonGroundError as exc:
+        fail(exc)
+        raise
+
+
+def areas(name: str):
+    """A boundary layer as the pages show it: deprivation at its level and LSOA names that carry their
+    ward (:func:`geo.deprivation.boundary_frame`); shared, read-only and cached per revision like :func:`layer`."""
+    s = store()
+    try:
+        cache = _layer_cache(_data())
+        version = "|".join(s.version(n) for n in (name, "lsoas", "wards"))
+        frame = cache.peek(f"areas:{name}", version)
+        if frame is None:
+            with st.spinner("Reading the map layers…"):
+                frame = cache.derive(
+                    f"areas:{name}",
+                    version,
+                    lambda: deprivation.boundary_frame(name, lambda n: cache.get(s, n, s.version(n))),
+                )
         return frame
     except CommonGroundError as exc:
         fail(exc)

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports, maps
+from geo import access, analysis, deprivation, exports, maps
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -25,7 +25,7 @@ st.caption(
 tax = _ui.taxonomy()
 assets = analysis.filter_assets(_ui.layer("assets"))
 layer = _ui.boundary_choice()
-areas = _ui.layer(layer)
+areas = _ui.areas(layer)  # with deprivation at this level
 present = [t for t in tax.types if t in set(assets["type"])]
 if not present:
     st.info("There are no assets in the store yet. Import some, then come back to look for gaps.")
@@ -113,6 +113,8 @@ if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")
     chart = access.population_by_decile(table)  # deciles 1 to 10, in that order
     st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents", sort=False)
+    if layer != "lsoas":
+        st.caption(f"Each area counts under its own decile. {deprivation.METHOD}")
     with st.expander("The same as a table"):
         _ui.table(chart.reset_index())
 

@@ -20,7 +20,7 @@ st.caption(
 
 tax = _ui.taxonomy()
 layer = _ui.boundary_choice()
-areas = _ui.layer(layer)
+areas = _ui.areas(layer)  # with deprivation at this level
 assets = analysis.filter_assets(_ui.layer("assets"))
 names = sorted(areas["name"].astype(str))
 key = f"profile_area_{layer}"
@@ -70,7 +70,14 @@ c3.metric(
     None if rate is None or city is None else f"{rate - city:+.2f} vs all areas",
     help=f"Compared with {totals['comparison']} ({city if city is not None else 'n/a'} per 1,000).",
 )
-c4.metric("Deprivation (IMD decile)", info["imd_decile"] or "n/a", help="1 = most deprived 10% in England; LSOAs only")
+share = info["imd_deprived_share"]
+c4.metric(
+    "Deprivation (IMD decile)",
+    info["imd_decile"] or "n/a",
+    None if share is None else f"{share:.0%} in the most deprived 20%",
+    delta_color="off",
+    help=info["imd_method"] or "No LSOA deprivation covers this area.",
+)
 if info["population_is_estimate"]:
     st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
 

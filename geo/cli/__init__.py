@@ -62,7 +62,9 @@ def _boundaries(store: Store, name: str):
     if name not in BOUNDARY_LAYERS or not store.has_layer(name):
         valid = [n for n in BOUNDARY_LAYERS if store.has_layer(n)]
         raise LayerNotFoundError(f"There is no boundary layer {name!r}; choose one of: {', '.join(valid)}.")
-    return store.read(name)
+    from geo import deprivation
+
+    return deprivation.boundary_frame(name, store.read)  # deprivation at this level; LSOAs named with their ward
 
 
 def _lonlat(text: str) -> tuple[float, float]:
