@@ -12,6 +12,23 @@ They ignore hills, crossings, barriers and the actual street network.
 Nearest-neighbour search uses one k-d tree per asset type (``scipy.spatial.cKDTree``) over the
 projected coordinates, so nearest-of-every-type for every area of England against a million assets
 takes seconds (see ``benchmarks/nearest.py``).
+
+**Assets with outlines** (a park, school grounds, a trail: :mod:`geo.outlines`) are measured to
+their outline, 0 inside a polygon, so "the nearest park" is the nearest park *edge*. Pass the
+outlines as ``outlines=`` (asset id -> shape, e.g. :func:`geo.outlines.read_outlines`); assets
+without one are measured to their point. To keep the k-d tree's speed, each type's outlines are
+densified to a vertex every :data:`OUTLINE_VERTEX_SPACING_M` metres (25 m) and those vertices are
+indexed in a k-d tree beside the type's points; a vertex hit names its asset, whose distance is
+then computed exactly (shapely, in EPSG:27700) wherever it could beat the nearest point, and an
+origin inside one of the type's polygons (an ``STRtree`` ``within`` query) gets 0.
+
+Error bound: the distance reported is always the exact distance to the asset reported. The
+search can pick the wrong outline only when another outline's nearest vertex is farther but its
+edge nearer; since an edge point is never more than half the spacing from a vertex along its
+segment, the reported distance exceeds the true nearest distance ``e`` by at most
+``sqrt(e**2 + (s/2)**2) - e`` <= :data:`OUTLINE_ERROR_M` = 12.5 m (under 1 m beyond 80 m). 2SFCA
+catchments are exact (every vertex within the catchment plus 12.5 m is a candidate, then the
+exact distance decides).
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, OutsideAreaError, SchemaError, TaxonomyError
+from geo.outlines import outlines_from_frame
 from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
 
 DETOUR_FACTOR = 1.3
@@ -36,6 +54,16 @@ WALK_ESTIMATE_NOTE = (
     f"Estimated walking time: straight-line distance x {DETOUR_FACTOR} (detour factor) at "
     f"{WALK_SPEED_M_PER_MIN * 60 / 1000:.1f} km/h. Not a route: hills, crossings and the street network are ignored."
 )
+
+
+#: Outlines are indexed by their vertices, densified to at most this spacing (metres, EPSG:27700).
+OUTLINE_VERTEX_SPACING_M = 25.0
+#: The most a distance to the nearest outline can be overstated: half the vertex spacing (module notes).
+OUTLINE_ERROR_M = OUTLINE_VERTEX_SPACING_M / 2
+
+#: An outline-aware search: ``outlines`` maps asset ids to shapes (a GeoSeries indexed by id, or the
+#: ``asset_outlines`` layer's rows); ``None`` measures every asset to its point.
+Outlines = gpd.GeoSeries | gpd.GeoDataFrame | None
 
 
 def walk_minutes_estimate(distance_m: float | np.ndarray | pd.Series) -> float | np.ndarray | pd.Series:
@@ -66,6 +94,73 @@ def _metric_xy(geoms: gpd.GeoSeries | gpd.GeoDataFrame, what: str) -> np.ndarray
     if geoms.crs != METRIC_CRS:
         arr = np.asarray(geoms.to_crs(METRIC_CRS).array)
     return shapely.get_coordinates(arr)
+
+
+def _metric_outlines(assets: gpd.GeoDataFrame, outlines: Outlines) -> np.ndarray | None:
+    """Each asset's outline in EPSG:27700 by position in ``assets`` (``None`` where it has none), or
+    ``None`` when no asset has one. Outlines are matched to assets by ``id``."""
+    if outlines is None or len(outlines) == 0 or "id" not in assets.columns or len(assets) == 0:
+        return None
+    series = outlines_from_frame(outlines)
+    if series.empty:
+        return None
+    if series.crs is None:
+        raise CRSError("outlines has no CRS; set one with .set_crs() first.")
+    pos = series.index.get_indexer(assets["id"].to_numpy())
+    has = pos >= 0
+    if not has.any():
+        return None
+    geoms = series.iloc[pos[has]]
+    if geoms.crs != METRIC_CRS:
+        geoms = geoms.to_crs(METRIC_CRS)
+    out = np.full(len(assets), None, dtype=object)
+    out[has] = geoms.to_numpy()
+    return out
+
+
+def _outline_vertices(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The vertices of ``shapes`` densified to :data:`OUTLINE_VERTEX_SPACING_M`, and the position in
+    ``shapes`` each belongs to."""
+    dense = shapely.segmentize(shapes, max_segment_length=OUTLINE_VERTEX_SPACING_M)
+    return shapely.get_coordinates(dense, return_index=True)
+
+
+def _nearest_with_outlines(
+    oxy: np.ndarray,
+    opoints: np.ndarray,
+    members: np.ndarray,
+    axy: np.ndarray,
+    shapes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to, and position of, the nearest of ``members`` (asset positions) for each origin,
+    measuring assets with a shape to the shape (module notes: vertex k-d tree, exact refinement,
+    0 inside)."""
+    n = len(oxy)
+    sh = shapes[members]
+    has = np.array([g is not None for g in sh], dtype=bool)
+    dist = np.full(n, np.inf)
+    best = np.full(n, -1, dtype=np.int64)
+    plain = members[~has]
+    if len(plain):
+        dist, j = cKDTree(axy[plain]).query(oxy, k=1)
+        best = plain[j]
+    shaped = members[has]
+    geoms = sh[has]
+    verts, owner = _outline_vertices(geoms)
+    dv, iv = cKDTree(verts).query(oxy, k=1)
+    cand = owner[iv]
+    maybe = np.flatnonzero(dv - OUTLINE_ERROR_M < dist)  # the outline may beat the nearest point
+    if len(maybe):
+        exact = shapely.distance(opoints[maybe], geoms[cand[maybe]])
+        win = exact < dist[maybe]
+        dist[maybe[win]] = exact[win]
+        best[maybe[win]] = shaped[cand[maybe[win]]]
+    polygonal = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))  # (Multi)Polygons; lines are 1, 5
+    if len(polygonal):
+        oi, pi = shapely.STRtree(geoms[polygonal]).query(opoints, predicate="within")
+        dist[oi] = 0.0
+        best[oi] = shaped[polygonal[pi]]
+    return dist, best
 
 
 def area_points(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -122,6 +217,7 @@ def nearest_of_each_type(
     *,
     types: list[str] | None = None,
     type_column: str = "type",
+    outlines: Outlines = None,
 ) -> NearestTable:
     """For every origin, the nearest asset of every type and its straight-line distance in metres.
 
@@ -134,6 +230,10 @@ def nearest_of_each_type(
     types
         The types to report, in this order; default every type present in ``assets`` (sorted).
         A listed type with no assets gets distance ``inf`` and asset ``-1``.
+    outlines
+        Asset id -> outline (any CRS): those assets are measured to their outline, 0 inside, with
+        the error bound of the module notes (at most :data:`OUTLINE_ERROR_M`). Types with no
+        outline take the plain k-d tree path.
 
     Returns
     -------
@@ -154,11 +254,18 @@ def nearest_of_each_type(
     type_code = np.repeat(np.arange(len(wanted)), n)
     asset_idx = np.full(n * len(wanted), -1, dtype=np.int64)
     dist = np.full(n * len(wanted), np.inf)
+    shapes = _metric_outlines(assets, outlines) if n else None
+    opoints = shapely.points(oxy) if shapes is not None else None
     for k, t in enumerate(wanted):
         c = present.get(t)
         if c is None or n == 0:
             continue
         members = order[bounds[c] : bounds[c + 1]]
+        if shapes is not None and any(g is not None for g in shapes[members]):
+            d, j = _nearest_with_outlines(oxy, opoints, members, axy, shapes)
+            asset_idx[k * n : (k + 1) * n] = j
+            dist[k * n : (k + 1) * n] = d
+            continue
         tree = cKDTree(axy[members])
         d, j = tree.query(oxy, k=1)
         asset_idx[k * n : (k + 1) * n] = members[j]
@@ -209,6 +316,7 @@ def near(
     taxonomy: Taxonomy,
     within_m: float = DEFAULT_WITHIN_M,
     postcode: str | None = None,
+    outlines: Outlines = None,
 ) -> NearResult:
     """The nearest asset of every type from a point, and the types with none within ``within_m``.
 
@@ -220,6 +328,8 @@ def near(
         The assets to search (filter them first, e.g. to active ones).
     within_m
         The distance that counts as near, in metres (straight line).
+    outlines
+        Asset id -> outline: those assets are measured to their edge, 0 inside (module notes).
 
     Returns
     -------
@@ -235,7 +345,7 @@ def near(
     origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS)
     order = [t for t in taxonomy.types if t in set(assets["type"])]
     extra = sorted(set(assets["type"]) - set(order))
-    table = nearest_of_each_type(origin, assets, types=order + extra)
+    table = nearest_of_each_type(origin, assets, types=order + extra, outlines=outlines)
     frame = table.frame(pd.RangeIndex(1), assets, columns=("id", "name", "category"))
     frame = frame.drop(columns="origin")
     frame["walk_minutes_estimate"] = walk_minutes_estimate(frame["distance_m"])
@@ -263,9 +373,13 @@ def gaps(
     type_id: str,
     within_m: float = DEFAULT_WITHIN_M,
     capacity_column: str | None = None,
+    outlines: Outlines = None,
 ) -> pd.DataFrame:
     """Per area: the distance from its centroid (or representative point) to the nearest asset of
     ``type_id``, whether that is beyond ``within_m``, and the 2SFCA accessibility score.
+
+    Assets with an outline in ``outlines`` (asset id -> shape) are measured to their edge, 0 inside
+    (module notes), for the distance and the 2SFCA catchments alike.
 
     Returns a frame on ``areas``' index with ``id``, ``name``, ``population``, ``imd_decile`` (when
     the layer has it), ``distance_m``, ``nearest_id``, ``nearest_name``, ``beyond`` and
@@ -280,7 +394,7 @@ def gaps(
             f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}."
         )
     pts = area_points(areas)
-    table = nearest_of_each_type(pts, supply, types=[type_id])
+    table = nearest_of_each_type(pts, supply, types=[type_id], outlines=outlines)
     out = pd.DataFrame(index=areas.index)
     out["id"] = areas["id"].to_numpy()
     out["name"] = areas["name"].to_numpy()
@@ -297,7 +411,7 @@ def gaps(
     if capacity_column and capacity_column in supply.columns:
         capacity = pd.to_numeric(supply[capacity_column], errors="coerce").fillna(0.0)
     out["score_2sfca"] = two_step_fca(
-        pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity
+        pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity, outlines=outlines
     ).to_numpy()
     return out
 
@@ -321,6 +435,7 @@ def two_step_fca(
     catchment_m: float,
     capacity: pd.Series | None = None,
     per: float = 1000.0,
+    outlines: Outlines = None,
 ) -> pd.Series:
     """Two-step floating catchment area accessibility (Luo and Wang, 2003).
 
@@ -329,6 +444,9 @@ def two_step_fca(
     *i* scores ``A_i = sum(R_j)`` over the sites within ``catchment_m`` of it. Sites with no demand in
     reach contribute nothing. Scores are multiplied by ``per`` (default: supply per 1,000 people), so
     an area reached by one GP practice shared with 4,000 people scores 0.25.
+
+    A supply site with an outline in ``outlines`` (asset id -> shape) is within reach of the demand
+    points within ``catchment_m`` of its edge, and of those inside it (exact: see the module notes).
 
     Returns a Series on ``demand_points``' index.
     """
@@ -343,22 +461,65 @@ def two_step_fca(
     if len(dxy) == 0 or len(sxy) == 0:
         return pd.Series(0.0, index=demand_points.index, name="score_2sfca")
     # every (demand, supply) pair within the catchment, distance 0 and exactly catchment_m included
-    pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(sxy), max_distance=catchment_m, output_type="ndarray")
-    i = pairs["i"].astype(np.int64)
-    j = pairs["j"].astype(np.int64)
+    shapes = _metric_outlines(supply, outlines)
+    if shapes is None:
+        pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(sxy), max_distance=catchment_m, output_type="ndarray")
+        i = pairs["i"].astype(np.int64)
+        j = pairs["j"].astype(np.int64)
+    else:
+        i, j = _pairs_with_outlines(dxy, sxy, shapes, catchment_m)
     demand_in_reach = np.bincount(j, weights=pop[i], minlength=len(sxy))
     ratio = np.divide(cap, demand_in_reach, out=np.zeros(len(sxy)), where=demand_in_reach > 0)
     score = np.bincount(i, weights=ratio[j], minlength=len(dxy)) * per
     return pd.Series(score, index=demand_points.index, name="score_2sfca")
 
 
-def assets_within(lon: float, lat: float, assets: gpd.GeoDataFrame, *, within_m: float) -> gpd.GeoDataFrame:
+def _pairs_with_outlines(
+    dxy: np.ndarray, sxy: np.ndarray, shapes: np.ndarray, catchment_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (demand, supply) position pair within ``catchment_m``, supply sites with a shape
+    measured to it: points by k-d tree; shapes by their densified vertices within the catchment
+    plus :data:`OUTLINE_ERROR_M` (no pair within reach is missed), then exact distance, plus
+    demand points inside a polygon."""
+    has = np.array([g is not None for g in shapes], dtype=bool)
+    dtree = cKDTree(dxy)
+    i_parts, j_parts = [], []
+    plain = np.flatnonzero(~has)
+    if len(plain):
+        pairs = dtree.sparse_distance_matrix(cKDTree(sxy[plain]), max_distance=catchment_m, output_type="ndarray")
+        i_parts.append(pairs["i"].astype(np.int64))
+        j_parts.append(plain[pairs["j"].astype(np.int64)])
+    shaped = np.flatnonzero(has)
+    geoms = shapes[shaped]
+    verts, owner = _outline_vertices(geoms)
+    near = dtree.sparse_distance_matrix(
+        cKDTree(verts), max_distance=catchment_m + OUTLINE_ERROR_M, output_type="ndarray"
+    )
+    key = np.unique(near["i"].astype(np.int64) * len(geoms) + owner[near["j"].astype(np.int64)])
+    ci, cs = key // len(geoms), key % len(geoms)
+    dpoints = shapely.points(dxy)
+    close = shapely.distance(dpoints[ci], geoms[cs]) <= catchment_m
+    inside_i, inside_s = shapely.STRtree(geoms).query(dpoints, predicate="within")
+    key = np.unique(np.concatenate([ci[close] * len(geoms) + cs[close], inside_i * len(geoms) + inside_s]))
+    i_parts.append(key // len(geoms))
+    j_parts.append(shaped[key % len(geoms)])
+    return np.concatenate(i_parts), np.concatenate(j_parts)
+
+
+def assets_within(
+    lon: float, lat: float, assets: gpd.GeoDataFrame, *, within_m: float, outlines: Outlines = None
+) -> gpd.GeoDataFrame:
     """The assets within ``within_m`` metres (straight line) of a point, nearest first, with
-    ``distance_m`` and ``walk_minutes_estimate`` columns (a copy)."""
+    ``distance_m`` and ``walk_minutes_estimate`` columns (a copy). Assets with an outline in
+    ``outlines`` are measured exactly to its edge, 0 inside."""
     origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS)
     oxy = _metric_xy(origin, "origin")
     axy = _metric_xy(assets, "assets")
     d = np.hypot(axy[:, 0] - oxy[0, 0], axy[:, 1] - oxy[0, 1]) if len(axy) else np.empty(0)
+    shapes = _metric_outlines(assets, outlines)
+    if shapes is not None:
+        has = np.flatnonzero([g is not None for g in shapes])
+        d[has] = shapely.distance(shapely.points(oxy[0]), shapes[has])
     out = assets.copy()
     out["distance_m"] = d
     out["walk_minutes_estimate"] = walk_minutes_estimate(d)

@@ -48,7 +48,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geo import auth, schema, settings, validation
+from geo import auth, outlines, schema, settings, validation
 from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     ImportFileError,
@@ -773,6 +773,8 @@ class ImportPlan:
     frame: pd.DataFrame
     report: ImportReport
     taxonomy_additions: list[dict] = field(default_factory=list)
+    #: The outlines of the assets that are shapes (``id``, geometry in EPSG:4326), or ``None``.
+    outlines: gpd.GeoDataFrame | None = None
 
 
 def plan_import(
@@ -821,6 +823,12 @@ def plan_import(
     spec = schema.layer_spec(layer)
     if layer in ("audit_log", "postcodes", "sources"):
         raise ImportFileError(f"{layer!r} is maintained by Common Ground itself and cannot be imported into.")
+    if layer == outlines.LAYER:
+        raise ImportFileError(
+            f"Outlines come with their assets: import the file of parks, grounds or routes into assets (--layer assets), "
+            f"not into {layer}; each shape becomes an asset with its outline."
+        )
+    shapes: gpd.GeoSeries | None = None
     report = ImportReport(rows_read=len(upload.frame), notes=list(upload.notes))
     src = upload.frame
     cols = [c for c in src.columns if not (isinstance(src, gpd.GeoDataFrame) and c == src.geometry.name)]
@@ -873,7 +881,17 @@ def plan_import(
             if src.crs is None:
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
             out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
-            if spec.geometry == "Point":
+            if layer == "assets":  # a park or a trail: its point (inside the shape) and its outline
+                points, shapes = outlines.split_shapes(out.geometry, name=upload.name)
+                out = out.set_geometry(points)
+                if shapes is not None:
+                    n = int(shapes.notna().sum())
+                    report.notes.append(
+                        f"{n} shape(s) imported as assets with outlines: each keeps a point inside its shape "
+                        "(for clusters, nearest and gaps) and its outline (drawn on maps close up; distances "
+                        "are measured to it)"
+                    )
+            elif spec.geometry == "Point":
                 _refuse_shapes(out.geometry, layer, upload.name)
             if not validated:  # boundary layers: repaired and checked here (points are the validator's)
                 out = _check_geometry(out, spec, report, upload.name, store, force)
@@ -933,7 +951,11 @@ def plan_import(
         report.errors.append(str(exc))
         frame = out
     additions = [{"id": t, "label": _new_type_label(t), "category": add_types_to} for t in report.new_types]
-    return ImportPlan(layer=layer, frame=frame, report=report, taxonomy_additions=additions)
+    shape_rows = None
+    if shapes is not None and not report.errors:  # the validator and the duplicate check keep the index
+        kept = shapes.reindex(frame.index)
+        shape_rows = outlines.outline_rows(frame["id"].astype(str).tolist(), kept)
+    return ImportPlan(layer=layer, frame=frame, report=report, taxonomy_additions=additions, outlines=shape_rows)
 
 
 def _id_text(v: object) -> str | None:
@@ -1239,6 +1261,18 @@ def apply_import(
         if plan.taxonomy_additions:
             _add_types(tx, plan.taxonomy_additions)
         stored = tx.insert(layer, new)
+        shapes = plan.outlines
+        if shapes is not None and len(shapes):  # with their assets, in the same transaction
+            shapes = shapes[shapes["id"].isin(set(new["id"].astype(str)))]
+            for row in tx.insert(outlines.LAYER, shapes):
+                g = row.get("geometry")
+                tx.audit(
+                    "import",
+                    outlines.LAYER,
+                    str(row["id"]),
+                    None,
+                    {"id": row["id"], "geometry_wkt": g.wkt if g is not None else None},
+                )
         if layer == "measure_updates":  # a measure's current value follows its latest recorded value
             _refresh_current_values(tx, new)
         for row in stored:

@@ -83,7 +83,8 @@ class LayerSpec:
     name
         The layer (table) name in the GeoPackage.
     geometry
-        ``"Point"``, ``"Polygon"`` (also admits MultiPolygon) or ``None`` for a plain table.
+        ``"Point"``, ``"Polygon"`` (also admits MultiPolygon), ``"Geometry"`` (any type: the asset
+        outlines, MultiPolygons and MultiLineStrings) or ``None`` for a plain table.
     columns
         Required columns and their kinds (``str``, ``int``, ``float``, ``bool``). A layer may hold
         more columns than these (kept from its source); it may not hold fewer.
@@ -119,6 +120,11 @@ BOUNDARY_COLUMNS: dict[str, str] = {
     "imd_rank": "float",
     **PROVENANCE_COLUMNS,
 }
+
+#: The layer that holds asset outlines (see its entry in :data:`LAYERS`).
+OUTLINES_LAYER = "asset_outlines"
+#: Geometry types an outline may have (Polygons and LineStrings are stored as their Multi types).
+OUTLINE_GEOMETRIES = ("MultiPolygon", "MultiLineString")
 
 BOUNDARY_LAYERS: dict[str, LayerSpec] = {
     "wards": LayerSpec(
@@ -335,6 +341,20 @@ LAYERS: dict[str, LayerSpec] = {
         },
         editable=False,
         description="Where each layer's data came from and how to credit it",
+    ),
+    #: The shape of an asset that is an area or a route (a park, allotments, school grounds, a path),
+    #: one row per asset, tied to it by ``id`` (the asset's id). The asset itself keeps a point (its
+    #: representative point, inside the shape) for clustering, nearest and gaps; the outline is what
+    #: maps draw at close zooms and what distances are measured to (:mod:`geo.outlines`). Written
+    #: with its asset, in the same transaction; an asset that is removed keeps its outline for undo,
+    #: and readers show only the outlines of assets they show. A store made before outlines existed
+    #: has no such layer: readers take it as empty, and the first import with shapes creates it.
+    OUTLINES_LAYER: LayerSpec(
+        OUTLINES_LAYER,
+        "Geometry",
+        {"id": "str"},
+        editable=False,
+        description="The outlines of assets that are areas or routes (MultiPolygon or MultiLineString), by asset id",
     ),
 }
 

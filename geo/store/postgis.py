@@ -626,7 +626,7 @@ def _expected_indexes(layer: _Layer) -> dict[str, sql.Composed]:
     if "id" in layer.columns:
         ix = _index_name(layer.name, "id_key")
         out[ix] = sql.SQL("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (id)").format(_ident(ix), t)
-    if layer.name == "assets" and layer.has_geom:
+    if layer.name in ("assets", schema.OUTLINES_LAYER) and layer.has_geom:
         ix = _index_name(layer.name, f"geom_{METRIC_SRID}_knn")
         out[ix] = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (ST_Transform(geom, {}))").format(
             _ident(ix), t, sql.Literal(METRIC_SRID)
@@ -697,8 +697,8 @@ def _m1_core(conn: psycopg.Connection) -> None:
 def _m2_layers(conn: psycopg.Connection) -> None:
     """Every layer people add to (not the reference layers), and the taxonomy seeded from its file."""
     for name in schema.LAYERS:
-        if name == "postcodes" or name in schema.BOUNDARY_LAYERS:
-            continue  # reference data: a store holds them only when it has them
+        if name in ("postcodes", schema.OUTLINES_LAYER) or name in schema.BOUNDARY_LAYERS:
+            continue  # reference data, and outlines (made by the first import with shapes): only when there
         if _load_layer(conn, name) is None:
             layer = _create_table(conn, name, _schema_columns(name), _schema_geometry(name))
             _ensure_indexes(conn, layer)
