@@ -1258,3 +1258,127 @@ def standalone_html(m: folium.Map) -> str:
     finally:
         for el, djs, dcss in saved:
             el.default_js, el.default_css = djs, dcss
+
+
+# --------------------------------------------------------------------------------------------
+# Asset outlines (parks, grounds, routes): drawn close up
+# --------------------------------------------------------------------------------------------
+
+#: Outlines show from this zoom in (about a neighbourhood's streets); farther out the points and
+#: clusters say enough, and hundreds of shapes would only clutter the map.
+OUTLINE_MIN_ZOOM = 14
+#: Outlines are simplified for display to about this many degrees (about 1 m) and rounded to it.
+OUTLINE_DISPLAY_DEG = 1e-5
+
+
+class OutlineLayer(MacroElement):
+    """The outlines of assets as one Leaflet GeoJSON layer, on the map only from ``min_zoom`` in.
+
+    The features travel through :func:`js_json` (no ``<>&{}`` left for HTML or Jinja); each name
+    becomes its tooltip through ``textContent`` in the browser, so it is shown as text. Outlines
+    take the colour of their asset's type and are not in the keyboard's Tab order (the asset's
+    point is).
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var data = {{ this.data }};
+    var layer = L.geoJSON(data, {
+        style: function (f) {
+            var line = f.geometry && /LineString/.test(f.geometry.type);
+            return {color: f.properties.colour, weight: line ? 4 : 2, opacity: 0.9,
+                    fillColor: f.properties.colour, fillOpacity: line ? 0 : 0.15};
+        },
+        onEachFeature: function (f, l) {
+            var tip = document.createElement("span");
+            tip.textContent = f.properties.name;
+            l.bindTooltip(tip, {sticky: true});
+            l.on("add", function () {
+                var el = l.getElement && l.getElement();
+                if (el) { el.setAttribute("tabindex", "-1"); el.setAttribute("aria-hidden", "true"); }
+            });
+        }
+    });
+    window[{{ this.var_name }}] = layer;
+    function show() {
+        if (map.getZoom() >= {{ this.min_zoom }}) {
+            if (!map.hasLayer(layer)) { layer.addTo(map); layer.bringToBack(); }
+        } else if (map.hasLayer(layer)) {
+            map.removeLayer(layer);
+        }
+    }
+    map.on("zoomend", show);
+    map.whenReady(show);
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, features: list[dict], *, min_zoom: int = OUTLINE_MIN_ZOOM):
+        super().__init__()
+        self._name = "OutlineLayer"
+        self.data = js_json({"type": "FeatureCollection", "features": features})
+        self.min_zoom = int(min_zoom)
+        self.var_name = js_json(self.get_name())
+        self.count = len(features)
+
+
+def outline_layer(
+    assets: gpd.GeoDataFrame,
+    outlines: gpd.GeoSeries | gpd.GeoDataFrame | None,
+    *,
+    taxonomy: Taxonomy,
+    min_zoom: int = OUTLINE_MIN_ZOOM,
+) -> OutlineLayer:
+    """The outlines of the assets in ``assets`` (those the map shows), drawn from ``min_zoom`` in.
+
+    Parameters
+    ----------
+    assets
+        The assets on the map (``id``, ``name``, ``type``); outlines of other assets (removed,
+        pending, filtered out) are left out.
+    outlines
+        Asset id -> outline (:func:`geo.outlines.read_outlines`), or the ``asset_outlines`` rows.
+    taxonomy
+        For each type's colour.
+    min_zoom
+        The zoom from which the outlines show (:data:`OUTLINE_MIN_ZOOM`); Leaflet adds and removes
+        the layer on ``zoomend``.
+
+    Returns
+    -------
+    OutlineLayer
+        Add it to the map with ``.add_to(m)``; it holds no feature when no shown asset has an outline.
+    """
+    import shapely
+
+    from geo.outlines import shown_outlines
+
+    _require_crs(assets, "assets")
+    shown = shown_outlines(assets, outlines)
+    features: list[dict] = []
+    if len(shown):
+        cols = [c for c in ("name", "type") if c in assets.columns]
+        info = pd.DataFrame(assets[cols]).assign(id=assets["id"].astype(str)).drop_duplicates("id").set_index("id")
+        geoms = shapely.simplify(shown.geometry.to_numpy(), OUTLINE_DISPLAY_DEG, preserve_topology=True)
+        geoms = shapely.set_precision(geoms, OUTLINE_DISPLAY_DEG)
+        for asset_id, geom in zip(shown["id"], geoms, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            row = info.loc[asset_id]
+            t = taxonomy.types.get(str(row.get("type")))
+            name = row.get("name")
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": json.loads(shapely.to_geojson(geom)),
+                    "properties": {
+                        "name": "" if name is None or name is pd.NA or name != name else str(name),
+                        "colour": _colour(t.colour) if t is not None else "#555555",
+                    },
+                }
+            )
+    return OutlineLayer(features, min_zoom=min_zoom)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import auth, deprivation, maps, schema, settings, textsafe, webassets
+from geo import auth, deprivation, maps, outlines, schema, settings, textsafe, webassets
 from geo.errors import CommonGroundError, VersionConflictError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
@@ -195,14 +195,28 @@ def details_url(details_json: str) -> str:
     return f"{STATIC_URL}/details/{name}"
 
 
+def asset_outlines():
+    """The store's asset outlines (asset id -> shape; empty for a store made before outlines), read
+    once per revision like any layer. Pass them to :mod:`geo.access` and :func:`geo.maps.outline_layer`,
+    which use only the outlines of the assets they are given."""
+    if not store().has_layer(schema.OUTLINES_LAYER):
+        return outlines.empty_outlines()
+    return outlines.outlines_from_frame(layer(schema.OUTLINES_LAYER))
+
+
 def asset_map(assets, *, details: bool = True, **kwargs):
     """A page's Folium map of ``assets``: the sidebar's basemap, the app's own scripts, and each
     point's popup details published for it (``details=False`` for a map without points). Other
-    arguments go to :func:`geo.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...)."""
+    arguments go to :func:`geo.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...).
+    The outlines of the assets that have one (parks, grounds, routes) are drawn from close zooms."""
     tax = kwargs.pop("taxonomy", None) or taxonomy()
     if details:
         kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
-    return maps.explorer_map(assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs)
+    fmap = maps.explorer_map(assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs)
+    shapes = asset_outlines()
+    if len(shapes) and len(assets):
+        maps.outline_layer(assets, shapes, taxonomy=tax).add_to(fmap)
+    return fmap
 
 
 def save(

@@ -70,7 +70,13 @@ result = None
 if origin:
     try:
         result = access.near(
-            origin["lon"], origin["lat"], assets, taxonomy=tax, within_m=within_m, postcode=origin.get("postcode")
+            origin["lon"],
+            origin["lat"],
+            assets,
+            taxonomy=tax,
+            within_m=within_m,
+            postcode=origin.get("postcode"),
+            outlines=_ui.asset_outlines(),
         )
     except CommonGroundError as exc:
         st.error(str(exc))
@@ -85,7 +91,7 @@ if result is None:
         boundary_name=_ui.BOUNDARY_LABELS[_ui.boundary_choice()],
     )
 else:
-    reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m)
+    reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m, outlines=_ui.asset_outlines())
     m1, m2 = st.columns(2)
     m1.metric("Types within reach", f"{int(result.nearest['within'].sum())} of {len(result.nearest)}")
     m2.metric("Assets within reach", len(reach))

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, imports, profiles, settings
+from geo import access, analysis, imports, outlines, profiles, settings
 from geo.cli import export as cli_export
 from geo.cli import hsds as cli_hsds
 from geo.cli import store as cli_store
@@ -87,16 +87,17 @@ NEAR_CANDIDATES = 5
 
 
 def _near_assets(store: Store, lon: float, lat: float):
-    """The assets ``near`` needs: on PostGIS, only each type's nearest candidates (found by its KNN
-    index, distances still computed by the engine, so answers equal the GeoPackage backend's);
-    elsewhere every active asset."""
+    """The assets ``near`` needs, and their outlines: on PostGIS, only each type's nearest
+    candidates by point and by outline (found by its KNN indexes, distances still computed by the
+    engine, so answers equal the GeoPackage backend's); elsewhere every active asset."""
     finder = getattr(store, "near_candidates", None)
     if finder is None:
-        return _active_assets(store)
+        return _active_assets(store), outlines.read_outlines(store)
     kinds = store.read("assets", columns=["type", "status"])
     active = kinds["status"].isna() | (kinds["status"].astype(str) == "active")
     types = sorted(kinds.loc[active, "type"].dropna().astype(str).unique())
-    return analysis.filter_assets(finder((lon, lat), types=types, k=NEAR_CANDIDATES))
+    found = analysis.filter_assets(finder((lon, lat), types=types, k=NEAR_CANDIDATES))
+    return found, outlines.read_outlines(store, ids=found["id"].astype(str).tolist())
 
 
 def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
@@ -108,8 +109,10 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
         lon, lat, postcode = pt.lon, pt.lat, pt.postcode
     else:
         lon, lat = _lonlat(args.lonlat)
-    assets = _near_assets(store, lon, lat)
-    result = access.near(lon, lat, assets, taxonomy=store_taxonomy(store), within_m=args.within, postcode=postcode)
+    assets, shapes = _near_assets(store, lon, lat)
+    result = access.near(
+        lon, lat, assets, taxonomy=store_taxonomy(store), within_m=args.within, postcode=postcode, outlines=shapes
+    )
     doc = result.as_dict()
     where = postcode or f"{lon:.5f},{lat:.5f}"
     lines = [f"Nearest of each type to {where} (within {args.within:g} m counts as near):"]
@@ -170,6 +173,7 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
         type_id=type_id,
         within_m=args.within,
         capacity_column=tax.type(type_id).capacity_column,
+        outlines=outlines.read_outlines(store),
     )
     summary = access.gap_summary(table)
     beyond = table[table["beyond"]].sort_values("distance_m", ascending=False)

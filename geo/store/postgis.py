@@ -1151,6 +1151,14 @@ class PostGISStore:
         caller: PostGIS and pyproj may use different PROJ versions, so computing the final distance
         in Python keeps answers identical to the GeoPackage backend.
 
+        Assets with an outline (``asset_outlines``) are measured to it by the engine
+        (:mod:`geo.access`), so each type's candidates are the ``k`` nearest by point *and* the
+        ``k`` nearest by outline (``<->`` between geometries is the true distance, 0 inside, on the
+        outlines' own ``ST_Transform(geom, 27700)`` index). That is enough: an asset's point lies
+        on or inside its outline, so its outline is never farther than its point, and the nearest
+        asset by the engine's measure is among these candidates (or tied with one). Read the
+        candidates' outlines with :func:`geo.outlines.read_outlines` (``ids=``).
+
         Parameters
         ----------
         origin_lonlat
@@ -1187,12 +1195,31 @@ class PostGISStore:
             missing = [c for c in ("type", "status") if c not in layer.columns]
             if missing or layer.geometry_type != "Point":
                 raise StoreError("The assets layer needs point geometries and type and status columns.")
+            shaped = _load_layer(conn, schema.OUTLINES_LAYER)
+            by_outline = (
+                f"""
+                    UNION ALL
+                    SELECT w.n, c.fid, c.d
+                    FROM unnest(%s::text[]) WITH ORDINALITY AS w(type, n)
+                    CROSS JOIN o
+                    CROSS JOIN LATERAL (
+                        SELECT a.fid, ST_Transform(s.geom, {METRIC_SRID}) <-> o.g AS d
+                        FROM {schema.OUTLINES_LAYER} s JOIN assets a ON a.id = s.id
+                        WHERE a.type = w.type AND coalesce(a.status, 'active') = 'active'
+                        ORDER BY ST_Transform(s.geom, {METRIC_SRID}) <-> o.g
+                        LIMIT %s
+                    ) c"""
+                if shaped is not None and shaped.has_geom and "id" in shaped.columns
+                else ""
+            )
+            params: list[Any] = [lon, lat, wanted, int(k)] + ([wanted, int(k)] if by_outline else [])
             fids = [
                 r[0]
                 for r in conn.execute(
                     f"""
-                    WITH o AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), {SRID}), {METRIC_SRID}) AS g)
-                    SELECT c.fid
+                    WITH o AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), {SRID}), {METRIC_SRID}) AS g),
+                    found AS (
+                    SELECT w.n, c.fid, c.d
                     FROM unnest(%s::text[]) WITH ORDINALITY AS w(type, n)
                     CROSS JOIN o
                     CROSS JOIN LATERAL (
@@ -1201,11 +1228,13 @@ class PostGISStore:
                         WHERE a.type = w.type AND coalesce(a.status, 'active') = 'active'
                         ORDER BY ST_Transform(a.geom, {METRIC_SRID}) <-> o.g
                         LIMIT %s
-                    ) c
-                    WHERE c.d IS NOT NULL
-                    ORDER BY w.n, c.d, c.fid
+                    ) c{by_outline}
+                    )
+                    SELECT fid FROM found WHERE d IS NOT NULL
+                    GROUP BY n, fid
+                    ORDER BY n, min(d), fid
                     """,
-                    (lon, lat, wanted, int(k)),
+                    params,
                 ).fetchall()
             ]
             cols = list(layer.columns)
