@@ -53,7 +53,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import analysis, maps, profiles, schema
+from geo import analysis, maps, outlines, profiles, schema
 from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     CRSError,
@@ -96,6 +96,8 @@ EXTENSIONS: dict[str, str] = {
 PEOPLE_COLUMNS = schema.PERSONAL_COLUMNS
 #: Layers that are never exported (the audit log holds people's names and every past value).
 NOT_EXPORTED = ("audit_log",)
+#: What an assets GeoJSON's geometry is: each asset's point, or its outline where it has one.
+GEOMETRIES = ("point", "outline")
 #: Statuses exported by default: what the app publishes.
 DEFAULT_STATUSES = ("active",)
 DBF_NAME_CHARS = 10
@@ -433,8 +435,8 @@ def style_for_layer(name: str, frame: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -
     colour and label, in taxonomy order, then any other type found in the data in grey. Polygons get a
     near-transparent fill with a dark outline (thicker for larger areas). Other points get one colour.
     """
-    if not isinstance(frame, gpd.GeoDataFrame):
-        return None
+    if not isinstance(frame, gpd.GeoDataFrame) or name == schema.OUTLINES_LAYER:
+        return None  # outlines: QGIS's own style (areas and lines in one layer)
     kind = _geometry_kind(frame)
     if kind is None and name in schema.LAYERS and schema.LAYERS[name].geometry:
         kind = schema.LAYERS[name].geometry.lower()
@@ -502,6 +504,13 @@ def _write_layer_styles(path: Path, styles: Sequence[tuple[LayerStyle, str]]) ->
 
 
 def _gpkg_geometry_type(name: str, frame: gpd.GeoDataFrame) -> tuple[str, bool]:
+    if name == schema.OUTLINES_LAYER:  # parks and routes together: a generic geometry column
+        kinds = set(frame.geometry[_present(frame.geometry)].geom_type)
+        if kinds and kinds <= {"Polygon", "MultiPolygon"}:
+            return "MultiPolygon", True
+        if kinds and kinds <= {"LineString", "MultiLineString"}:
+            return "MultiLineString", True
+        return "Unknown", False
     kind = _geometry_kind(frame)
     if kind is None:
         spec = schema.LAYERS.get(name)
@@ -1188,6 +1197,7 @@ def export_layer(
     include_contributors: bool = False,
     tiles: str = maps.DEFAULT_TILES,
     taxonomy: Taxonomy | None = None,
+    geometry: str = "point",
 ) -> ExportResult:
     """Export one layer of the store, optionally filtered, to a file (atomically).
 
@@ -1217,6 +1227,11 @@ def export_layer(
         The HTML map's basemap (a key of :data:`geo.maps.TILE_SOURCES`).
     taxonomy
         Asset types, colours and labels; default :func:`geo.schema.load_taxonomy`.
+    geometry
+        For assets as GeoJSON: ``"point"`` (default, each asset's point) or ``"outline"`` (the
+        outline of a park, grounds or route where the asset has one, its point otherwise). A
+        GeoPackage of assets always holds the exported assets' outlines as a second layer,
+        ``asset_outlines`` (``id``, ``name``, ``type``; tied to the assets by ``id``).
 
     Returns
     -------
@@ -1232,6 +1247,17 @@ def export_layer(
     """
     fmt = check_format(fmt)
     out = _check_out(out_path, fmt, store)
+    if layer == schema.OUTLINES_LAYER:  # on their own they would include removed assets' outlines
+        raise ExportError(
+            "Outlines are exported with their assets: export assets as gpkg (both layers) or as geojson with --outlines."
+        )
+    if geometry not in GEOMETRIES:
+        raise ExportError(f"Unknown geometry {geometry!r}; choose one of: {', '.join(GEOMETRIES)}.")
+    if geometry == "outline" and (fmt != "geojson" or layer != "assets"):
+        raise ExportError(
+            "Outlines as the geometry are for an assets GeoJSON (--layer assets --format geojson --outlines); "
+            "a GeoPackage of assets holds the outlines as their own layer."
+        )
     if fmt == "html" and tiles not in maps.TILE_SOURCES:
         raise ExportError(f"Unknown basemap {tiles!r}; choose one of: {', '.join(maps.TILE_SOURCES)}.")
     tax = taxonomy or schema.load_taxonomy()
@@ -1250,13 +1276,20 @@ def export_layer(
         notes.append(
             f"Columns naming people ({', '.join(sel.dropped)}) are left out; ask for them with include_contributors (--include-contributors)."
         )
+    shapes = _outlines_of(store, frame) if layer == "assets" and fmt in ("gpkg", "geojson") else None
     if fmt == "gpkg":
         package: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {layer: frame}
+        if shapes is not None and len(shapes):
+            package[schema.OUTLINES_LAYER] = shapes
+            notes.append(f"The outlines of {len(shapes):,} asset(s) are in the asset_outlines layer, tied by id.")
         context = sel.context()
         if is_geo and context is not None and sel.boundaries != layer:
             package[sel.boundaries] = context
         layers = write_gpkg(package, out, taxonomy=tax)
         notes.append("QGIS styles (the app's colours) are stored as each layer's default style.")
+    elif fmt == "geojson" and geometry == "outline":
+        write_geojson(_with_outlines(frame, shapes), out)
+        notes.append(f"{0 if shapes is None else len(shapes):,} asset(s) have their outline as the geometry.")
     elif fmt == "geojson":
         write_geojson(frame, out)
     elif fmt == "csv":
@@ -1289,6 +1322,26 @@ def export_layer(
         path=out, fmt=fmt, layer=layer, features=int(len(frame)), layers=layers, size_bytes=out.stat().st_size,
         area=sel.area_info(), type_id=sel.type_id, statuses=sel.statuses, field_names=field_names, notes=tuple(notes),
     )  # fmt: skip
+
+
+def _outlines_of(store: Store, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ``asset_outlines`` rows of the exported assets only (``id``, ``name``, ``type``, geometry)."""
+    shapes = outlines.shown_outlines(frame, outlines.read_outlines(store, ids=frame["id"].astype(str).tolist()))
+    info = pd.DataFrame(frame[[c for c in ("id", "name", "type") if c in frame.columns]]).astype({"id": str})
+    return shapes.merge(info.drop_duplicates("id"), on="id", how="left")[["id", "name", "type", "geometry"]]
+
+
+def _with_outlines(frame: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """``frame`` (a copy) with each asset's outline as its geometry where it has one."""
+    out = _in_storage_crs(frame)
+    if shapes is None or not len(shapes):
+        return out
+    by_id = shapes.set_index("id").geometry
+    ids = out["id"].astype(str)
+    has = ids.isin(by_id.index).to_numpy()
+    geoms = out.geometry.to_numpy().copy()
+    geoms[has] = by_id.reindex(ids[has]).to_numpy()
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=STORAGE_CRS))
 
 
 def export_bytes(store: Store, layer: str, *, fmt: str, **options) -> tuple[bytes, str]:

@@ -71,6 +71,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"the HTML map's basemap: {', '.join(maps.TILE_SOURCES)} (default ${TILES_ENV}, else {maps.DEFAULT_TILES})",
     )
+    p.add_argument(
+        "--outlines",
+        action="store_true",
+        help="assets as geojson: each park, grounds or route as its outline instead of its point "
+        "(a gpkg of assets always holds the outlines as their own layer, asset_outlines)",
+    )
 
 
 def _statuses(text: str | None) -> tuple[str, ...] | None:
@@ -92,7 +98,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
     ----------
     args
         Parsed options: ``data``, ``layer``, ``format``, ``out``, ``area``, ``boundaries``, ``type``,
-        ``status``, ``include_contributors``, ``tiles``.
+        ``status``, ``include_contributors``, ``tiles``, ``outlines``.
     """
     store = open_store(args.data)
     result = exports.export_layer(
@@ -106,6 +112,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         statuses=_statuses(getattr(args, "status", None)),
         include_contributors=bool(getattr(args, "include_contributors", False)),
         tiles=getattr(args, "tiles", None) or _default_tiles(),
+        geometry="outline" if getattr(args, "outlines", False) else "point",
     )
     doc = result.as_dict()
     what = f"{result.features:,} feature{'s' if result.features != 1 else ''} of {result.layer}"
