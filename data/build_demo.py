@@ -42,6 +42,7 @@ BOUNDARIES = SOURCES / "sheffield_boundaries.gpkg"
 ASSETS = SOURCES / "sheffield_assets.gpkg"
 ASSETS_EXTRA = SOURCES / "sheffield_assets_extra.gpkg"
 POSTCODES = SOURCES / "postcodes_sheffield_codepoint_open.csv"
+MUSEUMS = SOURCES / "museums_sheffield_mappingmuseums.csv"
 
 NAMESPACE = uuid.UUID("6f1c1c52-3c1e-4a55-9b0e-2f6f3a1d5c10")  # Common Ground's own namespace
 BUILT_BY = "data/build_demo.py"
@@ -123,6 +124,14 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         "url": "https://opendata.nhsbsa.net/",
         "vintage": "October-December 2023",
         "notes": "Operators that are private individuals are not named. Points are postcode centroids.",
+    },
+    "museums": {
+        "source": "Mapping Museums project (Birkbeck, University of London), database as of Sept 2021, via rfordatascience/tidytuesday 2022-11-22",
+        "licence": "CC BY (version not stated)",
+        "attribution": "Museum data: Mapping Museums project, Birkbeck, University of London (www.mappingmuseums.org), CC BY. Data downloaded from the Mapping Museums website at www.mappingmuseums.org, accessed on 2022-11-22.",
+        "url": "https://www.mappingmuseums.org/",
+        "vintage": "open as of September 2021",
+        "notes": "Only the 14 museums and galleries open in 2021. Points are postcode-level; Kelham Island Museum and the Ken Hawley Collection share one. Ruskin Gallery may no longer be a separate venue.",
     },
     "postcodes": {
         "source": "OS Code-Point Open (S postcode area)",
@@ -323,7 +332,7 @@ def _asset_frame(rows: list[dict], geometry, key: str, verified_on: str) -> gpd.
 
 
 def build_assets_and_organisations() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """All 322 real assets and the organisations that run them, linked by ``organisation_id``."""
+    """All 336 real assets and the organisations that run them, linked by ``organisation_id``."""
     orgs: dict[str, dict] = {}
 
     def org(key: str, **fields) -> str:
@@ -556,6 +565,43 @@ def build_assets_and_organisations() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame
         )
     frames.append(_asset_frame(rows, ph.geometry, "pharmacies", "2023-12"))
 
+    # Museums and galleries (Mapping Museums, open in 2021). The file names no operator, so none is
+    # invented; the caveats of data/sources/SOURCES.md travel with the rows that need them.
+    mu = pd.read_csv(MUSEUMS, dtype=str)
+    mu = mu[mu["status_2021"].str.strip().str.lower() == "open"]
+    rows = []
+    for r in mu.itertuples():
+        notes = []
+        if r.name == "Ruskin Gallery":
+            notes.append(
+                "Listed as open in 2021, but may no longer be a separate venue (the Ruskin collection is "
+                "shown at the Millennium Gallery); check before visiting."
+            )
+        if r.postcode.strip() == "S3 8RY":
+            notes.append("Kelham Island Museum and the Ken Hawley Collection share this site.")
+        subject = _text(r.type_detail).replace("-", ": ")
+        governance = "" if _text(r.governance) in ("", "Unknown") else f", {_text(r.governance).replace('-', ': ')}"
+        rows.append(
+            {
+                "id": stable_id("mappingmuseums", r.source_id),
+                "name": r.name.strip(),
+                "type": "museum",
+                "description": f"Museum or gallery ({subject}; {_text(r.accreditation).lower()}{governance})",
+                "address": f"{r.address}, {r.postcode}",
+                "postcode": r.postcode.strip(),
+                "url": "",
+                "opening_hours": "",
+                "access_notes": " ".join(notes),
+                "public_contact": "",
+                "organisation_id": None,
+                "source_ref": f"Mapping Museums {r.source_id}",
+                "accreditation": _text(r.accreditation),
+                "year_opened": _text(r.year_opened),
+            }
+        )
+    points = gpd.points_from_xy(mu["lon"].astype(float), mu["lat"].astype(float))
+    frames.append(_asset_frame(rows, points, "museums", "2021-09"))
+
     assets = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=schema.STORAGE_CRS)
     taxonomy = schema.load_taxonomy()
     assets["category"] = [taxonomy.type(t).category for t in assets["type"]]
@@ -622,6 +668,7 @@ def build_sources() -> pd.DataFrame:
         ("assets", "gp_practices"),
         ("assets", "dental_practices"),
         ("assets", "pharmacies"),
+        ("assets", "museums"),
         ("postcodes", "postcodes"),
         ("organisations", "common_ground"),
         ("organisation_areas", "common_ground"),

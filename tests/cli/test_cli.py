@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import run_cli_subprocess
+from tests.helpers import DEMO_ASSETS, run_cli_subprocess
 
 
 def test_info_json(store_copy):
@@ -14,7 +14,7 @@ def test_info_json(store_copy):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON document
     layers = {layer["name"]: layer for layer in doc["layers"]}
-    assert layers["assets"]["features"] == 322 and layers["assets"]["geometry_type"] == "Point"
+    assert layers["assets"]["features"] == DEMO_ASSETS and layers["assets"]["geometry_type"] == "Point"
     assert layers["wards"]["features"] == 28 and layers["lsoas"]["features"] == 345
     assert layers["neighbourhoods"]["features"] == 147
     assert layers["wards"]["crs"] == "EPSG:4326"
@@ -28,7 +28,7 @@ def test_info_json(store_copy):
 def test_info_text_and_environment_variable(run, store_copy):
     proc = run("info", env={"COMMON_GROUND_DATA": store_copy.location})
     assert proc.returncode == 0, proc.stderr
-    assert store_copy.location in proc.stdout and "assets" in proc.stdout and "322" in proc.stdout
+    assert store_copy.location in proc.stdout and "assets" in proc.stdout and str(DEMO_ASSETS) in proc.stdout
 
 
 def test_missing_store_is_one_sentence_and_nonzero(run, tmp_path):

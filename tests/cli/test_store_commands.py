@@ -13,7 +13,7 @@ from geo.cli import main
 from geo.store import open_store
 from geo.store.copy import copy_store
 from tests.conftest import postgis_demo_copy
-from tests.helpers import store_digest
+from tests.helpers import DEMO_ASSETS, store_digest
 
 
 def cli(capsys, *argv: str) -> tuple[int, dict | None, str]:
@@ -89,7 +89,7 @@ def test_copy_round_trips_gpkg_postgis_gpkg(gpkg_copy, tmp_path, capsys):
         assert code == 2 and "already holds data" in err  # the demo is there: refused without --replace
         code, doc, err = cli(capsys, "copy", str(gpkg_copy.path), url, "--replace", "--json")
         assert code == 0, err
-        assert doc["layers"]["assets"] == 322 and doc["layers"]["audit_log"] == len(gpkg_copy.read_audit())
+        assert doc["layers"]["assets"] == DEMO_ASSETS and doc["layers"]["audit_log"] == len(gpkg_copy.read_audit())
         back = tmp_path / "back.gpkg"
         code, _, err = cli(capsys, "copy", url, str(back))
         assert code == 0, err

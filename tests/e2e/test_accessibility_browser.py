@@ -21,6 +21,7 @@ import pytest
 
 from geo.store import open_store
 from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle
+from tests.helpers import DEMO_ASSETS
 
 pytestmark = pytest.mark.e2e
 
@@ -158,12 +159,12 @@ def test_every_map_frame_is_named_for_what_it_shows(app_page: AppPage) -> None:
     finally:
         cdp.detach()
     frames = [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "Iframe"]
-    assert frames and all(name.startswith("Map of 322 assets") for name in frames), frames
+    assert frames and all(name.startswith(f"Map of {DEMO_ASSETS} assets") for name in frames), frames
     inner = _map_frames(app)[0]
-    assert inner.evaluate("document.title").startswith("Map of 322 assets")
+    assert inner.evaluate("document.title").startswith(f"Map of {DEMO_ASSETS} assets")
     region = inner.locator(".leaflet-container")
     assert region.get_attribute("role") == "region"
-    assert region.get_attribute("aria-label").startswith("Map of 322 assets")
+    assert region.get_attribute("aria-label").startswith(f"Map of {DEMO_ASSETS} assets")
     assert "Enter" in inner.locator(".cg-keys").text_content()
 
 

@@ -27,10 +27,11 @@ from tests.e2e.conftest import (
     start_server,
     wait_for_asset_points,
 )
+from tests.helpers import demo_count
 
 pytestmark = pytest.mark.e2e
 
-DEMO_ASSETS = 322
+DEMO_ASSETS = demo_count("assets")
 WARDS = 28
 HOSTILE_NAME = "<img src=x onerror=alert(1)>{{ 7*7 }}${alert(2)}" + "`" + "\\`"
 TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com")

@@ -15,6 +15,7 @@ from shapely.geometry import Point
 
 from geo import maps, schema
 from geo.errors import CRSError, SchemaError
+from tests.helpers import DEMO_ASSETS, DEMO_TYPES
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -53,7 +54,7 @@ def test_every_demo_asset_is_on_the_map(demo_html, demo_assets):
     assert len(payloads) == 1
     lon, lat, names = maps.decode_points(payloads[0])
     assert sorted(names) == sorted(demo_assets["name"])
-    assert sum(payloads[0]["c"]) == 322 and len(payloads[0]["c"]) == 6
+    assert sum(payloads[0]["c"]) == DEMO_ASSETS and len(payloads[0]["c"]) == DEMO_TYPES
     # every asset's coordinates survive the compact encoding to within 1e-5 degrees
     got = sorted(zip(np.round(lon, 5), np.round(lat, 5), names, strict=True))
     want = sorted(
@@ -78,7 +79,7 @@ def test_boundaries_and_legend(demo_html, demo_wards):
 def test_details_table_matches_map_order(demo_assets, taxonomy):
     ordered = maps.order_for_map(demo_assets, taxonomy=taxonomy)
     doc = json.loads(maps.asset_details_json(ordered))
-    assert len(doc["rows"]) == 322 and doc["fields"][0] == "address"
+    assert len(doc["rows"]) == DEMO_ASSETS and doc["fields"][0] == "address"
     assert [r[0] for r in doc["rows"]] == ordered["address"].tolist()
 
 
@@ -168,7 +169,7 @@ def test_standalone_html_has_no_network_dependencies_but_tiles(demo_assets, demo
     assert not re.search(r'<script[^>]+src="http', html)
     assert not re.search(r'<link[^>]+href="http', html)
     assert "L.markerClusterGroup" in html and "Leaflet" in html  # the libraries are inlined
-    assert len(maps.decode_points(maps.payload_points(html)[0])[2]) == 322
+    assert len(maps.decode_points(maps.payload_points(html)[0])[2]) == DEMO_ASSETS
 
 
 def test_payload_is_lean(taxonomy):
@@ -277,7 +278,7 @@ def test_type_colours_stay_apart_in_colour_blind_vision(demo_assets, taxonomy):
 
 def test_asset_types_differ_by_shape_as_well_as_colour(demo_assets, taxonomy, demo_html):
     shapes = {t: maps.type_shape(t, taxonomy) for t in set(demo_assets["type"])}
-    assert len(set(shapes.values())) == len(shapes) == 6, shapes
+    assert len(set(shapes.values())) == len(shapes) == DEMO_TYPES, shapes
     first = list(taxonomy.types)[: len(maps.MARKER_SHAPES)]
     assert len({maps.type_shape(t, taxonomy) for t in first}) == len(first)  # no repeat before all are used
     assert maps.type_shape("not-a-type", taxonomy) == "circle"
@@ -291,11 +292,11 @@ def test_asset_types_differ_by_shape_as_well_as_colour(demo_assets, taxonomy, de
     assert 2 * maps.POINT_RADIUS >= 24
     # the legend shows each type's shape beside its label
     legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", demo_html).group(1))
-    assert legend.count("class='cg-shape'") == 6 and "GP practice (74)" in legend
+    assert legend.count("class='cg-shape'") == DEMO_TYPES and "GP practice (74)" in legend
 
 
 def test_map_title_says_what_the_map_shows(demo_assets, demo_wards, taxonomy, demo_html):
-    assert "Map of 322 assets (GP practice, Dental practice, Pharmacy, Library, Food bank" in demo_html
+    assert f"Map of {DEMO_ASSETS} assets (GP practice, Dental practice, Pharmacy, Library, Food bank" in demo_html
     title = maps.map_title(demo_assets.iloc[:1], taxonomy=taxonomy, origin_label="S5 8NJ")
     assert re.fullmatch(r"Map of 1 asset \([^)]+\) near S5 8NJ", title), title
     html = _render(maps.explorer_map(demo_assets, taxonomy=taxonomy, title="<b>{{ 7*7 }}</b>"))
@@ -306,7 +307,7 @@ def test_map_title_says_what_the_map_shows(demo_assets, demo_wards, taxonomy, de
 
 def test_points_and_clusters_are_keyboard_targets(demo_html):
     # one cluster group for every type (clusters of different types never pile up on each other)
-    assert demo_html.count("cgClusters().addTo(") == 1 and demo_html.count("new CgTypeLayer(") == 6
+    assert demo_html.count("cgClusters().addTo(") == 1 and demo_html.count("new CgTypeLayer(") == DEMO_TYPES
     for needle in (
         'el.setAttribute("tabindex", "0")',
         'el.setAttribute("role", "button")',

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.schema import PROJECT_ROOT
+from tests.helpers import DEMO_TYPES
 
 TIMEOUT = 120
 PAGES = PROJECT_ROOT / "pages"
@@ -62,7 +63,7 @@ def test_near_me_empty_state_then_postcode():
     _ok(at)
     table = at.dataframe[0].value
     assert table.iloc[0]["Nearest"] == "Parson Cross Food Bank"
-    assert len(table) == 6
+    assert len(table) == DEMO_TYPES
     assert any("Nothing within reach for" in w.value for w in at.warning)
     script = _script(at)
     assert "S5 8NJ" in script and "L.circle" in script  # the origin and the walking radius
@@ -108,7 +109,7 @@ def test_near_me_link_with_a_point_or_a_bad_value():
     at.query_params["lonlat"] = "-1.4701,53.3811"
     at.query_params["minutes"] = "999"
     _ok(at.run())
-    assert len(at.dataframe[0].value) == 6 and at.slider(key="near_minutes").value == 10
+    assert len(at.dataframe[0].value) == DEMO_TYPES and at.slider(key="near_minutes").value == 10
     assert any("walking time '999'" in w.value for w in at.warning)
 
 
@@ -153,7 +154,7 @@ def test_near_me_click_on_the_map():
     at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}
     at.run()
     _ok(at)
-    assert len(at.dataframe[0].value) == 6
+    assert len(at.dataframe[0].value) == DEMO_TYPES
 
 
 def test_near_me_radius_changes_what_is_missing():

@@ -11,7 +11,7 @@ from geo import analysis, community, editing
 from geo.auth import Principal, Role
 from geo.schema import PROJECT_ROOT
 from geo.store import Store, open_store
-from tests.helpers import store_digest
+from tests.helpers import DEMO_ASSETS, store_digest
 
 TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "edit.py")
@@ -62,7 +62,7 @@ def test_page_runs_with_map_table_and_tabs():
     ]
     args = json.loads(at.get("component_instance")[0].proto.json_args)
     assert args["returned_objects"] == ["last_clicked"]
-    assert len(at.dataframe[0].value) == 322  # the table beside the map
+    assert len(at.dataframe[0].value) == DEMO_ASSETS  # the table beside the map
     assert any("No changes have been made yet" in i.value for i in at.info)
 
 
@@ -105,7 +105,7 @@ def test_map_click_places_the_new_asset(store_copy: Store, sign_in):
     _ok(at.run())
     assert at.session_state["edit_position"] == {"lon": -1.4701, "lat": 53.3811}
     assert "The new asset goes here" in json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    assert 0 < len(at.dataframe[0].value) < 322  # what is already within 300 m
+    assert 0 < len(at.dataframe[0].value) < DEMO_ASSETS  # what is already within 300 m
     _fill_add_form(at, name="Clicked Hub", type_id="community_centre")
     row = _by_name(store_copy, "Clicked Hub")
     assert (row.geometry.x, row.geometry.y) == (-1.4701, 53.3811)

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.schema import PROJECT_ROOT
+from tests.helpers import DEMO_ASSETS
 
 TIMEOUT = 120
 APP = str(PROJECT_ROOT / "app.py")
@@ -31,14 +32,14 @@ def _map_args(at: AppTest) -> dict:
 def test_app_opens_on_explore_with_all_assets():
     at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     assert at.title[0].value == "Explore community assets"
-    assert at.metric[0].value == "322"
+    assert at.metric[0].value == str(DEMO_ASSETS)
     args = _map_args(at)
     assert args["returned_objects"] == []  # panning and zooming never rerun the script
     assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
     assert not CDN.search(json.dumps(args["js_links"] + args["css_links"]))
     script = args["script"]
     assert "cgFill" in script and "Parson Cross Food Bank" in script
-    assert len(at.dataframe[0].value) == 322  # the table beside the map lists what the map shows
+    assert len(at.dataframe[0].value) == DEMO_ASSETS  # the table beside the map lists what the map shows
     labels = [b.label for b in at.get("download_button")]
     assert {"CSV", "GeoJSON", "Map (HTML)"} <= set(labels)
 

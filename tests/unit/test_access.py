@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from geo import access
 from geo.errors import OutsideAreaError, SchemaError, TaxonomyError
 from geo.geocode import PostcodeIndex
+from tests.helpers import DEMO_TYPES
 
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -72,7 +73,7 @@ def test_near_a_postcode(demo_store, active):
     r = access.near(pt.lon, pt.lat, active, taxonomy=_tax(), within_m=800, postcode=pt.postcode)
     assert r.nearest.iloc[0]["name"] == "Parson Cross Food Bank"  # it is at that postcode
     assert r.nearest["distance_m"].is_monotonic_increasing
-    assert len(r.nearest) == 6 and set(r.nearest["type"]) == set(active["type"])
+    assert len(r.nearest) == DEMO_TYPES and set(r.nearest["type"]) == set(active["type"])
     d = _brute_force([pt.lon], [pt.lat], active)[0]
     for t in r.missing:
         assert d[active["type"].to_numpy() == t].min() > 800

@@ -20,6 +20,7 @@ EXPECTED_TYPES = {
     "library": 30,
     "food_bank": 8,
     "recycling_centre": 5,
+    "museum": 14,
 }
 
 
@@ -56,7 +57,7 @@ def test_area_weighted_population_matches_lsoa_total_where_covered(demo_store: S
 
 def test_assets(demo_store: Store, taxonomy: schema.Taxonomy):
     assets = demo_store.read("assets")
-    assert len(assets) == 322
+    assert len(assets) == sum(EXPECTED_TYPES.values()) == 336
     assert assets["type"].value_counts().to_dict() == EXPECTED_TYPES
     assert assets["id"].is_unique
     assert (assets.geom_type == "Point").all()

@@ -27,6 +27,7 @@ from shapely.geometry import Point
 from geo import exports, maps, schema
 from geo.errors import AreaNotFoundError, CommonGroundError, LayerNotFoundError, TaxonomyError
 from geo.exports import ExportError
+from tests.helpers import DEMO_ASSETS
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_JINJA = "{{ 7*7 }}"
@@ -103,7 +104,7 @@ def _no_partials(folder: Path) -> None:
 def test_every_format_reimports_to_the_same_assets(fmt, demo_store, demo_assets, tmp_path):
     out = tmp_path / f"assets{exports.EXTENSIONS[fmt]}"
     result = exports.export_layer(demo_store, "assets", fmt=fmt, out_path=out)
-    assert result.path == out and out.is_file() and result.features == 322 == result.layers["assets"]
+    assert result.path == out and out.is_file() and result.features == len(demo_assets) == result.layers["assets"]
     _assert_same_features(_read_back(fmt, out, "assets"), demo_assets)
     _no_partials(tmp_path)
 
@@ -121,7 +122,7 @@ def test_kml_reads_with_fiona_and_has_names_and_descriptions(demo_store, demo_as
     monkeypatch.setitem(fiona.drvsupport.supported_drivers, "KML", "r")
     with fiona.open(out, driver="KML") as src:
         feats = list(src)
-    assert len(feats) == 322
+    assert len(feats) == DEMO_ASSETS
     # fiona's own GDAL reads KML names and descriptions only (not ExtendedData): match on those
     got = sorted((f.properties["Name"], f.properties["Description"], *f.geometry.coordinates[:2]) for f in feats)
     want = sorted(
@@ -135,8 +136,8 @@ def test_kml_reads_with_fiona_and_has_names_and_descriptions(demo_store, demo_as
         assert abs(gx - wx) <= TOLERANCE_DEG and abs(gy - wy) <= TOLERANCE_DEG
     root = ET.parse(out).getroot()  # well-formed XML
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    assert len(root.findall(".//k:Placemark/k:name", ns)) == 322
-    assert len(root.findall(".//k:Placemark/k:description", ns)) == 322
+    assert len(root.findall(".//k:Placemark/k:name", ns)) == DEMO_ASSETS
+    assert len(root.findall(".//k:Placemark/k:description", ns)) == DEMO_ASSETS
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp", "kml"])
@@ -240,7 +241,7 @@ def test_gpkg_has_a_qgis_default_style_for_each_layer(demo_store, taxonomy, tmp_
 def test_gpkg_packages_the_whole_boundary_layer_without_an_area(demo_store, tmp_path):
     out = tmp_path / "all.gpkg"
     result = exports.export_layer(demo_store, "assets", fmt="gpkg", out_path=out, boundaries="neighbourhoods")
-    assert result.layers == {"assets": 322, "neighbourhoods": 147}
+    assert result.layers == {"assets": DEMO_ASSETS, "neighbourhoods": 147}
     assert set(_styles(out)["f_table_name"]) == {"assets", "neighbourhoods"}
 
 
@@ -474,13 +475,13 @@ def test_status_filter_and_people_columns(store_copy, tmp_path):
         tx.remove("assets", ids[0])
         tx.update("assets", ids[1], {"contributed_by": "someone@example.org"})
     default = exports.export_layer(store_copy, "assets", fmt="csv", out_path=tmp_path / "a.csv")
-    assert default.features == 321 and default.statuses == ("active",)
+    assert default.features == DEMO_ASSETS - 1 and default.statuses == ("active",)
     back = exports.read_csv_export(tmp_path / "a.csv")
     assert not set(exports.PEOPLE_COLUMNS) & set(back.columns)
     everything = exports.export_layer(
         store_copy, "assets", fmt="csv", out_path=tmp_path / "b.csv", statuses=None, include_contributors=True
     )
-    assert everything.features == 322
+    assert everything.features == DEMO_ASSETS
     back = exports.read_csv_export(tmp_path / "b.csv")
     assert {c for c in exports.PEOPLE_COLUMNS if c != "recorded_by"} <= set(back.columns)  # (a measure values column)
     assert "someone@example.org" in set(back["contributed_by"].dropna())
@@ -538,7 +539,7 @@ def test_html_map_shows_hostile_names_as_text(store_copy, tmp_path):
     page = out_all.read_text(encoding="utf-8")
     assert "<img src=x" not in page and HOSTILE_JINJA not in page and "<script>alert" not in page
     names = [n for p in maps.payload_points(page) for n in maps.decode_points(p)[2]]
-    assert len(names) == len(assets) == 322
+    assert len(names) == len(assets) == DEMO_ASSETS
     assert {HOSTILE_IMG, HOSTILE_JINJA, HOSTILE_FORMULA} <= set(names)
     assert "tile.openstreetmap.org" not in page  # tiles="none": the page needs no network
 

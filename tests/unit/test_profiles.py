@@ -6,6 +6,7 @@ import pytest
 
 from geo import profiles
 from geo.errors import AreaNotFoundError
+from tests.helpers import DEMO_ASSETS
 
 
 def _profile(store, taxonomy, layer, name):
@@ -42,7 +43,7 @@ def test_ward_profile(demo_store, taxonomy):
     assets = d["assets"]
     assert assets["total"] == sum(assets["by_type"].values()) == sum(assets["by_category"].values())
     assert assets["per_1000"] == pytest.approx(assets["total"] / 22.347, abs=1e-3)
-    assert assets["city_per_1000"] == pytest.approx(322 / 589.214, abs=1e-3)
+    assert assets["city_per_1000"] == pytest.approx(DEMO_ASSETS / 589.214, abs=1e-3)
     assert assets["per_km2"] > 0
     # every organisation listed runs an asset here, per organisation_areas
     assert len(d["organisations"]) > 0
@@ -75,7 +76,7 @@ def test_ward_profile_has_the_four_traits(demo_store, taxonomy):
 def test_profiles_add_up_across_a_layer(demo_store, taxonomy):
     wards = demo_store.read("wards")
     total = sum(_profile(demo_store, taxonomy, "wards", i).totals["total"] for i in wards["id"])
-    assert total == 322
+    assert total == DEMO_ASSETS
 
 
 def test_lsoa_profile_has_deprivation_and_estimate_flags(demo_store, taxonomy):

@@ -20,7 +20,7 @@ from geo.errors import (
     VersionConflictError,
 )
 from geo.store import Store, open_store
-from tests.helpers import store_digest
+from tests.helpers import DEMO_ASSETS, store_digest
 
 
 def _digest(path) -> str:
@@ -62,16 +62,16 @@ def test_not_a_geopackage(tmp_path):
 
 def test_read_and_unknown_layer(demo_store: Store):
     assets = demo_store.read("assets")
-    assert len(assets) == 322 and assets.crs.to_epsg() == 4326
+    assert len(assets) == DEMO_ASSETS and assets.crs.to_epsg() == 4326
     with pytest.raises(LayerNotFoundError, match="has no layer 'nope'.*assets"):
         demo_store.read("nope")
     some = demo_store.read("assets", bbox=(-1.48, 53.37, -1.46, 53.39))
-    assert 0 < len(some) < 322
+    assert 0 < len(some) < DEMO_ASSETS
 
 
 def test_info_reports_every_layer(demo_store: Store):
     info = {i.name: i for i in demo_store.info()}
-    assert info["assets"].features == 322 and info["assets"].geometry_type == "Point"
+    assert info["assets"].features == DEMO_ASSETS and info["assets"].geometry_type == "Point"
     assert info["wards"].crs == "EPSG:4326"
     minx, miny, maxx, maxy = info["wards"].bounds
     assert -1.81 < minx < maxx < -1.32 and 53.30 < miny < maxy < 53.51
@@ -87,7 +87,7 @@ def test_transaction_commits_changes_with_audit(store_copy: Store):
     assert before["version"] == 1 and after["version"] == 2
     assert after["updated_by"] == "officer@example.org" and after["created_by"] == before["created_by"]
     assets = store_copy.read("assets")
-    assert len(assets) == 322 and assets.iloc[0]["name"] == "Renamed Library"
+    assert len(assets) == DEMO_ASSETS and assets.iloc[0]["name"] == "Renamed Library"
     log = store_copy.read("audit_log")
     row = log.iloc[-1]
     assert row["by"] == "officer@example.org" and row["action"] == "update"
@@ -129,7 +129,7 @@ def test_check_detects_stale_feature_count(gpkg_copy: Store):
     with sqlite3.connect(store_copy.path) as con:
         con.execute("UPDATE gpkg_ogr_contents SET feature_count = 10 WHERE table_name = 'assets'")
     problems = store_copy.check()
-    assert problems and "assets" in problems[0] and "322" in problems[0]
+    assert problems and "assets" in problems[0] and str(DEMO_ASSETS) in problems[0]
 
 
 def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(gpkg_copy: Store):
@@ -142,7 +142,7 @@ def test_a_write_puts_stale_counts_right_and_keeps_the_spatial_index_true(gpkg_c
         tx.update("assets", store_copy.read("assets")["id"][0], {"geometry": Point(-1.45, 53.40)})
     assert store_copy.check() == []
     assert "n1" in set(store_copy.read("assets", bbox=(-1.471, 53.379, -1.469, 53.381))["id"])
-    assert len(store_copy.read("assets")) == 323
+    assert len(store_copy.read("assets")) == DEMO_ASSETS + 1
 
 
 def test_write_keeps_the_file_mode(gpkg_copy: Store):
