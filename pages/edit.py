@@ -109,8 +109,10 @@ queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") e
 kqueue = community.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
 waiting = 0 if queue is None else len(queue) + len(kqueue)
 labels = ["Add an asset"] + (
-    ["Edit, close or remove", f"Moderation queue ({waiting})", "History and undo"] if editor else ["My proposals"]
-)
+    ["Edit, close or remove", "Moderation queue", "History and undo"] if editor else ["My proposals"]
+)  # labels never change with the data: a tab whose label changed would lose its place after a decision
+if waiting:
+    st.caption(f"{waiting} contribution{'s are' if waiting != 1 else ' is'} waiting in the moderation queue.")
 # Keyed, so the open tab survives reruns; after a refused save the edit tab (where the form is) opens.
 if st.session_state.pop("_edit_open_form_tab", False) and editor:
     st.session_state["edit_tabs"] = labels[1]

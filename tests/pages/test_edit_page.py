@@ -57,7 +57,7 @@ def test_page_runs_with_map_table_and_tabs():
     assert [t.label for t in at.tabs] == [
         "Add an asset",
         "Edit, close or remove",
-        "Moderation queue (0)",
+        "Moderation queue",
         "History and undo",
     ]
     args = json.loads(at.get("component_instance")[0].proto.json_args)
@@ -128,12 +128,14 @@ def test_contribution_goes_to_the_queue_and_approval_publishes_it(store_copy: St
     assert "Pitsmoor Garden" in set(at.dataframe[-1].value["Title"])  # under My proposals
     sign_in(at, "editor@example.org", "editor")
     _ok(at.run())
-    assert "Moderation queue (1)" in [t.label for t in at.tabs]
+    assert "Moderation queue" in [t.label for t in at.tabs]
+    assert any("1 contribution is waiting in the moderation queue" in c.value for c in at.caption)
     assert any("Pitsmoor Friends" in m.value for m in at.markdown)
     _ok(at.button(key=f"approve_{row['id']}").click().run())
     assert any("Approved Pitsmoor Garden" in s.value for s in at.success)
     assert _by_name(store_copy, "Pitsmoor Garden")["status"] == "active"
-    assert "Moderation queue (0)" in [t.label for t in at.tabs]
+    assert "Moderation queue" in [t.label for t in at.tabs]
+    assert not any("waiting in the moderation queue" in c.value for c in at.caption)
     assert row["id"] in set(analysis.filter_assets(store_copy.read("assets"))["id"])
 
 
@@ -239,7 +241,8 @@ def test_role_contributors_story_waits_in_the_queue_until_another_editor_approve
     assert "Lunch club" in set(at.dataframe[-1].value["Title"])  # her own, under My proposals
     sign_in(at, "ed@example.org", "editor")
     _ok(at.run())
-    assert "Moderation queue (1)" in [t.label for t in at.tabs]
+    assert "Moderation queue" in [t.label for t in at.tabs]
+    assert any("1 contribution is waiting in the moderation queue" in c.value for c in at.caption)
     assert any("Lunch club" in m.value and "sent by Cara" in m.value for m in at.markdown)
     _ok(at.button(key=f"kapprove_stories_{story}").click().run())
     assert any("Approved the story" in s.value for s in at.success)
