@@ -65,10 +65,16 @@ left, right = st.columns(2)
 with left:
     st.markdown("**Overlaps: talk to each other**")
     if not ju.overlaps:
-        st.caption("No theme has two or more organisations working on it here.")
+        st.caption("No theme has two or more organisations that chose it for their work here.")
     for theme, who in ju.overlaps.items():
         st.markdown(
             f"- **{_ui.plain(theme)}** ({len(who)} organisations, talk to each other): {_ui.plain(', '.join(who))}"
+        )
+    if ju.services:
+        listed = "; ".join(f"{_ui.plain(t)} {len(n)}" for t, n in ju.services.items())
+        st.caption(
+            f"Not counted as overlaps: services whose themes come from the assets they run ({listed}), "
+            "such as GP practices and pharmacies sharing health."
         )
 with right:
     st.markdown("**Gaps: what the community wants that nobody works on here**")

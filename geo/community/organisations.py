@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -251,6 +252,11 @@ def _write_areas(tx: Transaction, store: Store, oid: str, layer: str, wanted: di
     return new.reset_index(drop=True)
 
 
+#: A link whose themes were inherited from the assets an organisation runs (as the demo's build and
+#: imports of services write it: "runs 3 asset(s) located in this area"), not chosen by the organisation.
+INHERITED_BASIS = re.compile(r"^\s*runs \d+ asset", re.IGNORECASE)
+
+
 @dataclass
 class JoinUp:
     """Who works in one area and on what; where they overlap and what nobody covers.
@@ -264,7 +270,13 @@ class JoinUp:
     by_theme
         ``{theme: [organisation names]}`` for every theme worked on there.
     overlaps
-        The themes with two or more organisations: they should talk to each other.
+        The themes that two or more organisations chose themselves for this area (or, for links
+        entered in Common Ground without themes, in their profile): they should talk to each other.
+        Organisations whose themes here only come from the types of the assets they run (a
+        pharmacy's "health", say: a link whose ``basis`` is :data:`INHERITED_BASIS`) are not counted:
+        sharing a theme by inheritance is not a reason to talk.
+    services
+        ``{theme: [names]}`` of those inheriting organisations, for a count beside the overlaps.
     gaps
         Themes of the area's live aspirations (open or in progress) that no organisation works on.
     aspiration_themes
@@ -276,6 +288,7 @@ class JoinUp:
     working: pd.DataFrame
     by_theme: dict[str, list[str]] = field(default_factory=dict)
     overlaps: dict[str, list[str]] = field(default_factory=dict)
+    services: dict[str, list[str]] = field(default_factory=dict)
     gaps: list[str] = field(default_factory=list)
     aspiration_themes: dict[str, int] = field(default_factory=dict)
 
@@ -322,14 +335,18 @@ def join_up(
                 "kind": "" if org is None or _blank(org["kind"]) else str(org["kind"]),
                 "themes": join_themes(here or own),
                 "themes_from": "this area" if here else "its profile",
+                "inherited": bool(INHERITED_BASIS.match(str(getattr(link, "basis", "") or ""))),
             }
         )
-    working = pd.DataFrame(rows, columns=["organisation_id", "name", "kind", "themes", "themes_from"])
+    working = pd.DataFrame(rows, columns=["organisation_id", "name", "kind", "themes", "themes_from", "inherited"])
     working = working.sort_values(["name", "organisation_id"]).reset_index(drop=True)
     by_theme: dict[str, list[str]] = {}
+    chosen: dict[str, list[str]] = {}
+    services: dict[str, list[str]] = {}
     for r in working.itertuples(index=False):
         for t in split_themes(r.themes):
             by_theme.setdefault(t, []).append(r.name)
+            (services if r.inherited else chosen).setdefault(t, []).append(r.name)
     by_theme = {t: sorted(names) for t, names in sorted(by_theme.items())}
     asp = for_area(visible(aspirations), boundary_layer=boundary_layer, area_id=area_id)
     if not asp.empty:
@@ -344,7 +361,8 @@ def join_up(
         area_id=str(area_id),
         working=working,
         by_theme=by_theme,
-        overlaps={t: n for t, n in by_theme.items() if len(n) >= 2},
+        overlaps={t: sorted(n) for t, n in sorted(chosen.items()) if len(n) >= 2},
+        services={t: sorted(n) for t, n in sorted(services.items())},
         gaps=sorted(t for t in counts if t not in by_theme),
         aspiration_themes=dict(sorted(counts.items())),
     )

@@ -348,7 +348,21 @@ def test_join_up_on_the_demo_store(store_copy):
         organisation_areas=store_copy.read("organisation_areas"),
         aspirations=store_copy.read("aspirations"),
     )
-    assert len(ju.overlaps["health"]) >= 2 and ju.gaps == ["housing"]
+    # Firth Park's GP practices and pharmacies share "health" only through the assets they run: no overlap.
+    assert "health" not in ju.overlaps and len(ju.services["health"]) >= 2 and ju.gaps == ["housing"]
+    assert ju.by_theme["health"] == ju.services["health"]
+
+
+def test_join_up_counts_overlaps_among_organisations_that_chose_the_theme():
+    orgs, links, asps = _hand_built()
+    links["basis"] = ["runs 2 asset(s) located in this area", "entered in Common Ground", "", ""]
+    ju = k.join_up("X", boundary_layer="wards", organisations=orgs, organisation_areas=links, aspirations=asps)
+    assert ju.overlaps == {}  # Org A's health is inherited from what it runs; only Org B chose it
+    assert ju.services == {"food": ["Org A"], "health": ["Org A"]}
+    assert ju.by_theme == {"food": ["Org A"], "health": ["Org A", "Org B"]}  # who works on what: everyone
+    links.loc[0, "basis"] = "entered in Common Ground"
+    ju = k.join_up("X", boundary_layer="wards", organisations=orgs, organisation_areas=links, aspirations=asps)
+    assert ju.overlaps == {"health": ["Org A", "Org B"]} and ju.services == {}
 
 
 def test_organisation_matrix():
