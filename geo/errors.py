@@ -254,6 +254,13 @@ class ExportError(CommonGroundError):
     """An export cannot be made as asked (format, output path, or a filter that matched nothing)."""
 
 
+# --- The area report (geo.report) -------------------------------------------------------------
+
+
+class ReportError(CommonGroundError):
+    """The area report cannot be written where it was asked for (the message names the fix)."""
+
+
 # --- HSDS export (geo.hsds) -------------------------------------------------------------------
 
 

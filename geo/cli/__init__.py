@@ -16,6 +16,7 @@ from collections.abc import Callable
 from geo import access, analysis, imports, outlines, profiles, settings
 from geo.cli import export as cli_export
 from geo.cli import hsds as cli_hsds
+from geo.cli import report as cli_report
 from geo.cli import store as cli_store
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
@@ -280,6 +281,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]
     "asset": (cli_store.cmd_asset, "show one asset with every field and its version"),
     "edit": (cli_store.cmd_edit, "change fields of one asset (validated, audited; --if-version refuses a stale edit)"),
     "copy": (cli_store.cmd_copy, "copy a whole store between GeoPackage and PostGIS (postgresql://...)"),
+    "report": (cli_report.cmd_report, "write one area's printable report: an A4 PDF of one to four pages"),
 }
 
 
@@ -346,6 +348,8 @@ def _add_options(name: str, p: argparse.ArgumentParser) -> None:
         _add_import_options(p)
     if name == "export":
         cli_export.add_options(p)
+    if name == "report":
+        cli_report.add_options(p)
     if name == "near":
         where = p.add_mutually_exclusive_group(required=True)
         where.add_argument("--postcode", metavar="PC", help="a postcode in the shipped table, e.g. 'S5 8NJ'")
