@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 
 from geo import access, analysis, exports
 from geo.errors import CommonGroundError
-from pages import _ui
+from pages import _locate, _ui
 
 _ui.ensure_frame()
 
@@ -37,6 +37,10 @@ c1, c2 = st.columns([2, 3])
 with c1.form("near_form", border=False):
     postcode = st.text_input("Postcode", key="near_postcode", placeholder="e.g. S5 8NJ")
     submitted = st.form_submit_button("Find what is near", type="primary")
+with c1:
+    here = _locate.my_location(key="near_locate")  # a phone's position, shared with this app only
+if here is not None:
+    st.session_state["near_origin"] = {"lon": here["lon"], "lat": here["lat"], "label": "Your location"}
 # Outside the form, so the results follow the walking time at once.
 minutes = c2.slider(
     "Walking time that counts as near (estimate)",
@@ -95,6 +99,7 @@ else:
     m1, m2 = st.columns(2)
     m1.metric("Types within reach", f"{int(result.nearest['within'].sum())} of {len(result.nearest)}")
     m2.metric("Assets within reach", len(reach))
+    st.caption(f"Measured from: {_ui.plain(origin.get('label') or 'Clicked point')}.")
     if result.missing:
         st.warning("Nothing within reach for: " + ", ".join(_ui.plain(tax.label(t)) for t in result.missing))
     else:

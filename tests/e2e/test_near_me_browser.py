@@ -64,3 +64,23 @@ def test_near_me_explains_an_unknown_postcode(app_page: AppPage) -> None:
     page.get_by_label("Postcode").fill("SW1A 1AA")
     page.get_by_role("button", name="Find what is near").click()
     page.get_by_text("is not in the postcode table").wait_for()
+
+
+def test_near_me_use_my_location(app_page: AppPage) -> None:
+    """On a device that shares its position (granted here, as a phone's user would), "Use my location"
+    answers for where the browser is, and the link keeps that point."""
+    app = app_page
+    page = app.page
+    page.context.grant_permissions(["geolocation"], origin=app.server.url)
+    page.context.set_geolocation({"latitude": 53.3811, "longitude": -1.4701, "accuracy": 12})  # the Town Hall
+    page.goto(app.server.url + "/near_me", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="What is near me?").wait_for()
+    locate = page.frame_locator("iframe[src*='cg_locate']").get_by_role("button", name="Use my location")
+    locate.click()
+    page.frame_locator("iframe[src*='cg_locate']").get_by_text("Location found (to about 12 m).").wait_for()
+    page.get_by_text("Measured from: Your location.").wait_for()
+    page.wait_for_function("() => location.search.includes('lonlat=-1.47010%2C53.38110')", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('td[role=gridcell]')].length > 0",
+        timeout=TIMEOUT_MS,
+    )

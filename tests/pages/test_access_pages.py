@@ -26,8 +26,13 @@ def _ok(at: AppTest) -> AppTest:
     return at
 
 
+def _map_component(at: AppTest):
+    """The page's st_folium map (other components, such as "Use my location", carry no script)."""
+    return next(c for c in at.get("component_instance") if "script" in json.loads(c.proto.json_args))
+
+
 def _script(at: AppTest) -> str:
-    return json.loads(at.get("component_instance")[0].proto.json_args)["script"]
+    return json.loads(_map_component(at).proto.json_args)["script"]
 
 
 def test_neighbourhood_profile_of_a_ward():
@@ -43,7 +48,7 @@ def test_neighbourhood_profile_of_a_ward():
 
 def test_neighbourhood_click_on_the_map_selects_the_area():
     at = _page("neighbourhood.py", boundary_layer="wards")
-    comp = at.get("component_instance")[0]
+    comp = _map_component(at)
     at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}  # the city centre
     at.run()
     _ok(at)
@@ -150,7 +155,7 @@ def test_neighbourhood_link_by_name_or_unknown_area():
 
 def test_near_me_click_on_the_map():
     at = _page("near_me.py")
-    comp = at.get("component_instance")[0]
+    comp = _map_component(at)
     at.session_state[comp.key] = {"last_clicked": {"lat": 53.3811, "lng": -1.4701}}
     at.run()
     _ok(at)
