@@ -759,6 +759,8 @@ class GeoPackageTransaction:
             return
         spec = schema.layer_spec(name)
         _create_layer(self.con, name, spec.geometry, {c: _SQL_TYPE[k] for c, k in spec.all_columns.items()})
+        if "id" in spec.columns and name != "audit_log":
+            _index_ids(self.con, name)  # as the migrations index them: one row per id
         self._meta.pop(name, None)
 
     def _add_columns(self, name: str, wanted: Mapping[str, str]) -> None:
