@@ -2,11 +2,13 @@
 good about the place (the four traits), what is there, the gaps within reach of what is already
 there, who works there, then agreed measures and stories."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports, maps, profiles, traits
+from geo import access, analysis, exports, maps, profiles, report, traits
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -80,6 +82,9 @@ c4.metric(
 )
 if info["population_is_estimate"]:
     st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
+pdf = partial(report.report_pdf, _ui.store(), info["id"], boundaries=layer)  # built on click, not on every rerun
+st.download_button("Printable report (PDF, A4)", pdf, report.report_filename(info), "application/pdf",
+                   key="area_report", on_click="ignore", help="This area on one to four pages, to print or share.")  # fmt: skip
 
 st.subheader("What the community wants")
 if prof.aspirations.empty:
