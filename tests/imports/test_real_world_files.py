@@ -211,7 +211,7 @@ def test_paths_with_bangs_spaces_and_non_ascii_characters(filename, gpkg_copy, t
     assert doc["imported"] == 1
 
 
-def test_empty_files_tin_and_shapes_are_refused_plainly(gpkg_copy, tmp_path, capsys):
+def test_empty_files_tin_and_curves_are_refused_plainly_and_parks_import_with_outlines(gpkg_copy, tmp_path, capsys):
     empty = tmp_path / "empty.kml"
     empty.write_text('<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document></Document></kml>')
     tin = tmp_path / "tin.csv"
@@ -223,14 +223,22 @@ def test_empty_files_tin_and_shapes_are_refused_plainly(gpkg_copy, tmp_path, cap
         {"type": "Feature", "properties": {"name": "Park", "type": "park"},
          "geometry": {"type": "Polygon", "coordinates": [[[-1.47, 53.38], [-1.46, 53.38], [-1.46, 53.39], [-1.47, 53.38]]]}}]}))  # fmt: skip
     before = store_digest(gpkg_copy)
-    cases = ((empty, "holds no features"), (tin, "triangles (TIN)"), (curve, "curves"), (park, "holds polygons"))
+    cases = ((empty, "holds no features"), (tin, "triangles (TIN)"), (curve, "curves"))
     for path, words in cases:
         code, _, err = _import(gpkg_copy, path, "--crs", "EPSG:4326", capsys=capsys)
         assert code == 2, (path.name, err)
         assert words in err and len(err.strip().splitlines()) == 1, err
         assert "out of bounds" not in err and "WKB" not in err and "Exception" not in err
-    assert "Point on Surface" in err  # what to do with shapes
+    assert "Segmentize" in err  # what to do with curves
     assert store_digest(gpkg_copy) == before
+    # a park as a polygon is an asset with an outline (issue 12, item 4), no longer a refusal
+    code, doc, err = _import(gpkg_copy, park, capsys=capsys)
+    assert code == 0, err
+    assert any("outlines" in n for n in doc["report"]["notes"])
+    asset = gpkg_copy.get("assets", doc["ids"][0])
+    outline = gpkg_copy.get("asset_outlines", doc["ids"][0])
+    assert asset["geometry"].geom_type == "Point" and outline["geometry"].geom_type == "MultiPolygon"
+    assert outline["geometry"].contains(asset["geometry"])
 
 
 def test_a_geopackage_without_an_application_id_is_read_with_a_note(gpkg_copy, tmp_path, capsys):
