@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import html
 import io
 import os
@@ -53,7 +54,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import analysis, maps, outlines, profiles, schema
+from geo import analysis, maps, naming, outlines, profiles, schema
 from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     CRSError,
@@ -91,6 +92,14 @@ EXTENSIONS: dict[str, str] = {
     "kml": ".kml",
     "html": ".html",
 }
+#: The CRSs a file can be written in: the store's own (GPS degrees) and British National Grid (metres),
+#: what planners' GIS uses. GeoJSON (RFC 7946), KML and the HTML map are EPSG:4326 by definition.
+CRS_CHOICES: dict[str, str] = {
+    "EPSG:4326": "WGS 84 longitude/latitude (GPS, web maps)",
+    "EPSG:27700": "British National Grid, metres (planners' GIS)",
+}
+#: Formats that can be written in another CRS than EPSG:4326.
+REPROJECTABLE = ("gpkg", "shp", "csv")
 #: Columns that name people (an email, a username); exported only with ``include_contributors=True``.
 #: The columns naming people: the data model's one list (left out of exports unless asked for).
 PEOPLE_COLUMNS = schema.PERSONAL_COLUMNS
@@ -123,18 +132,29 @@ _STYLE_NAMESPACE = uuid.UUID("5d0c3b0e-2f0e-4d7c-9a53-6c1b8f0c2a11")
 # --------------------------------------------------------------------------------------------
 
 
-def _in_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _in_storage_crs(frame: gpd.GeoDataFrame, crs: str = STORAGE_CRS) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise CRSError("The layer has no CRS; set one with .set_crs() before exporting.")
-    return frame.to_crs(STORAGE_CRS)
+    return frame.to_crs(crs)
+
+
+def check_crs(crs: object) -> str:
+    """``crs`` as a key of :data:`CRS_CHOICES` (``27700``, ``epsg:27700`` and ``EPSG:27700`` alike), or
+    raise :class:`ExportError` naming the choices."""
+    text = str(crs or "").strip().upper().replace(" ", "")
+    key = f"EPSG:{text}" if text.isdigit() else text
+    if key not in CRS_CHOICES:
+        raise ExportError(f"Unknown export CRS {crs!r}; choose one of: {', '.join(CRS_CHOICES)}.")
+    return key
 
 
 def _present(geoms: gpd.GeoSeries) -> pd.Series:
     return geoms.notna() & ~geoms.is_empty
 
 
-def csv_bytes(frame: gpd.GeoDataFrame | pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so Excel reads accents); points get ``lon`` and ``lat`` columns.
+def csv_bytes(frame: gpd.GeoDataFrame | pd.DataFrame, *, crs: str = STORAGE_CRS) -> bytes:
+    """UTF-8 CSV (with BOM, so Excel reads accents); points get ``lon`` and ``lat`` columns (or
+    ``easting`` and ``northing`` in metres, to the centimetre, when ``crs`` is EPSG:27700).
 
     Points without a location get empty ``lon``/``lat``; other geometries are left out (the CSV then
     holds attributes only). Cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
@@ -144,15 +164,17 @@ def csv_bytes(frame: gpd.GeoDataFrame | pd.DataFrame) -> bytes:
     is_geo = isinstance(frame, gpd.GeoDataFrame)
     out = pd.DataFrame(frame.drop(columns=[frame.geometry.name])) if is_geo else frame.copy()
     if is_geo and len(frame):
-        g = _in_storage_crs(frame).geometry
+        g = _in_storage_crs(frame, crs).geometry
         present = _present(g)
         if present.any() and (g[present].geom_type == "Point").all():
             lon = pd.Series(np.nan, index=frame.index)
             lat = pd.Series(np.nan, index=frame.index)
             lon[present] = g[present].x
             lat[present] = g[present].y
-            out["lon"] = lon.round(7)
-            out["lat"] = lat.round(7)
+            degrees = check_crs(crs) == STORAGE_CRS
+            x_name, y_name, digits = ("lon", "lat", 7) if degrees else ("easting", "northing", 2)
+            out[x_name] = lon.round(digits)
+            out[y_name] = lat.round(digits)
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].map(defuse_formula)
@@ -530,6 +552,7 @@ def write_gpkg(
     path: str | os.PathLike,
     *,
     taxonomy: Taxonomy | None = None,
+    crs: str = STORAGE_CRS,
 ) -> dict[str, int]:
     """Write several layers to one new GeoPackage, with QGIS default styles, atomically.
 
@@ -542,6 +565,8 @@ def write_gpkg(
         The ``.gpkg`` to create (replaced if it exists).
     taxonomy
         Gives asset types their colours and labels; default :func:`geo.schema.load_taxonomy`.
+    crs
+        The CRS of the spatial layers (default EPSG:4326; EPSG:27700 for British National Grid).
 
     Returns
     -------
@@ -562,7 +587,7 @@ def write_gpkg(
             # GeoPackage 1.2 when the file is created: GDAL < 3.7 (e.g. QGIS 3.22 on Debian 12) warns on 1.4
             created = {} if tmp.exists() else {"VERSION": GPKG_VERSION}
             if isinstance(frame, gpd.GeoDataFrame):
-                out = _in_storage_crs(frame)
+                out = _in_storage_crs(frame, crs)
                 gtype, promote = _gpkg_geometry_type(name, out)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
@@ -590,9 +615,9 @@ def write_geojson(frame: gpd.GeoDataFrame, path: str | os.PathLike) -> None:
         tmp.write_bytes(data)
 
 
-def write_csv(frame: gpd.GeoDataFrame | pd.DataFrame, path: str | os.PathLike) -> None:
+def write_csv(frame: gpd.GeoDataFrame | pd.DataFrame, path: str | os.PathLike, *, crs: str = STORAGE_CRS) -> None:
     """Write :func:`csv_bytes` of ``frame`` to ``path`` atomically."""
-    data = csv_bytes(frame)
+    data = csv_bytes(frame, crs=crs)
     with _atomic_target(path) as tmp:
         tmp.write_bytes(data)
 
@@ -648,9 +673,9 @@ def _cut_utf8(value: object, limit: int) -> tuple[object, bool]:
 
 
 def write_shapefile_zip(
-    frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: str = "features"
+    frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: str = "features", crs: str = STORAGE_CRS
 ) -> dict[str, str]:
-    """Write ``frame`` as a zipped Shapefile (EPSG:4326, UTF-8) atomically; return the field names.
+    """Write ``frame`` as a zipped Shapefile (EPSG:4326 or ``crs``, UTF-8) atomically; return the field names.
 
     The zip holds ``<layer>.shp .shx .dbf .prj .cpg`` (the ``.cpg`` says ``UTF-8``), ``fields.csv``
     (``column,shapefile_field``: every column and its DBF name, from :func:`shapefile_field_names`)
@@ -664,16 +689,16 @@ def write_shapefile_zip(
     dict
         ``{column: shapefile field name}``.
     """
-    return _write_shapefile_zip(frame, path, layer_name=layer_name)[0]
+    return _write_shapefile_zip(frame, path, layer_name=layer_name, crs=crs)[0]
 
 
 def _write_shapefile_zip(
-    frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: str
+    frame: gpd.GeoDataFrame, path: str | os.PathLike, *, layer_name: str, crs: str = STORAGE_CRS
 ) -> tuple[dict[str, str], list[str]]:
     """:func:`write_shapefile_zip`, also returning the columns whose text was cut to 254 bytes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ExportError("A Shapefile needs geometry; export a table as csv or gpkg instead.")
-    out = _in_storage_crs(frame)
+    out = _in_storage_crs(frame, crs)
     kind = _geometry_kind(out)
     if kind is None:
         raise ExportError("No feature has a location, so there is nothing to draw in a Shapefile; choose csv or gpkg.")
@@ -692,7 +717,7 @@ def _write_shapefile_zip(
             data[mapping[col]] = pd.Series([v for v, _ in pairs], index=out.index, dtype=object)
         else:
             data[mapping[col]] = series
-    shp = gpd.GeoDataFrame(data, geometry=out.geometry.to_numpy(), crs=STORAGE_CRS)
+    shp = gpd.GeoDataFrame(data, geometry=out.geometry.to_numpy(), crs=out.crs)
     stem = re.sub(r"[^0-9A-Za-z_-]", "_", layer_name) or "features"
     gtype = {"point": None, "polygon": "MultiPolygon", "line": "MultiLineString"}[kind]
     with _atomic_target(path) as tmp:
@@ -892,7 +917,8 @@ def read_csv_export(source: str | os.PathLike | bytes) -> gpd.GeoDataFrame | pd.
 
     Every column comes back as text (a CSV carries no types; ids and postcodes keep leading zeros),
     with empty cells as missing. When ``lon`` and ``lat`` are present they become the geometry
-    (EPSG:4326; rows without them get none) and are dropped as columns.
+    (EPSG:4326; rows without them get none) and are dropped as columns; ``easting`` and ``northing``
+    likewise, in EPSG:27700.
     """
     buf = io.BytesIO(source) if isinstance(source, bytes) else source
     frame = pd.read_csv(buf, encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""])
@@ -905,6 +931,12 @@ def read_csv_export(source: str | os.PathLike | bytes) -> gpd.GeoDataFrame | pd.
         ok = lon.notna() & lat.notna()
         geoms = [shapely.Point(x, y) if k else None for x, y, k in zip(lon, lat, ok, strict=True)]
         return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geoms, crs=STORAGE_CRS)
+    if "easting" in frame.columns and "northing" in frame.columns:  # written with crs="EPSG:27700"
+        x = pd.to_numeric(frame["easting"], errors="coerce")
+        y = pd.to_numeric(frame["northing"], errors="coerce")
+        ok = x.notna() & y.notna()
+        geoms = [shapely.Point(a, b) if k else None for a, b, k in zip(x, y, ok, strict=True)]
+        return gpd.GeoDataFrame(frame.drop(columns=["easting", "northing"]), geometry=geoms, crs="EPSG:27700")
     return frame
 
 
@@ -1141,6 +1173,7 @@ class ExportResult:
     statuses: tuple[str, ...] | None = None
     field_names: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    crs: str | None = STORAGE_CRS
 
     def as_dict(self) -> dict:
         """The result as plain JSON-ready values."""
@@ -1156,6 +1189,7 @@ class ExportResult:
             "statuses": list(self.statuses) if self.statuses is not None else None,
             "field_names": dict(self.field_names),
             "notes": list(self.notes),
+            "crs": self.crs,
         }
 
 
@@ -1198,6 +1232,7 @@ def export_layer(
     tiles: str = maps.DEFAULT_TILES,
     taxonomy: Taxonomy | None = None,
     geometry: str = "point",
+    crs: str = STORAGE_CRS,
 ) -> ExportResult:
     """Export one layer of the store, optionally filtered, to a file (atomically).
 
@@ -1260,6 +1295,12 @@ def export_layer(
         )
     if fmt == "html" and tiles not in maps.TILE_SOURCES:
         raise ExportError(f"Unknown basemap {tiles!r}; choose one of: {', '.join(maps.TILE_SOURCES)}.")
+    crs = check_crs(crs)
+    if crs != STORAGE_CRS and fmt not in REPROJECTABLE:
+        raise ExportError(
+            f"{FORMATS[fmt]} is always in EPSG:4326; for {crs} choose one of: {', '.join(REPROJECTABLE)}, "
+            "or leave out the CRS."
+        )
     tax = taxonomy or schema.load_taxonomy()
     sel = select_features(
         store, layer, area=area, boundaries=boundaries, type_id=type_id, statuses=statuses,
@@ -1285,7 +1326,7 @@ def export_layer(
         context = sel.context()
         if is_geo and context is not None and sel.boundaries != layer:
             package[sel.boundaries] = context
-        layers = write_gpkg(package, out, taxonomy=tax)
+        layers = write_gpkg(package, out, taxonomy=tax, crs=crs)
         notes.append("QGIS styles (the app's colours) are stored as each layer's default style.")
     elif fmt == "geojson" and geometry == "outline":
         write_geojson(_with_outlines(frame, shapes), out)
@@ -1293,12 +1334,12 @@ def export_layer(
     elif fmt == "geojson":
         write_geojson(frame, out)
     elif fmt == "csv":
-        write_csv(frame, out)
+        write_csv(frame, out, crs=crs)
         if is_geo and _geometry_kind(frame) != "point":
             notes.append("The CSV holds attributes only (no shapes); use gpkg, geojson or shp for the areas.")
         notes.append("Cells starting with = + - @ are prefixed with ' so spreadsheets do not run them.")
     elif fmt == "shp":
-        field_names, cut = _write_shapefile_zip(frame, out, layer_name=layer)
+        field_names, cut = _write_shapefile_zip(frame, out, layer_name=layer, crs=crs)
         shortened = {c: s for c, s in field_names.items() if c != s}
         if shortened:
             notes.append(
@@ -1318,9 +1359,12 @@ def export_layer(
             boundary_name=sel.area_info()["name"] if sel.area is not None else sel.boundaries,
             tiles=tiles,
         )  # fmt: skip
+    if crs != STORAGE_CRS and is_geo:
+        notes.append(f"Coordinates are in {crs} ({CRS_CHOICES[crs]}).")
     return ExportResult(
         path=out, fmt=fmt, layer=layer, features=int(len(frame)), layers=layers, size_bytes=out.stat().st_size,
         area=sel.area_info(), type_id=sel.type_id, statuses=sel.statuses, field_names=field_names, notes=tuple(notes),
+        crs=crs if is_geo else None,
     )  # fmt: skip
 
 
@@ -1344,8 +1388,9 @@ def _with_outlines(frame: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame | None) -> 
     return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=STORAGE_CRS))
 
 
-def export_bytes(store: Store, layer: str, *, fmt: str, **options) -> tuple[bytes, str]:
-    """:func:`export_layer` into a private temporary file; returns the file's bytes and a file name.
+def export_bytes(store: Store, layer: str, *, fmt: str, today: dt.date | None = None, **options) -> tuple[bytes, str]:
+    """:func:`export_layer` into a private temporary file; returns the file's bytes and a file name
+    that says what it holds (:func:`geo.naming.export_filename`), e.g. ``firth-park_ward_assets_2026-11-29.gpkg``.
 
     For download buttons: nothing is left on disk.
     """
@@ -1353,8 +1398,12 @@ def export_bytes(store: Store, layer: str, *, fmt: str, **options) -> tuple[byte
 
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
-    name = f"{layer}{EXTENSIONS[fmt]}"
     with tempfile.TemporaryDirectory(prefix="cg-export-") as tmp:
-        out = Path(tmp) / name
-        export_layer(store, layer, fmt=fmt, out_path=out, **options)
+        out = Path(tmp) / f"{layer}{EXTENSIONS[fmt]}"
+        result = export_layer(store, layer, fmt=fmt, out_path=out, **options)
+        area = result.area or {}
+        name = naming.export_filename(
+            area.get("name"), layer=area.get("layer"), what=layer, ext=EXTENSIONS[fmt], crs=result.crs,
+            type_id=result.type_id, today=today,
+        )  # fmt: skip
         return out.read_bytes(), name

@@ -21,6 +21,7 @@ tax = _ui.taxonomy()
 store = _ui.store()
 
 with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), Shapefile, KML, CSV, GeoJSON, HTML map"):
+    bounds = _ui.boundary_choice()
     e1, e2, e3, e4 = st.columns(4)
     out_layer = e1.selectbox(
         "Layer",
@@ -28,14 +29,30 @@ with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), S
         key="export_layer",
     )
     out_fmt = e2.selectbox("Format", list(exports.FORMATS), format_func=exports.FORMATS.get, key="export_format")
-    out_area = e3.text_input(f"Only in this area of {_ui.boundary_choice()} (optional)", key="export_area")
+    places = _ui.areas(bounds)  # picked from a list: LSOAs named with their ward, exported by id
+    place_names = dict(zip(places["id"].astype(str), places["name"].astype(str), strict=True))
+    out_area = e3.selectbox(
+        f"Only in this area ({_ui.BOUNDARY_LABELS[bounds]})",
+        ["(all areas)", *sorted(place_names, key=place_names.get)],
+        format_func=lambda a: place_names.get(a, a),
+        key=f"export_area_{bounds}",
+    )
     out_type = e4.selectbox(
         "Only this type (assets)",
         ["(all)"] + list(tax.types),
         format_func=lambda t: t if t.startswith("(") else tax.label(t),
         key="export_type",
     )
-    choice = (out_layer, out_fmt, out_area.strip(), out_type, _ui.boundary_choice(), store.version())
+    if out_fmt in exports.REPROJECTABLE:
+        out_crs = st.radio(
+            "Coordinates", list(exports.CRS_CHOICES), format_func=lambda c: f"{c}: {exports.CRS_CHOICES[c]}",
+            horizontal=True, key="export_crs",
+        )  # fmt: skip
+    else:
+        out_crs = exports.STORAGE_CRS
+        st.caption(f"{exports.FORMATS[out_fmt]} is always in EPSG:4326 (longitude/latitude).")
+    area_id = None if out_area.startswith("(") else out_area
+    choice = (out_layer, out_fmt, area_id, out_type, bounds, out_crs, store.version())
     if st.button("Prepare the file", key="export_prepare"):
         try:
             with st.spinner("Writing the file…"):
@@ -43,10 +60,11 @@ with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), S
                     store,
                     out_layer,
                     fmt=out_fmt,
-                    area=out_area.strip() or None,
-                    boundaries=_ui.boundary_choice(),
+                    area=area_id,
+                    boundaries=bounds,
                     type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type,
                     taxonomy=tax,
+                    crs=out_crs,
                 )
             st.session_state["export_ready"] = (choice, data, filename)
         except CommonGroundError as exc:

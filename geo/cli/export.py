@@ -77,6 +77,14 @@ def add_options(p: argparse.ArgumentParser) -> None:
         help="assets as geojson: each park, grounds or route as its outline instead of its point "
         "(a gpkg of assets always holds the outlines as their own layer, asset_outlines)",
     )
+    p.add_argument(
+        "--crs",
+        default=exports.STORAGE_CRS,
+        metavar="EPSG:CODE",
+        help="the coordinates' CRS: "
+        + ", ".join(f"{k} ({v})" for k, v in exports.CRS_CHOICES.items())
+        + f"; default {exports.STORAGE_CRS}. gpkg, shp and csv (easting/northing) take EPSG:27700",
+    )
 
 
 def _statuses(text: str | None) -> tuple[str, ...] | None:
@@ -98,7 +106,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
     ----------
     args
         Parsed options: ``data``, ``layer``, ``format``, ``out``, ``area``, ``boundaries``, ``type``,
-        ``status``, ``include_contributors``, ``tiles``, ``outlines``.
+        ``status``, ``include_contributors``, ``tiles``, ``outlines``, ``crs``.
     """
     store = open_store(args.data)
     result = exports.export_layer(
@@ -113,6 +121,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         include_contributors=bool(getattr(args, "include_contributors", False)),
         tiles=getattr(args, "tiles", None) or _default_tiles(),
         geometry="outline" if getattr(args, "outlines", False) else "point",
+        crs=getattr(args, "crs", None) or exports.STORAGE_CRS,
     )
     doc = result.as_dict()
     what = f"{result.features:,} feature{'s' if result.features != 1 else ''} of {result.layer}"
@@ -120,7 +129,8 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         what += f" of type {result.type_id}"
     if result.area:
         what += f" in {result.area['name']} ({result.area['layer']} {result.area['id']})"
-    lines = [f"Wrote {what} to {result.path} as {exports.FORMATS[result.fmt]}, {_size(result.size_bytes)}."]
+    where = f" in {result.crs}" if result.crs and result.crs != exports.STORAGE_CRS else ""
+    lines = [f"Wrote {what} to {result.path} as {exports.FORMATS[result.fmt]}{where}, {_size(result.size_bytes)}."]
     if len(result.layers) > 1:
         lines.append("  layers: " + ", ".join(f"{name} ({n:,})" for name, n in result.layers.items()))
     shortened = {c: s for c, s in result.field_names.items() if c != s}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -59,22 +61,39 @@ def test_broken_file_is_explained():
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp", "kml"])
 def test_export_from_the_page(fmt):
-    at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
-    at.selectbox(key="export_format").set_value(fmt).run()
-    at.text_input(key="export_area").input("Firth Park")
+    """The area is picked from a list, the file is named after what it holds, and planners get EPSG:27700."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["boundary_layer"] = "wards"
+    _ok(at.run())
+    at.selectbox(key="export_format").set_value(fmt).run()
+    area = at.selectbox(key="export_area_wards")
+    assert area.options[0] == "(all areas)" and "Firth Park" in area.options and len(area.options) == 29
+    area.set_value("E05010868").run()
+    bng = fmt in ("gpkg", "shp")
+    if bng:
+        at.radio(key="export_crs").set_value("EPSG:27700").run()
+    else:  # KML is always longitude/latitude: no choice offered
+        assert not [r for r in at.radio if r.key == "export_crs"]
+    at.button(key="export_prepare").click().run()
+    _ok(at)
+    today = dt.date.today().isoformat()
+    ending = {"gpkg": ".gpkg", "shp": ".zip", "kml": ".kml"}[fmt]
+    name = f"firth-park_ward_assets{'_epsg27700' if bng else ''}_{today}{ending}"
+    labels = [b.label for b in at.get("download_button")]
+    assert f"Download {name}" in labels, labels
+
+
+def test_export_areas_are_listed_by_name_for_every_boundary_layer():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["boundary_layer"] = "lsoas"
+    _ok(at.run())
+    area = at.selectbox(key="export_area_lsoas")
+    assert len(area.options) == 346 and area.value == "(all areas)"
+    assert "Sheffield 008C (Stannington)" in area.options  # LSOAs carry their ward
     at.button(key="export_prepare").click().run()
     _ok(at)
     labels = [b.label for b in at.get("download_button")]
-    assert any(label.startswith("Download assets.") for label in labels), labels
-
-
-def test_export_with_an_unknown_area_is_explained():
-    at = _ok(AppTest.from_file(PAGE, default_timeout=120).run())
-    at.text_input(key="export_area").input("Atlantis")
-    at.button(key="export_prepare").click().run()
-    _ok(at)
-    assert any("Atlantis" in e.value for e in at.error)
+    assert f"Download assets_{dt.date.today().isoformat()}.gpkg" in labels, labels
 
 
 def test_rows_are_checked_by_the_layers_validator_with_the_apis_sentences(private_store):
