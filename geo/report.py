@@ -343,6 +343,7 @@ class _Text:
 
 
 def _space(h: float) -> Block:
+    """Vertical space (dropped at the top of a page)."""
     return Block(h, lambda fig, top: None, spacer=True)
 
 
@@ -366,10 +367,12 @@ def _hline(fig, x0: float, x1: float, top: float, *, colour: str, width: float):
 
 
 def _paragraph(text: str, *, size: float = 9.5, colour: str = INK, indent: float = 0.0, style: str = "normal",
-               weight: str = "normal") -> list[Block]:  # fmt: skip
+               weight: str = "normal", keep_with_next: bool = False) -> list[Block]:  # fmt: skip
+    """Wrapped text; ``keep_with_next`` keeps it on the page of what follows (an introduction to a table)."""
     width = PAGE_W - 2 * MARGIN - indent
     lines = _wrap(text, width, size, bold=weight == "bold")
-    return _Text(lines, size=size, x=MARGIN + indent, colour=colour, style=style, weight=weight).blocks()
+    text_ = _Text(lines, size=size, x=MARGIN + indent, colour=colour, style=style, weight=weight)
+    return text_.blocks(keep_with_next=keep_with_next)
 
 
 def _bullets(items: list[str], *, size: float = 9.5, more: int = 0, what: str = "more") -> list[Block]:
@@ -545,8 +548,9 @@ def _what_is_here(c: ReportContent, limit: int) -> list[Block]:
         f"{t['total']:,} assets in the area"
         + (f", {t['per_1000']:.2f} per 1,000 residents (all areas together: {t['city_per_1000']:.2f})" if t["per_1000"] is not None and t["city_per_1000"] is not None else "")
         + ". Only active assets are shown.",
+        keep_with_next=True,
     )  # fmt: skip
-    out.append(_space(0.05))
+    out.append(Block(0.05, lambda fig, top: None, keep_with_next=True))
     rows = []
     here = c.by_type[c.by_type["count"] > 0]
     for r in here.itertuples():
@@ -570,9 +574,9 @@ def _gaps(c: ReportContent) -> list[Block]:
         f"Types with none in the area and none within {walk} of its centre (straight line, about a "
         f"{access.walk_minutes_estimate(c.within_m):.0f}-minute walk, estimated), each beside the strengths already "
         "here or within reach that serve the same traits: where to start.",
-        size=8.5, colour=MUTED,
+        size=8.5, colour=MUTED, keep_with_next=True,
     )  # fmt: skip
-    out.append(_space(0.05))
+    out.append(Block(0.05, lambda fig, top: None, keep_with_next=True))
     rows = []
     for r in c.gaps.itertuples():
         nearest = f"{_clean(r.nearest_name)}, {float(r.distance_m):,.0f} m" if pd.notna(r.distance_m) else ""
@@ -657,12 +661,12 @@ def _title_lines(name: str) -> list[str]:
 def _facts(c: ReportContent) -> list[tuple[str, list[str]]]:
     a, t = c.area, c.totals
     pop = "unknown" if a["population"] is None else f"{a['population']:,}"
-    note = " (an estimate shared out from LSOAs by area)" if a["population_is_estimate"] else ""
+    note = ["An estimate: LSOA mid-2020 populations shared out by area"] if a["population_is_estimate"] else []
     return [
-        ("Residents", [pop + note]),
+        ("Residents", [pop, *note]),
         ("Deprivation", c.deprivation),
         ("Area", [f"{a['area_km2']:,.2f} km\u00b2"]),
-        ("Assets here", [f"{t['total']:,}" + (f" ({t['per_1000']:.2f} per 1,000 residents)" if t["per_1000"] is not None else "")]),
+        ("Assets here", [f"{t['total']:,}", *([f"{t['per_1000']:.2f} per 1,000 residents"] if t["per_1000"] is not None else [])]),
         ("Organisations working here", [f"{c.organisations:,}"]),
     ]  # fmt: skip
 
