@@ -18,17 +18,17 @@ their outline, 0 inside a polygon, so "the nearest park" is the nearest park *ed
 outlines as ``outlines=`` (asset id -> shape, e.g. :func:`geo.outlines.read_outlines`); assets
 without one are measured to their point. To keep the k-d tree's speed, each type's outlines are
 densified to a vertex every :data:`OUTLINE_VERTEX_SPACING_M` metres (25 m) and those vertices are
-indexed in a k-d tree beside the type's points; a vertex hit names its asset, whose distance is
-then computed exactly (shapely, in EPSG:27700) wherever it could beat the nearest point, and an
-origin inside one of the type's polygons (an ``STRtree`` ``within`` query) gets 0.
+indexed in one k-d tree with the type's points; a vertex hit names its asset, whose distance is
+then computed exactly (shapely, in EPSG:27700), and an origin inside one of the type's polygons
+(an ``STRtree`` ``within`` query) gets 0.
 
 Error bound: the distance reported is always the exact distance to the asset reported. The
-search can pick the wrong outline only when another outline's nearest vertex is farther but its
-edge nearer; since an edge point is never more than half the spacing from a vertex along its
-segment, the reported distance exceeds the true nearest distance ``e`` by at most
-``sqrt(e**2 + (s/2)**2) - e`` <= :data:`OUTLINE_ERROR_M` = 12.5 m (under 1 m beyond 80 m). 2SFCA
-catchments are exact (every vertex within the catchment plus 12.5 m is a candidate, then the
-exact distance decides).
+search can pick the wrong asset only when an outline's nearest vertex is farther than another
+asset's point or vertex but its edge is nearer; since an edge point is never more than half the
+spacing from a vertex along its segment, the reported distance exceeds the true nearest distance
+``e`` by at most ``sqrt(e**2 + (s/2)**2) - e`` <= :data:`OUTLINE_ERROR_M` = 12.5 m (under 1 m
+beyond 80 m; ``benchmarks/nearest.py`` prints how often it happens). 2SFCA catchments are exact
+(every vertex within the catchment plus 12.5 m is a candidate, then the exact distance decides).
 """
 
 from __future__ import annotations
@@ -131,30 +131,29 @@ def _nearest_with_outlines(
     members: np.ndarray,
     axy: np.ndarray,
     shapes: np.ndarray,
+    has_shape: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance to, and position of, the nearest of ``members`` (asset positions) for each origin,
-    measuring assets with a shape to the shape (module notes: vertex k-d tree, exact refinement,
-    0 inside)."""
-    n = len(oxy)
-    sh = shapes[members]
-    has = np.array([g is not None for g in sh], dtype=bool)
-    dist = np.full(n, np.inf)
-    best = np.full(n, -1, dtype=np.int64)
-    plain = members[~has]
-    if len(plain):
-        dist, j = cKDTree(axy[plain]).query(oxy, k=1)
-        best = plain[j]
-    shaped = members[has]
-    geoms = sh[has]
+    measuring assets with a shape to the shape (module notes).
+
+    One k-d tree holds the type's points and its outlines' densified vertices; the nearest item
+    names the asset; where it is a vertex, the distance to that asset's outline is computed exactly;
+    origins inside one of the type's polygons get 0.
+    """
+    shaped_mask = has_shape[members]
+    plain = members[~shaped_mask]
+    shaped = members[shaped_mask]
+    geoms = shapes[shaped]
     verts, owner = _outline_vertices(geoms)
-    dv, iv = cKDTree(verts).query(oxy, k=1)
-    cand = owner[iv]
-    maybe = np.flatnonzero(dv - OUTLINE_ERROR_M < dist)  # the outline may beat the nearest point
-    if len(maybe):
-        exact = shapely.distance(opoints[maybe], geoms[cand[maybe]])
-        win = exact < dist[maybe]
-        dist[maybe[win]] = exact[win]
-        best[maybe[win]] = shaped[cand[maybe[win]]]
+    d, i = cKDTree(np.concatenate([axy[plain], verts])).query(oxy, k=1)
+    dist = np.asarray(d, dtype=float).copy()
+    is_vertex = i >= len(plain)
+    best = np.empty(len(oxy), dtype=np.int64)
+    best[~is_vertex] = plain[i[~is_vertex]]
+    hit = np.flatnonzero(is_vertex)
+    cand = owner[i[hit] - len(plain)]
+    best[hit] = shaped[cand]
+    dist[hit] = shapely.distance(opoints[hit], geoms[cand])  # exact, never more than the vertex's distance
     polygonal = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6)))  # (Multi)Polygons; lines are 1, 5
     if len(polygonal):
         oi, pi = shapely.STRtree(geoms[polygonal]).query(opoints, predicate="within")
@@ -255,14 +254,15 @@ def nearest_of_each_type(
     asset_idx = np.full(n * len(wanted), -1, dtype=np.int64)
     dist = np.full(n * len(wanted), np.inf)
     shapes = _metric_outlines(assets, outlines) if n else None
+    has_shape = shapes != None if shapes is not None else None  # noqa: E711 (elementwise on objects)
     opoints = shapely.points(oxy) if shapes is not None else None
     for k, t in enumerate(wanted):
         c = present.get(t)
         if c is None or n == 0:
             continue
         members = order[bounds[c] : bounds[c + 1]]
-        if shapes is not None and any(g is not None for g in shapes[members]):
-            d, j = _nearest_with_outlines(oxy, opoints, members, axy, shapes)
+        if has_shape is not None and has_shape[members].any():
+            d, j = _nearest_with_outlines(oxy, opoints, members, axy, shapes, has_shape)
             asset_idx[k * n : (k + 1) * n] = j
             dist[k * n : (k + 1) * n] = d
             continue
