@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports, maps, profiles, report, traits
+from geo import access, analysis, exports, maps, naming, profiles, report, traits
 from geo.errors import CommonGroundError
 from pages import _ui
 
@@ -42,17 +42,9 @@ chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
 
 try:
     area = profiles.find_area(areas, chosen, layer=layer)
+    linked = ("organisations", "organisation_areas", "aspirations", "success_measures", "stories")
     prof = profiles.area_profile(
-        area,
-        layer=layer,
-        areas=areas,
-        assets=assets,
-        taxonomy=tax,
-        organisations=_ui.layer("organisations"),
-        organisation_areas=_ui.layer("organisation_areas"),
-        aspirations=_ui.layer("aspirations"),
-        success_measures=_ui.layer("success_measures"),
-        stories=_ui.layer("stories"),
+        area, layer=layer, areas=areas, assets=assets, taxonomy=tax, **{n: _ui.layer(n) for n in linked}
     )
 except CommonGroundError as exc:
     _ui.fail(exc)
@@ -82,6 +74,7 @@ c4.metric(
 )
 if info["population_is_estimate"]:
     st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
+named = partial(naming.export_filename, info["name"], layer=layer, ext=".csv")  # named(what=...): after what it holds
 pdf = partial(report.report_pdf, _ui.store(), info["id"], boundaries=layer)  # built on click, not on every rerun
 st.download_button("Printable report (PDF, A4)", pdf, report.report_filename(info), "application/pdf",
                    key="area_report", on_click="ignore", help="This area on one to four pages, to print or share.")  # fmt: skip
@@ -147,20 +140,11 @@ with right:
     if prof.assets_in_area.empty:
         st.info(f"No assets are mapped inside {shown_name}. Near me shows the nearest ones around it.")
     else:
-        table = pd.DataFrame(
-            {
-                "Name": prof.assets_in_area["name"],
-                "Type": prof.assets_in_area["type"].map(tax.label),
-                "Address": prof.assets_in_area["address"],
-            }
-        ).sort_values(["Type", "Name"])
-        _ui.table(table, hide_index=True, height=420, width="stretch")
-        st.download_button(
-            "Assets here (CSV)",
-            exports.csv_bytes(_ui.public(prof.assets_in_area)),
-            f"{info['id']}-assets.csv",
-            "text/csv",
-        )
+        here = prof.assets_in_area
+        table = pd.DataFrame({"Name": here["name"], "Type": here["type"].map(tax.label), "Address": here["address"]})
+        _ui.table(table.sort_values(["Type", "Name"]), hide_index=True, height=420, width="stretch")
+        csv = exports.csv_bytes(_ui.public(here))  # the file named after what it holds, as the Data page's
+        st.download_button("Assets here (CSV)", csv, named(what="assets"), "text/csv")
 
 st.subheader("Compared with all areas")
 chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
@@ -170,18 +154,8 @@ if chart.isna().all().all():
     st.caption("No population is known for this area, so rates cannot be compared.")
 else:
     st.bar_chart(chart, horizontal=True, stack=False, x_label="Assets per 1,000 residents")
-_ui.table(
-    prof.by_type.drop(columns=["type", "category"]).rename(
-        columns={
-            "label": "Type",
-            "count": "Here",
-            "per_1000": "Per 1,000 here",
-            "city_per_1000": "Per 1,000, all areas",
-        }
-    ),
-    hide_index=True,
-    width="stretch",
-)
+heads = {"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}
+_ui.table(prof.by_type.drop(columns=["type", "category"]).rename(columns=heads), hide_index=True, width="stretch")
 
 st.subheader("Gaps, within reach of what is already here")
 gaps = traits.gaps_within_reach(
@@ -196,32 +170,18 @@ else:
         "the strengths already here or within reach that serve the same traits, and the organisations working "
         "here on its themes: where to start. The Gaps page looks at one type across the city."
     )
-    _ui.table(
-        pd.DataFrame(
-            {
-                "Gap": gaps["label"],
-                "Serves": gaps["traits"],
-                "Nearest": gaps["nearest_name"],
-                "Metres": gaps["distance_m"],
-                "Strengths within reach": gaps["strengths_nearby"].map("; ".join),
-                "Organisations here on its themes": gaps["organisations_here"].map("; ".join),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    heads = {"label": "Gap", "traits": "Serves", "nearest_name": "Nearest", "distance_m": "Metres"}
+    lists = {"strengths_nearby": "Strengths within reach", "organisations_here": "Organisations here on its themes"}
+    shown = gaps.assign(**{c: gaps[c].map("; ".join) for c in lists})[[*heads, *lists]]
+    _ui.table(shown.rename(columns=heads | lists), hide_index=True, width="stretch")
 
 st.subheader("Who works here")
 if prof.organisations.empty:
     st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
 else:
     _ui.table(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
-    st.download_button(
-        "Organisations (CSV)",
-        exports.csv_bytes(_ui.public(prof.organisations)),
-        f"{info['id']}-organisations.csv",
-        "text/csv",
-    )
+    csv = exports.csv_bytes(_ui.public(prof.organisations))
+    st.download_button("Organisations (CSV)", csv, named(what="organisations"), "text/csv")
 
 st.subheader("Agreed success measures and stories")
 for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):

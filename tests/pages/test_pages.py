@@ -208,7 +208,7 @@ def test_neighbourhood_reads_in_the_frameworks_order(private_store):
     assert not any("score" in s.casefold() for s in strengths)
     labels = [v for kind, v in shown[good:here] if kind == "expander"]
     assert labels[-1] == "Behind Strong local leadership: 0 assets, 1 organisation, 1 story, 0 measures"
-    leadership = at.expander[3]
+    leadership = next(e for e in at.expander if e.label.startswith("Behind Strong local leadership"))
     tables = [t.value for t in leadership.dataframe]
     assert "EXAMPLE Friends of Firth Park Paths" in set(tables[0]["Name"])  # the groups behind it
     assert "kind: residents' group" in set(tables[0]["Why"])
