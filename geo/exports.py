@@ -855,6 +855,7 @@ def write_html(
     boundaries: gpd.GeoDataFrame | None = None,
     boundary_name: str = "Boundaries",
     tiles: str = maps.DEFAULT_TILES,
+    outlines: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> None:
     """Write a standalone HTML map of ``frame`` atomically (opens from disk; only tiles need a network).
 
@@ -870,6 +871,9 @@ def write_html(
         Polygons to draw under points (e.g. the area the export was filtered to).
     tiles
         A key of :data:`geo.maps.TILE_SOURCES`; ``"none"`` for a map that needs no network at all.
+    outlines
+        Asset outlines (``id`` and geometry, or a GeoSeries by id): drawn from close zooms for the
+        points of ``frame`` that have one (:func:`geo.maps.outline_layer`).
     """
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ExportError("A map needs geometry; export a table as csv or gpkg instead.")
@@ -883,6 +887,8 @@ def write_html(
     else:
         raise ExportError("Only points and areas can be drawn on the HTML map; export lines as gpkg or geojson.")
     fmap = maps.explorer_map(points, taxonomy=tax, boundaries=boundaries, boundary_name=boundary_name, tiles=tiles)
+    if outlines is not None and len(outlines) and "id" in points.columns:
+        maps.outline_layer(points, outlines, taxonomy=tax).add_to(fmap)
     page = maps.standalone_html(fmap).encode("utf-8")
     with _atomic_target(path) as tmp:
         tmp.write_bytes(page)
@@ -1317,7 +1323,7 @@ def export_layer(
         notes.append(
             f"Columns naming people ({', '.join(sel.dropped)}) are left out; ask for them with include_contributors (--include-contributors)."
         )
-    shapes = _outlines_of(store, frame) if layer == "assets" and fmt in ("gpkg", "geojson") else None
+    shapes = _outlines_of(store, frame) if layer == "assets" and fmt in ("gpkg", "geojson", "html") else None
     if fmt == "gpkg":
         package: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {layer: frame}
         if shapes is not None and len(shapes):
@@ -1357,7 +1363,7 @@ def export_layer(
         write_html(
             frame, out, taxonomy=tax, layer_name=layer, boundaries=context,
             boundary_name=sel.area_info()["name"] if sel.area is not None else sel.boundaries,
-            tiles=tiles,
+            tiles=tiles, outlines=shapes,
         )  # fmt: skip
     if crs != STORAGE_CRS and is_geo:
         notes.append(f"Coordinates are in {crs} ({CRS_CHOICES[crs]}).")
@@ -1370,7 +1376,7 @@ def export_layer(
 
 def _outlines_of(store: Store, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The ``asset_outlines`` rows of the exported assets only (``id``, ``name``, ``type``, geometry)."""
-    shapes = outlines.shown_outlines(frame, outlines.read_outlines(store, ids=frame["id"].astype(str).tolist()))
+    shapes = outlines.shown_outlines(frame, outlines.read_outlines(store))  # all, then those of the exported
     info = pd.DataFrame(frame[[c for c in ("id", "name", "type") if c in frame.columns]]).astype({"id": str})
     return shapes.merge(info.drop_duplicates("id"), on="id", how="left")[["id", "name", "type", "geometry"]]
 

@@ -404,6 +404,12 @@ def test_exports_carry_the_outlines(parks_store, tmp_path):
     others = got.drop(index=result.ids)
     assert len(others) and set(others.geom_type) == {"Point"}  # the demo's assets keep their points
 
+    page = tmp_path / "parks.html"
+    exports.export_layer(store, "assets", fmt="html", out_path=page, type_id="park", tiles="none")
+    html = page.read_text(encoding="utf-8")
+    assert "L.geoJSON(data" in html and "Pond Park" in html
+    assert "Star \\u007b\\u007b7*7\\u007d\\u007d" in html and "<img src=x" not in html  # text, not Jinja or HTML
+
 
 def test_removed_assets_outlines_are_not_exported(parks_store, tmp_path):
     store, result = parks_store
