@@ -15,6 +15,8 @@ would need more than :data:`MAX_PAGES` pages stops there with a note, so it alwa
 
 Why matplotlib: the map must be drawn offline, and geopandas draws with matplotlib, whose PDF
 backend then writes the whole report; reportlab would add a second drawing library for the text.
+Fonts are embedded as Type 3 (DejaVu Sans glyphs, with their Unicode mapping, so the text can be
+searched and copied): TrueType embedding (``pdf.fonttype`` 42) spent most of the time subsetting the font.
 """
 
 from __future__ import annotations
@@ -770,7 +772,7 @@ def render_pdf(content: ReportContent) -> bytes:
     from matplotlib.figure import Figure
 
     c = content
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.usetex": False}):
+    with matplotlib.rc_context({"pdf.fonttype": 3, "font.family": "DejaVu Sans", "text.usetex": False}):
         first = Figure(figsize=(PAGE_W, PAGE_H))
         start = _draw_top(first, c)
         # Fewer rows per list until everything, the sources included, fits in MAX_PAGES; cut only if even that fails.
