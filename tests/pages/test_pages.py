@@ -140,7 +140,7 @@ def test_about_page_gives_sources_and_licences():
     _ok(at)
     text = " ".join(m.value for m in at.markdown)
     assert "Start from the community's own aspirations" in text
-    assert "Give Food" in text and "Open Government Licence" in text
+    assert "Give Food" in text and "Open Government Licence" in text and "Mapping Museums" in text
     sources = at.dataframe[0].value
     assert "neighbourhoods" in set(sources["Layer"])
 

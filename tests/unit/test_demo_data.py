@@ -136,7 +136,7 @@ def test_postcodes_and_sources(demo_store: Store):
     sources = demo_store.read("sources")
     assert {"wards", "lsoas", "neighbourhoods", "assets", "postcodes"} <= set(sources["layer"])
     text = " ".join(sources["attribution"])
-    for credit in ("Give Food", "Sheffield City Council", "Data For Action", "Royal Mail", "NHS"):
+    for credit in ("Give Food", "Sheffield City Council", "Data For Action", "Royal Mail", "NHS", "Mapping Museums"):
         assert credit in text
 
 
