@@ -111,12 +111,25 @@ def filter_assets(
     return assets[keep.fillna(False).astype(bool)].copy()
 
 
-def summarise_areas(assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
+def summarise_areas(
+    assets: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    where: pd.Series | None = None,
+    km2: pd.Series | None = None,
+) -> pd.DataFrame:
     """One row per area: ``id``, ``name``, ``population``, ``assets``, ``per_1000``, ``per_km2`` and
-    ``imd_decile`` where the layer has it; on ``areas``' index."""
+    ``imd_decile`` where the layer has it; on ``areas``' index.
+
+    ``where`` (:func:`area_of_each` of these assets, or of any frame they were taken from) and
+    ``km2`` (:func:`area_km2` of ``areas``) save computing them again, e.g. on every filter change.
+    """
     _check(areas, "areas", ("id", "name"))
     out = pd.DataFrame({"id": areas["id"], "name": areas["name"]}, index=areas.index)
-    counts = count_in_areas(assets, areas)
+    if where is None:
+        counts = count_in_areas(assets, areas)
+    else:
+        counts = areas["id"].map(where.reindex(assets.index).value_counts()).fillna(0).astype(int).rename("assets")
     pop = (
         pd.to_numeric(areas["population"], errors="coerce")
         if "population" in areas
@@ -125,7 +138,7 @@ def summarise_areas(assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Dat
     out["population"] = pop
     out["assets"] = counts
     out["per_1000"] = per_1000(counts, pop)
-    out["per_km2"] = counts / area_km2(areas)
+    out["per_km2"] = counts / (area_km2(areas) if km2 is None else km2)
     if "imd_decile" in areas.columns:
         out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce")
     return out

@@ -476,16 +476,40 @@ class AssetScripts(JSCSSMixin, MacroElement):
             return group;
         };
         window.CgTypeLayer = L.Layer.extend({
-            initialize: function (clusters) { this._clusters = clusters; this._points = []; },
+            // One type's points. ``_mask`` (null: all) says which points the page's filters show
+            // (by ``cgIdx``); :func:`geo.mapview` changes it in place, without redrawing the map.
+            initialize: function (clusters) {
+                this._clusters = clusters; this._points = []; this._mask = null;
+                (clusters._cgTypes = clusters._cgTypes || []).push(this);
+            },
+            _shown: function () {
+                var mask = this._mask;
+                return mask ? this._points.filter(function (p) { return mask[p.cgIdx]; }) : this._points;
+            },
             addLayers: function (points) {
                 this._points = this._points.concat(points);
-                if (this._map) { this._clusters.addLayers(points); }
+                var mask = this._mask, shown = mask ? points.filter(function (p) { return mask[p.cgIdx]; }) : points;
+                if (this._map) { this._clusters.addLayers(shown); }
                 return this;
             },
-            getLayers: function () { return this._points.slice(); },
-            onAdd: function () { this._clusters.addLayers(this._points); },
-            onRemove: function () { this._clusters.removeLayers(this._points); }
+            setMask: function (mask) {
+                var old = this._mask, add = [], drop = [];
+                for (var i = 0; i < this._points.length; i++) {
+                    var p = this._points[i], was = !old || old[p.cgIdx], now = !mask || mask[p.cgIdx];
+                    if (was && !now) { drop.push(p); } else if (now && !was) { add.push(p); }
+                }
+                this._mask = mask;
+                if (this._map) {
+                    if (drop.length) { this._clusters.removeLayers(drop); }
+                    if (add.length) { this._clusters.addLayers(add); }
+                }
+                return this;
+            },
+            getLayers: function () { return this._shown().slice(); },
+            onAdd: function () { this._clusters.addLayers(this._shown()); },
+            onRemove: function () { this._clusters.removeLayers(this._shown()); }
         });
+        L.Control.Layers.addInitHook(function () { (window.cgLayerControls = window.cgLayerControls || []).push(this); });
         window.cgFill = function (groups, d) {
             var y = 0, i = 0;
             for (var g = 0; g < groups.length; g++) {
@@ -802,18 +826,26 @@ class Legend(MacroElement):
         dot), 'area', or one of :data:`MARKER_SHAPES` (an asset type's marker)."""
         super().__init__()
         self._name = "Legend"
-        parts = ["<div class='cg-legend-title'><b>Legend</b></div><div class='cg-legend-body'>"]
-        for title, items in sections:
-            if title:
-                parts.append(f"<h4>{safe_text(title)}</h4>")
-            for colour, label, shape in items:
-                if shape in MARKER_SHAPES:
-                    parts.append(f"<div>{shape_svg(shape, colour)}{safe_text(label)}</div>")
-                    continue
-                cls = " class='pt'" if shape == "pt" else ""
-                parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
-        parts.append("</div>")
-        self.html_json = js_json("".join(parts))
+        body = legend_body(sections)
+        self.html_json = js_json(
+            f"<div class='cg-legend-title'><b>Legend</b></div><div class='cg-legend-body'>{body}</div>"
+        )
+
+
+def legend_body(sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
+    """The inside of a :class:`Legend` (see there for ``sections``), every label neutralised: what
+    :mod:`geo.mapview` puts in place when the page's filters change what the map shows."""
+    parts = []
+    for title, items in sections:
+        if title:
+            parts.append(f"<h4>{safe_text(title)}</h4>")
+        for colour, label, shape in items:
+            if shape in MARKER_SHAPES:
+                parts.append(f"<div>{shape_svg(shape, colour)}{safe_text(label)}</div>")
+                continue
+            cls = " class='pt'" if shape == "pt" else ""
+            parts.append(f"<div><i{cls} style='background:{_colour(colour)}'></i>{safe_text(label)}</div>")
+    return "".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -868,6 +900,68 @@ def _display_polygons(boundaries: gpd.GeoDataFrame, *, tolerance_m: float) -> gp
     return metric.to_crs(STORAGE_CRS)
 
 
+def area_style(
+    index: pd.Index, choropleth: Choropleth | None, *, among: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series, list[tuple[str, str, str]]]:
+    """Each area's fill colour and its value as tooltip text (both on ``index``, text neutralised),
+    and the legend entries, for ``choropleth`` (``None``: plain white areas, no values).
+
+    ``among`` (a boolean Series on ``index``) limits the areas whose values set a sequential
+    choropleth's classes, e.g. the areas around what a search found; other areas are coloured by
+    the same classes (beyond the last, the last class).
+    """
+    fill = pd.Series("#ffffff", index=index)
+    if choropleth is None:
+        return fill, pd.Series("", index=index), []
+    legend: list[tuple[str, str, str]] = []
+    vals = pd.to_numeric(choropleth.values.reindex(index), errors="coerce")
+    if choropleth.kind == "flag":
+        flags = choropleth.values.reindex(index)
+        vals = flags.astype("float")
+        fill = flags.map(
+            lambda f: FLAG_COLOURS[0] if f is True or f == 1 else (FLAG_COLOURS[1] if pd.notna(f) else NO_DATA_COLOUR)
+        )
+        legend = [
+            (FLAG_COLOURS[0], choropleth.flag_labels[0], "area"),
+            (FLAG_COLOURS[1], choropleth.flag_labels[1], "area"),
+        ]
+    elif choropleth.kind == "imd":
+        dec = vals.round()
+        fill = dec.map(lambda d: IMD_COLOURS[int(d) - 1] if pd.notna(d) and 1 <= d <= 10 else NO_DATA_COLOUR)
+        legend = [(IMD_COLOURS[0], "1 (most deprived 10%)", "area")]
+        legend += [(IMD_COLOURS[i], str(i + 1), "area") for i in range(1, 9)]
+        legend += [(IMD_COLOURS[9], "10 (least deprived 10%)", "area")]
+    else:
+        basis = vals if among is None else vals[among.reindex(index).fillna(False).astype(bool)]
+        if basis.notna().sum() == 0:
+            basis = vals
+        _, bins = classify(basis)
+        palette = SEQUENTIAL[-len(bins) :] if bins else []
+        if bins:
+            cls = pd.Series(np.searchsorted(np.asarray(bins), vals.to_numpy(), side="left"), index=index)
+            cls = cls.clip(upper=len(bins) - 1).where(vals.notna(), -1)
+        else:
+            cls = pd.Series(-1, index=index)
+        fill = cls.map(lambda c: palette[int(c)] if c >= 0 else NO_DATA_COLOUR)
+        lo = float(basis.min()) if basis.notna().any() else 0.0
+        for i, b in enumerate(bins):
+            low, high = choropleth.fmt.format(lo), choropleth.fmt.format(b)
+            label = high if low == high else f"{low} to {high}"
+            if i == len(bins) - 1 and vals.max() > b:
+                label = f"{low} or more"
+            legend.append((palette[i], label, "area"))
+            lo = b
+    if vals.isna().any():
+        legend.append((NO_DATA_COLOUR, "No data", "area"))
+    if choropleth.kind == "flag":
+        text = [
+            choropleth.flag_labels[0] if v == 1 else choropleth.flag_labels[1] if v == 0 else "no data" for v in vals
+        ]
+    else:
+        text = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
+    return fill, pd.Series(text, index=index).map(safe_text), legend
+
+
 def boundary_layer(
     boundaries: gpd.GeoDataFrame,
     *,
@@ -884,49 +978,12 @@ def boundary_layer(
     _require_crs(boundaries, name)
     props = pd.DataFrame(index=boundaries.index)
     props["name"] = boundaries["name"].map(safe_text) if "name" in boundaries else ""
-    legend: list[tuple[str, str, str]] = []
-    fill = pd.Series("#ffffff", index=boundaries.index)
+    fill, values, legend = area_style(boundaries.index, choropleth)
     opacity = 0.05
     aliases = ["Area"]
     fields = ["name"]
     if choropleth is not None:
-        vals = pd.to_numeric(choropleth.values.reindex(boundaries.index), errors="coerce")
-        if choropleth.kind == "flag":
-            flags = choropleth.values.reindex(boundaries.index)
-            vals = flags.astype("float")
-            fill = flags.map(
-                lambda f: (
-                    FLAG_COLOURS[0] if f is True or f == 1 else (FLAG_COLOURS[1] if pd.notna(f) else NO_DATA_COLOUR)
-                )
-            )
-            legend = [
-                (FLAG_COLOURS[0], choropleth.flag_labels[0], "area"),
-                (FLAG_COLOURS[1], choropleth.flag_labels[1], "area"),
-            ]
-        elif choropleth.kind == "imd":
-            dec = vals.round()
-            fill = dec.map(lambda d: IMD_COLOURS[int(d) - 1] if pd.notna(d) and 1 <= d <= 10 else NO_DATA_COLOUR)
-            legend = [(IMD_COLOURS[0], "1 (most deprived 10%)", "area")]
-            legend += [(IMD_COLOURS[i], str(i + 1), "area") for i in range(1, 9)]
-            legend += [(IMD_COLOURS[9], "10 (least deprived 10%)", "area")]
-        else:
-            cls, bins = classify(vals)
-            palette = SEQUENTIAL[-len(bins) :] if bins else []
-            fill = cls.map(lambda c: palette[c] if c >= 0 else NO_DATA_COLOUR)
-            lo = float(vals.min()) if vals.notna().any() else 0.0
-            for i, b in enumerate(bins):
-                legend.append((palette[i], f"{choropleth.fmt.format(lo)} to {choropleth.fmt.format(b)}", "area"))
-                lo = b
-        if vals.isna().any():
-            legend.append((NO_DATA_COLOUR, "No data", "area"))
-        if choropleth.kind == "flag":
-            props["value"] = [
-                choropleth.flag_labels[0] if v == 1 else choropleth.flag_labels[1] if v == 0 else "no data"
-                for v in vals
-            ]
-        else:
-            props["value"] = [choropleth.fmt.format(v) if pd.notna(v) else "no data" for v in vals]
-        props["value"] = props["value"].map(safe_text)
+        props["value"] = values
         fields.append("value")
         aliases.append(safe_text(choropleth.title))
         opacity = 0.6
@@ -936,6 +993,7 @@ def boundary_layer(
         fields.append(col)
         aliases.append(safe_text(title))
     props["_fill"] = fill.to_numpy()
+    props["_i"] = np.arange(len(props))  # the area's place, by which geo.mapview restyles it
     geoms = _display_polygons(boundaries, tolerance_m=tolerance_m)
     frame = gpd.GeoDataFrame(props, geometry=geoms.to_numpy(), crs=STORAGE_CRS)
     frame = frame.set_geometry(frame.geometry.set_precision(1e-5))

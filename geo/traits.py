@@ -134,14 +134,17 @@ def _counts_by_trait(area_ids: pd.Series, types: pd.Series, areas: pd.DataFrame,
     return out
 
 
-def trait_rates(assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> pd.DataFrame:
+def trait_rates(
+    assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, taxonomy: Taxonomy, where: pd.Series | None = None
+) -> pd.DataFrame:
     """Per area, the assets supporting each trait and their rate per 1,000 residents.
 
     Returns a frame on ``areas``' index with ``id``, ``name``, ``population``, then for every trait
     ``{trait}`` (a count) and ``{trait}_per_1000`` (NaN where the population is unknown). Count the
-    assets you mean: e.g. active ones (:func:`geo.analysis.filter_assets`).
+    assets you mean: e.g. active ones (:func:`geo.analysis.filter_assets`). ``where``: as for
+    :func:`geo.analysis.summarise_areas`.
     """
-    where = analysis.area_of_each(assets, areas)
+    where = analysis.area_of_each(assets, areas) if where is None else where.reindex(assets.index)
     counts = _counts_by_trait(where, assets["type"], areas, taxonomy)
     pop = (
         pd.to_numeric(areas["population"], errors="coerce")

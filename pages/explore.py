@@ -2,19 +2,12 @@
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from geo import analysis, exports, maps, traits
+from geo import analysis, explore, exports, maps, mapview
 from geo.errors import CommonGroundError
-from pages import _ui
+from pages import _mapview, _ui
 
 _ui.ensure_frame()
-
-CHOROPLETHS = {
-    "per_1000": "Assets per 1,000 residents",
-    "imd": "Deprivation (IMD 2019 decile)",
-    "none": "No shading",
-}
 
 st.title("Explore community assets")
 st.caption(
@@ -23,15 +16,22 @@ st.caption(
 )
 
 tax = _ui.taxonomy()
-TRAIT_SHADING = {
-    f"trait:{t}": f"Assets supporting {label.lower()} per 1,000 residents" for t, label in tax.traits.items()
-}
 assets = _ui.layer("assets")
 boundary_layer = _ui.boundary_choice()
-areas = _ui.layer(boundary_layer)
+areas = _ui.areas(boundary_layer)  # with deprivation at every level (geo.deprivation)
+published = analysis.filter_assets(assets)  # every asset the map holds; the filters choose what it shows
 
 present = assets["type"].value_counts()
+present_types = [t for t in tax.types if t in present]
 category_options = [c for c in tax.categories if assets["category"].eq(c).any()]
+SHADES = explore.shade_options(areas, taxonomy=tax)
+
+if "_explore_from_url" not in st.session_state:  # a link such as ?types=library&q=firth&shade=imd
+    st.session_state["_explore_from_url"] = True
+    shared = explore.parse_view(dict(st.query_params), taxonomy=tax, present=present_types, shades=list(SHADES))
+    st.session_state.update(shared.state)
+    for problem in shared.problems:
+        st.warning(problem)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 3, 2])
@@ -48,20 +48,14 @@ with st.container(border=True):
         options=type_options,
         default=type_options,
         format_func=lambda t: f"{tax.label(t)} ({present.get(t, 0)})",
-        key=f"explore_types_{'-'.join(categories)}",
+        key=explore.types_key(categories),
     )
     query = c3.text_input("Search by name, address or postcode", key="explore_query", placeholder="e.g. Firth Park")
     c4, c5 = st.columns([3, 2])
-    shade_options = (
-        ["per_1000", "imd", "none"]
-        if "imd_decile" in areas and areas["imd_decile"].notna().any()
-        else ["per_1000", "none"]
-    )
-    shade_options[-1:-1] = list(TRAIT_SHADING)  # each trait of a resilient community, beside the others
     shading = c4.radio(
         "Shade areas by",
-        options=shade_options,
-        format_func=lambda o: CHOROPLETHS.get(o) or TRAIT_SHADING[o],
+        options=list(SHADES),
+        format_func=SHADES.get,
         horizontal=True,
         key="explore_shading",
         help="A trait counts the assets shown whose type supports it in the taxonomy (see About).",
@@ -70,32 +64,45 @@ with st.container(border=True):
     if boundary_layer != "lsoas":
         c4.caption("Deprivation shading needs LSOAs: choose them under **Boundaries** in the sidebar.")
 
+link = explore.view_params(types=types, present=present_types, query=query, boundaries=boundary_layer, shade=shading)
+st.query_params.from_dict({k: str(v) for k, v in link.items() if v not in (None, "")})  # early: see _ui.view_link
 try:
-    shown = analysis.filter_assets(assets, categories=categories, types=types, query=query)
-    summary = analysis.summarise_areas(shown, areas)
-    choropleth = None
-    if shading == "per_1000":
-        choropleth = maps.Choropleth(CHOROPLETHS["per_1000"], summary["per_1000"], fmt="{:.2f}")
-    elif shading == "imd" and "imd_decile" in summary:
-        choropleth = maps.Choropleth(CHOROPLETHS["imd"], summary["imd_decile"], kind="imd", fmt="{:.0f}")
-    elif shading in TRAIT_SHADING:
-        rates = traits.trait_rates(shown, areas, taxonomy=tax)
-        summary[TRAIT_SHADING[shading]] = rates[f"{shading.removeprefix('trait:')}_per_1000"]
-        choropleth = maps.Choropleth(TRAIT_SHADING[shading], summary[TRAIT_SHADING[shading]], fmt="{:.3f}")
-    ordered = maps.order_for_map(shown, taxonomy=tax)
-    fmap = maps.explorer_map(
-        shown,
+    with st.spinner("Finding the assets…"):
+        base = (_ui.store().location, _ui.store().version(), boundary_layer)
+        ready = _mapview.memo(base, lambda: explore.prepare(published, areas, taxonomy=tax))
+        shown = analysis.filter_assets(assets, categories=categories, types=types, query=query)
+        summary, choropleth = explore.shading(shading, shown, areas, taxonomy=tax, where=ready.where, km2=ready.km2)
+        zoom_to = mapview.fit_bounds(shown) if query.strip() else None
+        view = mapview.map_view(
+            ready.ordered,
+            shown,
+            taxonomy=tax,
+            areas=areas if show_boundaries else None,
+            choropleth=choropleth,
+            among=explore.areas_within(areas, zoom_to),
+            boundary_name=_ui.BOUNDARY_LABELS[boundary_layer],
+            zoom_to=zoom_to,
+        )
+        details = _ui.details_url(ready.details_json)  # published again on every run: kept as recently used
+except CommonGroundError as exc:
+    _ui.fail(exc)
+
+
+def build_map():
+    """The map of every published asset over the chosen areas; the view above picks what it shows."""
+    _, everything = explore.shading(shading, published, areas, taxonomy=tax, where=ready.where, km2=ready.km2)
+    return maps.explorer_map(
+        published,
         taxonomy=tax,
         boundaries=areas if show_boundaries else None,
         boundary_name=_ui.BOUNDARY_LABELS[boundary_layer],
-        choropleth=choropleth,
+        choropleth=everything,
         tiles=_ui.tiles_choice(),
         assets_base_url=_ui.static_assets_url(),
-        details_url=_ui.details_url(maps.asset_details_json(ordered)),
+        details_url=details,
         bounds=tuple(areas.total_bounds),
     )
-except CommonGroundError as exc:
-    _ui.fail(exc)
+
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Assets shown", f"{len(shown):,}", help=f"of {len(assets):,} in the store")
@@ -114,7 +121,12 @@ if shown.empty:
 
 left, right = st.columns([3, 2])
 with left:
-    st_folium(fmap, key="explore_map", height=560, use_container_width=True, returned_objects=[])
+    state = (*base, shading, show_boundaries, _ui.tiles_choice())
+    try:
+        with st.spinner("Drawing the map…"):
+            _mapview.show(state, build_map, view, key="explore_map", height=560)
+    except CommonGroundError as exc:
+        _ui.fail(exc)
     st.caption(
         "Map scripts are served by this app; basemap tiles need the internet (choose **none** under "
         "Basemap when offline). Click a cluster to zoom in, a point for its details."
@@ -131,24 +143,27 @@ with right:
     ).sort_values(["Type", "Name"])
     _ui.table(table, hide_index=True, height=470, width="stretch")
     d1, d2, d3 = st.columns(3)
+    public_shown = _ui.public(shown)  # the files are written when asked for, not on every rerun
     d1.download_button(
         "CSV",
-        exports.csv_bytes(_ui.public(shown)),
+        lambda: exports.csv_bytes(public_shown),
         "assets.csv",
         "text/csv",
         help="The assets shown, with lon/lat",
         width="stretch",
     )
     d2.download_button(
-        "GeoJSON", exports.geojson_bytes(_ui.public(shown)), "assets.geojson", "application/geo+json", width="stretch"
+        "GeoJSON",
+        lambda: exports.geojson_bytes(public_shown),
+        "assets.geojson",
+        "application/geo+json",
+        width="stretch",
     )
-    html_areas = areas if show_boundaries else None
+    html_areas, tiles = (areas if show_boundaries else None), _ui.tiles_choice()
     d3.download_button(
         "Map (HTML)",
         lambda: maps.standalone_html(
-            maps.explorer_map(
-                shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=_ui.tiles_choice()
-            )
+            maps.explorer_map(shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=tiles)
         ),
         "common-ground-map.html",
         "text/html",
@@ -177,8 +192,11 @@ with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded
         }
     )
     _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
+    public_summary = _ui.public(summary)
     st.download_button(
-        "Areas (CSV)", exports.csv_bytes(_ui.public(summary)), f"{boundary_layer}-summary.csv", "text/csv"
+        "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"
     )
     if boundary_layer == "neighbourhoods":
         st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")
+
+_ui.view_link(link)

@@ -1,0 +1,305 @@
+"""How quickly the app answers, in headless Chromium against a running app (issue 11).
+
+Run on demand from the project root (this is not a test)::
+
+    .venv/bin/python benchmarks/page_speed.py [--url http://127.0.0.1:8501] [--data STORE] [--repeat 5]
+
+Without ``--url`` it starts the app itself (``streamlit run app.py`` on a free port of 127.0.0.1)
+over a private copy of the demo store, or over ``--data`` (a GeoPackage path, used as it is, or a
+``postgresql://`` URL), passed to the app as ``COMMON_GROUND_DATA``. The browser is Debian's
+``/usr/bin/chromium``; every request to anywhere but the app is refused (basemap tiles), as in the
+browser tests. It measures, in one run:
+
+* **cold load** of each page in a fresh browser (no cache, no session): from ``goto`` until the
+  page's script has finished and its map has drawn (Leaflet's container visible, the map's title
+  set, and on Explore every point in the clusters); pages without a map, until their heading shows
+  and the script has finished. The server's very first load (its caches empty) is reported apart;
+* **Explore filter change**: from the click that takes one type out of the Types filter (or puts
+  it back) until the table says the new count *and* the map holds exactly that many points;
+* **Near me submit**: from the click on "Find what is near" until the table of the nearest assets
+  shows the new postcode's answer (and, for information, until its map has drawn);
+* **bytes per rerun**: the websocket frames the browser received for each of those answers
+  (Chrome DevTools Protocol ``Network.webSocketFrameReceived``).
+
+Then, in this process, with ``streamlit.testing.v1.AppTest``: the Explore page's cold run against a
+filter-change rerun (the same change), as a ratio.
+
+Medians of ``--repeat`` runs. The last line is machine-readable:
+``explore_filter_s=… nearme_submit_s=… explore_cold_s=… rerun_bytes=…`` (``rerun_bytes``: the
+median bytes received per Explore filter change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    COUNT_POINTS_JS,
+    MAP_IFRAME,
+    private_store,
+    start_server,
+)
+
+PAGES = {  # path -> heading; the first four draw a map
+    "": "Explore community assets",
+    "near_me": "What is near me?",
+    "gaps": "Gaps",
+    "neighbourhood": "One neighbourhood at a time",
+    "community": "Aspirations and success",
+    "about": "About Common Ground",
+}
+MAP_PAGES = ("", "gaps", "neighbourhood")  # Near me draws its map once a place is chosen (it shows one anyway)
+POSTCODES = ("S5 8NJ", "S1 2HE", "S10 2TN", "S6 2LW", "S2 4SU", "S11 8YA", "S8 0ZB", "S9 1LQ")
+TIMEOUT_MS = 120_000
+
+SCRIPT_DONE_JS = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning' && !document.querySelector('[data-stale=true]');
+}"""
+SHOWN_JS = """() => {
+    for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer] strong')) {
+        const m = /^([\\d,]+) assets shown$/.exec(el.textContent.trim());
+        if (m) return parseInt(m[1].replace(/,/g, ''), 10);
+    }
+    return null;
+}"""
+
+
+class Frames:
+    """Bytes of websocket frames the page received (CDP), counted from :meth:`reset`."""
+
+    def __init__(self, page) -> None:
+        self.bytes = 0
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.webSocketFrameReceived", self._on_frame)
+        self._cdp = cdp
+
+    def _on_frame(self, event: dict) -> None:
+        resp = event.get("response", {})
+        data = resp.get("payloadData", "")
+        if resp.get("opcode") == 2:  # binary frames come base64-encoded
+            try:
+                self.bytes += len(base64.b64decode(data))
+            except ValueError:
+                self.bytes += len(data) * 3 // 4
+        else:
+            self.bytes += len(data.encode("utf-8"))
+
+    def reset(self) -> None:
+        self.bytes = 0
+
+
+def new_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+    return context, context.new_page()
+
+
+def map_frame(page):
+    page.frame_locator(MAP_IFRAME).first.locator(".leaflet-container").wait_for(state="visible")
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    frame.wait_for_function("() => document.title.startsWith('Map')")
+    return frame
+
+
+def wait_points(frame, n: int) -> None:
+    frame.wait_for_function(f"() => ({COUNT_POINTS_JS})() === {int(n)}", timeout=TIMEOUT_MS)
+
+
+def load(browser, url: str, path: str) -> float:
+    """Seconds from ``goto`` until the page has answered (see the module's docstring)."""
+    context, page = new_page(browser, url)
+    try:
+        t0 = time.perf_counter()
+        page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+        page.get_by_role("heading", name=PAGES[path], exact=True).wait_for()
+        page.wait_for_function(SCRIPT_DONE_JS)
+        if path in MAP_PAGES or path == "near_me":
+            frame = map_frame(page)
+            if path == "":
+                shown = page.evaluate(SHOWN_JS)
+                wait_points(frame, shown)
+        return time.perf_counter() - t0
+    finally:
+        context.close()
+
+
+def explore_filter(browser, url: str, repeat: int) -> tuple[list[float], list[float], list[int]]:
+    """Take a type out of the filter and put it back, ``repeat`` times each way: seconds to the table,
+    seconds to the map, bytes received."""
+    context, page = new_page(browser, url)
+    table_s, map_s, sizes = [], [], []
+    try:
+        frames = Frames(page)
+        page.goto(url + "/", wait_until="domcontentloaded")
+        page.wait_for_function(SCRIPT_DONE_JS)
+        frame = map_frame(page)
+        total = page.evaluate(SHOWN_JS)
+        wait_points(frame, total)
+        chip = page.locator("[data-testid=stMultiSelect]").nth(1).get_by_role("button", name="Remove ").last
+        label = chip.get_attribute("aria-label").removeprefix("Remove ")
+        n_type = int(label.rsplit("(", 1)[1].rstrip(")"))
+        for i in range(2 * repeat):
+            removing = i % 2 == 0
+            expected = total - n_type if removing else total
+            frames.reset()
+            t0 = time.perf_counter()
+            if removing:
+                page.get_by_role("button", name=f"Remove {label}").click()
+            else:
+                box = page.locator("[data-testid=stMultiSelect]").nth(1).locator("input")
+                box.click()
+                page.get_by_role("option", name=label).click()
+                page.keyboard.press("Escape")
+                # leave the box, or the next click on a chip only blurs it
+                page.get_by_role("heading", name=PAGES[""]).click()
+            if os.environ.get("PAGE_SPEED_DEBUG"):
+                print(i, removing, expected, label, page.evaluate(SHOWN_JS), flush=True)
+            page.wait_for_function(f"() => ({SHOWN_JS})() === {expected} && ({SCRIPT_DONE_JS})()")
+            t1 = time.perf_counter()
+            frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+            wait_points(frame, expected)
+            t2 = time.perf_counter()
+            page.wait_for_function(SCRIPT_DONE_JS)
+            table_s.append(t1 - t0)
+            map_s.append(t2 - t0)
+            sizes.append(frames.bytes)
+    finally:
+        context.close()
+    return table_s, map_s, sizes
+
+
+def nearme_submit(browser, url: str, repeat: int) -> tuple[list[float], list[float], list[int]]:
+    """Submit ``repeat`` postcodes one after another: seconds to the nearest table, to the map, bytes."""
+    context, page = new_page(browser, url)
+    table_s, map_s, sizes = [], [], []
+    try:
+        frames = Frames(page)
+        page.goto(url + "/near_me", wait_until="domcontentloaded")
+        page.wait_for_function(SCRIPT_DONE_JS)
+        map_frame(page)
+        for i in range(repeat):
+            pc = POSTCODES[i % len(POSTCODES)]
+            page.get_by_label("Postcode").fill(pc)
+            page.wait_for_function(SCRIPT_DONE_JS)
+            frames.reset()
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Find what is near").click()
+            # the table of this postcode's answer: the link to the view names it once the script has run
+            page.wait_for_function(
+                f"(pc) => ({SCRIPT_DONE_JS})() && document.querySelector('[data-testid=stDataFrame]') !== null"
+                " && location.search.includes('postcode=' + encodeURIComponent(pc).replace(/%20/g, '+'))",
+                arg=pc,
+            )
+            t1 = time.perf_counter()
+            frame = map_frame(page)
+            frame.wait_for_function("(pc) => document.title.includes(pc)", arg=pc.upper())
+            t2 = time.perf_counter()
+            table_s.append(t1 - t0)
+            map_s.append(t2 - t0)
+            sizes.append(frames.bytes)
+    finally:
+        context.close()
+    return table_s, map_s, sizes
+
+
+def apptest_ratio(data: str | None, repeat: int) -> tuple[float, float]:
+    """Explore under AppTest in this process: the cold run, and the median filter-change rerun."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo import explore
+
+    if data:
+        os.environ["COMMON_GROUND_DATA"] = data
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    t0 = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - t0
+    assert not at.exception, [e.value for e in at.exception]
+    categories = at.multiselect(key="explore_categories").value
+    key = explore.types_key(list(categories))
+    everything = list(at.multiselect(key=key).value)
+    reruns = []
+    for i in range(2 * repeat):
+        value = everything[:-1] if i % 2 == 0 else everything
+        t0 = time.perf_counter()
+        at.multiselect(key=key).set_value(value).run()
+        reruns.append(time.perf_counter() - t0)
+        assert not at.exception, [e.value for e in at.exception]
+    return cold, statistics.median(reruns)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", help="an app that is already running (default: start one)")
+    ap.add_argument("--data", help="the store: a .gpkg path or a postgresql:// URL (default: a copy of the demo)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each measure (default 5)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        sys.exit(f"needs {CHROMIUM} (Debian's chromium package)")
+    server = None
+    work = Path(tempfile.mkdtemp(prefix="page-speed-"))
+    data = args.data
+    if args.url:
+        url = args.url.rstrip("/")
+    else:
+        store = data if data else str(private_store(work))
+        data = store
+        server = start_server(store, work)  # type: ignore[arg-type]  (a path or a URL, as COMMON_GROUND_DATA)
+        url = server.url
+    rows: list[tuple[str, str]] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                first = load(browser, url, "")
+                rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
+                cold = {path: statistics.median(load(browser, url, path) for _ in range(args.repeat)) for path in PAGES}
+                for path, s in cold.items():
+                    rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{s:.2f} s"))
+                f_table, f_map, f_bytes = explore_filter(browser, url, args.repeat)
+                rows.append(("Explore filter change -> table", f"{statistics.median(f_table):.2f} s"))
+                rows.append(("Explore filter change -> updated map", f"{statistics.median(f_map):.2f} s"))
+                rows.append(("Explore filter change: bytes received", f"{statistics.median(f_bytes):,.0f} B"))
+                n_table, n_map, n_bytes = nearme_submit(browser, url, args.repeat)
+                rows.append(("Near me submit -> nearest table", f"{statistics.median(n_table):.2f} s"))
+                rows.append(("Near me submit -> its map drawn", f"{statistics.median(n_map):.2f} s"))
+                rows.append(("Near me submit: bytes received", f"{statistics.median(n_bytes):,.0f} B"))
+            finally:
+                browser.close()
+    finally:
+        if server is not None:
+            server.stop()
+    at_cold, at_rerun = apptest_ratio(data, args.repeat)
+    rows.append(("AppTest Explore cold run", f"{at_cold:.2f} s"))
+    rows.append(("AppTest Explore filter-change rerun", f"{at_rerun:.3f} s"))
+    rows.append(("AppTest rerun / cold", f"{at_rerun / at_cold:.1%}"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  value")
+    print(f"{'-' * width}  ------------")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print(
+        f"explore_filter_s={statistics.median(f_map):.2f} nearme_submit_s={statistics.median(n_table):.2f} "
+        f"explore_cold_s={cold['']:.2f} rerun_bytes={statistics.median(f_bytes):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

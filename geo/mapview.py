@@ -1,0 +1,221 @@
+"""What a map shows, changed in place: the page's filters applied to a map that is already drawn.
+
+A map built by :func:`geo.maps.explorer_map` holds *every* asset a page could show. What the page's
+filters leave of them is a small *view* (:func:`map_view`): which points are shown (as ranges of
+their place in the map's order), the layer names and the legend for them, each area's colour and
+value, a box to zoom to, and the map's title. :func:`view_script` turns the view into a few lines
+of JavaScript that :class:`ViewScripts` (added to the map once) applies without redrawing it: points
+leave or join the clusters, areas are recoloured, the legend and the title are rewritten.
+
+So a filter change sends a few kilobytes instead of the whole map, and the browser keeps the map,
+its scripts, its zoom and its popups' details (see ``pages/_mapview.py``).
+
+Every text in a view is neutralised as in :mod:`geo.maps`: labels with :func:`geo.maps.safe_text`
+(they become HTML), the whole view with :func:`geo.maps.js_json` (it goes into a script).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo import maps
+from geo.schema import STORAGE_CRS, Taxonomy
+
+
+class ViewScripts(MacroElement):
+    """Defines ``cgApplyView(map, view)`` in the map's page (see the module's docstring)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.cgApplyView = function (map, v) {
+            var clusters = null, areas = [];
+            map.eachLayer(function (l) {
+                if (l._cgTypes) { clusters = l; }
+                if (l.feature && l.feature.properties && l.feature.properties._i !== undefined) { areas.push(l); }
+            });
+            if (clusters) {
+                var types = clusters._cgTypes, total = 0, mask = null;
+                types.forEach(function (t) { total += t._points.length; });
+                if (v.r) {
+                    mask = new Uint8Array(total);
+                    for (var k = 0; k < v.r.length; k++) {
+                        for (var j = v.r[k][0]; j < v.r[k][0] + v.r[k][1]; j++) { mask[j] = 1; }
+                    }
+                }
+                if (map._popup && map._popup.cgSource && mask && !mask[map._popup.cgSource.cgIdx]) { map.closePopup(); }
+                types.forEach(function (t, i) {
+                    t.setMask(mask);
+                    (window.cgLayerControls || []).forEach(function (c) {
+                        var changed = false;
+                        (c._layers || []).forEach(function (e) { if (e.layer === t && v.n[i] !== undefined) { e.name = v.n[i]; changed = true; } });
+                        if (changed && c._map) { c._update(); }
+                    });
+                });
+            }
+            if (v.f) {
+                areas.forEach(function (a) {
+                    var p = a.feature.properties, i = p._i, g = null;
+                    if (v.f[i] === undefined) { return; }
+                    p._fill = v.f[i];
+                    if (v.v) { p.value = v.v[i]; }
+                    for (var id in a._eventParents) { g = a._eventParents[id]; }
+                    if (g && g.options && g.options.style && !g.options.style.cgWrapped) {
+                        var base = g.options.style;
+                        g.options.style = function (f) {
+                            var s = L.extend({}, base(f));
+                            if (f.properties && f.properties._fill) { s.fillColor = f.properties._fill; }
+                            return s;
+                        };
+                        g.options.style.cgWrapped = true;
+                    }
+                    if (g && g.resetStyle) { g.resetStyle(a); } else { a.setStyle({fillColor: v.f[i]}); }
+                });
+            }
+            var body = map.getContainer().querySelector(".cg-legend-body");
+            if (body && v.l !== undefined) {
+                body.innerHTML = v.l;
+                var box = body.closest(".cg-legend");
+                if (box) { box.style.display = v.l ? "" : "none"; }
+            }
+            if (v.t) {
+                document.title = v.t;
+                map.getContainer().setAttribute("aria-label", v.t);
+                try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", v.t); window.frameElement.setAttribute("title", v.t); } } catch (e) {}
+            }
+            if (map.cgHome === undefined) { map.cgHome = [map.getCenter(), map.getZoom()]; map.cgFit = null; }
+            var fit = v.b ? JSON.stringify(v.b) : null;
+            if (fit !== map.cgFit) {
+                if (v.b) { map.fitBounds(v.b, {padding: [24, 24], maxZoom: 16, animate: false}); }
+                else { map.setView(map.cgHome[0], map.cgHome[1], {animate: false}); }
+                map.cgFit = fit;
+            }
+            map.cgView = v;
+        };
+        window.cgMapKey = {{ this.key_json }};
+        window.cgMap = {{ this._parent.get_name() }};
+        // A map drawn (again) after the page sent its view: take the view the page left for it.
+        try {
+            var left = window.parent && window.parent.cgViews && window.parent.cgViews[window.cgMapKey];
+            if (left) { window.cgApplyView(window.cgMap, left); }
+        } catch (e) {}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, key: str = "map"):
+        super().__init__()
+        self._name = "ViewScripts"
+        self.key_json = maps.js_json(key)
+
+
+def shown_ranges(all_ids: pd.Series, shown_ids) -> list[list[int]] | None:
+    """The places (in map order, ``all_ids``) of the shown assets as ``[[start, length], ...]``;
+    ``None`` when every asset is shown. Filters by type give few long ranges; a search few short ones."""
+    shown = set(pd.Series(list(shown_ids), dtype="string").dropna())
+    flags = all_ids.astype("string").isin(shown).to_numpy()
+    if flags.all():
+        return None
+    out: list[list[int]] = []
+    idx = np.flatnonzero(flags)
+    if len(idx) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    ends = np.concatenate((idx[breaks], [idx[-1]]))
+    for a, b in zip(starts, ends, strict=True):
+        out.append([int(a), int(b - a + 1)])
+    return out
+
+
+def fit_bounds(shown: gpd.GeoDataFrame) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of the shown points (what Leaflet's ``fitBounds`` takes)."""
+    pts = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
+    if pts.empty:
+        return None
+    minx, miny, maxx, maxy = pts.to_crs(STORAGE_CRS).total_bounds
+    return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
+
+
+def map_view(
+    ordered: gpd.GeoDataFrame,
+    shown: gpd.GeoDataFrame,
+    *,
+    taxonomy: Taxonomy,
+    areas: gpd.GeoDataFrame | None = None,
+    choropleth: maps.Choropleth | None = None,
+    among: pd.Series | None = None,
+    boundary_name: str | None = None,
+    zoom_to: list[list[float]] | None = None,
+) -> dict:
+    """The view of a map built from ``ordered`` (:func:`geo.maps.order_for_map` of every asset the
+    map holds) when only ``shown`` (a subset, by ``id``) is to be seen.
+
+    ``areas`` and ``choropleth`` as given to the map (the colours and values follow ``choropleth``,
+    classed among the areas ``among``, see :func:`geo.maps.area_style`); ``zoom_to`` a box to fit
+    the map to (``None``: the map's own frame).
+    """
+    shown_ordered = ordered[ordered["id"].astype("string").isin(set(shown["id"].astype("string").dropna()))]
+    counts = shown_ordered["type"].value_counts()
+    names: list[str] = []
+    for type_id in dict.fromkeys(ordered["type"]):
+        known = taxonomy.types.get(type_id)
+        label = known.label if known else str(type_id)
+        names.append(f"{maps.safe_text(label)} ({int(counts.get(type_id, 0))})")
+    entries = []
+    for type_id in dict.fromkeys(shown_ordered["type"]):
+        known = taxonomy.types.get(type_id)
+        label = known.label if known else str(type_id)
+        colour = known.colour if known else "#616161"
+        entries.append((colour, f"{label} ({int(counts.get(type_id, 0))})", maps.type_shape(type_id, taxonomy)))
+    sections: list[tuple[str, list[tuple[str, str, str]]]] = [("Assets", entries)] if entries else []
+    view: dict = {
+        "r": shown_ranges(ordered["id"], shown_ordered["id"]) if len(shown_ordered) < len(ordered) else None,
+        "n": names,
+        "b": zoom_to,
+        "t": maps.map_title(
+            shown_ordered,
+            taxonomy=taxonomy,
+            boundary_name=boundary_name if areas is not None else None,
+            choropleth=choropleth,
+        ),
+    }
+    if areas is not None:
+        fill, values, legend = maps.area_style(areas.index, choropleth, among=among)
+        if choropleth is not None:
+            view["f"] = fill.tolist()
+            view["v"] = values.tolist()
+            if legend:
+                sections.append((choropleth.title, legend))
+    view["l"] = maps.legend_body(sections)
+    return view
+
+
+def relay_script(view: dict, *, key: str, drawn: str = "") -> str:
+    """A ``<script>`` for the page (not the map's frame) that hands ``view`` to the map whose
+    :class:`ViewScripts` has ``key``: at once if that map is drawn, else when it is (the map takes
+    it from ``window.cgViews`` as it starts). ``drawn`` names the map's drawing (e.g. a hash of
+    its script), so that a new drawing of the map gets the view again.
+
+    The page sends this small element on a filter change instead of changing the map's own
+    element, which would send the whole map again (Streamlit re-sends an element that changed).
+    """
+    data = maps.js_json({"key": key, "view": view, "drawn": drawn})
+    return (
+        "<script>(function (m) {"
+        "window.cgViews = window.cgViews || {}; window.cgViews[m.key] = m.view;"
+        "var tries = 0;"
+        "function apply() {"
+        "var done = false;"
+        "document.querySelectorAll('iframe').forEach(function (f) {"
+        "try { var w = f.contentWindow;"
+        "if (w && w.cgMapKey === m.key && w.cgApplyView && w.cgMap) { w.cgApplyView(w.cgMap, m.view); done = true; }"
+        "} catch (e) {} });"
+        "if (!done && tries++ < 400) { setTimeout(apply, 50); }"
+        "}"
+        f"apply();}})({data});</script>"
+    )
