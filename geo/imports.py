@@ -882,8 +882,9 @@ def plan_import(
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
             out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
             if layer == "assets":  # a park or a trail: its point (inside the shape) and its outline
-                points, shapes = outlines.split_shapes(out.geometry, name=upload.name)
+                points, shapes, shape_notes = outlines.split_shapes(out.geometry, name=upload.name)
                 out = out.set_geometry(points)
+                report.notes += shape_notes
                 if shapes is not None:
                     n = int(shapes.notna().sum())
                     report.notes.append(

@@ -67,7 +67,7 @@ def normalise_outline(geom: BaseGeometry | None) -> BaseGeometry | None:
     return None
 
 
-def split_shapes(geoms: gpd.GeoSeries, *, name: str) -> tuple[gpd.GeoSeries, gpd.GeoSeries | None]:
+def split_shapes(geoms: gpd.GeoSeries, *, name: str) -> tuple[gpd.GeoSeries, gpd.GeoSeries | None, list[str]]:
     """Points for the ``assets`` layer and outlines for the shapes, from an upload's geometries.
 
     Parameters
@@ -80,10 +80,13 @@ def split_shapes(geoms: gpd.GeoSeries, *, name: str) -> tuple[gpd.GeoSeries, gpd
     Returns
     -------
     tuple
-        ``(points, outlines)`` on ``geoms``' index, both in ``geoms``' CRS: each polygon or line
-        replaced by its representative point, and its normalised outline (:func:`normalise_outline`)
-        where there was a shape (missing elsewhere). ``outlines`` is ``None`` when the file holds
-        points only. A MultiPoint of one point becomes that point.
+        ``(points, outlines, notes)``: points and outlines on ``geoms``' index, both in ``geoms``'
+        CRS: each polygon or line replaced by its representative point, and its normalised outline
+        (:func:`normalise_outline`) where there was a shape (missing elsewhere); ``outlines`` is
+        ``None`` when the file holds points only. A MultiPoint of one point becomes that point. A
+        shape with no area or length left (a pylon drawn as a vertical line, a polygon of one
+        repeated corner) becomes a point at its first corner, without an outline, and ``notes``
+        says how many did.
 
     Raises
     ------
@@ -112,22 +115,28 @@ def split_shapes(geoms: gpd.GeoSeries, *, name: str) -> tuple[gpd.GeoSeries, gpd
     multi_one = present & (names == "MultiPoint") & single
     if multi_one.any():
         points[multi_one] = shapely.get_geometry(arr[multi_one], 0)
+    notes: list[str] = []
     if not shaped.any():
         out = gpd.GeoSeries(points, index=geoms.index, crs=geoms.crs)
-        return out, None
+        return out, None, notes
     shapes = np.full(len(arr), None, dtype=object)
     shapes[shaped] = [normalise_outline(g) for g in arr[shaped]]
-    lost = shaped & np.array([s is None for s in shapes])
-    if lost.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(lost)[:6])
-        raise ImportFileError(
-            f"{name} has {int(lost.sum())} shape(s) with no area or length left after repair (rows {rows}); "
-            "fix or remove them, then import the file again."
+    collapsed = shaped & np.array([s is None for s in shapes])
+    if collapsed.any():  # no area or length: where it is, is all it says
+        first = [shapely.get_coordinates(shapely.force_2d(g))[0] for g in arr[collapsed]]
+        points[collapsed] = shapely.points(np.array(first))
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(collapsed)[:6])
+        notes.append(
+            f"{int(collapsed.sum())} shape(s) had no area or length in 2D (rows {rows}) and were imported as points "
+            "without an outline"
         )
-    points[shaped] = shapely.point_on_surface(shapes[shaped])
+    kept = shaped & ~collapsed
+    if kept.any():
+        points[kept] = shapely.point_on_surface(shapes[kept])
     return (
         gpd.GeoSeries(points, index=geoms.index, crs=geoms.crs),
-        gpd.GeoSeries(shapes, index=geoms.index, crs=geoms.crs, name="outline"),
+        gpd.GeoSeries(shapes, index=geoms.index, crs=geoms.crs, name="outline") if kept.any() else None,
+        notes,
     )
 
 

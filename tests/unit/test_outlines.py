@@ -151,6 +151,22 @@ def test_import_refusals_stay_one_plain_sentence(store_copy, tmp_path):
     assert outlines.read_outlines(store_copy).empty
 
 
+def test_a_shape_with_no_area_or_length_in_2d_is_a_point_without_outline(gpkg_copy, tmp_path):
+    """A pylon drawn as a vertical line (GDAL's pylon.json) is where it stands: a point, no outline."""
+    pylon = {"type": "LineString", "coordinates": [[-1.4701, 53.3811, 2.0], [-1.4701, 53.3811, 8.0]]}
+    park = {"type": "Polygon", "coordinates": [[[-1.47, 53.38], [-1.46, 53.38], [-1.46, 53.385], [-1.47, 53.38]]]}
+    features = [{"type": "Feature", "properties": {"name": n, "type": "park"}, "geometry": g}
+                for n, g in (("Pylon", pylon), ("Park", park))]  # fmt: skip
+    path = tmp_path / "pylon.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = _import(gpkg_copy, path)
+    assert any("1 shape(s) had no area or length" in n for n in result.report.notes), result.report.notes
+    assets = gpkg_copy.read("assets", ids=result.ids).set_index("name")
+    shapes = outlines.read_outlines(gpkg_copy)
+    assert list(shapes.index) == [assets.loc["Park", "id"]]
+    assert assets.loc["Pylon", "geometry"].equals(Point(-1.4701, 53.3811))
+
+
 def test_a_3d_polygon_is_stored_2d_and_a_broken_one_is_repaired(gpkg_copy, tmp_path):
     x, y = CENTRE
     bowtie = Polygon([(x, y), (x + 200, y + 200), (x + 200, y), (x, y + 200)])  # self-crossing
