@@ -28,7 +28,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import access, analysis, deprivation, maps, profiles, schema, traits
+from geo import access, analysis, deprivation, maps, naming, profiles, schema, traits
 from geo.errors import LayerNotFoundError, ReportError
 from geo.schema import METRIC_CRS, Taxonomy
 
@@ -158,7 +158,6 @@ class ReportContent:
     taxonomy: Taxonomy
     within_m: float
     made_on: str
-    notes: list[str] = field(default_factory=list)
 
 
 def _read(store: Store, name: str) -> pd.DataFrame | None:
@@ -882,6 +881,4 @@ def write_report(store: Store, area: str, *, out_path: str | os.PathLike, bounda
 
 def report_filename(area: dict, *, today: dt.date | None = None) -> str:
     """The report's file name, after what it holds: ``firth-park_ward_report_2026-11-29.pdf``."""
-    from geo.naming import export_filename
-
-    return export_filename(area["name"], layer=area["layer"], what="report", ext=".pdf", today=today)
+    return naming.export_filename(area["name"], layer=area["layer"], what="report", ext=".pdf", today=today)
