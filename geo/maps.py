@@ -638,6 +638,86 @@ class FocusWithoutScroll(MacroElement):
         self._name = "FocusWithoutScroll"
 
 
+class FitToContent(MacroElement):
+    """Frames the map on its subject in the browser, where the map's real size is known.
+
+    The server only guesses a zoom (:func:`zoom_for_bounds`, for an 800 px map); the frame is then as
+    wide as its column, or a phone. ``map.cgFitTo(bounds)`` fits ``bounds`` into the map leaving room for
+    a marker's icon at every edge and keeping the legend's corner clear: it leaves a strip beside the
+    legend or above it, whichever keeps the closer zoom, so no point is ever drawn under the legend.
+    The map refits to its last target when its size changes, until someone moves it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var EDGE = 24;  // half a cluster icon (40 px) plus a margin: icons at the edge stay whole
+            var touched = false, box = map.getContainer();
+            ["mousedown", "touchstart", "wheel", "keydown"].forEach(function (ev) {
+                box.addEventListener(ev, function () { touched = true; }, {capture: true, passive: true});
+            });
+            var LEGEND = {{ this.legend_json }};  // the legend's estimated extent, open and folded (or null)
+            function corner() {  // the legend's extent from the bottom-right corner, in pixels
+                var lg = box.querySelector(".cg-legend");
+                if (!lg) {  // not on the map yet: its estimate (it folds on maps under 700 px wide)
+                    return LEGEND && (map.getSize().x < 700 ? LEGEND.folded : LEGEND.open);
+                }
+                if (lg.offsetParent === null) { return null; }
+                var r = lg.getBoundingClientRect(), c = box.getBoundingClientRect();
+                if (!r.width || !r.height) { return null; }
+                return {w: c.right - r.left, h: c.bottom - r.top};
+            }
+            map.cgHomeBounds = L.latLngBounds({{ this.bounds_json }});
+            map.cgFitTo = function (bounds, opts) {
+                var b = L.latLngBounds(bounds), size = map.getSize();
+                map.cgTarget = b;
+                if (!size.x || !size.y || !b.isValid()) { return; }
+                var tl = L.point(EDGE, EDGE), best = L.point(EDGE, EDGE), zoom = -1, lg = corner();
+                if (lg) {
+                    // Room beside the legend or above it; a strip that leaves under 120 px of map is no choice.
+                    [L.point(lg.w + EDGE, EDGE), L.point(EDGE, lg.h + EDGE)].forEach(function (br) {
+                        var room = size.subtract(tl.add(br));
+                        if (room.x < 120 || room.y < 120) { return; }
+                        var z = map.getBoundsZoom(b, false, tl.add(br));
+                        if (z > zoom) { zoom = z; best = br; }
+                    });
+                }
+                map.fitBounds(b, L.extend({paddingTopLeft: tl, paddingBottomRight: best, maxZoom: 17, animate: false},
+                                          opts || {}));
+            };
+            // Framed now, before the points are added (a zoom change while the cluster group is still
+            // being filled leaves it without icons); again only if the map's size changes later.
+            var fitted = map.getSize();
+            map.cgFitTo(map.cgHomeBounds);
+            map.on("resize", function () {
+                var now = map.getSize();
+                if (touched || !map.cgTarget || now.equals(fitted)) { return; }
+                fitted = now;
+                map.cgFitTo(map.cgTarget);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: tuple[float, float, float, float]):
+        super().__init__()
+        self._name = "FitToContent"
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        self.bounds_json = js_json([[miny, minx], [maxy, maxx]])
+
+    def render(self, **kwargs):
+        # The legend is added to the map after this element: estimate its size from its lines (12 px
+        # type at 1.4, about 6.6 px a character, 240 px at most, Leaflet's 10 px corner margin).
+        legend = next((c for c in self._parent._children.values() if isinstance(c, Legend)), None)
+        self.legend_json = "null"
+        if legend is not None:
+            open_ = {"w": min(240, 34 + 6.6 * legend.longest) + 10, "h": 8 + 17 * legend.lines + 10}
+            self.legend_json = js_json({"open": open_, "folded": {"w": 90, "h": 44}})
+        super().render(**kwargs)
+
+
 class MapAccess(MacroElement):
     """What makes a map usable without a mouse or without sight of it, on every map built here.
 
@@ -782,8 +862,9 @@ class Legend(MacroElement):
     """A legend control; every label is neutralised with :func:`safe_text` before it is placed.
 
     On a wide map it is a plain box (no control in it, so it never crowds the points and clusters
-    near it as a target of its own); on a map narrower than 480 px it folds to one "Legend" line
-    that opens it, so it does not hide a phone's map."""
+    near it as a target of its own); on a map narrower than 700 px (a phone's, or one beside a table)
+    it folds to one "Legend" line that opens it, so it does not hide the map. :class:`FitToContent`
+    frames the map so that nothing it was framed on lies under it."""
 
     _template = Template(
         """
@@ -805,8 +886,9 @@ class Legend(MacroElement):
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", "cg-legend");
             div.innerHTML = {{ this.html_json }};
-            if (map.getSize().x < 480) {
-                // A phone's map: the legend folds to one "Legend" line (a button) to open it.
+            if (map.getSize().x < 700) {
+                // A phone's map, or one beside a table: the legend folds to one "Legend" line (a button
+                // to open it), so that it never covers the points the map was framed on.
                 var details = L.DomUtil.create("details", "", div), summary = L.DomUtil.create("summary", "", details);
                 summary.textContent = "Legend";
                 div.querySelector(".cg-legend-title").remove();
@@ -826,6 +908,9 @@ class Legend(MacroElement):
         dot), 'area', or one of :data:`MARKER_SHAPES` (an asset type's marker)."""
         super().__init__()
         self._name = "Legend"
+        labels = [str(label) for title, entries in sections for label in [title, *(e[1] for e in entries)] if label]
+        self.lines = 1 + sum(1 + len(entries) for _, entries in sections)  # "Legend", each title and entry
+        self.longest = max((len(x) for x in labels), default=6)
         body = legend_body(sections)
         self.html_json = js_json(
             f"<div class='cg-legend-title'><b>Legend</b></div><div class='cg-legend-body'>{body}</div>"
@@ -1077,6 +1162,7 @@ def base_map(
     m.options["maxZoom"] = MAX_ZOOM
     FocusWithoutScroll().add_to(m)
     MapAccess(title).add_to(m)
+    FitToContent(bounds).add_to(m)
     source = TILE_SOURCES[tiles]
     if source is not None:
         folium.TileLayer(
