@@ -549,6 +549,16 @@ class Taxonomy:
         t = self.types.get(type_id)
         return t.label if t else str(type_id)
 
+    def themes(self) -> list[str]:
+        """Every service theme the types name (``themes`` of each type in the taxonomy file: health,
+        food, learning, ...), sorted; a filter people think in, beside the six asset families."""
+        return sorted({th for t in self.types.values() for th in t.themes})
+
+    def types_with_theme(self, themes) -> list[str]:
+        """The ids of the types that name any of ``themes``, in file order."""
+        wanted = set(themes)
+        return [t.id for t in self.types.values() if wanted & set(t.themes)]
+
 
 def _hex(value: str, where: str) -> str:
     if not (isinstance(value, str) and len(value) == 7 and value.startswith("#")):

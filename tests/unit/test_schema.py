@@ -22,6 +22,21 @@ def test_taxonomy_has_six_families_and_consistent_types(taxonomy: schema.Taxonom
         taxonomy.type("castle")
 
 
+def test_service_themes_come_from_the_taxonomy_file(tmp_path):
+    doc = json.loads(schema.TAXONOMY_FILE.read_text())
+    tax = schema.parse_taxonomy(doc)
+    assert {"health", "food", "learning", "environment"} <= set(tax.themes())
+    assert tax.themes() == sorted(tax.themes())
+    health = tax.types_with_theme(["health"])
+    assert {"gp_practice", "dental_practice", "pharmacy"} <= set(health) and "food_bank" not in health
+    assert set(tax.types_with_theme(["health", "food"])) >= {"gp_practice", "food_bank"}
+    assert tax.types_with_theme([]) == []
+    # A theme added in the file is offered, with no change to code.
+    next(t for t in doc["types"] if t["id"] == "library")["themes"].append("housing advice")
+    tax = schema.parse_taxonomy(doc)
+    assert "housing advice" in tax.themes() and tax.types_with_theme(["housing advice"]) == ["library"]
+
+
 def test_users_can_add_a_type_without_code(tmp_path):
     doc = json.loads(schema.TAXONOMY_FILE.read_text())
     doc["types"].append(
