@@ -39,6 +39,13 @@ class ViewScripts(MacroElement):
                 if (l.feature && l.feature.properties && l.feature.properties._i !== undefined) { areas.push(l); }
             });
             if (clusters) {
+                // Points still being clustered (chunked loading) cannot be taken out yet: try again shortly.
+                var loading = clusters._cgTypes.some(function (t) {
+                    var m = t._mask;
+                    return t._map && t._points.some(function (p) { return (!m || m[p.cgIdx]) && !p.__parent; });
+                });
+                clearTimeout(map.cgRetry);
+                if (loading) { map.cgRetry = setTimeout(function () { window.cgApplyView(map, v); }, 100); return; }
                 var types = clusters._cgTypes, total = 0, mask = null;
                 types.forEach(function (t) { total += t._points.length; });
                 if (v.r) {
@@ -87,10 +94,13 @@ class ViewScripts(MacroElement):
                 map.getContainer().setAttribute("aria-label", v.t);
                 try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", v.t); window.frameElement.setAttribute("title", v.t); } } catch (e) {}
             }
+            // Zoom to what a search found, and back to the map's own frame when the search is cleared
+            // (with geo.maps.FitToContent's cgFitTo where the map has it: it keeps the legend clear).
             if (map.cgHome === undefined) { map.cgHome = [map.getCenter(), map.getZoom()]; map.cgFit = null; }
             var fit = v.b ? JSON.stringify(v.b) : null;
             if (fit !== map.cgFit) {
-                if (v.b) { map.fitBounds(v.b, {padding: [24, 24], maxZoom: 16, animate: false}); }
+                if (map.cgFitTo) { map.cgFitTo(v.b || map.cgHomeBounds); }
+                else if (v.b) { map.fitBounds(v.b, {padding: [24, 24], maxZoom: 16, animate: false}); }
                 else { map.setView(map.cgHome[0], map.cgHome[1], {animate: false}); }
                 map.cgFit = fit;
             }
@@ -101,7 +111,7 @@ class ViewScripts(MacroElement):
         // A map drawn (again) after the page sent its view: take the view the page left for it.
         try {
             var left = window.parent && window.parent.cgViews && window.parent.cgViews[window.cgMapKey];
-            if (left) { window.cgApplyView(window.cgMap, left); }
+            if (left) { setTimeout(function () { window.cgApplyView(window.cgMap, left); }, 0); }  // once laid out
         } catch (e) {}
         {% endmacro %}
         """

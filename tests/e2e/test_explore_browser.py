@@ -311,3 +311,120 @@ def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPa
     new_zoom = frame.evaluate(in_map("return map.getZoom();"))
     assert after["y"] == box["y"], f"clicking the map scrolled the page by {box['y'] - after['y']:.0f}px"
     assert new_zoom > zoom, f"the click on a cluster was lost (zoom stayed {zoom})"
+
+
+# --------------------------------------------------------------------------------------------
+# Filters answered in place, search zooms, and the view in the URL (issues 10 and 11)
+# --------------------------------------------------------------------------------------------
+
+SHOWN_JS = """() => {
+    for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer] strong')) {
+        const m = /^([\\d,]+) assets shown$/.exec(el.textContent.trim());
+        if (m) return parseInt(m[1].replace(/,/g, ''), 10);
+    }
+    return null;
+}"""
+SCRIPT_DONE_JS = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning' && !document.querySelector('[data-stale=true]');
+}"""
+IN_VIEW_JS = in_map(
+    """
+    const b = map.getBounds();
+    let n = 0, out = 0;
+    map.eachLayer(l => {
+        if (l instanceof L.MarkerClusterGroup) l.getLayers().forEach(p => { n++; if (!b.contains(p.getLatLng())) out++; });
+    });
+    const legend = document.querySelector('.cg-legend-body');
+    return {n, out, zoom: map.getZoom(), title: document.title, legend: legend ? legend.textContent : '',
+            sentinel: window.cgSentinel || null};
+    """
+)
+
+
+def _wait_shown(app: AppPage, frame, n: int) -> dict:
+    """Wait until the table says ``n`` assets and the map holds exactly ``n`` points; the map's state."""
+    page = app.page
+    try:
+        page.wait_for_function(f"() => ({SHOWN_JS})() === {n} && ({SCRIPT_DONE_JS})()", timeout=TIMEOUT_MS)
+        frame.wait_for_function(f"() => (({IN_VIEW_JS})()).n === {n}", timeout=TIMEOUT_MS)
+    except Exception as exc:
+        state = frame.evaluate(IN_VIEW_JS)
+        pytest.fail(app.fail_message(f"expected {n} assets in the table and on the map: {exc}; map: {state}"))
+    return frame.evaluate(IN_VIEW_JS)
+
+
+def test_a_type_filter_change_updates_the_drawn_map_in_place(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    frame = _open_explore(app)
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    frame.evaluate("() => { window.cgSentinel = 'kept'; }")  # gone if the map's frame is drawn again
+    chip = page.locator("[data-testid=stMultiSelect]").nth(1).get_by_role("button", name="Remove ").last
+    label = chip.get_attribute("aria-label").removeprefix("Remove ")
+    type_label, n_type = label.rsplit(" (", 1)[0], int(label.rsplit("(", 1)[1].rstrip(")"))
+    chip.click()
+    state = _wait_shown(app, frame, DEMO_ASSETS - n_type)
+    assert state["sentinel"] == "kept", "the map was drawn again instead of being changed in place"
+    assert state["title"].startswith(f"Map of {DEMO_ASSETS - n_type:,} assets"), state["title"]
+    assert type_label not in state["legend"], state["legend"]  # the legend lists what is shown
+    assert re.search(r"[?&]types=[^&]+", page.url) and type_label.split()[0].lower() not in page.url.lower()
+    layers = page.frame_locator(MAP_IFRAME).locator(".leaflet-control-layers-overlays").text_content()
+    assert f"{type_label} (0)" in layers, layers  # the layer list counts what is shown
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("\n".join(problems))
+
+
+def test_search_zooms_to_what_it_found_and_its_link_restores_the_view(app_page: AppPage, browser) -> None:
+    app = app_page
+    page = app.page
+    frame = _open_explore(app)
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    before = frame.evaluate(IN_VIEW_JS)
+    search = page.get_by_label("Search by name, address or postcode")
+    search.fill("Firth Park")
+    search.press("Enter")
+    page.wait_for_function(f"() => ({SHOWN_JS})() !== {DEMO_ASSETS} && ({SCRIPT_DONE_JS})()", timeout=TIMEOUT_MS)
+    found = page.evaluate(SHOWN_JS)
+    assert 0 < found < DEMO_ASSETS
+    frame.wait_for_function(
+        f"() => {{ const s = ({IN_VIEW_JS})(); return s.n === {found} && s.zoom > {before['zoom']}; }}"
+    )
+    state = frame.evaluate(IN_VIEW_JS)
+    assert state["out"] == 0, f"{state['out']} of the {found} places found are outside the map: {state}"
+    assert "q=Firth+Park" in page.url, page.url
+    # the same link in another browser (no session) opens the same view
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(app.server.url) else r.abort())
+    try:
+        other = context.new_page()
+        other.goto(page.url, wait_until="domcontentloaded")
+        other.wait_for_function(f"() => ({SHOWN_JS})() === {found} && ({SCRIPT_DONE_JS})()", timeout=TIMEOUT_MS)
+        assert other.get_by_label("Search by name, address or postcode").input_value() == "Firth Park"
+        other.frame_locator(MAP_IFRAME).locator(".leaflet-container").wait_for()
+        shared = other.locator(MAP_IFRAME).element_handle().content_frame()
+        try:
+            shared.wait_for_function(f"() => {{ const s = ({IN_VIEW_JS})(); return s.n === {found} && s.out === 0; }}")
+        except Exception as exc:
+            pytest.fail(
+                app.fail_message(f"the link's map never showed the {found} places: {shared.evaluate(IN_VIEW_JS)} {exc}")
+            )
+        assert shared.evaluate(IN_VIEW_JS)["zoom"] > before["zoom"]
+    finally:
+        context.close()
+
+
+def test_a_link_with_types_and_shading_opens_that_view(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    libraries = demo_count("assets", type="library")
+    page.goto(app.server.url + "/?types=library&shade=none&boundaries=wards", wait_until="domcontentloaded")
+    page.wait_for_function(f"() => ({SHOWN_JS})() !== null && ({SCRIPT_DONE_JS})()", timeout=TIMEOUT_MS)
+    shown = page.evaluate(SHOWN_JS)
+    assert shown == libraries
+    frame = map_frame(app)
+    state = _wait_shown(app, frame, shown)
+    assert "Library" in state["legend"] and "per 1,000" not in state["legend"], state["legend"]
+    assert page.get_by_role("radio", name="No shading").is_checked()
+    assert "types=library" in page.url and "shade=none" in page.url, page.url
