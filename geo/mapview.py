@@ -16,6 +16,8 @@ Every text in a view is neutralised as in :mod:`geo.maps`: labels with :func:`ge
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -148,7 +150,8 @@ def fit_bounds(shown: gpd.GeoDataFrame) -> list[list[float]] | None:
     if pts.empty:
         return None
     minx, miny, maxx, maxy = pts.to_crs(STORAGE_CRS).total_bounds
-    return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
+    down, up = (lambda v: math.floor(float(v) * 1e5) / 1e5), (lambda v: math.ceil(float(v) * 1e5) / 1e5)
+    return [[down(miny), down(minx)], [up(maxy), up(maxx)]]  # rounded outwards, so every point is inside
 
 
 def map_view(
