@@ -210,12 +210,15 @@ def asset_map(assets, *, details: bool = True, **kwargs):
     arguments go to :func:`geo.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...).
     The outlines of the assets that have one (parks, grounds, routes) are drawn from close zooms."""
     tax = kwargs.pop("taxonomy", None) or taxonomy()
-    if details:
-        kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
-    fmap = maps.explorer_map(assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs)
-    shapes = asset_outlines()
-    if len(shapes) and len(assets):
-        maps.outline_layer(assets, shapes, taxonomy=tax).add_to(fmap)
+    with st.spinner("Drawing the map…"):  # shown only if it takes over half a second
+        if details:
+            kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
+        fmap = maps.explorer_map(
+            assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs
+        )
+        shapes = asset_outlines()
+        if len(shapes) and len(assets):
+            maps.outline_layer(assets, shapes, taxonomy=tax).add_to(fmap)
     return fmap
 
 

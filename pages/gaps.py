@@ -47,9 +47,10 @@ st.caption(
 
 capacity = tax.type(type_id).capacity_column
 try:
-    table = access.gaps(
-        areas, assets, type_id=type_id, within_m=within_m, capacity_column=capacity, outlines=_ui.asset_outlines()
-    )
+    with st.spinner("Measuring how far each area is…"):  # shown only if it takes over half a second
+        table = access.gaps(
+            areas, assets, type_id=type_id, within_m=within_m, capacity_column=capacity, outlines=_ui.asset_outlines()
+        )
 except CommonGroundError as exc:
     _ui.fail(exc)
 summary = access.gap_summary(table)

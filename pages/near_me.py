@@ -73,15 +73,16 @@ origin = st.session_state.get("near_origin")
 result = None
 if origin:
     try:
-        result = access.near(
-            origin["lon"],
-            origin["lat"],
-            assets,
-            taxonomy=tax,
-            within_m=within_m,
-            postcode=origin.get("postcode"),
-            outlines=_ui.asset_outlines(),
-        )
+        with st.spinner("Finding what is near…"):  # shown only if it takes over half a second
+            result = access.near(
+                origin["lon"],
+                origin["lat"],
+                assets,
+                taxonomy=tax,
+                within_m=within_m,
+                postcode=origin.get("postcode"),
+                outlines=_ui.asset_outlines(),
+            )
     except CommonGroundError as exc:
         st.error(str(exc))
 
