@@ -61,8 +61,8 @@ with st.container(border=True):
         help="A trait counts the assets shown whose type supports it in the taxonomy (see About).",
     )
     show_boundaries = c5.toggle("Show boundaries", value=True, key="explore_boundaries")
-    if boundary_layer != "lsoas":
-        c4.caption("Deprivation shading needs LSOAs: choose them under **Boundaries** in the sidebar.")
+    if "imd" not in SHADES:
+        c4.caption("These boundaries carry no deprivation: choose LSOAs under **Boundaries** to shade by it.")
 
 link = explore.view_params(types=types, present=present_types, query=query, boundaries=boundary_layer, shade=shading)
 st.query_params.from_dict({k: str(v) for k, v in link.items() if v not in (None, "")})  # early: see _ui.view_link
@@ -88,8 +88,7 @@ except CommonGroundError as exc:
     _ui.fail(exc)
 
 
-def build_map():
-    """The map of every published asset over the chosen areas; the view above picks what it shows."""
+def build_map():  # every published asset over the chosen areas; the view above picks what it shows
     _, everything = explore.shading(shading, published, areas, taxonomy=tax, where=ready.where, km2=ready.km2)
     return maps.explorer_map(
         published,
@@ -107,11 +106,8 @@ def build_map():
 m1, m2, m3 = st.columns(3)
 m1.metric("Assets shown", f"{len(shown):,}", help=f"of {len(assets):,} in the store")
 m2.metric("Types shown", shown["type"].nunique())
-m3.metric(
-    f"Areas with none ({boundary_layer})",
-    int((summary["assets"] == 0).sum()),
-    help="Areas with no shown asset inside them",
-)
+none_here = int((summary["assets"] == 0).sum())
+m3.metric(f"Areas with none ({boundary_layer})", none_here, help="Areas with no shown asset inside them")
 
 if shown.empty:
     st.info(
