@@ -41,6 +41,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 FAILING_IMPACTS = ("serious", "critical")
 PHONE = {"width": 375, "height": 812}
+MAP_PAGES = ("", "neighbourhood", "near_me", "gaps")  # the pages that always show a map
 MAX_TABS_TO_MAP = 150
 MAX_TABS_IN_MAP = 60
 MIN_MAP_HEIGHT_PX = 250
@@ -297,8 +298,8 @@ LAYOUT_JS = """() => {
         const r = el.getBoundingClientRect();
         if (r.width > 0 && (r.left < -1 || r.right > vw + 1)) out.wide.push(el.tagName + ' ' + (el.dataset.testid || '') + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
     }
-    for (const el of document.querySelectorAll('iframe')) {
-        if ((el.getAttribute('title') || '').includes('folium')) out.maps.push(Math.round(el.getBoundingClientRect().height));
+    for (const el of document.querySelectorAll("iframe[src*='streamlit_folium']")) {  // a map titles its frame for what it shows
+        out.maps.push(Math.round(el.getBoundingClientRect().height));
     }
     return out;
 }"""
@@ -313,7 +314,7 @@ def test_every_page_fits_a_375px_phone(app_page: AppPage, axe, path: str) -> Non
     layout = page.evaluate(LAYOUT_JS)
     shots = _screenshots(app, path)
     where = f"(screenshots: {', '.join(str(s) for s in shots[:2])}, ...)"
-    assert layout["doc"] <= PHONE["width"] and layout["body"] <= PHONE["width"], (
+    assert layout["doc"] <= layout["vw"] == PHONE["width"] and layout["body"] <= layout["vw"], (
         f"the page scrolls sideways: {layout} {where}"
     )
     if "main" in layout:
@@ -322,6 +323,8 @@ def test_every_page_fits_a_375px_phone(app_page: AppPage, axe, path: str) -> Non
         f"wider than the phone (a table or map should fit or scroll inside itself): {layout['wide']} {where}"
     )
     assert all(h >= MIN_MAP_HEIGHT_PX for h in layout["maps"]), f"a map is too short to use: {layout['maps']}"
+    if path in MAP_PAGES:
+        assert layout["maps"], f"/{path} shows no map at 375 px {where}"
     violations = axe_violations(app, axe)
     assert not violations, f"axe on /{path} at 375 px:\n" + "\n".join(violations)
 
