@@ -101,9 +101,12 @@ class ViewScripts(MacroElement):
             if (map.cgHome === undefined) { map.cgHome = [map.getCenter(), map.getZoom()]; map.cgFit = null; }
             var fit = v.b ? JSON.stringify(v.b) : null;
             if (fit !== map.cgFit) {
+                map.invalidateSize(false);
                 if (map.cgFitTo) { map.cgFitTo(v.b || map.cgHomeBounds); }
-                else if (v.b) { map.fitBounds(v.b, {padding: [24, 24], maxZoom: 16, animate: false}); }
-                else { map.setView(map.cgHome[0], map.cgHome[1], {animate: false}); }
+                if (v.b && !map.getBounds().contains(L.latLngBounds(v.b))) {  // never leave what was found out of sight
+                    map.fitBounds(v.b, {padding: [24, 24], maxZoom: 16, animate: false});
+                }
+                else if (!map.cgFitTo && !v.b) { map.setView(map.cgHome[0], map.cgHome[1], {animate: false}); }
                 map.cgFit = fit;
             }
             map.cgView = v;

@@ -401,7 +401,12 @@ def test_search_zooms_to_what_it_found_and_its_link_restores_the_view(app_page: 
         other = context.new_page()
         other.goto(page.url, wait_until="domcontentloaded")
         other.wait_for_function(f"() => ({SHOWN_JS})() === {found} && ({SCRIPT_DONE_JS})()", timeout=TIMEOUT_MS)
-        assert other.get_by_label("Search by name, address or postcode").input_value() == "Firth Park"
+        # the search box shows it too (its value can arrive a moment after the results)
+        other.wait_for_function(
+            "() => [...document.querySelectorAll('input')].some(i => i.getAttribute('aria-label')"
+            " === 'Search by name, address or postcode' && i.value === 'Firth Park')",
+            timeout=TIMEOUT_MS,
+        )
         other.frame_locator(MAP_IFRAME).locator(".leaflet-container").wait_for()
         shared = other.locator(MAP_IFRAME).element_handle().content_frame()
         try:
