@@ -101,9 +101,11 @@ class ExploreView:
     problems: tuple[str, ...] = ()
 
 
-def types_key(categories: list[str]) -> str:
-    """The session key of the types chosen within ``categories`` (the page's types widget)."""
-    return f"explore_types_{'-'.join(categories)}"
+def types_key(categories: list[str], themes: list[str] | None = None) -> str:
+    """The session key of the types chosen within ``categories`` and, when any are chosen, service
+    ``themes`` (the page's types widget: a new choice of either offers all its types again)."""
+    key = f"explore_types_{'-'.join(categories)}"
+    return f"{key}_themes_{'-'.join(themes)}" if themes else key
 
 
 def parse_view(params: dict[str, str], *, taxonomy: Taxonomy, present: list[str], shades: list[str]) -> ExploreView:

@@ -42,14 +42,14 @@ with st.container(border=True):
         format_func=lambda c: tax.category(c).label,
         key="explore_categories",
     )
-    type_options = [t.id for t in tax.types.values() if t.category in categories and t.id in present]
-    types = c2.multiselect(
-        "Types",
-        options=type_options,
-        default=type_options,
-        format_func=lambda t: f"{tax.label(t)} ({present.get(t, 0)})",
-        key=explore.types_key(categories),
-    )
+    themes = c1.multiselect("Service themes", tax.themes(), key="explore_themes", placeholder="Any theme",
+                            help="From the taxonomy file: the services each type offers (health, food, ...).")  # fmt: skip
+    with_theme = set(tax.types_with_theme(themes)) if themes else set(tax.types)
+    type_options = [
+        t.id for t in tax.types.values() if t.category in categories and t.id in present and t.id in with_theme
+    ]
+    types = c2.multiselect("Types", options=type_options, default=type_options, key=explore.types_key(categories, themes),
+                           format_func=lambda t: f"{tax.label(t)} ({present.get(t, 0)})")  # fmt: skip
     query = c3.text_input("Search by name, address or postcode", key="explore_query", placeholder="e.g. Firth Park")
     c4, c5 = st.columns([3, 2])
     shading = c4.radio(

@@ -8,7 +8,9 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.schema import PROJECT_ROOT
+from geo import analysis
+from geo.schema import DEMO_GPKG, PROJECT_ROOT
+from geo.store import open_store
 from tests.helpers import DEMO_ASSETS
 
 TIMEOUT = 120
@@ -241,3 +243,19 @@ def test_explore_shades_by_each_trait():
         areas = at.dataframe[1].value.set_index("Area")
         assert areas.loc["Firth Park", title] == pytest.approx(n * 1000 / 22_347)
         assert areas[title].notna().all() and len(areas) == 28
+
+
+def test_explore_filters_by_a_service_theme_from_the_taxonomy():
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
+    _ok(at)
+    assets = analysis.filter_assets(open_store(DEMO_GPKG).read("assets"))
+    assert "health" in at.multiselect(key="explore_themes").options
+    at.multiselect(key="explore_themes").set_value(["health"]).run()
+    _ok(at)
+    health = assets[assets["type"].isin(["gp_practice", "dental_practice", "pharmacy"])]
+    assert {m.label: m.value for m in at.metric}["Assets shown"] == f"{len(health):,}"
+    assert "types=gp_practice%2Cdental_practice%2Cpharmacy" in at.code[-1].value  # the link keeps the view
+    at.multiselect(key="explore_themes").set_value(["culture"]).run()  # libraries and museums
+    _ok(at)
+    culture = assets[assets["type"].isin(["library", "museum"])]
+    assert {m.label: m.value for m in at.metric}["Assets shown"] == f"{len(culture):,}"
