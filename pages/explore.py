@@ -90,7 +90,7 @@ except CommonGroundError as exc:
 
 def build_map():  # every published asset over the chosen areas; the view above picks what it shows
     _, everything = explore.shading(shading, published, areas, taxonomy=tax, where=ready.where, km2=ready.km2)
-    return maps.explorer_map(
+    fmap = maps.explorer_map(
         published,
         taxonomy=tax,
         boundaries=areas if show_boundaries else None,
@@ -101,6 +101,8 @@ def build_map():  # every published asset over the chosen areas; the view above 
         details_url=details,
         bounds=tuple(areas.total_bounds),
     )
+    maps.outline_layer(published, _ui.asset_outlines(), taxonomy=tax).add_to(fmap)  # parks as shapes, zoom 14+
+    return fmap
 
 
 m1, m2, m3 = st.columns(3)

@@ -259,3 +259,20 @@ def test_explore_filters_by_a_service_theme_from_the_taxonomy():
     _ok(at)
     culture = assets[assets["type"].isin(["library", "museum"])]
     assert {m.label: m.value for m in at.metric}["Assets shown"] == f"{len(culture):,}"
+
+
+def test_explore_draws_parks_imported_as_shapes(private_store, tmp_path):
+    from tests.unit.test_outlines import _import, _write_parks
+
+    path, frame = _write_parks(tmp_path)
+    _import(private_store, path)
+    at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
+    _ok(at)
+    script = "".join(json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance"))
+    # The outline layer's own data (geo.maps.OutlineLayer): one shape per park, named, not just points.
+    found = re.search(r"var data = (\{.*?\});\s*var layer = L\.geoJSON", script, re.S)
+    assert found, "Explore's map has no outline layer"
+    features = json.loads(found.group(1))["features"]
+    assert {f["properties"]["name"] for f in features} == set(frame["name"])
+    kinds = {f["geometry"]["type"].removeprefix("Multi") for f in features}
+    assert kinds == {"Polygon", "LineString"}  # the parks' areas and the trail's line
