@@ -675,11 +675,18 @@ class FitToContent(MacroElement):
                 if (!size.x || !size.y || !b.isValid()) { return; }
                 var tl = L.point(EDGE, EDGE), best = L.point(EDGE, EDGE), zoom = -1, lg = corner();
                 if (lg) {
-                    // Room beside the legend or above it; a strip that leaves under 120 px of map is no choice.
-                    [L.point(lg.w + EDGE, EDGE), L.point(EDGE, lg.h + EDGE)].forEach(function (br) {
+                    // Centred, when at its zoom the points stay clear of the legend; else a strip beside
+                    // the legend or above it (one that leaves under 120 px of map is no choice). The
+                    // closest zoom wins; on a tie, centred first, then the narrower strip.
+                    [L.point(EDGE, EDGE), L.point(lg.w + EDGE, EDGE), L.point(EDGE, lg.h + EDGE)].forEach(function (br, i) {
                         var room = size.subtract(tl.add(br));
                         if (room.x < 120 || room.y < 120) { return; }
                         var z = map.getBoundsZoom(b, false, tl.add(br));
+                        if (i === 0) {
+                            var px = map.project(b.getNorthEast(), z).subtract(map.project(b.getSouthWest(), z));
+                            var right = (size.x + Math.abs(px.x)) / 2 + EDGE, bottom = (size.y + Math.abs(px.y)) / 2 + EDGE;
+                            if (right > size.x - lg.w && bottom > size.y - lg.h) { return; }  // under the legend
+                        }
                         if (z > zoom) { zoom = z; best = br; }
                     });
                 }

@@ -360,7 +360,9 @@ def test_a_type_filter_change_updates_the_drawn_map_in_place(app_page: AppPage) 
     frame = _open_explore(app)
     assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
     frame.evaluate("() => { window.cgSentinel = 'kept'; }")  # gone if the map's frame is drawn again
-    chip = page.locator("[data-testid=stMultiSelect]").nth(1).get_by_role("button", name="Remove ").last
+    chip = (
+        page.locator("[data-testid=stMultiSelect]").filter(has_text="Types").get_by_role("button", name="Remove ").last
+    )
     label = chip.get_attribute("aria-label").removeprefix("Remove ")
     type_label, n_type = label.rsplit(" (", 1)[0], int(label.rsplit("(", 1)[1].rstrip(")"))
     chip.click()
