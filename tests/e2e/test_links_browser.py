@@ -1,0 +1,56 @@
+"""Links that restore a view, opened in a fresh browser as someone sent the link would: each page shows
+the answer for that state (issue 10's "done when")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from geo.schema import PROJECT_ROOT
+from tests.e2e.conftest import TIMEOUT_MS, AppPage
+
+pytestmark = pytest.mark.e2e
+
+FIRTH_PARK = "E05010868"
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid=stMetric]").filter(has_text=label).first
+    box.wait_for(timeout=TIMEOUT_MS)
+    return box.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def test_a_near_me_link_shows_the_nearest_by_name(app_page: AppPage) -> None:
+    page = app_page.page
+    page.goto(f"{app_page.server.url}/near_me?postcode=S5+8NJ&minutes=15", wait_until="domcontentloaded")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('td[role=gridcell]')].some(td => td.textContent.includes('Parson Cross'))",
+        timeout=TIMEOUT_MS,
+    )
+    assert page.get_by_label("Postcode").input_value() == "S5 8NJ"
+    page.get_by_text("15 minutes ≈").wait_for(timeout=TIMEOUT_MS)  # the walking time came from the link
+
+
+def test_a_neighbourhood_link_shows_that_wards_profile(app_page: AppPage) -> None:
+    page = app_page.page
+    page.goto(f"{app_page.server.url}/neighbourhood?boundaries=wards&area={FIRTH_PARK}", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="One neighbourhood at a time").wait_for()
+    assert _metric(page, "Residents") == "22,347"
+    assert _metric(page, "Assets here") == "17"
+    page.get_by_text("No aspirations are recorded for Firth Park yet").wait_for(timeout=TIMEOUT_MS)
+
+
+def test_a_gaps_link_shows_the_same_count_as_the_command_line(app_page: AppPage) -> None:
+    cli = subprocess.run(
+        [sys.executable, "-m", "geo", "gaps", "--data", str(app_page.server.store_path), "--type", "gp_practice",
+         "--within", "800", "--boundaries", "lsoas", "--json"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=True, timeout=300,
+    )  # fmt: skip
+    want = json.loads(cli.stdout)
+    page = app_page.page
+    page.goto(f"{app_page.server.url}/gaps?type=gp_practice&within=800&boundaries=lsoas", wait_until="domcontentloaded")
+    got = _metric(page, "Areas beyond the distance")
+    assert got == f"{want['areas_beyond']} of {want['areas_total']}", (got, want)
