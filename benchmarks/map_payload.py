@@ -6,7 +6,7 @@ Run on demand from the project root (this is not a test)::
 
 It builds ``n`` synthetic assets over Sheffield (names sampled from the demo store, all 18
 taxonomy types, an address each) and renders two maps in one process: first the project's engine
-(:func:`geo.maps.explorer_map`, called as the Explore page calls it), then the naive approach of
+(:func:`geo.web.maps.explorer_map`, called as the Explore page calls it), then the naive approach of
 one ``folium.Marker`` with a tooltip and popup per asset. For each it reports the rendered HTML
 size, the bytes per asset (HTML of ``n`` assets minus HTML of an empty map, divided by ``n``, so
 fixed page overhead is excluded) and the build + render time. The issue asks the explorer map to
@@ -34,7 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo import maps, schema  # noqa: E402
+from geo import schema  # noqa: E402
+from geo.web import maps  # noqa: E402
 
 STORE = ROOT / "data" / "sheffield.gpkg"
 

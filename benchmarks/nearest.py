@@ -9,7 +9,7 @@ million assets take at most twice the time of bare shapely, at least 20 times le
 loop, and under 2 GB. Data are built directly in EPSG:27700 (no reprojection is timed): the real
 LSOA points of ``/work/shared/data/england/england_lsoa.gpkg`` as origins when present (else uniform
 points over England's bounding box), assets with 1.5 km Gaussian noise around random origins, types
-of unequal frequencies. Timed in one process: the engine (:func:`geo.access.nearest_of_each_type`)
+of unequal frequencies. Timed in one process: the engine (:func:`geo.analysis.access.nearest_of_each_type`)
 and the floor (one ``shapely.STRtree`` per type, split and tree building included as in the engine),
 best of 3; and once, a per-area geopandas loop over the first ``--loop`` areas, extrapolated to all.
 Distances must agree within 1e-6 m, or the script exits with status 1. Memory is the peak RSS.
@@ -19,7 +19,7 @@ polygons 30 to 300 m across around random origins, with the same type frequencie
 each one's representative point as the asset and its outline through ``outlines=`` (measured to the
 edge, 0 inside, through the densified-vertex k-d tree); the STRtree floor and the loop measure the
 polygons themselves, exactly. Where a polygon is the nearest asset the engine may overstate the
-distance by at most :data:`geo.access.OUTLINE_ERROR_M` (12.5 m): the check allows that and no more,
+distance by at most :data:`geo.analysis.access.OUTLINE_ERROR_M` (12.5 m): the check allows that and no more,
 and prints how many (area, type) distances are not exact and the largest difference.
 
 The last line is machine-readable: ``ratio_vs_strtree=R speedup_vs_loop=S peak_mb=P``.
@@ -44,7 +44,7 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.access import OUTLINE_ERROR_M, nearest_of_each_type  # noqa: E402
+from geo.analysis.access import OUTLINE_ERROR_M, nearest_of_each_type  # noqa: E402
 from geo.schema import METRIC_CRS  # noqa: E402
 
 LSOA = Path("/work/shared/data/england/england_lsoa.gpkg")

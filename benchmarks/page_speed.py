@@ -221,7 +221,7 @@ def apptest_ratio(data: str | None, repeat: int) -> tuple[float, float]:
     """Explore under AppTest in this process: the cold run, and the median filter-change rerun."""
     from streamlit.testing.v1 import AppTest
 
-    from geo import explore
+    from geo.web import explore
 
     if data:
         os.environ["COMMON_GROUND_DATA"] = data

@@ -31,7 +31,7 @@ Statuses
     An editor's asset is ``active`` at once; a community contribution is ``pending`` until an editor
     approves it (``active``) or rejects it (``rejected``). ``closed`` assets are kept (a place that
     has shut); ``removed`` is a soft delete: the feature stays in the layer and in the history, so
-    it can be restored, but is never published (:func:`geo.analysis.filter_assets` shows ``active``
+    it can be restored, but is never published (:func:`geo.analysis.areas.filter_assets` shows ``active``
     ones by default).
 
 Identifying a change (for :func:`undo`)

@@ -240,28 +240,28 @@ class NotPublishedError(ModerationError):
     """The item is pending, rejected or withdrawn, so it cannot be used publicly (nothing changed)."""
 
 
-# --- Imports (geo.imports) --------------------------------------------------------------------
+# --- Imports (geo.io.imports) --------------------------------------------------------------------
 
 
 class ImportFileError(CommonGroundError):
     """A file cannot be read or imported; the message says why and what to do."""
 
 
-# --- Exports (geo.exports) --------------------------------------------------------------------
+# --- Exports (geo.io.exports) --------------------------------------------------------------------
 
 
 class ExportError(CommonGroundError):
     """An export cannot be made as asked (format, output path, or a filter that matched nothing)."""
 
 
-# --- The area report (geo.report) -------------------------------------------------------------
+# --- The area report (geo.io.report) -------------------------------------------------------------
 
 
 class ReportError(CommonGroundError):
     """The area report cannot be written where it was asked for (the message names the fix)."""
 
 
-# --- HSDS export (geo.hsds) -------------------------------------------------------------------
+# --- HSDS export (geo.io.hsds) -------------------------------------------------------------------
 
 
 class HsdsExportError(CommonGroundError):

@@ -5,7 +5,7 @@ An asset always keeps **a point** in the ``assets`` layer: for a shape, its repr
 counts per area, nearest and gaps use like any other point. Its **outline** lives in the
 ``asset_outlines`` layer (:data:`geo.schema.OUTLINES_LAYER`): one row per asset, ``id`` = the
 asset's id, geometry a MultiPolygon or MultiLineString, 2D, EPSG:4326. An import writes both in one
-transaction (:func:`geo.imports.apply_import`).
+transaction (:func:`geo.io.imports.apply_import`).
 
 Consistency with the asset's life: assets are never deleted, only given a status (removed,
 rejected, closed), and undo changes the status back. So an outline is never deleted either: every

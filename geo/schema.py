@@ -512,7 +512,7 @@ class Taxonomy:
     """The asset taxonomy: categories, types and the resilience traits they support.
 
     ``trait_rules`` maps trait ids to :class:`TraitRule`; it is empty for a store whose taxonomy was
-    made before the rules existed (:func:`geo.traits.trait_rules` then uses the seed file's).
+    made before the rules existed (:func:`geo.analysis.traits.trait_rules` then uses the seed file's).
     """
 
     traits: dict[str, str]

@@ -1,4 +1,4 @@
-"""A map drawn once per state and changed in place by the page's filters (see :mod:`geo.mapview`).
+"""A map drawn once per state and changed in place by the page's filters (see :mod:`geo.web.mapview`).
 
 ``st_folium`` renders its map to HTML and JavaScript on every run (0.1 to 0.2 s of Python for the
 Explore map), and any change to that script makes the browser throw the map away and draw it again
@@ -22,7 +22,7 @@ import folium
 import streamlit as st
 import streamlit_folium as sf
 
-from geo import mapview
+from geo.web import mapview
 
 _BUILD_LOCK = threading.Lock()
 
@@ -79,7 +79,7 @@ def _parts(state: tuple, key: str, _build: Callable[[], folium.Map]) -> dict:
 
 def show(state: tuple, build: Callable[[], folium.Map], view: dict, *, key: str, height: int) -> None:
     """Show the map ``build()`` makes (built once per ``state``, a tuple of plain values that says
-    everything the map is drawn from) with ``view`` (:func:`geo.mapview.map_view`) applied."""
+    everything the map is drawn from) with ``view`` (:func:`geo.web.mapview.map_view`) applied."""
     parts = _parts(state, key, build)
     sf._component_func(
         script=parts["script"],

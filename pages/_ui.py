@@ -9,10 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import auth, deprivation, maps, outlines, schema, settings, textsafe, webassets
+from geo import auth, outlines, schema, settings, textsafe
+from geo.analysis import deprivation
 from geo.errors import CommonGroundError, VersionConflictError
 from geo.geocode import PostcodeIndex
 from geo.store import Store, open_store, store_taxonomy
+from geo.web import maps, webassets
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_URL = "/app/static"
@@ -143,7 +145,7 @@ def layer(name: str):
 
 def areas(name: str):
     """A boundary layer as the pages show it: deprivation at its level and LSOA names that carry their
-    ward (:func:`geo.deprivation.boundary_frame`); shared, read-only and cached per revision like :func:`layer`."""
+    ward (:func:`geo.analysis.deprivation.boundary_frame`); shared, read-only and cached per revision like :func:`layer`."""
     s = store()
     try:
         cache = _layer_cache(_data())
@@ -197,7 +199,7 @@ def details_url(details_json: str) -> str:
 
 def asset_outlines():
     """The store's asset outlines (asset id -> shape; empty for a store made before outlines), read
-    once per revision like any layer. Pass them to :mod:`geo.access` and :func:`geo.maps.outline_layer`,
+    once per revision like any layer. Pass them to :mod:`geo.analysis.access` and :func:`geo.web.maps.outline_layer`,
     which use only the outlines of the assets they are given."""
     if not store().has_layer(schema.OUTLINES_LAYER):
         return outlines.empty_outlines()
@@ -207,7 +209,7 @@ def asset_outlines():
 def asset_map(assets, *, details: bool = True, **kwargs):
     """A page's Folium map of ``assets``: the sidebar's basemap, the app's own scripts, and each
     point's popup details published for it (``details=False`` for a map without points). Other
-    arguments go to :func:`geo.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...).
+    arguments go to :func:`geo.web.maps.explorer_map` (boundaries, choropleth, bounds, origin, ...).
     The outlines of the assets that have one (parks, grounds, routes) are drawn from close zooms."""
     tax = kwargs.pop("taxonomy", None) or taxonomy()
     with st.spinner("Drawing the map…"):  # shown only if it takes over half a second
@@ -350,7 +352,7 @@ def area_picker(prefix: str):
 
     The choice is kept per boundary set under ``{prefix}_area_{layer}``.
     """
-    from geo import profiles
+    from geo.analysis import profiles
 
     name = boundary_choice()
     areas = layer(name)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from geo import exports
+from geo.io import exports
 from pages import _ui
 
 _ui.ensure_frame()

@@ -4,7 +4,8 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import analysis, community, schema
+from geo import community, schema
+from geo.analysis import areas as analysis
 from pages import _ui
 
 _ui.ensure_frame()

@@ -5,8 +5,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from geo import auth, editing, exports, imports, schema
+from geo import auth, editing, schema
 from geo.errors import CommonGroundError
+from geo.io import exports, imports
 from pages import _ui
 
 _ui.ensure_frame()

@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, community, editing, exports
+from geo import community, editing
+from geo.analysis import access
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError, VersionConflictError
+from geo.io import exports
 from pages import _ui
 
 _ui.ensure_frame()

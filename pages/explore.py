@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from geo import analysis, explore, exports, maps, mapview
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
+from geo.io import exports
+from geo.web import explore, maps, mapview
 from pages import _mapview, _ui
 
 _ui.ensure_frame()
@@ -18,7 +20,7 @@ st.caption(
 tax = _ui.taxonomy()
 assets = _ui.layer("assets")
 boundary_layer = _ui.boundary_choice()
-areas = _ui.areas(boundary_layer)  # with deprivation at every level (geo.deprivation)
+areas = _ui.areas(boundary_layer)  # with deprivation at every level (geo.analysis.deprivation)
 published = analysis.filter_assets(assets)  # every asset the map holds; the filters choose what it shows
 
 present = assets["type"].value_counts()

@@ -3,8 +3,11 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, deprivation, exports, maps
+from geo.analysis import access, deprivation
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
+from geo.io import exports
+from geo.web import maps
 from pages import _ui
 
 _ui.ensure_frame()

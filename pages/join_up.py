@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import community, exports, hsds, maps, schema
+from geo import community, schema
+from geo.io import exports, hsds
+from geo.web import maps
 from pages import _ui
 
 _ui.ensure_frame()

@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports
+from geo.analysis import access
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
+from geo.io import exports
 from pages import _locate, _ui
 
 _ui.ensure_frame()

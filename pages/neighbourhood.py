@@ -8,8 +8,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import access, analysis, exports, maps, naming, profiles, report, traits
+from geo.analysis import access, profiles, traits
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
+from geo.io import exports, naming, report
+from geo.web import maps
 from pages import _ui
 
 _ui.ensure_frame()

@@ -13,13 +13,16 @@ import json
 import sys
 from collections.abc import Callable
 
-from geo import access, analysis, imports, outlines, profiles, settings
+from geo import outlines, settings
+from geo.analysis import access, profiles
+from geo.analysis import areas as analysis
 from geo.cli import export as cli_export
 from geo.cli import hsds as cli_hsds
 from geo.cli import report as cli_report
 from geo.cli import store as cli_store
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
 from geo.geocode import PostcodeIndex
+from geo.io import imports
 from geo.schema import BOUNDARY_LAYERS
 from geo.store import ENV_VAR, Store, open_store, store_taxonomy
 
@@ -63,7 +66,7 @@ def _boundaries(store: Store, name: str):
     if name not in BOUNDARY_LAYERS or not store.has_layer(name):
         valid = [n for n in BOUNDARY_LAYERS if store.has_layer(n)]
         raise LayerNotFoundError(f"There is no boundary layer {name!r}; choose one of: {', '.join(valid)}.")
-    from geo import deprivation
+    from geo.analysis import deprivation
 
     return deprivation.boundary_frame(name, store.read)  # deprivation at this level; LSOAs named with their ward
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 
-from geo import exports, maps, settings
+from geo import settings
+from geo.io import exports
 from geo.store import open_store
+from geo.web import maps
 
 #: The environment variable the app reads its default basemap from (see ``geo.settings``).
 TILES_ENV = settings.TILES_ENV

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from geo import hsds
+from geo.io import hsds
 from geo.store import open_store
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from geo import access, report
+from geo.analysis import access
+from geo.io import report
 from geo.store import open_store
 
 

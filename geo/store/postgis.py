@@ -1152,7 +1152,7 @@ class PostGISStore:
         in Python keeps answers identical to the GeoPackage backend.
 
         Assets with an outline (``asset_outlines``) are measured to it by the engine
-        (:mod:`geo.access`), so each type's candidates are the ``k`` nearest by point *and* the
+        (:mod:`geo.analysis.access`), so each type's candidates are the ``k`` nearest by point *and* the
         ``k`` nearest by outline (``<->`` between geometries is the true distance, 0 inside, on the
         outlines' own ``ST_Transform(geom, 27700)`` index). That is enough: an asset's point lies
         on or inside its outline, so its outline is never farther than its point, and the nearest
@@ -1173,7 +1173,7 @@ class PostGISStore:
         GeoDataFrame
             The candidates' full rows (``id``, ``type``, ``geometry`` and the rest), grouped by type
             in the order of ``types``, nearest first; active means status ``active`` or missing, as
-            :func:`geo.analysis.filter_assets` counts it.
+            :func:`geo.analysis.areas.filter_assets` counts it.
         """
         try:
             lon, lat = (float(v) for v in origin_lonlat)

@@ -10,7 +10,7 @@ import subprocess
 import geopandas as gpd
 import pytest
 
-from geo import exports
+from geo.io import exports
 from tests.helpers import InProcessCLI, run_cli_subprocess
 
 

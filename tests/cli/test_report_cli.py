@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from geo import imports, report
+from geo.io import imports, report
 from geo.schema import PROJECT_ROOT
 from tests.helpers import InProcessCLI
 

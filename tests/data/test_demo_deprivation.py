@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import deprivation
+from geo.analysis import deprivation
 from geo.schema import DEMO_GPKG
 from geo.store import open_store
 

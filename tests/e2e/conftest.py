@@ -388,7 +388,7 @@ def count_asset_points(frame) -> int:
     return frame.evaluate(COUNT_POINTS_JS)
 
 
-#: How many asset points the page was sent (the payload ``geo.maps.AssetPoints`` puts in ``var d``).
+#: How many asset points the page was sent (the payload ``geo.web.maps.AssetPoints`` puts in ``var d``).
 SHIPPED_POINTS_JS = "() => (window.d && Array.isArray(window.d.x)) ? window.d.x.length : null"
 
 

@@ -276,7 +276,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
 
 # Regression: Leaflet 1.9's keyboard handler focused the map on the first mousedown without
 # preventScroll; inside streamlit-folium's iframe that scrolled the page and the click was lost
-# (Leaflet #1605, #5392). geo.maps.FocusWithoutScroll fixes it.
+# (Leaflet #1605, #5392). geo.web.maps.FocusWithoutScroll fixes it.
 def test_first_click_on_a_partly_hidden_map_keeps_the_page_still(app_page: AppPage) -> None:
     app = app_page
     page = app.page

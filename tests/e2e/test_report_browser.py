@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from geo import report
+from geo.io import report
 from tests.e2e.conftest import TIMEOUT_MS, AppPage
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from geo import imports
+from geo.io import imports
 from geo.schema import PROJECT_ROOT
 from geo.store import open_store, release_store
 from tests.e2e.conftest import (

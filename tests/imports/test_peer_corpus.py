@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import imports, outlines
+from geo import outlines
 from geo.cli import main
+from geo.io import imports
 from tests.conftest import ROOT
 from tests.helpers import store_digest
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from geo import maps, schema
+from geo import schema
 from geo.errors import CRSError, SchemaError
+from geo.web import maps
 from tests.helpers import DEMO_ASSETS, DEMO_TYPES
 
 HOSTILE = [
@@ -197,7 +198,7 @@ def test_zoom_for_bounds_frames_sheffield():
 
 
 def test_details_files_are_published_once_and_pruned(tmp_path):
-    from geo import webassets
+    from geo.web import webassets
 
     a = webassets.publish_details(tmp_path, '{"rows": [["1 Road"]]}', keep=2)
     assert webassets.publish_details(tmp_path, '{"rows": [["1 Road"]]}', keep=2) == a  # same content, same file

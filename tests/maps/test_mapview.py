@@ -1,4 +1,4 @@
-"""Explore's filters applied to a drawn map (geo.mapview), its link (geo.explore), and the cached map
+"""Explore's filters applied to a drawn map (geo.web.mapview), its link (geo.web.explore), and the cached map
 parts (pages/_mapview.py) that must stay exactly what streamlit-folium sends."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from geo import analysis, explore, maps, mapview
+from geo.analysis import areas as analysis
+from geo.web import explore, maps, mapview
 from tests.helpers import DEMO_ASSETS
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
-from geo import maps, outlines
+from geo import outlines
 from geo.errors import SchemaError
+from geo.web import maps
 
 HOSTILE = "Park {{ 7*7 }} <img src=x onerror=alert(1)> `${x}` \\ </script>"
 
@@ -88,7 +89,8 @@ def test_a_frame_without_crs_is_refused(parks, taxonomy):
 
 def test_a_geojson_of_parks_shows_as_shapes_on_the_app_map(gpkg_copy, tmp_path, taxonomy):
     """Done when: a GeoJSON of park polygons imports as parks that show as shapes on the maps."""
-    from geo import analysis, imports
+    from geo.analysis import areas as analysis
+    from geo.io import imports
     from geo.store import store_taxonomy
 
     frame = gpd.GeoDataFrame(

@@ -7,7 +7,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import analysis, community, editing
+from geo import community, editing
+from geo.analysis import areas as analysis
 from geo.auth import Principal, Role
 from geo.schema import PROJECT_ROOT
 from geo.store import Store, open_store

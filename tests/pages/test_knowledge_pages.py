@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import community as k
-from geo import profiles
+from geo.analysis import profiles
 from geo.schema import PROJECT_ROOT, load_taxonomy
 from geo.store import Store
 from geo.textsafe import markdown_literal

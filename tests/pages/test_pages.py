@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import analysis
+from geo.analysis import areas as analysis
 from geo.schema import DEMO_GPKG, PROJECT_ROOT
 from geo.store import open_store
 from tests.helpers import DEMO_ASSETS
@@ -182,7 +182,7 @@ def _in_order(node) -> list[tuple[str, str]]:
 
 
 def test_neighbourhood_reads_in_the_frameworks_order(private_store):
-    from geo import imports
+    from geo.io import imports
 
     for layer in EXAMPLE_LAYERS:
         imports.import_file(EXAMPLES / f"{layer}.csv", layer=layer, store=private_store, actor="t")
@@ -269,7 +269,7 @@ def test_explore_draws_parks_imported_as_shapes(private_store, tmp_path):
     at = AppTest.from_file(EXPLORE, default_timeout=TIMEOUT).run()
     _ok(at)
     script = "".join(json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance"))
-    # The outline layer's own data (geo.maps.OutlineLayer): one shape per park, named, not just points.
+    # The outline layer's own data (geo.web.maps.OutlineLayer): one shape per park, named, not just points.
     found = re.search(r"var data = (\{.*?\});\s*var layer = L\.geoJSON", script, re.S)
     assert found, "Explore's map has no outline layer"
     features = json.loads(found.group(1))["features"]

@@ -8,7 +8,7 @@ import datetime as dt
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from geo import report
+from geo.io import report
 from geo.schema import PROJECT_ROOT
 
 TIMEOUT = 120

@@ -9,7 +9,7 @@ import pytest
 from pyproj import Geod, Transformer
 from shapely.geometry import Point
 
-from geo import access
+from geo.analysis import access
 from geo.errors import OutsideAreaError, SchemaError, TaxonomyError
 from geo.geocode import PostcodeIndex
 from tests.helpers import DEMO_TYPES

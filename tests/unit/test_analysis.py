@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import analysis
+from geo.analysis import areas as analysis
 from geo.errors import CRSError, SchemaError
 
 

@@ -1,4 +1,4 @@
-"""Deprivation at every boundary level (geo.deprivation), on a small synthetic city with known answers."""
+"""Deprivation at every boundary level (geo.analysis.deprivation), on a small synthetic city with known answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from geo import deprivation
+from geo.analysis import deprivation
 from geo.errors import LayerNotFoundError
 
 # Four 1 km LSOA squares in a row (British National Grid), west to east.

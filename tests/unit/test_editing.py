@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from geo import analysis, editing
+from geo import editing
+from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError, MalformedPostcodeError, OutsideAreaError, TaxonomyError
 from geo.store import Store
 from tests.helpers import store_digest

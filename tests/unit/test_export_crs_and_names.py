@@ -1,5 +1,5 @@
 """Exports for planners: British National Grid (EPSG:27700) as well as EPSG:4326, and file names that
-say what a file holds (``geo.naming``)."""
+say what a file holds (``geo.io.naming``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pyogrio
 import pytest
 
-from geo import exports, naming
 from geo.errors import ExportError
+from geo.io import exports, naming
 from tests.helpers import InProcessCLI
 
 DAY = dt.date(2026, 11, 29)

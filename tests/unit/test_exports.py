@@ -24,9 +24,11 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from geo import exports, maps, schema
+from geo import schema
 from geo.errors import AreaNotFoundError, CommonGroundError, LayerNotFoundError, TaxonomyError
-from geo.exports import ExportError
+from geo.io import exports
+from geo.io.exports import ExportError
+from geo.web import maps
 from tests.helpers import DEMO_ASSETS
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"

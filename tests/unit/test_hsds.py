@@ -12,8 +12,8 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from geo import community as k
-from geo import hsds
 from geo.cli.hsds import write_hsds_cli
+from geo.io import hsds
 from geo.store import Store
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "standards" / "hsds-3"

@@ -19,9 +19,12 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from geo import access, analysis, editing, exports, imports, outlines, schema
+from geo import editing, outlines, schema
+from geo.analysis import access
+from geo.analysis import areas as analysis
 from geo.cli import main
 from geo.errors import ExportError, ImportFileError
+from geo.io import exports, imports
 from geo.store import open_store, store_taxonomy
 
 BNG = schema.METRIC_CRS
@@ -370,7 +373,7 @@ def test_a_removed_park_loses_its_outline_everywhere_and_undo_brings_it_back(par
         shapes = outlines.read_outlines(store)
         r = access.near(p.x, p.y, active, taxonomy=tax, outlines=shapes)
         row = r.nearest[r.nearest["type"] == "park"].iloc[0]
-        from geo import maps
+        from geo.web import maps
 
         layer = maps.outline_layer(active, shapes, taxonomy=tax)
         return row["name"], row["distance_m"], layer.count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import profiles
+from geo.analysis import profiles
 from geo.errors import AreaNotFoundError
 from tests.helpers import DEMO_ASSETS
 

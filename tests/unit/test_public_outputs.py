@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo import exports, maps, schema, textsafe, webassets
+from geo import schema, textsafe
+from geo.io import exports
 from geo.textsafe import WORD_JOINER, defuse_formula, markdown_literal, restore_formula, table_safe
+from geo.web import maps, webassets
 
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 HOSTILE_JINJA = "{{7*7}}"
@@ -59,7 +61,7 @@ def test_other_values_pass_unchanged(value):
 
 
 def test_old_private_names_still_work():
-    from geo import imports  # noqa: F401  (it imports exports._restore_formula)
+    from geo.io import imports  # noqa: F401  (it imports exports._restore_formula)
 
     assert exports._defuse_formula is textsafe.defuse_formula
     assert exports._restore_formula is textsafe.restore_formula

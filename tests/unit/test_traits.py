@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import analysis, community, editing, imports, profiles, schema, traits
+from geo import community, editing, schema
+from geo.analysis import areas as analysis
+from geo.analysis import profiles, traits
 from geo.auth import Principal, Role
 from geo.errors import TaxonomyError
+from geo.io import imports
 from geo.store import store_taxonomy
 from geo.store.copy import create_geopackage
 

@@ -367,7 +367,8 @@ def test_aspiration_statuses_match_the_knowledge_module():
 
 def test_the_writing_modules_use_these_rules_and_errors():
     """editing, knowledge and imports hold no rules of their own: one margin, one set of error classes."""
-    from geo import community, editing, imports
+    from geo import community, editing
+    from geo.io import imports
 
     assert (editing.MissingValueError, editing.InvalidValueError, editing.CoordinatesError) == (
         v.MissingValueError,

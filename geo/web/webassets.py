@@ -121,7 +121,7 @@ def publish_details(
     static_dir
         Streamlit's static folder; the file is served at ``/app/static/details/<name>``.
     details_json
-        The table (:func:`geo.maps.asset_details_json`).
+        The table (:func:`geo.web.maps.asset_details_json`).
     keep
         How many files to keep; the least recently published go first (popups of older maps then
         say where else to look).

@@ -13,7 +13,7 @@ Three rules hold for every map built here.
    hours, link) lives in a *details* table that the popup reads on the first click: inline for a
    standalone file, or fetched once from the app's static folder.
 3. **Nothing comes from a CDN.** Scripts and styles are the XStatic copies in
-   :mod:`geo.webassets`, linked from ``assets_base_url`` or inlined by :func:`standalone_html`.
+   :mod:`geo.web.webassets`, linked from ``assets_base_url`` or inlined by :func:`standalone_html`.
    Tiles are a setting (:data:`TILE_SOURCES`), and ``"none"`` gives a map with no tiles at all.
 """
 
@@ -34,9 +34,9 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from geo import webassets
 from geo.errors import CRSError, SchemaError
 from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
+from geo.web import webassets
 
 #: Tile sources the app offers. ``"none"`` draws no basemap (the app then needs no internet).
 TILE_SOURCES: dict[str, dict[str, str] | None] = {
@@ -201,7 +201,7 @@ def asset_details_json(ordered: gpd.GeoDataFrame) -> str:
     """The details table as the JSON document the map's popups read (see :func:`explorer_map`).
 
     ``{"fields": DETAIL_FIELDS, "ids": [asset id, ...], "rows": [[...], ...]}``, in map order. The
-    ids let :func:`geo.webassets.withdraw_details` find every published table that holds an asset.
+    ids let :func:`geo.web.webassets.withdraw_details` find every published table that holds an asset.
     """
     ids = ordered["id"].astype("string").fillna("").tolist() if "id" in ordered.columns else [""] * len(ordered)
     return js_json({"fields": list(DETAIL_FIELDS), "ids": ids, "rows": asset_details(ordered)})
@@ -477,7 +477,7 @@ class AssetScripts(JSCSSMixin, MacroElement):
         };
         window.CgTypeLayer = L.Layer.extend({
             // One type's points. ``_mask`` (null: all) says which points the page's filters show
-            // (by ``cgIdx``); :func:`geo.mapview` changes it in place, without redrawing the map.
+            // (by ``cgIdx``); :func:`geo.web.mapview` changes it in place, without redrawing the map.
             initialize: function (clusters) {
                 this._clusters = clusters; this._points = []; this._mask = null;
                 (clusters._cgTypes = clusters._cgTypes || []).push(this);
@@ -926,7 +926,7 @@ class Legend(MacroElement):
 
 def legend_body(sections: list[tuple[str, list[tuple[str, str, str]]]]) -> str:
     """The inside of a :class:`Legend` (see there for ``sections``), every label neutralised: what
-    :mod:`geo.mapview` puts in place when the page's filters change what the map shows."""
+    :mod:`geo.web.mapview` puts in place when the page's filters change what the map shows."""
     parts = []
     for title, items in sections:
         if title:
@@ -1085,7 +1085,7 @@ def boundary_layer(
         fields.append(col)
         aliases.append(safe_text(title))
     props["_fill"] = fill.to_numpy()
-    props["_i"] = np.arange(len(props))  # the area's place, by which geo.mapview restyles it
+    props["_i"] = np.arange(len(props))  # the area's place, by which geo.web.mapview restyles it
     geoms = _display_polygons(boundaries, tolerance_m=tolerance_m)
     frame = gpd.GeoDataFrame(props, geometry=geoms.to_numpy(), crs=STORAGE_CRS)
     frame = frame.set_geometry(frame.geometry.set_precision(1e-5))
@@ -1149,7 +1149,7 @@ def base_map(
     tiles
         A key of :data:`TILE_SOURCES`; ``"none"`` draws no basemap.
     assets_base_url
-        Where the app serves :mod:`geo.webassets` (e.g. ``"/app/static/vendor"``). ``None`` leaves
+        Where the app serves :mod:`geo.web.webassets` (e.g. ``"/app/static/vendor"``). ``None`` leaves
         the scripts out of the map's links; :func:`standalone_html` then inlines them.
     title
         What the map shows, in words: its title and the title of the frame it is shown in, for
@@ -1377,7 +1377,7 @@ def payload_points(rendered_html: str) -> list[dict]:
 def standalone_html(m: folium.Map) -> str:
     """The map as one HTML file that works opened from disk, with no network but basemap tiles.
 
-    Scripts and styles are inlined from :mod:`geo.webassets`; the CDN links folium would add are
+    Scripts and styles are inlined from :mod:`geo.web.webassets`; the CDN links folium would add are
     removed.
     """
     js: list[str] = []

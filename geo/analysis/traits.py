@@ -30,7 +30,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import access, analysis
+from geo.analysis import access
+from geo.analysis import areas as analysis
 from geo.schema import METRIC_CRS, Taxonomy, TraitRule, load_taxonomy, taxonomy_path, visible_rows
 
 #: The framework's own words for each trait (shown beside the taxonomy's label where the id is known).
@@ -141,8 +142,8 @@ def trait_rates(
 
     Returns a frame on ``areas``' index with ``id``, ``name``, ``population``, then for every trait
     ``{trait}`` (a count) and ``{trait}_per_1000`` (NaN where the population is unknown). Count the
-    assets you mean: e.g. active ones (:func:`geo.analysis.filter_assets`). ``where``: as for
-    :func:`geo.analysis.summarise_areas`.
+    assets you mean: e.g. active ones (:func:`geo.analysis.areas.filter_assets`). ``where``: as for
+    :func:`geo.analysis.areas.summarise_areas`.
     """
     where = analysis.area_of_each(assets, areas) if where is None else where.reindex(assets.index)
     counts = _counts_by_trait(where, assets["type"], areas, taxonomy)
@@ -290,7 +291,7 @@ def area_traits(
     success_measures: pd.DataFrame | None = None,
     aspirations: pd.DataFrame | None = None,
 ) -> AreaTraits:
-    """The four traits in one area (called by :func:`geo.profiles.area_profile`).
+    """The four traits in one area (called by :func:`geo.analysis.profiles.area_profile`).
 
     Parameters
     ----------
@@ -298,7 +299,7 @@ def area_traits(
         The area's row of ``areas``.
     assets, area_of_asset
         The assets counted (active ones) and, on the same index, the id of the area each lies in
-        (:func:`geo.analysis.area_of_each` over ``areas``).
+        (:func:`geo.analysis.areas.area_of_each` over ``areas``).
     organisations
         The organisations working in the area: ``id``, ``name``, ``kind``, ``themes`` (the themes they
         work on here, or their own where none are recorded here).

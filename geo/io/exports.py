@@ -10,7 +10,7 @@ Formats (the keys of :data:`FORMATS`)
     ``csv``      CSV with ``lon``/``lat`` columns for points (see :func:`csv_bytes`; read it back with
                  :func:`read_csv_export`).
     ``kml``      KML with each feature's name and description (read it back with :func:`read_kml_export`).
-    ``html``     a standalone HTML map (:func:`geo.maps.explorer_map` + :func:`geo.maps.standalone_html`).
+    ``html``     a standalone HTML map (:func:`geo.web.maps.explorer_map` + :func:`geo.web.maps.standalone_html`).
 
 One entry point, :func:`export_layer`, filters a store layer by area and asset type and writes any of
 them; the writers (``write_*``) and the byte helpers the pages use (:func:`csv_bytes`,
@@ -54,7 +54,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import analysis, maps, naming, outlines, profiles, schema
+from geo import outlines, schema
+from geo.analysis import areas as analysis
+from geo.analysis import profiles
 from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; re-exported here)
     CommonGroundError,
     CRSError,
@@ -62,12 +64,14 @@ from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; 
     LayerNotFoundError,
     SchemaError,
 )
+from geo.io import naming
 from geo.schema import STORAGE_CRS, Taxonomy
 from geo.store import fsync_file
 from geo.textsafe import defuse_formula, restore_formula
 from geo.textsafe import table_safe as table_safe  # re-exported: what the pages show with st.dataframe
+from geo.web import maps
 
-# The formula guard's old private names (geo.imports still uses ``_restore_formula``).
+# The formula guard's old private names (geo.io.imports still uses ``_restore_formula``).
 _defuse_formula = defuse_formula
 _restore_formula = restore_formula
 
@@ -861,7 +865,7 @@ def write_html(
 
     Points are drawn as the explorer map draws assets, one clustered layer per ``type`` (or ``kind``,
     else the layer name) with the taxonomy's colours; polygons are drawn as a boundary layer. Every
-    name reaches the page as text (see :mod:`geo.maps`).
+    name reaches the page as text (see :mod:`geo.web.maps`).
 
     Parameters
     ----------
@@ -870,10 +874,10 @@ def write_html(
     boundaries
         Polygons to draw under points (e.g. the area the export was filtered to).
     tiles
-        A key of :data:`geo.maps.TILE_SOURCES`; ``"none"`` for a map that needs no network at all.
+        A key of :data:`geo.web.maps.TILE_SOURCES`; ``"none"`` for a map that needs no network at all.
     outlines
         Asset outlines (``id`` and geometry, or a GeoSeries by id): drawn from close zooms for the
-        points of ``frame`` that have one (:func:`geo.maps.outline_layer`).
+        points of ``frame`` that have one (:func:`geo.web.maps.outline_layer`).
     """
     if not isinstance(frame, gpd.GeoDataFrame):
         raise ExportError("A map needs geometry; export a table as csv or gpkg instead.")
@@ -1059,7 +1063,7 @@ def select_features(
     layer
         A layer of the store (not ``audit_log``).
     area
-        An area's name or id in the ``boundaries`` layer (resolved by :func:`geo.profiles.find_area`).
+        An area's name or id in the ``boundaries`` layer (resolved by :func:`geo.analysis.profiles.find_area`).
         Features are kept when they lie in it the way the area profile counts them (a point on a shared
         edge belongs to one area only); polygons by their representative point (a point inside each);
         tables by their ``area_id``. Features without a location are left out.
@@ -1265,7 +1269,7 @@ def export_layer(
     include_contributors
         Keep ``created_by``, ``updated_by`` and ``contributed_by`` (left out by default: they name people).
     tiles
-        The HTML map's basemap (a key of :data:`geo.maps.TILE_SOURCES`).
+        The HTML map's basemap (a key of :data:`geo.web.maps.TILE_SOURCES`).
     taxonomy
         Asset types, colours and labels; default :func:`geo.schema.load_taxonomy`.
     geometry
@@ -1396,7 +1400,7 @@ def _with_outlines(frame: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame | None) -> 
 
 def export_bytes(store: Store, layer: str, *, fmt: str, today: dt.date | None = None, **options) -> tuple[bytes, str]:
     """:func:`export_layer` into a private temporary file; returns the file's bytes and a file name
-    that says what it holds (:func:`geo.naming.export_filename`), e.g. ``firth-park_ward_assets_2026-11-29.gpkg``.
+    that says what it holds (:func:`geo.io.naming.export_filename`), e.g. ``firth-park_ward_assets_2026-11-29.gpkg``.
 
     For download buttons: nothing is left on disk.
     """

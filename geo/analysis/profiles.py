@@ -2,7 +2,7 @@
 
 A profile leads with what the area has (its assets by category and type, per 1,000 residents and
 per km², against the rate for all areas of the same boundary layer together), what is good about it
-(the four traits of a resilient community: :mod:`geo.traits`), then who works there
+(the four traits of a resilient community: :mod:`geo.analysis.traits`), then who works there
 (``organisation_areas``), then the community's own aspirations, agreed success measures and stories.
 """
 
@@ -14,7 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import analysis, traits
+from geo.analysis import areas as analysis
+from geo.analysis import traits
 from geo.errors import AreaNotFoundError
 from geo.schema import Taxonomy, visible_rows
 
@@ -177,7 +178,7 @@ def area_profile(
         if pd.notna(area.get("population_is_estimate"))
         else False,
         "imd_decile": int(area["imd_decile"]) if "imd_decile" in area and pd.notna(area["imd_decile"]) else None,
-        # Present when the layer came through geo.deprivation.boundary_frame (population-weighted from LSOAs).
+        # Present when the layer came through geo.analysis.deprivation.boundary_frame (population-weighted from LSOAs).
         "imd_deprived_share": float(area["imd_deprived_share"])
         if "imd_deprived_share" in area and pd.notna(area["imd_deprived_share"])
         else None,

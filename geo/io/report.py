@@ -3,7 +3,7 @@
 Page 1 holds the area's name, its residents and deprivation, a map of the area with its assets
 (geopandas' plot in British National Grid: no tiles, nothing fetched) and the start of the sections,
 which follow the Resilient Communities framework's order: what the community wants (aspirations)
-first, then what is there by type, the gaps (types beyond a walk, :func:`geo.traits.gaps_within_reach`,
+first, then what is there by type, the gaps (types beyond a walk, :func:`geo.analysis.traits.gaps_within_reach`,
 the same rule as the Neighbourhood page), agreed success measures and stories, and the sources and
 licences of the data shown.
 
@@ -36,9 +36,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import access, analysis, deprivation, maps, naming, profiles, schema, traits
+from geo import schema
+from geo.analysis import access, deprivation, profiles, traits
+from geo.analysis import areas as analysis
 from geo.errors import LayerNotFoundError, ReportError
+from geo.io import naming
 from geo.schema import METRIC_CRS, Taxonomy
+from geo.web import maps
 
 if TYPE_CHECKING:
     from geo.store import Store
@@ -55,7 +59,7 @@ MAX_NAMES = 8
 #: The longest text of one listed item (an aspiration, a story), in characters.
 MAX_ITEM_CHARS = 480
 BOUNDARY_WORDS = {"wards": "Ward", "lsoas": "LSOA", "neighbourhoods": "Neighbourhood"}
-#: matplotlib markers for the map's shapes (:data:`geo.maps.MARKER_SHAPES`): the same shape per type as the app.
+#: matplotlib markers for the map's shapes (:data:`geo.web.maps.MARKER_SHAPES`): the same shape per type as the app.
 MARKERS = {
     "circle": "o",
     "square": "s",
@@ -208,7 +212,7 @@ def gather(
     store
         The data store.
     area
-        The area's name or id in ``boundaries`` (resolved by :func:`geo.profiles.find_area`).
+        The area's name or id in ``boundaries`` (resolved by :func:`geo.analysis.profiles.find_area`).
     boundaries
         ``wards``, ``lsoas`` or ``neighbourhoods``.
     taxonomy

@@ -54,8 +54,8 @@ from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; 
     ImportFileError,
     PermissionDeniedError,
 )
-from geo.exports import _restore_formula
 from geo.geocode import PostcodeIndex
+from geo.io.exports import _restore_formula
 from geo.store import Store, now_iso, store_extent, validation_context
 
 

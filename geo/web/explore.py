@@ -9,8 +9,10 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from geo import analysis, maps, traits
+from geo.analysis import areas as analysis
+from geo.analysis import traits
 from geo.schema import STORAGE_CRS, Taxonomy
+from geo.web import maps
 
 SHADINGS = {
     "per_1000": "Assets per 1,000 residents",
@@ -41,9 +43,9 @@ def shading(
     where: pd.Series | None = None,
     km2: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, maps.Choropleth | None]:
-    """The areas' summary (:func:`geo.analysis.summarise_areas`, plus the trait's rate when shading
+    """The areas' summary (:func:`geo.analysis.areas.summarise_areas`, plus the trait's rate when shading
     by one) for the ``shown`` assets, and the choropleth of ``shade`` (``None``: no shading).
-    ``where`` and ``km2`` as for :func:`geo.analysis.summarise_areas` (computed once, reused on
+    ``where`` and ``km2`` as for :func:`geo.analysis.areas.summarise_areas` (computed once, reused on
     every filter change)."""
     summary = analysis.summarise_areas(shown, areas, where=where, km2=km2)
     labels = shade_options(areas, taxonomy=taxonomy)
@@ -62,10 +64,10 @@ def shading(
 class Prepared:
     """What every filter change reuses, computed once per store revision and boundary set."""
 
-    ordered: gpd.GeoDataFrame  # every published asset in map order (geo.maps.order_for_map)
-    details_json: str  # their popup details (geo.maps.asset_details_json)
-    where: pd.Series  # the area each lies in (geo.analysis.area_of_each)
-    km2: pd.Series  # each area's size (geo.analysis.area_km2)
+    ordered: gpd.GeoDataFrame  # every published asset in map order (geo.web.maps.order_for_map)
+    details_json: str  # their popup details (geo.web.maps.asset_details_json)
+    where: pd.Series  # the area each lies in (geo.analysis.areas.area_of_each)
+    km2: pd.Series  # each area's size (geo.analysis.areas.area_km2)
 
 
 def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> Prepared:
@@ -80,7 +82,7 @@ def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, taxonomy: T
 
 
 def areas_within(areas: gpd.GeoDataFrame, bounds: list[list[float]] | None) -> pd.Series | None:
-    """Which areas touch ``bounds`` (``[[south, west], [north, east]]``, as :func:`geo.mapview.fit_bounds`
+    """Which areas touch ``bounds`` (``[[south, west], [north, east]]``, as :func:`geo.web.mapview.fit_bounds`
     gives): the areas a search's legend classes are computed from. ``None`` for no bounds."""
     if bounds is None or areas is None or areas.empty:
         return None

@@ -1,6 +1,6 @@
 """What a map shows, changed in place: the page's filters applied to a map that is already drawn.
 
-A map built by :func:`geo.maps.explorer_map` holds *every* asset a page could show. What the page's
+A map built by :func:`geo.web.maps.explorer_map` holds *every* asset a page could show. What the page's
 filters leave of them is a small *view* (:func:`map_view`): which points are shown (as ranges of
 their place in the map's order), the layer names and the legend for them, each area's colour and
 value, a box to zoom to, and the map's title. :func:`view_script` turns the view into a few lines
@@ -10,8 +10,8 @@ leave or join the clusters, areas are recoloured, the legend and the title are r
 So a filter change sends a few kilobytes instead of the whole map, and the browser keeps the map,
 its scripts, its zoom and its popups' details (see ``pages/_mapview.py``).
 
-Every text in a view is neutralised as in :mod:`geo.maps`: labels with :func:`geo.maps.safe_text`
-(they become HTML), the whole view with :func:`geo.maps.js_json` (it goes into a script).
+Every text in a view is neutralised as in :mod:`geo.web.maps`: labels with :func:`geo.web.maps.safe_text`
+(they become HTML), the whole view with :func:`geo.web.maps.js_json` (it goes into a script).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo import maps
 from geo.schema import STORAGE_CRS, Taxonomy
+from geo.web import maps
 
 
 class ViewScripts(MacroElement):
@@ -97,7 +97,7 @@ class ViewScripts(MacroElement):
                 try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", v.t); window.frameElement.setAttribute("title", v.t); } } catch (e) {}
             }
             // Zoom to what a search found, and back to the map's own frame when the search is cleared
-            // (with geo.maps.FitToContent's cgFitTo where the map has it: it keeps the legend clear).
+            // (with geo.web.maps.FitToContent's cgFitTo where the map has it: it keeps the legend clear).
             if (map.cgHome === undefined) { map.cgHome = [map.getCenter(), map.getZoom()]; map.cgFit = null; }
             var fit = v.b ? JSON.stringify(v.b) : null;
             if (fit !== map.cgFit) {
@@ -168,11 +168,11 @@ def map_view(
     boundary_name: str | None = None,
     zoom_to: list[list[float]] | None = None,
 ) -> dict:
-    """The view of a map built from ``ordered`` (:func:`geo.maps.order_for_map` of every asset the
+    """The view of a map built from ``ordered`` (:func:`geo.web.maps.order_for_map` of every asset the
     map holds) when only ``shown`` (a subset, by ``id``) is to be seen.
 
     ``areas`` and ``choropleth`` as given to the map (the colours and values follow ``choropleth``,
-    classed among the areas ``among``, see :func:`geo.maps.area_style`); ``zoom_to`` a box to fit
+    classed among the areas ``among``, see :func:`geo.web.maps.area_style`); ``zoom_to`` a box to fit
     the map to (``None``: the map's own frame).
     """
     shown_ordered = ordered[ordered["id"].astype("string").isin(set(shown["id"].astype("string").dropna()))]
