@@ -150,6 +150,17 @@ BOUNDARY_LAYERS: dict[str, LayerSpec] = {
     ),
 }
 
+#: The layer of population points (see its entry in :data:`LAYERS`).
+POPULATION_LAYER = "population"
+POPULATION_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "name": "str",
+    "population": "int",
+    "imd_decile": "int",
+    "imd_rank": "int",
+    **PROVENANCE_COLUMNS,
+}
+
 ASSET_COLUMNS: dict[str, str] = {
     "id": "str",
     "name": "str",
@@ -341,6 +352,19 @@ LAYERS: dict[str, LayerSpec] = {
         },
         editable=False,
         description="Where each layer's data came from and how to credit it",
+    ),
+    #: Where people live: LSOA population-weighted centroids, one point each, ``id`` = the LSOA code,
+    #: with its ``population`` (whole people) and IMD 2019 ``imd_decile`` (1 = most deprived 10%) and
+    #: ``imd_rank`` (1 = most deprived), both nullable. Gaps and 2SFCA place people at these points when
+    #: the store has them (:func:`geo.analysis.access.measure_gaps`); the boundary layers stay for
+    #: display and profiles. Reference data: a store made before it has no such layer, which reads as
+    #: none (the area centres are used), and it is created when first written (import or build).
+    POPULATION_LAYER: LayerSpec(
+        POPULATION_LAYER,
+        "Point",
+        POPULATION_COLUMNS,
+        editable=False,
+        description="Where people live: population-weighted centroids (LSOA 2011) with population and IMD 2019",
     ),
     #: The shape of an asset that is an area or a route (a park, allotments, school grounds, a path),
     #: one row per asset, tied to it by ``id`` (the asset's id). The asset itself keeps a point (its

@@ -33,6 +33,9 @@ beyond 80 m; ``benchmarks/nearest.py`` prints how often it happens). 2SFCA catch
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -41,9 +44,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.errors import CRSError, OutsideAreaError, SchemaError, TaxonomyError
+from geo.errors import CRSError, LayerNotFoundError, OutsideAreaError, SchemaError, TaxonomyError
 from geo.outlines import outlines_from_frame
-from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
+from geo.schema import METRIC_CRS, POPULATION_LAYER, STORAGE_CRS, Taxonomy
 
 DETOUR_FACTOR = 1.3
 WALK_SPEED_M_PER_MIN = 80.0  # 4.8 km/h
@@ -175,6 +178,69 @@ def area_points(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return cent.where(inside, polys.representative_point()).set_crs(METRIC_CRS, allow_override=True)
 
 
+class _TypeIndex:
+    """An assets frame prepared for nearest-of-type searches: its points in EPSG:27700, its rows
+    grouped by type, and one k-d tree per type (built when first asked for)."""
+
+    def __init__(self, assets: gpd.GeoDataFrame, type_column: str) -> None:
+        self.xy = _metric_xy(assets, "assets")
+        codes, uniques = pd.factorize(assets[type_column], sort=True)
+        self.types: list = list(uniques)
+        self.present = {t: i for i, t in enumerate(self.types)}
+        self.order = np.argsort(codes, kind="stable")
+        self.bounds = np.searchsorted(codes[self.order], np.arange(len(self.types) + 1))
+        self._trees: dict[int, cKDTree] = {}
+
+    def members(self, code: int) -> np.ndarray:
+        """Positions in the frame of the assets of one type (by its code)."""
+        return self.order[self.bounds[code] : self.bounds[code + 1]]
+
+    def tree(self, code: int) -> cKDTree:
+        """The k-d tree over the points of one type (positions into :meth:`members`)."""
+        tree = self._trees.get(code)
+        if tree is None:
+            tree = self._trees[code] = cKDTree(self.xy[self.members(code)])
+        return tree
+
+
+#: Prepared assets frames, by the frame's content (module notes): the few most recent only.
+_INDEX_CACHE: OrderedDict[bytes, _TypeIndex] = OrderedDict()
+_INDEX_CACHE_SIZE = 8
+_INDEX_LOCK = threading.Lock()
+
+
+def _frame_key(assets: gpd.GeoDataFrame, type_column: str) -> bytes:
+    """A digest of what a :class:`_TypeIndex` depends on: the CRS, every point's coordinates and
+    every row's type. Any change to them, in place or not, gives a new key, so a cached index is
+    never stale; it costs a hash of the columns, far less than reprojecting and building trees."""
+    geoms = assets.geometry.array
+    arr = geoms.to_numpy() if hasattr(geoms, "to_numpy") else np.asarray(geoms)
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{assets.crs}|{len(assets)}|{type_column}".encode())
+    h.update(np.ascontiguousarray(shapely.get_coordinates(arr)).tobytes())
+    h.update(np.ascontiguousarray(shapely.get_type_id(arr)).tobytes())
+    h.update(pd.util.hash_pandas_object(assets[type_column], index=False).to_numpy().tobytes())
+    return h.digest()
+
+
+def _type_index(assets: gpd.GeoDataFrame, type_column: str) -> _TypeIndex:
+    """The :class:`_TypeIndex` of ``assets``, reused while the frame's points and types are the same."""
+    if len(assets) == 0 or assets.crs is None:
+        return _TypeIndex(assets, type_column)  # raises the plain errors, or is trivial
+    key = _frame_key(assets, type_column)
+    with _INDEX_LOCK:
+        index = _INDEX_CACHE.get(key)
+        if index is not None:
+            _INDEX_CACHE.move_to_end(key)
+            return index
+    index = _TypeIndex(assets, type_column)
+    with _INDEX_LOCK:
+        _INDEX_CACHE[key] = index
+        while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.popitem(last=False)
+    return index
+
+
 @dataclass(frozen=True)
 class NearestTable:
     """Nearest asset of each type for many origins, as parallel arrays (long format).
@@ -205,7 +271,7 @@ class NearestTable:
             ok = self.asset >= 0
             for col in columns:
                 values = pd.Series(pd.NA, index=out.index, dtype="object")
-                values[ok] = assets[col].to_numpy()[self.asset[ok]]
+                values[ok] = assets[col].iloc[self.asset[ok]].to_numpy(dtype=object)  # the rows used, not the column
                 out[col] = values
         return out
 
@@ -242,13 +308,10 @@ def nearest_of_each_type(
     if type_column not in assets.columns:
         raise SchemaError(f"assets needs a {type_column!r} column.")
     oxy = _metric_xy(origins, "origins")
-    axy = _metric_xy(assets, "assets")
-    codes, uniques = pd.factorize(assets[type_column], sort=True)
-    present = {t: i for i, t in enumerate(uniques)}
-    wanted = list(uniques) if types is None else list(types)
+    index = _type_index(assets, type_column)
+    axy, present, order, bounds = index.xy, index.present, index.order, index.bounds
+    wanted = list(index.types) if types is None else list(types)
     n = len(oxy)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     origin_idx = np.tile(np.arange(n), len(wanted))
     type_code = np.repeat(np.arange(len(wanted)), n)
     asset_idx = np.full(n * len(wanted), -1, dtype=np.int64)
@@ -266,8 +329,7 @@ def nearest_of_each_type(
             asset_idx[k * n : (k + 1) * n] = j
             dist[k * n : (k + 1) * n] = d
             continue
-        tree = cKDTree(axy[members])
-        d, j = tree.query(oxy, k=1)
+        d, j = index.tree(c).query(oxy, k=1)
         asset_idx[k * n : (k + 1) * n] = members[j]
         dist[k * n : (k + 1) * n] = d
     return NearestTable(wanted, origin_idx, type_code, asset_idx, dist)
@@ -343,8 +405,11 @@ def near(
     if within_m is None or not np.isfinite(within_m) or within_m <= 0:
         raise SchemaError(f"The distance must be a positive number of metres; got {within_m!r}.")
     origin = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=STORAGE_CRS)
-    order = [t for t in taxonomy.types if t in set(assets["type"])]
-    extra = sorted(set(assets["type"]) - set(order))
+    if "type" not in assets.columns:
+        raise SchemaError("assets needs a 'type' column.")
+    present = set(_type_index(assets, "type").types)  # once per frame (cached): iterating the column is slow
+    order = [t for t in taxonomy.types if t in present]
+    extra = sorted(present - set(order), key=str)
     table = nearest_of_each_type(origin, assets, types=order + extra, outlines=outlines)
     frame = table.frame(pd.RangeIndex(1), assets, columns=("id", "name", "category"))
     frame = frame.drop(columns="origin")
@@ -357,13 +422,93 @@ def near(
             f"The point ({lon:.5f}, {lat:.5f}) is {frame['distance_m'].min() / 1000:,.0f} km from every asset in the "
             "data, outside the area it covers; check the coordinates (longitude first, then latitude)."
         )
-    missing = [t for t in order + extra if not frame.loc[frame["type"] == t, "within"].any()]
+    reached = set(frame.loc[frame["within"], "type"])
+    missing = [t for t in order + extra if t not in reached]
     not_mapped = [
-        t.id
-        for t in taxonomy.types.values()
-        if t.id not in set(assets["type"]) and taxonomy.category(t.category).mappable
+        t.id for t in taxonomy.types.values() if t.id not in present and taxonomy.category(t.category).mappable
     ]
     return NearResult(float(lon), float(lat), float(within_m), frame, missing, not_mapped, postcode)
+
+
+#: ``GapsResult.basis`` when people are placed at the store's population points.
+BASIS_POINTS = "population points"
+#: ``GapsResult.basis`` when people are placed at each area's centre (no population layer).
+BASIS_AREAS = "area centres"
+
+
+def read_population(store) -> gpd.GeoDataFrame | None:
+    """The store's population points (:data:`geo.schema.POPULATION_LAYER`) with a known, positive
+    population and a point, or ``None`` when the store has no such layer or it holds none (a store
+    made before the layer existed reads as none)."""
+    try:
+        has = store.has_layer(POPULATION_LAYER)
+    except AttributeError:
+        has = True
+    if not has:
+        return None
+    try:
+        frame = store.read(POPULATION_LAYER)
+    except LayerNotFoundError:
+        return None
+    return _usable_population(frame)
+
+
+def _usable_population(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if frame is None or len(frame) == 0:
+        return None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        raise CRSError("population points need a CRS; set one with .set_crs() first.")
+    if "population" not in frame.columns:
+        raise SchemaError("population points need a 'population' column (people at each point).")
+    geoms = frame.geometry
+    ok = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy() & (geoms.geom_type == "Point").to_numpy()
+    pop = pd.to_numeric(frame["population"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    ok &= np.isfinite(pop) & (pop > 0)
+    return frame[ok] if ok.any() else None
+
+
+@dataclass(frozen=True)
+class GapsResult:
+    """What :func:`measure_gaps` found.
+
+    ``areas`` has one row per area (see :func:`measure_gaps`); ``points`` one row per population
+    point inside an area (``None`` on the area-centre basis); ``basis`` is :data:`BASIS_POINTS` or
+    :data:`BASIS_AREAS`; ``points_outside`` counts population points in no area (not counted).
+    """
+
+    areas: pd.DataFrame
+    points: pd.DataFrame | None
+    basis: str
+    points_outside: int = 0
+
+    @property
+    def basis_note(self) -> str:
+        """One plain sentence: where people were placed."""
+        if self.basis == BASIS_POINTS:
+            n = 0 if self.points is None else len(self.points)
+            out = (
+                f"People are placed at {n:,} population-weighted centroids (the store's population layer), "
+                "each counted in the area it lies in; an area's people beyond the distance are those at its points beyond it."
+            )
+            if self.points_outside:
+                out += f" {self.points_outside:,} points lie in none of these areas and are not counted."
+            return out
+        return (
+            "People are placed at each area's centre (its centroid, or a point inside it where the centroid falls "
+            "outside): the store has no population points."
+        )
+
+
+def _supply_of(assets: gpd.GeoDataFrame, type_id: str) -> gpd.GeoDataFrame:
+    if "type" not in assets.columns:
+        raise SchemaError("assets needs a 'type' column.")
+    supply = assets[(assets["type"] == type_id).to_numpy(dtype=bool, na_value=False)]
+    if supply.empty:
+        known = ", ".join(sorted(str(t) for t in _type_index(assets, "type").types)) if len(assets) else "none"
+        raise TaxonomyError(
+            f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}."
+        )
+    return supply
 
 
 def gaps(
@@ -374,26 +519,96 @@ def gaps(
     within_m: float = DEFAULT_WITHIN_M,
     capacity_column: str | None = None,
     outlines: Outlines = None,
+    population: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per area: the distance from its centroid (or representative point) to the nearest asset of
-    ``type_id``, whether that is beyond ``within_m``, and the 2SFCA accessibility score.
+    """The per-area table of :func:`measure_gaps` (its ``areas``), with the basis in
+    ``attrs["population_basis"]``."""
+    return measure_gaps(
+        areas,
+        assets,
+        type_id=type_id,
+        within_m=within_m,
+        capacity_column=capacity_column,
+        outlines=outlines,
+        population=population,
+    ).areas
+
+
+def measure_gaps(
+    areas: gpd.GeoDataFrame | None,
+    assets: gpd.GeoDataFrame,
+    *,
+    type_id: str,
+    within_m: float = DEFAULT_WITHIN_M,
+    capacity_column: str | None = None,
+    outlines: Outlines = None,
+    population: gpd.GeoDataFrame | None = None,
+) -> GapsResult:
+    """How far people are from the nearest asset of ``type_id``, per area, and the 2SFCA score.
+
+    Two bases, said in the result's ``basis``:
+
+    - **Population points** (``population`` given and not empty: the store's population layer, see
+      :func:`read_population`): people are placed at the points, each point is assigned to the
+      area it lies in, and an area's ``population_beyond`` is the sum over its points farther than
+      ``within_m``. ``distance_m`` is the population-weighted mean distance of its points,
+      ``nearest_*`` the nearest asset of its most populous point, ``score_2sfca`` the
+      population-weighted mean of its points' scores (2SFCA over every point). An area with no point
+      has population 0 and its centre's distance. With ``areas=None`` each point is its own area.
+    - **Area centres** (no population points): each area's centroid, or a point inside it where the
+      centroid falls outside; its own ``population`` is beyond or not as a whole.
 
     Assets with an outline in ``outlines`` (asset id -> shape) are measured to their edge, 0 inside
     (module notes), for the distance and the 2SFCA catchments alike.
 
-    Returns a frame on ``areas``' index with ``id``, ``name``, ``population``, ``imd_decile`` (when
-    the layer has it), ``distance_m``, ``nearest_id``, ``nearest_name``, ``beyond`` and
-    ``score_2sfca`` (supply per 1,000 residents within the catchment; see :func:`two_step_fca`).
+    Returns
+    -------
+    GapsResult
+        ``areas`` on ``areas``' index with ``id``, ``name``, ``population``, ``population_beyond``,
+        ``share_beyond``, ``imd_decile`` (when the layer has it), ``distance_m``, ``nearest_id``,
+        ``nearest_name``, ``beyond`` (some of its people are beyond ``within_m``) and ``score_2sfca``
+        (supply per 1,000 residents within the catchment; see :func:`two_step_fca`); on the points basis
+        also ``points`` (how many). ``areas.attrs["population_basis"]`` is the basis.
     """
-    if "type" not in assets.columns:
-        raise SchemaError("assets needs a 'type' column.")
-    supply = assets[assets["type"] == type_id]
-    if supply.empty:
-        known = ", ".join(sorted(set(assets["type"])))
-        raise TaxonomyError(
-            f"There are no assets of type {type_id!r} to measure gaps from; types with assets: {known}."
-        )
+    if within_m is None or not np.isfinite(within_m) or within_m <= 0:
+        raise SchemaError(f"The distance must be a positive number of metres; got {within_m!r}.")
+    supply = _supply_of(assets, type_id)
+    capacity = None
+    if capacity_column and capacity_column in supply.columns:
+        capacity = pd.to_numeric(supply[capacity_column], errors="coerce").fillna(0.0)
+    people = _usable_population(population)
+    if people is None:
+        if areas is None:
+            raise SchemaError("gaps needs boundary areas or population points; import one of them first.")
+        table = _centre_gaps(areas, supply, within_m=within_m, capacity=capacity, outlines=outlines)
+        table.attrs["population_basis"] = BASIS_AREAS
+        return GapsResult(table, None, BASIS_AREAS)
+
+    points = _point_gaps(people, supply, within_m=within_m, capacity=capacity, outlines=outlines)
+    if areas is None:
+        table = points.copy()
+        table.attrs["population_basis"] = BASIS_POINTS
+        return GapsResult(table, points, BASIS_POINTS)
+    pos = _area_of_points(people, areas)
+    inside = pos >= 0
+    points = points[inside].copy()
+    points["area_id"] = areas["id"].to_numpy()[pos[inside]]
+    table = _aggregate_points(areas, points, pos[inside], supply, within_m=within_m, outlines=outlines)
+    table.attrs["population_basis"] = BASIS_POINTS
+    return GapsResult(table, points, BASIS_POINTS, int((~inside).sum()))
+
+
+def _centre_gaps(
+    areas: gpd.GeoDataFrame,
+    supply: gpd.GeoDataFrame,
+    *,
+    within_m: float,
+    capacity: pd.Series | None,
+    outlines: Outlines,
+) -> pd.DataFrame:
+    """The area-centre basis of :func:`measure_gaps`."""
     pts = area_points(areas)
+    type_id = supply["type"].iloc[0]
     table = nearest_of_each_type(pts, supply, types=[type_id], outlines=outlines)
     out = pd.DataFrame(index=areas.index)
     out["id"] = areas["id"].to_numpy()
@@ -407,23 +622,131 @@ def gaps(
     out["nearest_id"] = supply["id"].to_numpy()[table.asset]
     out["nearest_name"] = supply["name"].to_numpy()[table.asset]
     out["beyond"] = out["distance_m"] > within_m
-    capacity = None
-    if capacity_column and capacity_column in supply.columns:
-        capacity = pd.to_numeric(supply[capacity_column], errors="coerce").fillna(0.0)
+    out["population_beyond"] = out["population"].where(out["beyond"], 0.0)
+    out["share_beyond"] = out["beyond"].astype(float).where(out["population"].notna())
     out["score_2sfca"] = two_step_fca(
         pts, out["population"].fillna(0.0), supply, catchment_m=within_m, capacity=capacity, outlines=outlines
     ).to_numpy()
     return out
 
 
+def _point_gaps(
+    people: gpd.GeoDataFrame,
+    supply: gpd.GeoDataFrame,
+    *,
+    within_m: float,
+    capacity: pd.Series | None,
+    outlines: Outlines,
+) -> pd.DataFrame:
+    """One row per population point: its people, decile, distance, nearest asset, beyond, 2SFCA."""
+    type_id = supply["type"].iloc[0]
+    geoms = people.geometry
+    table = nearest_of_each_type(geoms, supply, types=[type_id], outlines=outlines)
+    pop = pd.to_numeric(people["population"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = pd.DataFrame(index=people.index)
+    out["id"] = people["id"].to_numpy() if "id" in people else people.index.astype(str)
+    out["name"] = people["name"].to_numpy() if "name" in people else out["id"]
+    out["population"] = pop
+    for col in ("imd_decile", "imd_rank"):
+        if col in people.columns:
+            out[col] = pd.to_numeric(people[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out["distance_m"] = table.distance_m
+    out["nearest_id"] = supply["id"].to_numpy()[table.asset]
+    out["nearest_name"] = supply["name"].to_numpy()[table.asset]
+    out["beyond"] = out["distance_m"] > within_m
+    out["population_beyond"] = np.where(out["beyond"], pop, 0.0)
+    out["share_beyond"] = out["beyond"].astype(float)
+    out["score_2sfca"] = two_step_fca(
+        geoms, pd.Series(pop, index=people.index), supply, catchment_m=within_m, capacity=capacity, outlines=outlines
+    ).to_numpy()
+    return out
+
+
+def _area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """The position in ``areas`` of the area each point lies in (the first, on a shared edge), or -1."""
+    if areas.crs is None:
+        raise CRSError("areas has no CRS; set one with .set_crs() first.")
+    geoms = points.geometry.to_crs(areas.crs) if points.crs != areas.crs else points.geometry
+    polys = np.asarray(areas.geometry.array)
+    pi, ai = shapely.STRtree(polys).query(np.asarray(geoms.array), predicate="intersects")
+    out = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((ai, pi))  # each point's lowest area position first
+    pi, ai = pi[order], ai[order]
+    first = np.ones(len(pi), dtype=bool)
+    first[1:] = pi[1:] != pi[:-1]
+    out[pi[first]] = ai[first]
+    return out
+
+
+def _aggregate_points(
+    areas: gpd.GeoDataFrame,
+    points: pd.DataFrame,
+    pos: np.ndarray,
+    supply: gpd.GeoDataFrame,
+    *,
+    within_m: float,
+    outlines: Outlines,
+) -> pd.DataFrame:
+    """The points basis of :func:`measure_gaps`: the points' figures summed per area."""
+    n = len(areas)
+    pop = points["population"].to_numpy(dtype=float)
+    dist = points["distance_m"].to_numpy(dtype=float)
+    population = np.bincount(pos, weights=pop, minlength=n)
+    beyond_pop = np.bincount(pos, weights=points["population_beyond"].to_numpy(dtype=float), minlength=n)
+    count = np.bincount(pos, minlength=n)
+    weighted = np.bincount(pos, weights=pop * dist, minlength=n)
+    scored = np.bincount(pos, weights=pop * points["score_2sfca"].to_numpy(dtype=float), minlength=n)
+    has = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_dist = np.where(population > 0, weighted / population, np.nan)
+        share = np.where(population > 0, beyond_pop / population, np.nan)
+        score = np.where(population > 0, scored / population, 0.0)
+    # each area's most populous point names its nearest asset
+    order = np.lexsort((-pop, pos))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pos[order][1:] != pos[order][:-1]
+    top = np.full(n, -1, dtype=np.int64)
+    top[pos[order][first]] = order[first]
+    nearest_id = np.full(n, None, dtype=object)
+    nearest_name = np.full(n, None, dtype=object)
+    nearest_id[has] = points["nearest_id"].to_numpy()[top[has]]
+    nearest_name[has] = points["nearest_name"].to_numpy()[top[has]]
+    if (~has).any():  # areas where no one is placed: their centre's distance, no people
+        empty = areas[~has]
+        centre = nearest_of_each_type(area_points(empty), supply, types=[supply["type"].iloc[0]], outlines=outlines)
+        mean_dist[~has] = centre.distance_m
+        nearest_id[~has] = supply["id"].to_numpy()[centre.asset]
+        nearest_name[~has] = supply["name"].to_numpy()[centre.asset]
+    out = pd.DataFrame(index=areas.index)
+    out["id"] = areas["id"].to_numpy()
+    out["name"] = areas["name"].to_numpy()
+    out["population"] = population
+    if "imd_decile" in areas.columns:
+        out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce").to_numpy()
+    out["distance_m"] = mean_dist
+    out["nearest_id"] = nearest_id
+    out["nearest_name"] = nearest_name
+    out["beyond"] = beyond_pop > 0
+    out["population_beyond"] = beyond_pop
+    out["share_beyond"] = share
+    out["score_2sfca"] = score
+    out["points"] = count
+    return out
+
+
 def gap_summary(table: pd.DataFrame) -> dict:
-    """Population living in areas beyond the distance, out of the total (from :func:`gaps`)."""
+    """Population beyond the distance, out of the total (from :func:`gaps`), and the basis."""
     pop = table["population"].fillna(0)
+    if "population_beyond" in table:
+        affected = table["population_beyond"].fillna(0).sum()
+    else:
+        affected = pop[table["beyond"]].sum()
     return {
         "areas_total": int(len(table)),
         "areas_beyond": int(table["beyond"].sum()),
-        "population_affected": int(round(pop[table["beyond"]].sum())),
+        "population_affected": int(round(affected)),
         "population_total": int(round(pop.sum())),
+        "population_basis": table.attrs.get("population_basis", BASIS_AREAS),
     }
 
 
@@ -636,10 +959,18 @@ def parse_gaps_view(params: dict[str, str], *, types: list[str]) -> GapsView:
 
 
 def population_by_decile(table: pd.DataFrame) -> pd.DataFrame:
-    """Residents beyond and within the distance per IMD decile (1 = most deprived), deciles in order
-    (a :func:`gaps` table with ``imd_decile``); the index is labelled for a chart."""
+    """Residents beyond and within the distance per IMD decile (1 = most deprived), deciles in order;
+    the index is labelled for a chart.
+
+    ``table`` is a :func:`gaps` table with ``imd_decile`` (each area under its own decile), or the
+    ``points`` of a :class:`GapsResult` (each population point under its own LSOA's decile: the finer
+    answer where the store has population points). ``population_beyond`` is used where present.
+    """
     t = table.dropna(subset=["imd_decile"])
-    beyond = t["population"].where(t["beyond"], 0)
+    if "population_beyond" in t:
+        beyond = t["population_beyond"].fillna(0)
+    else:
+        beyond = t["population"].where(t["beyond"], 0)
     out = pd.DataFrame(
         {"People beyond": beyond, "People within": t["population"] - beyond, "decile": t["imd_decile"].astype(int)}
     )

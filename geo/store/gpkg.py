@@ -1073,7 +1073,7 @@ def _migrate(con: sqlite3.Connection) -> None:
     con.execute("INSERT OR IGNORE INTO cg_meta (key, value) VALUES ('revision', 0)")
     layers = _layers(con)
     for name, spec in schema.LAYERS.items():
-        if name in ("postcodes", schema.OUTLINES_LAYER) or name in schema.BOUNDARY_LAYERS:
+        if name in ("postcodes", schema.OUTLINES_LAYER, schema.POPULATION_LAYER) or name in schema.BOUNDARY_LAYERS:
             continue  # reference data, and outlines (made by the first import with shapes): only when there
         if name not in layers:
             _create_layer(con, name, spec.geometry, {c: _SQL_TYPE[k] for c, k in spec.all_columns.items()})

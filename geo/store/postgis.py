@@ -697,7 +697,7 @@ def _m1_core(conn: psycopg.Connection) -> None:
 def _m2_layers(conn: psycopg.Connection) -> None:
     """Every layer people add to (not the reference layers), and the taxonomy seeded from its file."""
     for name in schema.LAYERS:
-        if name in ("postcodes", schema.OUTLINES_LAYER) or name in schema.BOUNDARY_LAYERS:
+        if name in ("postcodes", schema.OUTLINES_LAYER, schema.POPULATION_LAYER) or name in schema.BOUNDARY_LAYERS:
             continue  # reference data, and outlines (made by the first import with shapes): only when there
         if _load_layer(conn, name) is None:
             layer = _create_table(conn, name, _schema_columns(name), _schema_geometry(name))
