@@ -4,6 +4,8 @@ Run from the project root::
 
     .venv/bin/python data/build_demo.py            # writes data/sheffield.gpkg
     .venv/bin/python data/build_demo.py --out /tmp/x.gpkg
+    .venv/bin/python data/build_demo.py --add-population data/sheffield.gpkg   # that layer only
+    .venv/bin/python data/build_demo.py --refresh-population   # re-extract it from the England file
 
 Every input is committed under ``data/sources/`` (with ``SOURCES.md`` giving each file's origin,
 licence and attribution), so this runs without network access. The output is written to a
@@ -43,6 +45,12 @@ ASSETS = SOURCES / "sheffield_assets.gpkg"
 ASSETS_EXTRA = SOURCES / "sheffield_assets_extra.gpkg"
 POSTCODES = SOURCES / "postcodes_sheffield_codepoint_open.csv"
 MUSEUMS = SOURCES / "museums_sheffield_mappingmuseums.csv"
+POPULATION = SOURCES / "population_sheffield_lsoa_points.csv"
+#: The national file the Sheffield population points are extracted from (``--refresh-population``),
+#: outside the repository: see its SOURCES.md.
+ENGLAND_LSOA = ROOT.parent / "shared" / "data" / "england" / "england_lsoa.gpkg"
+#: Sheffield's local authority district: its 2019 code (IMD 2019) and its 2025 code (ONS, 2025).
+SHEFFIELD_LAD = ("E08000019", "E08000039")
 
 NAMESPACE = uuid.UUID("6f1c1c52-3c1e-4a55-9b0e-2f6f3a1d5c10")  # Common Ground's own namespace
 BUILT_BY = "data/build_demo.py"
@@ -140,6 +148,14 @@ SOURCE_INFO: dict[str, dict[str, str]] = {
         "url": "https://www.ordnancesurvey.co.uk/products/code-point-open",
         "vintage": "2025 release",
         "notes": "Live postcodes of districts S1-S36 and of Sheffield local authority.",
+    },
+    "population": {
+        "source": "ONS LSOA (December 2011) population-weighted centroids; MHCLG English Indices of Deprivation 2019 (File 1: IMD, File 6: population denominators, ONS mid-2015)",
+        "licence": OGL,
+        "attribution": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS data © Crown copyright and database right 2011. Contains public sector information licensed under the Open Government Licence v3.0: English Indices of Deprivation 2019, Ministry of Housing, Communities and Local Government.",
+        "url": "https://geoportal.statistics.gov.uk/",
+        "vintage": "LSOA 2011; IMD 2019; population mid-2015 (excluding prisoners)",
+        "notes": "The 345 Sheffield LSOAs (district E08000019, 2025 code E08000039) of the England file england_lsoa.gpkg (lsoa_points). Population is mid-2015; the lsoas layer's is mid-2020.",
     },
     "common_ground": {
         "source": "Derived by Common Ground (data/build_demo.py) from the sources above",
@@ -656,6 +672,61 @@ def build_postcodes() -> pd.DataFrame:
     return schema.conform(pc, "postcodes")
 
 
+def refresh_population(national: Path = ENGLAND_LSOA, out: Path = POPULATION) -> int:
+    """Extract Sheffield's LSOA population-weighted centroids from the England file into ``out``
+    (a CSV committed under data/sources/). Returns the number of points."""
+    if not national.exists():
+        raise SystemExit(
+            f"{national} is missing; it is the England data folder's england_lsoa.gpkg (see its SOURCES.md)."
+        )
+    cols = ["lsoa11cd", "lsoa11nm", "lad19cd", "lad25cd", "pop_mid2015", "imd19_rank", "imd19_decile"]
+    g = pyogrio.read_dataframe(national, layer="lsoa_points", columns=cols)
+    g = g[g["lad19cd"].isin(SHEFFIELD_LAD) | g["lad25cd"].isin(SHEFFIELD_LAD)].sort_values("lsoa11cd")
+    frame = pd.DataFrame(g[cols])
+    frame["lon"] = g.geometry.x.to_numpy()
+    frame["lat"] = g.geometry.y.to_numpy()
+    frame.to_csv(out, index=False, float_format="%.7f")
+    return len(frame)
+
+
+def build_population() -> gpd.GeoDataFrame:
+    """The ``population`` layer: Sheffield's 345 LSOA population-weighted centroids (id = LSOA code)."""
+    src = pd.read_csv(POPULATION, dtype={"lsoa11cd": str, "lsoa11nm": str})
+    info = SOURCE_INFO["population"]
+    frame = gpd.GeoDataFrame(
+        {
+            "id": src["lsoa11cd"],
+            "name": src["lsoa11nm"],
+            "population": src["pop_mid2015"].astype("Int64"),
+            "imd_decile": src["imd19_decile"].astype("Int64"),
+            "imd_rank": src["imd19_rank"].astype("Int64"),
+            "source": info["source"],
+            "licence": info["licence"],
+        },
+        geometry=gpd.points_from_xy(src["lon"], src["lat"]),
+        crs=schema.STORAGE_CRS,
+    )
+    return schema.conform(frame, schema.POPULATION_LAYER)
+
+
+def add_population(path: Path) -> int:
+    """Write the ``population`` layer and its ``sources`` row into an existing store, changing no
+    other layer (the demo's assets and areas stay as they are). Returns the number of points."""
+    frame = build_population()
+    schema.validate_layer(frame, schema.POPULATION_LAYER)
+    row = build_sources()
+    row = row[row["layer"] == schema.POPULATION_LAYER]
+    store = GeoPackageStore(path)
+    with store.transaction(actor=BUILT_BY) as tx:
+        tx.replace(schema.POPULATION_LAYER, frame)
+        if len(tx.read("sources", where={"layer": schema.POPULATION_LAYER})):
+            tx.delete("sources", {"layer": schema.POPULATION_LAYER})
+        tx.insert("sources", row.to_dict("records"))
+    store.close()
+    _finish_store(path)
+    return len(frame)
+
+
 def build_sources() -> pd.DataFrame:
     rows = []
     for layer, key in [
@@ -670,6 +741,7 @@ def build_sources() -> pd.DataFrame:
         ("assets", "pharmacies"),
         ("assets", "museums"),
         ("postcodes", "postcodes"),
+        (schema.POPULATION_LAYER, "population"),
         ("organisations", "common_ground"),
         ("organisation_areas", "common_ground"),
     ]:
@@ -693,6 +765,7 @@ def build(out: Path) -> dict[str, int]:
         "taxonomy": _edit_stamp(schema.taxonomy_rows(schema.taxonomy_document(schema.TAXONOMY_FILE))),
         "audit_log": schema.empty_layer("audit_log"),
         "postcodes": build_postcodes(),
+        schema.POPULATION_LAYER: build_population(),
         "sources": build_sources(),
     }
     for name, frame in layers.items():
@@ -733,6 +806,7 @@ def _finish_store(path: Path) -> None:
     try:
         con.execute("PRAGMA journal_mode=DELETE")
         con.execute("UPDATE cg_meta SET value = 0 WHERE key = 'revision'")
+        con.execute("DELETE FROM cg_meta WHERE key LIKE 'revision:%'")  # as shipped: no layer written since
         con.execute("VACUUM")
     finally:
         con.close()
@@ -749,7 +823,24 @@ def _as_multi(geom):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=schema.DEMO_GPKG, help="where to write the GeoPackage")
+    parser.add_argument(
+        "--add-population",
+        type=Path,
+        metavar="GPKG",
+        help="write only the population layer (and its sources row) into an existing store",
+    )
+    parser.add_argument(
+        "--refresh-population",
+        action="store_true",
+        help=f"re-extract {POPULATION.name} from the England file ({ENGLAND_LSOA})",
+    )
     args = parser.parse_args(argv)
+    if args.refresh_population:
+        print(f"{refresh_population()} Sheffield population points -> {POPULATION}")
+        return 0
+    if args.add_population:
+        print(f"{add_population(args.add_population)} population points -> {args.add_population}")
+        return 0
     counts = build(args.out)
     for name, n in counts.items():
         print(f"{name:20s} {n:6d}")
