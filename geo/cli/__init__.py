@@ -170,26 +170,40 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     store = open_store(args.data)
     tax = store_taxonomy(store)
     type_id = tax.type(args.type).id
-    areas = _boundaries(store, args.boundaries)
-    table = access.gaps(
+    population = access.read_population(store)  # people at population points where the store has them
+    by_points = population is not None and args.boundaries in BOUNDARY_LAYERS and not store.has_layer(args.boundaries)
+    areas = None if by_points else _boundaries(store, args.boundaries)  # no such layer: each point is an area
+    result = access.measure_gaps(
         areas,
         _active_assets(store),
         type_id=type_id,
         within_m=args.within,
         capacity_column=tax.type(type_id).capacity_column,
         outlines=outlines.read_outlines(store),
+        population=population,
     )
+    table = result.areas
+    boundaries = "population" if by_points else args.boundaries
     summary = access.gap_summary(table)
     beyond = table[table["beyond"]].sort_values("distance_m", ascending=False)
+    has_deciles = "imd_decile" in (result.points if result.points is not None else table)
+    deciles = (
+        access.population_by_decile(result.points if result.points is not None else table) if has_deciles else None
+    )
     doc = {
         "type": type_id,
         "within_m": args.within,
-        "boundaries": args.boundaries,
+        "boundaries": boundaries,
+        "population_basis": result.basis,
+        "population_basis_note": result.basis_note,
         "areas": [
             {
                 "id": r.id,
                 "name": r.name,
                 "population": None if r.population != r.population else int(r.population),
+                "population_beyond": int(round(r.population_beyond))
+                if r.population_beyond == r.population_beyond
+                else None,
                 "distance_m": round(float(r.distance_m), 1),
                 "score_2sfca": round(float(r.score_2sfca), 6),
                 **(
@@ -204,15 +218,29 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
         "population_total": summary["population_total"],
         "areas_beyond": summary["areas_beyond"],
         "areas_total": summary["areas_total"],
+        "population_beyond_by_imd_decile": []
+        if deciles is None
+        else [
+            {"imd_decile": int(d), "population_beyond": int(round(b)), "population_within": int(round(w))}
+            for d, b, w in zip(deciles.index, deciles["People beyond"], deciles["People within"], strict=True)
+        ],
     }
     share = summary["population_affected"] / summary["population_total"] if summary["population_total"] else 0
     lines = [
-        f"{summary['areas_beyond']} of {summary['areas_total']} {args.boundaries} are more than {args.within:g} m "
+        f"{summary['areas_beyond']} of {summary['areas_total']} {boundaries} are more than {args.within:g} m "
         f"from a {tax.label(type_id)}: {summary['population_affected']:,} of {summary['population_total']:,} people ({share:.0%}).",
     ]
     lines += [f"  {r['distance_m']:>8.0f} m  {r['name']} ({r['id']})" for r in doc["areas"][:25]]
     if len(doc["areas"]) > 25:
         lines.append(f"  ... and {len(doc['areas']) - 25} more (use --json for all)")
+    if doc["population_beyond_by_imd_decile"]:
+        lines.append(
+            "People beyond, by IMD decile (1 = most deprived): "
+            + ", ".join(
+                f"{d['imd_decile']}: {d['population_beyond']:,}" for d in doc["population_beyond_by_imd_decile"]
+            )
+        )
+    lines.append(result.basis_note)
     return doc, "\n".join(lines)
 
 
