@@ -17,6 +17,11 @@ variable                        meaning
 ``COMMON_GROUND_MAX_IMPORT_MB`` the largest upload an import reads (100)
 ``COMMON_GROUND_MAX_IMPORT_ROWS`` the most rows one import may hold (200,000; see also the roles'
                                 row limits in :mod:`geo.auth`)
+``COMMON_GROUND_STUDY_AREA``    the area new points must fall in, ``minx,miny,maxx,maxy`` in degrees
+                                (e.g. ``-6.4,49.8,1.8,55.9`` for England); unset: the store's boundary
+                                layers' extent, and no area check for a store without boundaries
+``COMMON_GROUND_POSTCODES``     where the national postcode table (Code-Point Open) is cached
+                                (default ``instance/postcodes_gb.sqlite``)
 =============================== ==================================================================
 """
 
@@ -38,6 +43,8 @@ ACTOR_ENV = "COMMON_GROUND_ACTOR"
 SQLITE_SYNC_ENV = "COMMON_GROUND_SQLITE_SYNC"
 MAX_IMPORT_MB_ENV = "COMMON_GROUND_MAX_IMPORT_MB"
 MAX_IMPORT_ROWS_ENV = "COMMON_GROUND_MAX_IMPORT_ROWS"
+STUDY_AREA_ENV = "COMMON_GROUND_STUDY_AREA"
+POSTCODES_ENV = "COMMON_GROUND_POSTCODES"
 
 MODES = ("local", "shared")
 DEFAULT_ROLES_FILE = PROJECT_ROOT / "instance" / "roles.toml"
@@ -104,3 +111,27 @@ def max_import_mb() -> int:
 
 def max_import_rows() -> int:
     return _positive_int(MAX_IMPORT_ROWS_ENV, 200_000)
+
+
+def study_area() -> tuple[float, float, float, float] | None:
+    """The configured study area ``(minx, miny, maxx, maxy)`` in degrees (``$COMMON_GROUND_STUDY_AREA``), or None."""
+    raw = _get(STUDY_AREA_ENV)
+    if not raw:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in raw.split(","))
+    except ValueError:
+        minx = miny = maxx = maxy = float("nan")
+    ok = -180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90
+    if not ok:
+        raise SettingsError(
+            f"{STUDY_AREA_ENV} is {raw!r}; set it to minx,miny,maxx,maxy in degrees (longitude first), "
+            "e.g. -6.4,49.8,1.8,55.9 for England, or unset it to use the store's boundary layers."
+        )
+    return (minx, miny, maxx, maxy)
+
+
+def postcodes_cache() -> Path:
+    """The national postcode table's cache file (``$COMMON_GROUND_POSTCODES``, else ``instance/postcodes_gb.sqlite``)."""
+    value = _get(POSTCODES_ENV)
+    return Path(value).expanduser() if value else PROJECT_ROOT / "instance" / "postcodes_gb.sqlite"

@@ -58,7 +58,7 @@ Decisions
       people columns that only editors see. ``public_contact`` is an organisation's own public
       contact and may hold a phone number.
     * **One margin**: :data:`AREA_MARGIN_DEG` = 0.05 degrees (about 5.5 km north-south, 3.3 km
-      east-west at Sheffield's latitude) around ``context.area_bounds``, for edits and imports
+      east-west at 53°N) around ``context.area_bounds``, for edits and imports
       alike (imports allowed 0.25, edits 0.05).
     * **Stamps** (:data:`STAMP_COLUMNS`: ``created_at``, ``created_by``, ``updated_at``,
       ``updated_by``, ``version``) are set by the store. :func:`validate_record` *refuses* a
@@ -166,9 +166,10 @@ class Context:
     taxonomy
         The asset taxonomy (types, categories, traits), e.g. :func:`geo.schema.load_taxonomy`.
     area_bounds
-        The extent of the data as ``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees, e.g. the
-        union of the boundary layers' bounds. Points may lie up to :data:`AREA_MARGIN_DEG`
-        outside it. ``None`` only checks that points are valid degrees.
+        This store's area as ``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees: a configured
+        study area, else the union of the boundary layers' bounds (:func:`geo.store.store_extent`).
+        Points may lie up to :data:`AREA_MARGIN_DEG` outside it. ``None`` (a store without
+        boundaries or a study area) only checks that points are valid degrees.
     known_ids
         ``known_ids(layer)`` returns the ids of a layer (an empty collection when the store has no
         such layer); it is called at most once per layer per validation. ``None`` skips the checks
@@ -1405,7 +1406,7 @@ def _check_points(
         xi, yi = float(x[i]), float(y[i])
         if swapped[i] and ctx.area_bounds is not None:
             text = (
-                f"geometry (lon {xi:g}, lat {yi:g}) looks swapped: the data's area is {where}; give the longitude "
+                f"geometry (lon {xi:g}, lat {yi:g}) looks swapped: this store's area is {where}; give the longitude "
                 f"first (lon {yi:g}, lat {xi:g})"
             )
         elif ctx.area_bounds is None:
@@ -1415,7 +1416,7 @@ def _check_points(
             )
         else:
             text = (
-                f"geometry (lon {xi:g}, lat {yi:g}) is outside the area the data covers ({where}); check the "
+                f"geometry (lon {xi:g}, lat {yi:g}) is outside this store's area ({where}); check the "
                 "coordinates (longitude first) or the postcode"
             )
         problems.fail(i, CoordinatesError, "geometry", text, (xi, yi))

@@ -50,7 +50,7 @@ with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), S
             horizontal=True, key="export_crs",
         )  # fmt: skip
     else:
-        out_crs = exports.STORAGE_CRS
+        out_crs = schema.STORAGE_CRS
         st.caption(f"{exports.FORMATS[out_fmt]} is always in EPSG:4326 (longitude/latitude).")
     area_id = None if out_area.startswith("(") else out_area
     choice = (out_layer, out_fmt, area_id, out_type, bounds, out_crs, store.version())
@@ -245,7 +245,9 @@ if layer == "assets":
                     type_map[v] = target
 
 st.subheader("3. Check")
-force = st.checkbox("Import likely duplicates and out-of-area points anyway", key="import_force")
+allow_dups = st.checkbox("Import likely duplicates anyway", key="import_allow_duplicates")
+allow_outside = st.checkbox("Import points outside this store's area anyway", key="import_allow_outside")
+skip_invalid = st.checkbox("Skip rows without a location (they are listed)", key="import_skip_invalid")
 keep_extra = st.checkbox("Keep the file's other columns (as new columns of the layer)", key="import_keep_extra")
 try:
     plan = imports.plan_import(
@@ -256,7 +258,9 @@ try:
         type_id=type_id,
         type_map=type_map,
         add_types_to=add_to,
-        force=force,
+        allow_outside_area=allow_outside,
+        allow_duplicates=allow_dups,
+        skip_invalid=skip_invalid,
         keep_extra=keep_extra,
         actor=me.actor,
     )

@@ -275,9 +275,16 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
         type_id=args.type,
         type_map=_pairs(args.map_type, "--map-type"),
         add_types_to=args.add_types,
-        force=args.force,
+        allow_outside_area=args.allow_outside_area or args.force,
+        allow_duplicates=args.allow_duplicates,
+        skip_invalid=args.skip_invalid,
         keep_extra=args.keep_extra,
     )
+    if args.force:
+        result.report.notes.append(
+            "--force is deprecated: it is now --allow-outside-area and nothing more "
+            "(likely duplicates are still skipped unless --allow-duplicates)"
+        )
     doc = {**result.as_dict(), "dry_run": bool(args.dry_run), "file": str(args.file)}
     r = result.report
     verb = "would import" if args.dry_run else "imported"
@@ -285,6 +292,9 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
         f"{verb} {r.rows_to_import if args.dry_run else result.imported} of {r.rows_read} row(s) into {args.layer}"
     ]
     lines += [f"  warning: {w}" for w in r.warnings]
+    lines += [f"  skipped row {s['row']}: {s['reason']}" for s in r.skipped[:20]]
+    if len(r.skipped) > 20:
+        lines.append(f"  ... and {len(r.skipped) - 20} more skipped row(s) (use --json for all)")
     lines += [f"  note: {n}" for n in r.notes]
     return doc, "\n".join(lines)
 
@@ -352,7 +362,27 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
         help="the layer to read from a file with several ('*': every layer, each row keeping its layer in source_layer)",
     )
     p.add_argument("--encoding", help="the text encoding of a CSV that is not UTF-8, e.g. cp1252")
-    p.add_argument("--force", action="store_true", help="import likely duplicates and out-of-area features too")
+    p.add_argument(
+        "--allow-outside-area",
+        action="store_true",
+        help="import features outside this store's area (its boundary layers, or COMMON_GROUND_STUDY_AREA) too; "
+        "points that look swapped are still refused",
+    )
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="import likely duplicates (same name within 25 m of an existing feature) instead of skipping them",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip rows without a geometry, listing them in the report, instead of refusing the file",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="deprecated: the old name of --allow-outside-area, and nothing more (it no longer lets duplicates in)",
+    )
     p.add_argument(
         "--keep-extra",
         action="store_true",

@@ -16,9 +16,13 @@ Three steps, each usable on its own (the Data page shows the result of each befo
    the one margin :data:`geo.validation.AREA_MARGIN_DEG`). What only imports do: a missing CRS is
    an error unless one is given (never guessed); boundary layers, which have no validator, have
    their geometries repaired (``make_valid``, counted) and checked against the same area; likely
-   duplicates (same name within 25 m of an existing feature) are skipped, and points outside the
-   area refused, unless forced (a forced import still refuses points that look swapped); ids
-   already in the layer are refused. The result is a report and the rows that would land.
+   duplicates (same name within 25 m of an existing feature) are skipped unless
+   ``allow_duplicates``; points outside this store's area (:func:`geo.store.store_extent`: a
+   configured study area, else the boundary layers; no area check without either) are refused
+   unless ``allow_outside_area`` (which still refuses points that look swapped); rows without a
+   geometry refuse the file unless ``skip_invalid``, which skips them and lists them in the report.
+   Each option switches off its own check and no other. Ids already in the layer are refused. The
+   result is a report and the rows that would land.
 3. :func:`apply_import` writes them in one store transaction with one audit entry per feature. If
    anything fails the store is left byte-identical.
 """
@@ -55,8 +59,8 @@ from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; 
     PermissionDeniedError,
 )
 from geo.geocode import PostcodeIndex
-from geo.io.exports import _restore_formula
 from geo.store import Store, now_iso, store_extent, validation_context
+from geo.textsafe import restore_formula
 
 
 @dataclass(frozen=True)
@@ -335,7 +339,7 @@ def _read_csv(
         raise ImportFileError(f"{name} has a header but no rows; add the rows and re-upload it.")
     frame.columns = [str(c).strip() for c in frame.columns]
     # Undo the spreadsheet-formula guard that Common Ground's own CSV exports add (one leading quote).
-    frame = frame.apply(lambda s: s.map(_restore_formula))
+    frame = frame.apply(lambda s: s.map(restore_formula))
     notes = [note] if note else []
     cols = list(frame.columns)
     lat, lon = _find(cols, _LAT), _find(cols, _LON)
@@ -746,6 +750,8 @@ class ImportReport:
     unknown_types: list[str] = field(default_factory=list)
     new_types: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what reading and mapping did (2D, JSON text, columns left out)
+    #: Rows left out on request (``skip_invalid``): ``{"row": N, "reason": "..."}``, N counting data rows from 1.
+    skipped: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -762,6 +768,7 @@ class ImportReport:
             "unknown_types": self.unknown_types,
             "new_types": self.new_types,
             "notes": self.notes,
+            "rows_skipped": self.skipped,
         }
 
 
@@ -786,6 +793,9 @@ def plan_import(
     type_id: str | None = None,
     type_map: dict[str, str] | None = None,
     add_types_to: str | None = None,
+    allow_outside_area: bool = False,
+    allow_duplicates: bool = False,
+    skip_invalid: bool = False,
     force: bool = False,
     keep_extra: bool = False,
     actor: str = "import",
@@ -802,9 +812,17 @@ def plan_import(
         File type value -> taxonomy type id, for types the taxonomy does not know.
     add_types_to
         Add still-unknown types to the taxonomy under this category instead of failing.
+    allow_outside_area
+        Import points (and areas) outside this store's area instead of refusing them (points that
+        look swapped are still refused). Nothing else is allowed by it.
+    allow_duplicates
+        Import likely duplicates (same name within 25 m of an existing feature) instead of skipping them.
+    skip_invalid
+        Skip rows without a geometry (in a layer that needs one), listing them in
+        ``report.skipped``, instead of refusing the whole file.
     force
-        Import likely duplicates and out-of-area points instead of skipping/refusing them (points
-        that look swapped are still refused).
+        Deprecated: the old name of ``allow_outside_area``, and nothing more (it no longer lets
+        duplicates in).
     keep_extra
         Keep the file's columns that the layer does not have (as new columns, under cleaned
         names). By default they are left out, with a note naming them, so that a file never widens
@@ -816,11 +834,12 @@ def plan_import(
     Every layer with a validator (:data:`geo.validation.LAYERS`) is checked by
     :func:`geo.validation.validate_frame`; its ``"row N: ..."`` sentences (N counts data rows from
     1: line N+1 of a CSV) are the report's errors, followed by what only an import adds (how to map
-    unknown types, how to force out-of-area points, ids already in the layer). The planned frame is
+    unknown types, how to allow out-of-area points, ids already in the layer). The planned frame is
     the validator's cleaned copy (an asset's category follows its type, statuses default, dates
     ``YYYY-MM-DD``, points in EPSG:4326).
     """
     spec = schema.layer_spec(layer)
+    allow_outside_area = allow_outside_area or force
     if layer in ("audit_log", "postcodes", "sources"):
         raise ImportFileError(f"{layer!r} is maintained by Common Ground itself and cannot be imported into.")
     if layer == outlines.LAYER:
@@ -843,6 +862,7 @@ def plan_import(
     out = pd.DataFrame(index=src.index)
     for target, source in full_map.items():
         out[target] = src[source]
+    out.index = pd.RangeIndex(len(out))  # row N of the file is label N - 1 from here on, whatever is dropped
     if layer == "assets" and "type" not in full_map and type_id is None and "source_layer" in src.columns:
         out["type"] = src["source_layer"]  # a My Maps layer (KML folder) per kind of asset: --map-type maps them
         report.notes.append(
@@ -881,6 +901,8 @@ def plan_import(
             if src.crs is None:
                 raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
             out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
+            if not validated or "geometry" in validation.required_columns(layer):
+                out = _rows_without_geometry(out, report, skip_invalid)
             if layer == "assets":  # a park or a trail: its point (inside the shape) and its outline
                 points, shapes, shape_notes = outlines.split_shapes(out.geometry, name=upload.name)
                 out = out.set_geometry(points)
@@ -895,7 +917,7 @@ def plan_import(
             elif spec.geometry == "Point":
                 _refuse_shapes(out.geometry, layer, upload.name)
             if not validated:  # boundary layers: repaired and checked here (points are the validator's)
-                out = _check_geometry(out, spec, report, upload.name, store, force)
+                out = _check_geometry(out, spec, report, upload.name, store, allow_outside_area)
 
     if layer == "assets":
         out, taxonomy = _map_types(
@@ -914,7 +936,7 @@ def plan_import(
     if validated:
         hints = report.errors[:]  # what only an import adds comes after the validator's sentences
         report.errors.clear()
-        out = _validate_rows(out, layer, ctx, report, force)
+        out = _validate_rows(out, layer, ctx, report, allow_outside_area)
         report.errors += hints
     elif "name" in spec.columns:  # boundary layers have no validator
         missing = (
@@ -933,7 +955,7 @@ def plan_import(
                 f"{len(clash)} id(s) already exist in {layer} (e.g. {clash[0]!r}); remove the id column to import them as new"
             )
     if spec.geometry == "Point" and "name" in out and len(existing) and isinstance(out, gpd.GeoDataFrame):
-        out = _skip_duplicates(out, existing, report, force)
+        out = _skip_duplicates(out, existing, report, allow_duplicates)
     stamp = now_iso()  # the store stamps editable layers itself when it writes them
     for col, value in (("created_at", stamp), ("created_by", actor), ("updated_at", stamp), ("updated_by", actor)):
         if col in spec.all_columns:
@@ -941,7 +963,8 @@ def plan_import(
     report.rows_to_import = len(out)
     if len(out) == 0 and not report.errors:
         report.errors.append(
-            "no rows are left to import (all were skipped as duplicates); use force to import them anyway"
+            "no rows are left to import (all were skipped as duplicates or without a geometry); "
+            "allow duplicates (--allow-duplicates) or give the rows a location"
         )
     if report.errors:
         return ImportPlan(layer=layer, frame=out, report=report)
@@ -989,14 +1012,43 @@ def _refuse_shapes(geoms: gpd.GeoSeries, layer: str, name: str) -> None:
     )
 
 
+def _rows(labels: pd.Index | np.ndarray, limit: int = 6) -> str:
+    """``"rows 3, 9, 12 ..."``: row numbers (data rows from 1) of the given labels, the first ``limit``."""
+    nums = [str(int(i) + 1) for i in list(labels)[:limit]]
+    return ("row " if len(labels) == 1 else "rows ") + ", ".join(nums) + (" ..." if len(labels) > limit else "")
+
+
+def _rows_without_geometry(out: gpd.GeoDataFrame, report: ImportReport, skip_invalid: bool) -> gpd.GeoDataFrame:
+    """Rows without a geometry: skipped and listed when asked (``skip_invalid``), else one error for them all."""
+    arr = np.asarray(out.geometry.array, dtype=object)
+    missing = ~shapely.is_geometry(arr)
+    missing[~missing] = shapely.is_empty(arr[~missing])
+    if not missing.any():
+        return out
+    labels = out.index[missing]
+    n = len(labels)
+    if skip_invalid:
+        report.skipped += [{"row": int(i) + 1, "reason": "no geometry"} for i in labels]
+        report.warnings.append(f"{n} row(s) without a geometry were skipped ({_rows(labels)}); see rows_skipped")
+        return out[~missing]
+    report.errors.append(
+        f"{n} of {len(out)} row(s) have no geometry ({_rows(labels)}); give them a location, or skip them "
+        "with --skip-invalid (they are listed in the report)"
+    )
+    return out[~missing]
+
+
 def _check_geometry(
-    out: gpd.GeoDataFrame, spec: schema.LayerSpec, report: ImportReport, name: str, store: Store, force: bool
+    out: gpd.GeoDataFrame,
+    spec: schema.LayerSpec,
+    report: ImportReport,
+    name: str,
+    store: Store,
+    allow_outside_area: bool,
 ) -> gpd.GeoDataFrame:
     g = out.geometry
-    empty = g.isna() | g.is_empty
-    if empty.any():
-        report.errors.append(f"{int(empty.sum())} row(s) have no geometry; fix or remove them")
-        return out
+    if not len(out):
+        return out.to_crs(schema.STORAGE_CRS)
     want = {"Point": {"Point"}, "Polygon": {"Polygon", "MultiPolygon"}}[spec.geometry]
     kinds = set(g.geom_type)
     if spec.geometry == "Point" and kinds == {"MultiPoint"} and (shapely.get_num_geometries(g.array) == 1).all():
@@ -1022,7 +1074,7 @@ def _check_geometry(
             )
     wgs = out.to_crs(schema.STORAGE_CRS)
     bounds = _area_bounds(store)
-    if bounds is None:  # an empty store: nothing to compare with
+    if bounds is None:  # no boundaries and no study area: nothing to compare with
         return wgs
     minx, miny, maxx, maxy = bounds
     b = wgs.geometry.bounds
@@ -1032,19 +1084,26 @@ def _check_geometry(
         if spec.geometry == "Point":
             sx, sy = wgs.geometry.y, wgs.geometry.x  # what the points would be with x and y swapped
             swapped = int(((sx >= minx) & (sx <= maxx) & (sy >= miny) & (sy <= maxy) & outside).sum())
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(outside.to_numpy())[:6])
-        msg = f"{int(outside.sum())} feature(s) lie outside the data's area (rows {rows})"
+        msg = (
+            f"{int(outside.sum())} feature(s) lie outside this store's area ({_where(bounds)}; "
+            f"{_rows(out.index[outside.to_numpy()])})"
+        )
         if swapped:
             msg += f"; {swapped} look like latitude and longitude swapped: swap the columns (map lat onto the y column)"
-        if force and not swapped:
-            report.warnings.append(msg + "; imported anyway (forced)")
+        if allow_outside_area and not swapped:
+            report.warnings.append(msg + "; imported anyway (--allow-outside-area)")
         else:
-            report.errors.append(msg + ("" if swapped else "; check the CRS, or force the import"))
+            report.errors.append(msg + ("" if swapped else "; check the CRS, or import them with --allow-outside-area"))
     return wgs
 
 
+def _where(bounds: tuple[float, float, float, float]) -> str:
+    minx, miny, maxx, maxy = bounds
+    return f"lon {minx:.2f} to {maxx:.2f}, lat {miny:.2f} to {maxy:.2f}"
+
+
 def _area_bounds(store: Store) -> tuple[float, float, float, float] | None:
-    """The data's extent (:func:`geo.store.store_extent`) widened by the one margin, or ``None``.
+    """This store's area (:func:`geo.store.store_extent`) widened by the one margin, or ``None``.
 
     The margin is :data:`geo.validation.AREA_MARGIN_DEG`, the one every point of an edit, a page or
     an import is held to.
@@ -1067,13 +1126,14 @@ def _points_4326(out: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _validate_rows(
-    out: pd.DataFrame, layer: str, ctx: validation.Context, report: ImportReport, force: bool
+    out: pd.DataFrame, layer: str, ctx: validation.Context, report: ImportReport, allow_outside_area: bool
 ) -> pd.DataFrame:
     """Check every row with the layer's validator; its sentences become the report's errors.
 
-    Points outside the data's area are refused by the validator, with a hint that the import may be
-    forced; a forced import lets them through (a warning says which rows), except points that look
-    swapped, which the validator still refuses.
+    Points outside this store's area are refused by the validator, with a hint that they may be
+    allowed (``allow_outside_area``), which lets them through (a warning says which rows), except
+    points that look swapped, which the validator still refuses. Rows are numbered as in the file
+    (``out``'s labels), even when rows without a geometry were skipped before.
     """
     outside = swapped = np.zeros(len(out), dtype=bool)
     if isinstance(out, gpd.GeoDataFrame) and ctx.area_bounds is not None and len(out):
@@ -1085,24 +1145,29 @@ def _validate_rows(
         outside = np.isfinite(x) & np.isfinite(y) & ~inside
         swapped = outside & flipped
     far = outside & ~swapped
-    forced = far if force else np.zeros(len(out), dtype=bool)
-    check = dataclasses.replace(ctx, area_bounds=None) if forced.any() else ctx
+    allowed = far if allow_outside_area else np.zeros(len(out), dtype=bool)
+    check = dataclasses.replace(ctx, area_bounds=None) if allowed.any() else ctx
     clean, errors = validation.validate_frame(layer, out, context=check)
-    if forced.any():  # without the area, the validator no longer sees swapped points: ask it about those
+    if allowed.any():  # without the area, the validator no longer sees swapped points: ask it about those
         x, y = _points_4326(out)
         for i in np.flatnonzero(swapped):
             try:
                 validation.validate_record(layer, {"lon": float(x[i]), "lat": float(y[i])}, context=ctx, partial=True)
             except validation.ValidationError as exc:
                 errors.append(f"row {i + 1}: {str(exc).rstrip('.')}")
+    labels = np.asarray(out.index)
+    if len(labels) and not np.array_equal(labels, np.arange(len(labels))):  # rows were skipped: the file's numbers
+        errors = [re.sub(r"^row (\d+):", lambda m: f"row {int(labels[int(m.group(1)) - 1]) + 1}:", e) for e in errors]
     report.errors += errors
     if far.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(far)[:6]) + (" ..." if far.sum() > 6 else "")
-        msg = f"{int(far.sum())} feature(s) lie outside the data's area (rows {rows})"
-        if force:
-            report.warnings.append(msg + "; imported anyway (forced)")
+        msg = (
+            f"{int(far.sum())} feature(s) lie outside this store's area ({_where(_with_margin(ctx.area_bounds))}; "
+            f"{_rows(out.index[far])})"
+        )
+        if allow_outside_area:
+            report.warnings.append(msg + "; imported anyway (--allow-outside-area)")
         else:
-            report.errors.append(msg + "; check the CRS, or force the import to add them anyway")
+            report.errors.append(msg + "; check the CRS, or import them with --allow-outside-area")
     return clean
 
 
@@ -1176,7 +1241,7 @@ def _new_type_label(type_id: str) -> str:
 
 
 def _skip_duplicates(
-    out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, force: bool
+    out: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, report: ImportReport, allow_duplicates: bool
 ) -> gpd.GeoDataFrame:
     ex = existing[_present(existing.geometry)].to_crs(schema.METRIC_CRS)
     new = out.to_crs(schema.METRIC_CRS)
@@ -1196,13 +1261,15 @@ def _skip_duplicates(
     if not rows:
         return out
     names = [str(out.loc[r, "name"]) for r in rows]
-    if force:
-        report.warnings.append(f"{len(rows)} likely duplicate(s) imported anyway (forced): {', '.join(names[:5])}")
+    if allow_duplicates:
+        report.warnings.append(
+            f"{len(rows)} likely duplicate(s) imported anyway (--allow-duplicates): {', '.join(names[:5])}"
+        )
         return out
     report.duplicates = names
     report.warnings.append(
         f"{len(rows)} likely duplicate(s) skipped (same name within {DUPLICATE_DISTANCE_M:.0f} m of an existing feature): "
-        f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; force the import to add them anyway"
+        f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; import them with --allow-duplicates"
     )
     return out.drop(index=rows)
 
@@ -1377,7 +1444,6 @@ def import_file(
     """Read, plan and (unless ``dry_run``) apply an import: the command line's one call."""
     read_opts = {k: options.pop(k) for k in ("source_layer", "crs", "encoding", "limits") if k in options}
     postcodes = PostcodeIndex(store.read("postcodes")) if store.has_layer("postcodes") else None
-    up = read_upload(path, postcodes=postcodes, **read_opts)
     try:
         heard: list[str] = []
         with _library_warnings(heard):

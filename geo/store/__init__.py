@@ -181,15 +181,20 @@ _extent_cache: dict[tuple, tuple[float, float, float, float] | None] = {}
 def store_extent(
     store: Store, *, revisions: dict[str, str] | None = None, layers: list[str] | None = None
 ) -> tuple[float, float, float, float] | None:
-    """The lon/lat extent of the store's boundary layers (else of its assets); ``None`` when empty.
+    """The store's area: the configured study area, else the lon/lat extent of its boundary layers.
 
     This is the area new points must fall in (plus :data:`geo.validation.AREA_MARGIN_DEG`), taken
-    from the data itself, never from a place name. Cached per layer revision: two small queries
-    (none when the caller passes the store's revisions and layer names).
+    from the data itself or from ``$COMMON_GROUND_STUDY_AREA`` (:func:`geo.settings.study_area`),
+    never from a place name. ``None`` (no area check, only valid degrees) for a store with neither:
+    its assets do not fence it in, so that a national layer can go into a new store. Cached per layer
+    revision: two small queries (none when the caller passes the store's revisions and layer names).
     """
+    configured = settings.study_area()
+    if configured is not None:
+        return configured
     present = layers if layers is not None else store.layer_names()
     revs = revisions if revisions is not None else store.revisions()
-    names = [n for n in schema.BOUNDARY_LAYERS if n in present] or (["assets"] if "assets" in present else [])
+    names = [n for n in schema.BOUNDARY_LAYERS if n in present]
     key = (store.location, *((n, revs.get(n, "r0")) for n in names))
     if key in _extent_cache:
         return _extent_cache[key]

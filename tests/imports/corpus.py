@@ -89,7 +89,7 @@ def build(tmp: Path, demo_gpkg: Path) -> dict[str, tuple[Path, list[str], str]]:
     c["outside area"] = (
         f("london.csv", "name,type,lat,lon\nHall,community_centre,51.5,-0.12\n"),
         [],
-        "outside the data's area",
+        "outside this store's area",
     )
     c["unknown type"] = (f("types.csv", "name,type,lat,lon\nHall,Bouncy Castle,53.38,-1.47\n"), [], "unknown type")
     c["not numbers"] = (f("nan.csv", "name,type,lat,lon\nHall,community_centre,north,west\n"), [], "not numbers")

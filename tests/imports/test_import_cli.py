@@ -163,7 +163,7 @@ def test_geojson_shapefile_geopackage_and_kml(run, store_copy, tmp_path):
     assert abs(hall.geometry.x - -1.47) < 1e-6 and abs(hall.geometry.y - 53.38) < 1e-6  # reprojected from 27700
 
 
-def test_duplicates_are_skipped_unless_forced(run, store_copy, tmp_path):
+def test_duplicates_are_skipped_unless_allowed(run, store_copy, tmp_path):
     p = tmp_path / "dup.csv"
     p.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\nNew Pantry,food_bank,S5 8NJ\n")
     proc = run("import", str(p), "--layer", "assets", "--data", store_copy.location, "--json")
@@ -172,7 +172,9 @@ def test_duplicates_are_skipped_unless_forced(run, store_copy, tmp_path):
     p2 = tmp_path / "dup2.csv"
     p2.write_text("name,type,postcode\nParson Cross Food Bank,food_bank,S5 8NJ\n")
     assert run("import", str(p2), "--layer", "assets", "--data", store_copy.location).returncode == 2  # nothing left
-    proc = run("import", str(p2), "--layer", "assets", "--data", store_copy.location, "--force", "--json")
+    # --force (deprecated) now allows out-of-area points only: the duplicate is still skipped
+    assert run("import", str(p2), "--layer", "assets", "--data", store_copy.location, "--force").returncode == 2
+    proc = run("import", str(p2), "--layer", "assets", "--data", store_copy.location, "--allow-duplicates", "--json")
     assert json.loads(proc.stdout)["imported"] == 1
 
 
@@ -396,7 +398,7 @@ def test_one_margin_around_the_area_for_edits_and_imports(store_copy, tmp_path, 
     before = digest(store_copy.location)
     with pytest.raises(CoordinatesError) as edit:
         editing.add_asset(store_copy, actor="ed", name="Far Hall", type_id="community_centre", lon=far, lat=lat)
-    assert "is outside the area the data covers" in str(edit.value)
+    assert "is outside this store's area" in str(edit.value)
     p = _csv(tmp_path / "far.csv", [{"name": "Far Hall", "type": "community_centre", "lon": far, "lat": lat}])
     code, err = _cli(capsys, "import", str(p), "--layer", "assets", "--data", store_copy.location)
     assert code == 2 and f"row 1: {str(edit.value).rstrip('.')};" in err
@@ -433,17 +435,22 @@ def test_a_web_address_hiding_markup_is_refused_by_edits_knowledge_and_imports(u
     assert digest(store_copy.location) == before
 
 
-def test_a_forced_import_takes_points_outside_the_area_but_never_swapped_ones(store_copy, tmp_path, capsys):
+def test_allow_outside_area_takes_points_outside_the_area_but_never_swapped_ones(store_copy, tmp_path, capsys):
     london = _csv(
         tmp_path / "london.csv", [{"name": "Far Away Hall", "type": "community_centre", "lat": 51.5, "lon": -0.12}]
     )
     code, err = _cli(capsys, "import", str(london), "--layer", "assets", "--data", store_copy.location)
-    assert code == 2 and "force the import" in err
-    code, err = _cli(capsys, "import", str(london), "--layer", "assets", "--data", store_copy.location, "--force")
+    assert code == 2 and "outside this store's area" in err and "--allow-outside-area" in err
+    assert "Sheffield" not in err
+    code, err = _cli(
+        capsys, "import", str(london), "--layer", "assets", "--data", store_copy.location, "--allow-outside-area"
+    )
     assert code == 0, err
     swapped = _csv(
         tmp_path / "swapped.csv", [{"name": "Swapped Hall", "type": "community_centre", "lat": -1.47, "lon": 53.38}]
     )
-    code, err = _cli(capsys, "import", str(swapped), "--layer", "assets", "--data", store_copy.location, "--force")
+    code, err = _cli(
+        capsys, "import", str(swapped), "--layer", "assets", "--data", store_copy.location, "--allow-outside-area"
+    )
     assert code == 2 and "row 1: geometry (lon 53.38, lat -1.47) looks swapped" in err
     assert "Swapped Hall" not in set(store_copy.read("assets")["name"])

@@ -83,7 +83,7 @@ def _second_try(err: str, path) -> list[str] | None:
     asks = ("type", "outside", "CRS", "several layers", "name")
     if not any(word in err for word in asks):
         return None
-    extra = ["--type", "community_centre", "--force", "--crs", "EPSG:4326", "--keep-extra"]
+    extra = ["--type", "community_centre", "--allow-outside-area", "--crs", "EPSG:4326", "--keep-extra"]
     if "several layers" in err:
         extra += ["--source-layer", imports.ALL_LAYERS]
     if "no name column" in err or "name is empty" in err:

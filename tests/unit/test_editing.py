@@ -322,7 +322,7 @@ BAD = [
     ("no actor on undo", lambda s, i: editing.undo(s, 0, actor=""), editing.MissingValueError, "who made it"),
     ("empty name", lambda s, i: _add(s, name=" "), editing.MissingValueError, "name is empty"),
     ("swapped lon/lat", lambda s, i: _add(s, lon=TOWN_HALL[1], lat=TOWN_HALL[0]), OutsideAreaError, "looks swapped"),
-    ("outside", lambda s, i: _add(s, lon=-0.1276, lat=51.5072), editing.CoordinatesError, "outside the area"),
+    ("outside", lambda s, i: _add(s, lon=-0.1276, lat=51.5072), editing.CoordinatesError, "outside this store's area"),
     ("not a number", lambda s, i: _add(s, lon="west"), editing.CoordinatesError, "lon 'west' is not a number"),
     ("bad url", lambda s, i: _add(s, url="javascript:alert(1)"), editing.InvalidValueError, "https://"),
     ("bad postcode", lambda s, i: _add(s, postcode="banana"), MalformedPostcodeError, "not a UK postcode"),

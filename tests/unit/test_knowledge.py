@@ -424,7 +424,7 @@ def test_add_story_with_point_from_asset_or_given(store_copy):
         ({"organisation_ids": ["nope"]}, k.UnknownReferenceError, "unknown organisations id 'nope'"),
         ({"asset_ids": "nope"}, k.UnknownReferenceError, "unknown assets id 'nope'"),
         ({"lon": -1.45}, k.KnowledgeValidationError, "give both lon and lat"),
-        ({"lon": 53.4, "lat": -191}, k.KnowledgeValidationError, "outside the area the data covers"),
+        ({"lon": 53.4, "lat": -191}, k.KnowledgeValidationError, "outside this store's area"),
         ({"lon": 53.38, "lat": -1.47}, k.KnowledgeValidationError, "looks swapped"),
         ({"source": ""}, k.KnowledgeValidationError, "where the story comes from"),
         ({"title": ""}, k.KnowledgeValidationError, "title"),

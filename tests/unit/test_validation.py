@@ -715,7 +715,7 @@ def test_swapped_coordinates_are_refused_saying_so():
 
 def test_points_outside_the_area_are_refused():
     exc = refused("assets", v.CoordinatesError, lon=-0.1276, lat=51.5072)
-    assert_sentence(exc, "geometry", "outside the area the data covers", "check the coordinates (longitude first)")
+    assert_sentence(exc, "geometry", "outside this store's area", "check the coordinates (longitude first)")
     refused("stories", v.CoordinatesError, lon=-0.1276, lat=51.5072)
     refused("organisations", v.CoordinatesError, geometry=Point(2.35, 48.85))
 
@@ -1017,7 +1017,7 @@ def test_geodataframes_are_reprojected_and_need_a_crs():
     far = points.copy()
     far.loc[1, "geometry"] = Point(-0.13, 51.5)
     _, errors = v.validate_frame("assets", far, context=CTX)
-    assert len(errors) == 1 and errors[0].startswith("row 2: geometry (lon -0.13, lat 51.5) is outside the area")
+    assert len(errors) == 1 and errors[0].startswith("row 2: geometry (lon -0.13, lat 51.5) is outside this store")
 
 
 def test_optional_points_in_frames():
