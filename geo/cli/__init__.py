@@ -227,7 +227,8 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     }
     share = summary["population_affected"] / summary["population_total"] if summary["population_total"] else 0
     lines = [
-        f"{summary['areas_beyond']} of {summary['areas_total']} {boundaries} are more than {args.within:g} m "
+        f"{summary['areas_beyond']} of {summary['areas_total']} {boundaries} "
+        f"{'have people' if result.points is not None and areas is not None else 'are'} more than {args.within:g} m "
         f"from a {tax.label(type_id)}: {summary['population_affected']:,} of {summary['population_total']:,} people ({share:.0%}).",
     ]
     lines += [f"  {r['distance_m']:>8.0f} m  {r['name']} ({r['id']})" for r in doc["areas"][:25]]
