@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import schema
 from geo.analysis import access, deprivation
 from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
@@ -50,10 +51,19 @@ st.caption(
 
 capacity = tax.type(type_id).capacity_column
 try:
+    # people at the store's population points where it has them (else at each area's centre)
+    population = _ui.layer(schema.POPULATION_LAYER) if _ui.store().has_layer(schema.POPULATION_LAYER) else None
     with st.spinner("Measuring how far each area is…"):  # shown only if it takes over half a second
-        table = access.gaps(
-            areas, assets, type_id=type_id, within_m=within_m, capacity_column=capacity, outlines=_ui.asset_outlines()
+        result = access.measure_gaps(
+            areas,
+            assets,
+            type_id=type_id,
+            within_m=within_m,
+            capacity_column=capacity,
+            outlines=_ui.asset_outlines(),
+            population=population,
         )
+        table = result.areas
 except CommonGroundError as exc:
     _ui.fail(exc)
 summary = access.gap_summary(table)
@@ -62,12 +72,13 @@ share = summary["population_affected"] / summary["population_total"] if summary[
 m1, m2, m3 = st.columns(3)
 m1.metric("Areas beyond the distance", f"{summary['areas_beyond']} of {summary['areas_total']}")
 m2.metric(
-    "People living there",
+    "People beyond the distance",
     f"{summary['population_affected']:,}",
     help=f"of {summary['population_total']:,} in all areas",
 )
 m3.metric("Share of residents", f"{share:.0%}")
-if layer == "neighbourhoods":
+st.caption(result.basis_note)
+if layer == "neighbourhoods" and result.points is None:
     st.caption("Neighbourhood populations are estimates, and the neighbourhoods do not cover the rural west.")
 
 label = tax.label(type_id)
@@ -104,6 +115,7 @@ with right:
         cols = {
             "name": "Area",
             "population": "People",
+            "population_beyond": "People beyond",
             "distance_m": "Metres",
             "imd_decile": "IMD decile",
             "nearest_name": "Nearest",
@@ -117,9 +129,12 @@ with right:
 
 if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")
-    chart = access.population_by_decile(table)  # deciles 1 to 10, in that order
+    per_point = result.points is not None and "imd_decile" in result.points
+    chart = access.population_by_decile(result.points if per_point else table)  # deciles 1 to 10, in that order
     st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents", sort=False)
-    if layer != "lsoas":
+    if per_point:
+        st.caption("Each population point counts under its own LSOA's decile (English Indices of Deprivation 2019).")
+    elif layer != "lsoas":
         st.caption(f"Each area counts under its own decile. {deprivation.METHOD}")
     with st.expander("The same as a table"):
         _ui.table(chart.reset_index())
