@@ -165,8 +165,9 @@ def test_gaps_json(run, demo_path):
     assert doc["type"] == "food_bank" and doc["within_m"] == 1500 and doc["boundaries"] == "wards"
     assert all(a["distance_m"] > 1500 for a in doc["areas"])
     assert set(doc["areas"][0]) >= {"id", "name", "population", "distance_m", "score_2sfca"}
-    assert doc["population_affected"] == sum(a["population"] for a in doc["areas"])
-    assert doc["population_total"] == 589_214
+    assert doc["population_affected"] == sum(a["population_beyond"] for a in doc["areas"])
+    assert doc["population_basis"] == "population points"  # the demo's 345 LSOA centroids, mid-2015
+    assert doc["population_total"] == 569_177
     default = _json(run, "gaps", "--type", "gp_practice", "--data", str(demo_path))
     assert default["boundaries"] == "lsoas" and default["within_m"] == 800
 
