@@ -551,8 +551,9 @@ def measure_gaps(
     - **Population points** (``population`` given and not empty: the store's population layer, see
       :func:`read_population`): people are placed at the points, each point is assigned to the
       area it lies in, and an area's ``population_beyond`` is the sum over its points farther than
-      ``within_m``. ``distance_m`` is the population-weighted mean distance of its points,
-      ``nearest_*`` the nearest asset of its most populous point, ``score_2sfca`` the
+      ``within_m``. ``distance_m`` is the distance of its farthest point (so an area is ``beyond``
+      exactly when ``distance_m`` exceeds ``within_m``), ``mean_distance_m`` its points'
+      population-weighted mean, ``nearest_*`` the nearest asset of its most populous point, ``score_2sfca`` the
       population-weighted mean of its points' scores (2SFCA over every point). An area with no point
       has population 0 and its centre's distance. With ``areas=None`` each point is its own area.
     - **Area centres** (no population points): each area's centroid, or a point inside it where the
@@ -568,7 +569,7 @@ def measure_gaps(
         ``share_beyond``, ``imd_decile`` (when the layer has it), ``distance_m``, ``nearest_id``,
         ``nearest_name``, ``beyond`` (some of its people are beyond ``within_m``) and ``score_2sfca``
         (supply per 1,000 residents within the catchment; see :func:`two_step_fca`); on the points basis
-        also ``points`` (how many). ``areas.attrs["population_basis"]`` is the basis.
+        also ``mean_distance_m`` and ``points`` (how many). ``areas.attrs["population_basis"]`` is the basis.
     """
     if within_m is None or not np.isfinite(within_m) or within_m <= 0:
         raise SchemaError(f"The distance must be a positive number of metres; got {within_m!r}.")
@@ -697,6 +698,8 @@ def _aggregate_points(
     weighted = np.bincount(pos, weights=pop * dist, minlength=n)
     scored = np.bincount(pos, weights=pop * points["score_2sfca"].to_numpy(dtype=float), minlength=n)
     has = count > 0
+    farthest = np.full(n, -np.inf)
+    np.maximum.at(farthest, pos, dist)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_dist = np.where(population > 0, weighted / population, np.nan)
         share = np.where(population > 0, beyond_pop / population, np.nan)
@@ -715,6 +718,7 @@ def _aggregate_points(
         empty = areas[~has]
         centre = nearest_of_each_type(area_points(empty), supply, types=[supply["type"].iloc[0]], outlines=outlines)
         mean_dist[~has] = centre.distance_m
+        farthest[~has] = centre.distance_m
         nearest_id[~has] = supply["id"].to_numpy()[centre.asset]
         nearest_name[~has] = supply["name"].to_numpy()[centre.asset]
     out = pd.DataFrame(index=areas.index)
@@ -723,7 +727,8 @@ def _aggregate_points(
     out["population"] = population
     if "imd_decile" in areas.columns:
         out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce").to_numpy()
-    out["distance_m"] = mean_dist
+    out["distance_m"] = farthest
+    out["mean_distance_m"] = mean_dist
     out["nearest_id"] = nearest_id
     out["nearest_name"] = nearest_name
     out["beyond"] = beyond_pop > 0

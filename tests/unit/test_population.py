@@ -13,8 +13,9 @@ demo's area check lets it in (stored in EPSG:4326 like every layer)::
     p4 (1,900, 900) 400 people, decile 2: 400 m from GP2
 
 Within 800 m: A has 300 people, 200 beyond (p2); B has 700, 300 beyond (p3); 500 of 1,000 in all;
-decile 1: 200 beyond, 100 within; decile 2: 300 beyond, 400 within. A's population-weighted mean
-distance is (100 x 400 + 200 x 850) / 300 = 700 m; B's (300 x 850 + 400 x 400) / 700 = 592.857 m.
+decile 1: 200 beyond, 100 within; decile 2: 300 beyond, 400 within. Each area's farthest point is
+850 m away; A's population-weighted mean distance is (100 x 400 + 200 x 850) / 300 = 700 m, B's
+(300 x 850 + 400 x 400) / 700 = 592.857 m.
 2SFCA (800 m, list sizes 1,000 and 2,000): GP1 reaches p1 only (R1 = 1,000 / 100 = 10), GP2 reaches
 p4 only (R2 = 2,000 / 400 = 5); per 1,000 people p1 scores 10,000 and p4 5,000, p2 and p3 nothing;
 A scores (100 x 10,000) / 300 = 3,333.33, B (400 x 5,000) / 700 = 2,857.14.
@@ -111,8 +112,9 @@ def test_gaps_at_population_points_per_area_and_decile():
     assert t.loc["A", "share_beyond"] == pytest.approx(2 / 3) and t.loc["B", "share_beyond"] == pytest.approx(3 / 7)
     assert t["beyond"].tolist() == [True, True]
     assert t["points"].tolist() == [2, 2]
-    assert t.loc["A", "distance_m"] == pytest.approx(700, abs=0.05)
-    assert t.loc["B", "distance_m"] == pytest.approx(4150 / 7, abs=0.05)
+    assert t["distance_m"].round(1).tolist() == [850.0, 850.0]  # the farthest point
+    assert t.loc["A", "mean_distance_m"] == pytest.approx(700, abs=0.05)
+    assert t.loc["B", "mean_distance_m"] == pytest.approx(4150 / 7, abs=0.05)
     assert t.loc["A", "nearest_id"] == "GP1" and t.loc["B", "nearest_id"] == "GP2"  # of the most populous point
     assert t.loc["A", "score_2sfca"] == pytest.approx(10_000 / 3, rel=1e-9)
     assert t.loc["B", "score_2sfca"] == pytest.approx(20_000 / 7, rel=1e-9)
