@@ -12,7 +12,7 @@ import streamlit as st
 from geo import auth, outlines, schema, settings, textsafe
 from geo.analysis import deprivation
 from geo.errors import CommonGroundError, VersionConflictError
-from geo.geocode import PostcodeIndex
+from geo.geocode import PostcodeIndex, postcode_index
 from geo.store import Store, open_store, store_taxonomy
 from geo.web import maps, webassets
 
@@ -166,7 +166,7 @@ def areas(name: str):
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _postcodes(data: str | None, version: str) -> PostcodeIndex:
-    return PostcodeIndex(_open_store(data).read("postcodes"))
+    return postcode_index(_open_store(data))  # the store's table, then Great Britain's (Code-Point Open)
 
 
 def postcodes() -> PostcodeIndex:

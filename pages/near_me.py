@@ -66,7 +66,7 @@ if lookup is not None and lookup.strip():
     else:
         st.session_state["near_origin"] = {"lon": pt.lon, "lat": pt.lat, "label": pt.postcode, "postcode": pt.postcode}
         if not pt.in_area:
-            st.warning(f"{pt.postcode} is outside Sheffield: services beyond the city boundary are not in the data.")
+            st.warning(f"{pt.postcode} is outside this store's area: services beyond it are not in the data.")
 elif submitted:
     st.session_state.pop("near_origin", None)
     st.error("Type a postcode such as S5 8NJ, or click the map.")

@@ -21,7 +21,7 @@ from geo.cli import hsds as cli_hsds
 from geo.cli import report as cli_report
 from geo.cli import store as cli_store
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
-from geo.geocode import PostcodeIndex
+from geo.geocode import postcode_index
 from geo.io import imports
 from geo.schema import BOUNDARY_LAYERS
 from geo.store import ENV_VAR, Store, open_store, store_taxonomy
@@ -109,7 +109,7 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
     store = open_store(args.data)
     postcode = None
     if args.postcode:
-        pt = PostcodeIndex(store.read("postcodes")).lookup(args.postcode)
+        pt = postcode_index(store).lookup(args.postcode)
         lon, lat, postcode = pt.lon, pt.lat, pt.postcode
     else:
         lon, lat = _lonlat(args.lonlat)

@@ -58,7 +58,7 @@ from geo.errors import (  # noqa: F401 (defined with every error in geo.errors; 
     ImportFileError,
     PermissionDeniedError,
 )
-from geo.geocode import PostcodeIndex
+from geo.geocode import PostcodeIndex, postcode_index
 from geo.store import Store, now_iso, store_extent, validation_context
 from geo.textsafe import restore_formula
 
@@ -1443,7 +1443,7 @@ def import_file(
 ) -> ImportResult:
     """Read, plan and (unless ``dry_run``) apply an import: the command line's one call."""
     read_opts = {k: options.pop(k) for k in ("source_layer", "crs", "encoding", "limits") if k in options}
-    postcodes = PostcodeIndex(store.read("postcodes")) if store.has_layer("postcodes") else None
+    postcodes = postcode_index(store)  # the store's table, then Great Britain's
     try:
         heard: list[str] = []
         with _library_warnings(heard):

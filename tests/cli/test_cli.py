@@ -79,7 +79,7 @@ def test_near_lonlat_and_within(run, demo_path):
 
 def test_near_errors(run, demo_path):
     for args, text in [
-        (["--postcode", "SW1A 1AA"], "not in the postcode table"),
+        (["--postcode", "ZZ9 9ZZ"], "not in the postcode table"),
         (["--postcode", "banana"], "not a UK postcode"),
         (["--lonlat", "53.38,-1.47"], "longitude first"),
         (["--lonlat", "x,y"], "LON,LAT"),
