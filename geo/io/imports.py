@@ -1553,4 +1553,5 @@ IMPORTABLE_LAYERS = (
     "wards",
     "lsoas",
     "neighbourhoods",
+    "population",
 )
