@@ -2,11 +2,14 @@
 
 Run on demand from the project root (this is not a test)::
 
-    .venv/bin/python benchmarks/page_speed.py [--url http://127.0.0.1:8501] [--data STORE] [--repeat 5]
+    .venv/bin/python benchmarks/page_speed.py [--url http://127.0.0.1:8501] [--data STORE ...] [--repeat 5]
+    .venv/bin/python benchmarks/page_speed.py --data demo --data instance/england.gpkg --explore-only
 
 Without ``--url`` it starts the app itself (``streamlit run app.py`` on a free port of 127.0.0.1)
-over a private copy of the demo store, or over ``--data`` (a GeoPackage path, used as it is, or a
-``postgresql://`` URL), passed to the app as ``COMMON_GROUND_DATA``. The browser is Debian's
+over a private copy of the demo store (``--data demo``, the default), or over each ``--data`` (a
+GeoPackage path, used as it is, or a ``postgresql://`` URL), passed to the app as
+``COMMON_GROUND_DATA``. Give ``--data`` more than once to measure several stores in one run: the
+table then has a column per store, side by side. The browser is Debian's
 ``/usr/bin/chromium``; every request to anywhere but the app is refused (basemap tiles), as in the
 browser tests. It measures, in one run:
 
@@ -18,8 +21,14 @@ browser tests. It measures, in one run:
   it back) until the table says the new count *and* the map holds exactly that many points;
 * **Near me submit**: from the click on "Find what is near" until the table of the nearest assets
   shows the new postcode's answer (and, for information, until its map has drawn);
+* **Explore shading change**: from the click on another "Shade areas by" option until the script
+  has finished and the map's areas carry the new shading (the map's title names it);
 * **bytes per rerun**: the websocket frames the browser received for each of those answers
-  (Chrome DevTools Protocol ``Network.webSocketFrameReceived``).
+  (Chrome DevTools Protocol ``Network.webSocketFrameReceived``);
+* **the longest main-thread task** (``PerformanceObserver`` ``longtask`` entries, in the page and in
+  the map's frame) during Explore's cold load and its filter and shading changes;
+* **server memory**: the Streamlit process's peak resident set (``VmHWM``) at the end, and its
+  resident set (``VmRSS``), when the app was started here.
 
 Then, in this process, with ``streamlit.testing.v1.AppTest``: the Explore page's cold run against a
 filter-change rerun (the same change), as a ratio.
@@ -63,11 +72,21 @@ PAGES = {  # path -> heading; the first four draw a map
 MAP_PAGES = ("", "gaps", "neighbourhood")  # Near me draws its map once a place is chosen (it shows one anyway)
 POSTCODES = ("S5 8NJ", "S1 2HE", "S10 2TN", "S6 2LW", "S2 4SU", "S11 8YA", "S8 0ZB", "S9 1LQ")
 TIMEOUT_MS = 120_000
+NEXT_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 SCRIPT_DONE_JS = """() => {
     const app = document.querySelector('[data-testid=stApp]');
     return !!app && app.getAttribute('data-test-script-state') === 'notRunning' && !document.querySelector('[data-stale=true]');
 }"""
+#: Installed in every frame before its scripts run: the longest main-thread task seen there.
+LONGTASK_INIT = """(() => {
+    window.__cgLong = 0;
+    try {
+        new PerformanceObserver(list => {
+            for (const e of list.getEntries()) window.__cgLong = Math.max(window.__cgLong, e.duration);
+        }).observe({type: 'longtask', buffered: true});
+    } catch (e) {}
+})();"""
 SHOWN_JS = """() => {
     for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer] strong')) {
         const m = /^([\\d,]+) assets shown$/.exec(el.textContent.trim());
@@ -106,7 +125,21 @@ def new_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, service_workers="block")
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+    context.add_init_script(LONGTASK_INIT)
     return context, context.new_page()
+
+
+def longest_task(page) -> float:
+    """Milliseconds of the longest main-thread task in the page or any of its frames, then reset."""
+    worst = 0.0
+    for frame in page.frames:
+        try:
+            worst = max(
+                worst, float(frame.evaluate("() => { const v = window.__cgLong || 0; window.__cgLong = 0; return v; }"))
+            )
+        except Exception:  # a frame that went away
+            continue
+    return worst
 
 
 def map_frame(page):
@@ -120,8 +153,9 @@ def wait_points(frame, n: int) -> None:
     frame.wait_for_function(f"() => ({COUNT_POINTS_JS})() === {int(n)}", timeout=TIMEOUT_MS)
 
 
-def load(browser, url: str, path: str) -> float:
-    """Seconds from ``goto`` until the page has answered (see the module's docstring)."""
+def load(browser, url: str, path: str, tasks: list[float] | None = None) -> float:
+    """Seconds from ``goto`` until the page has answered (see the module's docstring); the longest
+    main-thread task of the load is appended to ``tasks``."""
     context, page = new_page(browser, url)
     try:
         t0 = time.perf_counter()
@@ -133,14 +167,20 @@ def load(browser, url: str, path: str) -> float:
             if path == "":
                 shown = page.evaluate(SHOWN_JS)
                 wait_points(frame, shown)
-        return time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        if tasks is not None:
+            page.evaluate(NEXT_FRAMES_JS)
+            tasks.append(longest_task(page))
+        return took
     finally:
         context.close()
 
 
-def explore_filter(browser, url: str, repeat: int) -> tuple[list[float], list[float], list[int]]:
+def explore_filter(
+    browser, url: str, repeat: int, tasks: list[float] | None = None
+) -> tuple[list[float], list[float], list[int]]:
     """Take a type out of the filter and put it back, ``repeat`` times each way: seconds to the table,
-    seconds to the map, bytes received."""
+    seconds to the map, bytes received (the longest main-thread task of each change into ``tasks``)."""
     context, page = new_page(browser, url)
     table_s, map_s, sizes = [], [], []
     try:
@@ -150,7 +190,13 @@ def explore_filter(browser, url: str, repeat: int) -> tuple[list[float], list[fl
         frame = map_frame(page)
         total = page.evaluate(SHOWN_JS)
         wait_points(frame, total)
-        chip = page.locator("[data-testid=stMultiSelect]").nth(1).get_by_role("button", name="Remove ").last
+        longest_task(page)  # the load's tasks are the cold load's measure
+        chip = (
+            page.locator("[data-testid=stMultiSelect]")
+            .filter(has_text="Types")
+            .get_by_role("button", name="Remove ")
+            .last
+        )
         label = chip.get_attribute("aria-label").removeprefix("Remove ")
         n_type = int(label.rsplit("(", 1)[1].rstrip(")"))
         for i in range(2 * repeat):
@@ -161,7 +207,7 @@ def explore_filter(browser, url: str, repeat: int) -> tuple[list[float], list[fl
             if removing:
                 page.get_by_role("button", name=f"Remove {label}").click()
             else:
-                box = page.locator("[data-testid=stMultiSelect]").nth(1).locator("input")
+                box = page.locator("[data-testid=stMultiSelect]").filter(has_text="Types").locator("input")
                 box.click()
                 page.get_by_role("option", name=label).click()
                 page.keyboard.press("Escape")
@@ -178,9 +224,59 @@ def explore_filter(browser, url: str, repeat: int) -> tuple[list[float], list[fl
             table_s.append(t1 - t0)
             map_s.append(t2 - t0)
             sizes.append(frames.bytes)
+            if tasks is not None:
+                page.evaluate(NEXT_FRAMES_JS)
+                tasks.append(longest_task(page))
     finally:
         context.close()
     return table_s, map_s, sizes
+
+
+SHADINGS = ("Deprivation (IMD 2019 decile)", "Assets per 1,000 residents")
+
+
+def explore_shading(browser, url: str, repeat: int, tasks: list[float] | None = None) -> tuple[list[float], list[int]]:
+    """Shade the areas by deprivation and back by assets per 1,000 residents, ``repeat`` times each way:
+    seconds until the script has finished and the map (every point in it) says the new shading in its
+    title, and the bytes received (the longest main-thread task of each change into ``tasks``)."""
+    context, page = new_page(browser, url)
+    took, sizes = [], []
+    try:
+        frames = Frames(page)
+        page.goto(url + "/", wait_until="domcontentloaded")
+        page.wait_for_function(SCRIPT_DONE_JS)
+        frame = map_frame(page)
+        total = page.evaluate(SHOWN_JS)
+        wait_points(frame, total)
+        longest_task(page)
+        for i in range(2 * repeat):
+            label = SHADINGS[i % 2]
+            frames.reset()
+            t0 = time.perf_counter()
+            page.get_by_role("radiogroup", name="Shade areas by").get_by_text(label, exact=True).click()
+            page.wait_for_function(SCRIPT_DONE_JS)
+            frame = map_frame(page)
+            frame.wait_for_function("(s) => document.title.includes('shaded by ' + s)", arg=label)
+            wait_points(frame, total)
+            took.append(time.perf_counter() - t0)
+            sizes.append(frames.bytes)
+            if tasks is not None:
+                page.evaluate(NEXT_FRAMES_JS)
+                tasks.append(longest_task(page))
+    finally:
+        context.close()
+    return took, sizes
+
+
+def server_memory(server) -> tuple[float, float]:
+    """The app server's peak and current resident set, in MB (``/proc/<pid>/status``)."""
+    if server is None:
+        return float("nan"), float("nan")
+    fields = {}
+    for line in Path(f"/proc/{server.proc.pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
 
 
 def nearme_submit(browser, url: str, repeat: int) -> tuple[list[float], list[float], list[int]]:
@@ -243,19 +339,9 @@ def apptest_ratio(data: str | None, repeat: int) -> tuple[float, float]:
     return cold, statistics.median(reruns)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--url", help="an app that is already running (default: start one)")
-    ap.add_argument("--data", help="the store: a .gpkg path or a postgresql:// URL (default: a copy of the demo)")
-    ap.add_argument("--repeat", type=int, default=5, help="runs of each measure (default 5)")
-    args = ap.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        sys.exit(f"needs {CHROMIUM} (Debian's chromium package)")
+def measure(browser_factory, data: str | None, work: Path, args) -> tuple[list[tuple[str, str]], dict]:
+    """Every measure over one store (``None``: a private copy of the demo): rows, and the key figures."""
     server = None
-    work = Path(tempfile.mkdtemp(prefix="page-speed-"))
-    data = args.data
     if args.url:
         url = args.url.rstrip("/")
     else:
@@ -264,41 +350,100 @@ def main() -> None:
         server = start_server(store, work)  # type: ignore[arg-type]  (a path or a URL, as COMMON_GROUND_DATA)
         url = server.url
     rows: list[tuple[str, str]] = []
+    key: dict[str, float] = {}
+    med = statistics.median
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            try:
-                first = load(browser, url, "")
-                rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
-                cold = {path: statistics.median(load(browser, url, path) for _ in range(args.repeat)) for path in PAGES}
-                for path, s in cold.items():
-                    rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{s:.2f} s"))
-                f_table, f_map, f_bytes = explore_filter(browser, url, args.repeat)
-                rows.append(("Explore filter change -> table", f"{statistics.median(f_table):.2f} s"))
-                rows.append(("Explore filter change -> updated map", f"{statistics.median(f_map):.2f} s"))
-                rows.append(("Explore filter change: bytes received", f"{statistics.median(f_bytes):,.0f} B"))
+        browser = browser_factory()
+        try:
+            first = load(browser, url, "")
+            rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
+            pages = [""] if args.explore_only else list(PAGES)
+            cold_tasks: list[float] = []
+            cold = {
+                path: med(load(browser, url, path, cold_tasks if path == "" else None) for _ in range(args.repeat))
+                for path in pages
+            }
+            for path, s in cold.items():
+                rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{s:.2f} s"))
+            rows.append(("Explore cold load: longest main-thread task", f"{max(cold_tasks):.0f} ms"))
+            f_tasks: list[float] = []
+            f_table, f_map, f_bytes = explore_filter(browser, url, args.repeat, f_tasks)
+            rows.append(("Explore filter change -> table", f"{med(f_table):.2f} s"))
+            rows.append(("Explore filter change -> updated map", f"{med(f_map):.2f} s"))
+            rows.append(("Explore filter change: bytes received", f"{med(f_bytes):,.0f} B"))
+            rows.append(("Explore filter change: longest main-thread task", f"{max(f_tasks):.0f} ms"))
+            s_tasks: list[float] = []
+            s_map, s_bytes = explore_shading(browser, url, args.repeat, s_tasks)
+            rows.append(("Explore shading change -> updated map", f"{med(s_map):.2f} s"))
+            rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
+            rows.append(("Explore shading change: longest main-thread task", f"{max(s_tasks):.0f} ms"))
+            key.update(
+                explore_cold_s=cold[""],
+                explore_filter_s=med(f_map),
+                explore_shading_s=med(s_map),
+                rerun_bytes=med(f_bytes),
+                longtask_ms=max(cold_tasks + f_tasks + s_tasks),
+            )
+            if not args.explore_only:
                 n_table, n_map, n_bytes = nearme_submit(browser, url, args.repeat)
-                rows.append(("Near me submit -> nearest table", f"{statistics.median(n_table):.2f} s"))
-                rows.append(("Near me submit -> its map drawn", f"{statistics.median(n_map):.2f} s"))
-                rows.append(("Near me submit: bytes received", f"{statistics.median(n_bytes):,.0f} B"))
-            finally:
-                browser.close()
+                rows.append(("Near me submit -> nearest table", f"{med(n_table):.2f} s"))
+                rows.append(("Near me submit -> its map drawn", f"{med(n_map):.2f} s"))
+                rows.append(("Near me submit: bytes received", f"{med(n_bytes):,.0f} B"))
+                key.update(nearme_submit_s=med(n_table))
+        finally:
+            browser.close()
+        peak, now = server_memory(server)
+        rows.append(("server memory: peak resident set (VmHWM)", f"{peak:,.0f} MB"))
+        rows.append(("server memory: resident set at the end", f"{now:,.0f} MB"))
+        key.update(server_peak_mb=peak)
     finally:
         if server is not None:
             server.stop()
-    at_cold, at_rerun = apptest_ratio(data, args.repeat)
-    rows.append(("AppTest Explore cold run", f"{at_cold:.2f} s"))
-    rows.append(("AppTest Explore filter-change rerun", f"{at_rerun:.3f} s"))
-    rows.append(("AppTest rerun / cold", f"{at_rerun / at_cold:.1%}"))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  value")
-    print(f"{'-' * width}  ------------")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    print(
-        f"explore_filter_s={statistics.median(f_map):.2f} nearme_submit_s={statistics.median(n_table):.2f} "
-        f"explore_cold_s={cold['']:.2f} rerun_bytes={statistics.median(f_bytes):.0f}"
+    if not args.no_apptest:
+        at_cold, at_rerun = apptest_ratio(data, args.repeat)
+        rows.append(("AppTest Explore cold run", f"{at_cold:.2f} s"))
+        rows.append(("AppTest Explore filter-change rerun", f"{at_rerun:.3f} s"))
+        rows.append(("AppTest rerun / cold", f"{at_rerun / at_cold:.1%}"))
+    return rows, key
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", help="an app that is already running (default: start one per store)")
+    ap.add_argument(
+        "--data",
+        action="append",
+        help="a store: a .gpkg path, a postgresql:// URL, or 'demo' (a private copy of the demo, the default); "
+        "give it more than once to compare stores side by side",
     )
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each measure (default 5)")
+    ap.add_argument("--explore-only", action="store_true", help="measure Explore only (not the other pages)")
+    ap.add_argument("--no-apptest", action="store_true", help="skip the in-process AppTest ratio")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        sys.exit(f"needs {CHROMIUM} (Debian's chromium package)")
+    stores = args.data or ["demo"]
+    columns: list[tuple[str, list[tuple[str, str]], dict]] = []
+    with sync_playwright() as p:
+
+        def browser_factory():
+            return p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+        for store in stores:
+            work = Path(tempfile.mkdtemp(prefix="page-speed-"))
+            data = None if store == "demo" else store
+            rows, key = measure(browser_factory, data, work, args)
+            columns.append((Path(store).name if store != "demo" else "demo", rows, key))
+    names = [r[0] for r in columns[0][1]]
+    width = max(len(n) for n in names)
+    print(f"{'measure':<{width}}  " + "  ".join(f"{c[0]:>16}" for c in columns))
+    print(f"{'-' * width}  " + "  ".join("-" * 16 for _ in columns))
+    for name in names:
+        print(f"{name:<{width}}  " + "  ".join(f"{dict(c[1]).get(name, ''):>16}" for c in columns))
+    for label, _, key in columns:
+        print(label + ": " + " ".join(f"{k}={v:.2f}" for k, v in key.items()))
 
 
 if __name__ == "__main__":

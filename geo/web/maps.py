@@ -288,7 +288,8 @@ def shape_svg(shape: str, colour: str, *, size: int = 14) -> str:
 
 
 class AssetScripts(JSCSSMixin, MacroElement):
-    """The page's shared point helpers: ``cgDetails`` (the popup details table, inline or fetched
+    """The page's shared point helpers, in ``geo/web/js/cg-points.js`` (this element only gives them
+    the details' URL or table and the points' style): ``cgDetails`` (the popup details table, inline or fetched
     once), ``cgPopup`` (a popup built with ``textContent``), ``CgPoint`` (a focusable point of any
     :data:`MARKER_SHAPES`), ``cgClusterIcon`` (a cluster showing its types as a ring, named in
     words), ``CgTypeLayer`` (one type's points in the shared cluster group) and ``cgFill``.
@@ -303,230 +304,7 @@ class AssetScripts(JSCSSMixin, MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        window.cgDetails = (function () {
-            var rows = null, waiting = [], started = false;
-            function flush() { var w = waiting; waiting = []; w.forEach(function (cb) { cb(rows); }); }
-            return function (cb) {
-                if (rows !== null) { cb(rows); return; }
-                waiting.push(cb);
-                if (started) { return; }
-                started = true;
-                {%- if this.url %}
-                fetch({{ this.url_json }}, {credentials: "same-origin"})
-                    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-                    .then(function (d) { rows = d.rows || []; flush(); })
-                    .catch(function () { rows = []; flush(); });
-                {%- else %}
-                rows = ({{ this.inline_json }}).rows; flush();
-                {%- endif %}
-            };
-        })();
-        window.cgPopup = function (layer, onDetails) {
-            var el = document.createElement("div");
-            el.className = "cg-popup";
-            var b = document.createElement("strong");
-            b.textContent = layer.cgName;
-            el.appendChild(b);
-            var t = document.createElement("div");
-            t.textContent = layer.cgType;
-            el.appendChild(t);
-            var a = document.createElement("div");
-            a.className = "cg-address";
-            a.textContent = "Loading address\\u2026";
-            el.appendChild(a);
-            window.cgDetails(function (rows) {
-                var r = rows && rows[layer.cgIdx];
-                if (!r) { a.textContent = "Address: see the table beside the map"; return; }
-                a.textContent = r[0] ? r[0] : "No address recorded";
-                if (r[1]) { var h = document.createElement("div"); h.className = "cg-hours"; h.textContent = "Opening hours: " + r[1]; el.appendChild(h); }
-                if (r[3] && r[3] !== "active") { var s = document.createElement("div"); s.textContent = "Status: " + r[3]; el.appendChild(s); }
-                if (r[2] && /^https?:\\/\\//i.test(r[2])) {
-                    var l = document.createElement("a");
-                    l.href = r[2]; l.target = "_blank"; l.rel = "noopener noreferrer";
-                    l.textContent = "Website";
-                    el.appendChild(l);
-                }
-                if (onDetails) { onDetails(); }
-            });
-            return el;
-        };
-        window.cgFocus = function (el) {
-            if (!el) { return; }
-            try { el.focus({preventScroll: true}); } catch (e) { el.focus(); }
-        };
-        window.cgActivates = function (e) {
-            var k = e.originalEvent && (e.originalEvent.key || e.originalEvent.keyCode);
-            if (k === "Enter" || k === 13 || k === " " || k === 32) { L.DomEvent.preventDefault(e.originalEvent); return true; }
-            return false;
-        };
-        window.CgPoint = L.CircleMarker.extend({
-            _updatePath: function () {
-                var v = this.options.shape;
-                if (!v || !this._renderer._setPath) { return L.CircleMarker.prototype._updatePath.call(this); }
-                if (this._empty()) { this._renderer._setPath(this, "M0 0"); return; }
-                var p = this._point, r = this._radius, d = "";
-                for (var i = 0; i < v.length; i++) { d += (i ? "L" : "M") + (p.x + v[i][0] * r).toFixed(1) + " " + (p.y + v[i][1] * r).toFixed(1); }
-                this._renderer._setPath(this, d + "z");
-            },
-            onAdd: function (map) {
-                L.CircleMarker.prototype.onAdd.call(this, map);
-                var el = this._path;
-                if (el && el.setAttribute) {
-                    el.setAttribute("tabindex", "0");
-                    el.setAttribute("role", "button");
-                    el.setAttribute("aria-label", this.cgName + ", " + this.cgType);
-                }
-            }
-        });
-        window.CgClusterIconClass = L.DivIcon.extend({
-            createIcon: function (old) {
-                var div = L.DivIcon.prototype.createIcon.call(this, old);
-                div.setAttribute("aria-label", this.options.label);
-                return div;
-            }
-        });
-        window.cgClusterLabel = function (cluster) {
-            var ms = cluster.getAllChildMarkers(), by = {}, order = [];
-            for (var i = 0; i < ms.length; i++) {
-                var m = ms[i];
-                if (!(m.cgT in by)) { by[m.cgT] = {n: 0, label: m.cgType, colour: m.options.fillColor}; order.push(m.cgT); }
-                by[m.cgT].n++;
-            }
-            order.sort(function (a, b) { return a - b; });
-            return order.map(function (t) { return by[t]; });
-        };
-        window.cgClusterIcon = function (cluster) {
-            var n = cluster.getChildCount(), parts = window.cgClusterLabel(cluster), stops = [], acc = 0;
-            parts.forEach(function (p) {
-                stops.push(p.colour + " " + (acc * 360 / n).toFixed(1) + "deg " + ((acc + p.n) * 360 / n).toFixed(1) + "deg");
-                acc += p.n;
-            });
-            var words = parts.map(function (p) { return p.label + " " + p.n; }).join(", ");
-            return new window.CgClusterIconClass({
-                html: "<div style='background:conic-gradient(" + stops.join(",") + ")'><span>" + n + "</span></div>",
-                className: "marker-cluster cg-cluster", iconSize: new L.Point(32, 32),
-                label: n + " places: " + words + ". Enter zooms in."
-            });
-        };
-        window.cgTipText = function (layer) {
-            if (layer instanceof L.MarkerCluster) {
-                return layer.getChildCount() + " places: " + window.cgClusterLabel(layer).map(function (p) { return p.label + " " + p.n; }).join(", ");
-            }
-            return layer.cgName !== undefined ? layer.cgName + " (" + layer.cgType + ")" : null;
-        };
-        window.cgShowTip = function (layer) {
-            var text = window.cgTipText(layer);
-            if (text === null) { return; }
-            var s = document.createElement("span");
-            s.textContent = text;
-            layer.bindTooltip(s).openTooltip();
-        };
-        window.cgOpenPopup = function (map, layer, byKey) {
-            var popup = null;
-            var content = window.cgPopup(layer, function () {
-                // the details arrived after the popup opened: it grew, so lay it out and show it whole
-                if (!popup || !map.hasLayer(popup)) { return; }
-                var focused = content.contains(document.activeElement);  // update() re-inserts the content
-                popup.update();
-                window.cgUnobscure(map, popup.getElement());
-                if (focused) { window.cgFocus(content); }
-            });
-            content.setAttribute("tabindex", "-1");
-            content.setAttribute("role", "group");
-            content.setAttribute("aria-label", "Details of " + layer.cgName);
-            popup = L.popup({maxWidth: 320, autoPan: false}).setLatLng(layer.getLatLng()).setContent(content);
-            popup.cgSource = layer;
-            popup.cgByKey = !!byKey;
-            popup.openOn(map);
-            if (window.cgUnobscure) { window.cgUnobscure(map, popup.getElement()); }
-            if (byKey) { window.cgFocus(content); }
-        };
-        window.cgFocusFirst = function (group, markers) {
-            // After a cluster opened from the keyboard: once the zoom or spread has settled, focus
-            // what now shows the first of its places (a point, or a smaller cluster).
-            var map = group._map, frames = 0;
-            function step() {
-                frames++;
-                if (map && (map._animatingZoom || group._inZoomAnimation) && frames < 240) { requestAnimationFrame(step); return; }
-                for (var i = 0; i < markers.length; i++) {
-                    var m = markers[i], el = m._path && m._path.isConnected ? m._path : null;
-                    if (!el) { var vp = group.getVisibleParent(m); el = vp && vp._icon; }
-                    if (el && el.isConnected) { window.cgFocus(el); return; }
-                }
-                if (frames < 240) { requestAnimationFrame(step); } else if (map) { window.cgFocus(map.getContainer()); }
-            }
-            requestAnimationFrame(step);
-        };
-        window.cgClusters = function () {
-            var group = L.markerClusterGroup({
-                chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
-                iconCreateFunction: window.cgClusterIcon
-            });
-            group.on("click", function (e) { window.cgOpenPopup(e.target._map, e.layer, false); });
-            group.on("keypress", function (e) {
-                if (window.cgActivates(e)) { window.cgOpenPopup(e.target._map, e.layer, true); }
-            });
-            group.on("clusterkeypress", function (e) {
-                if (!window.cgActivates(e)) { return; }
-                var markers = e.layer.getAllChildMarkers();
-                group._zoomOrSpiderfy({layer: e.layer, originalEvent: null});
-                window.cgFocusFirst(group, markers);
-            });
-            group.on("mouseover clustermouseover", function (e) { window.cgShowTip(e.layer); });
-            return group;
-        };
-        window.CgTypeLayer = L.Layer.extend({
-            // One type's points. ``_mask`` (null: all) says which points the page's filters show
-            // (by ``cgIdx``); :func:`geo.web.mapview` changes it in place, without redrawing the map.
-            initialize: function (clusters) {
-                this._clusters = clusters; this._points = []; this._mask = null;
-                (clusters._cgTypes = clusters._cgTypes || []).push(this);
-            },
-            _shown: function () {
-                var mask = this._mask;
-                return mask ? this._points.filter(function (p) { return mask[p.cgIdx]; }) : this._points;
-            },
-            addLayers: function (points) {
-                this._points = this._points.concat(points);
-                var mask = this._mask, shown = mask ? points.filter(function (p) { return mask[p.cgIdx]; }) : points;
-                if (this._map) { this._clusters.addLayers(shown); }
-                return this;
-            },
-            setMask: function (mask) {
-                var old = this._mask, add = [], drop = [];
-                for (var i = 0; i < this._points.length; i++) {
-                    var p = this._points[i], was = !old || old[p.cgIdx], now = !mask || mask[p.cgIdx];
-                    if (was && !now) { drop.push(p); } else if (now && !was) { add.push(p); }
-                }
-                this._mask = mask;
-                if (this._map) {
-                    if (drop.length) { this._clusters.removeLayers(drop); }
-                    if (add.length) { this._clusters.addLayers(add); }
-                }
-                return this;
-            },
-            getLayers: function () { return this._shown().slice(); },
-            onAdd: function () { this._clusters.addLayers(this._shown()); },
-            onRemove: function () { this._clusters.removeLayers(this._shown()); }
-        });
-        L.Control.Layers.addInitHook(function () { (window.cgLayerControls = window.cgLayerControls || []).push(this); });
-        window.cgFill = function (groups, d) {
-            var y = 0, i = 0;
-            for (var g = 0; g < groups.length; g++) {
-                var group = groups[g], n = d.c[g], colour = d.k[g], label = d.t[g], shape = d.s[d.h[g]] || null;
-                var points = new Array(n);
-                for (var j = 0; j < n; j++, i++) {
-                    y += d.y[i];
-                    var m = new window.CgPoint([d.y0 + y / d.q, d.x0 + d.x[i] / d.q], {
-                        radius: {{ this.radius }}, color: "{{ this.outline }}", weight: 1.5, fillColor: colour, fillOpacity: 1,
-                        shape: shape, className: "cg-pt"
-                    });
-                    m.cgName = d.n[i]; m.cgType = label; m.cgIdx = i; m.cgT = g;
-                    points[j] = m;
-                }
-                group.addLayers(points);
-            }
-        };
+        cgSetup({{ this.options_json }}, {{ this.inline_json }});
         {% endmacro %}
         """
     )
@@ -535,10 +313,8 @@ class AssetScripts(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "AssetScripts"
         self.url = url
-        self.url_json = js_json(url) if url else ""
-        self.inline_json = inline_json or js_json({"rows": []})
-        self.radius = POINT_RADIUS
-        self.outline = OUTLINE
+        self.options_json = js_json({"url": url, "radius": POINT_RADIUS, "outline": OUTLINE})
+        self.inline_json = "null" if url else (inline_json or js_json({"rows": []}))
 
 
 class AssetClusters(MacroElement):
@@ -619,16 +395,7 @@ class FocusWithoutScroll(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function (map) {
-            var kb = map.keyboard;
-            if (!kb || !kb._onMouseDown) { return; }
-            L.DomEvent.off(map._container, "mousedown", kb._onMouseDown, kb);
-            kb._onMouseDown = function () {
-                if (this._focused) { return; }
-                try { this._map._container.focus({preventScroll: true}); } catch (e) { this._map._container.focus(); }
-            };
-            L.DomEvent.on(map._container, "mousedown", kb._onMouseDown, kb);
-        })({{ this._parent.get_name() }});
+        cgFocusWithoutScroll({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -651,59 +418,7 @@ class FitToContent(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function (map) {
-            var EDGE = 24;  // half a cluster icon (40 px) plus a margin: icons at the edge stay whole
-            var touched = false, box = map.getContainer();
-            ["mousedown", "touchstart", "wheel", "keydown"].forEach(function (ev) {
-                box.addEventListener(ev, function () { touched = true; }, {capture: true, passive: true});
-            });
-            var LEGEND = {{ this.legend_json }};  // the legend's estimated extent, open and folded (or null)
-            function corner() {  // the legend's extent from the bottom-right corner, in pixels
-                var lg = box.querySelector(".cg-legend");
-                if (!lg) {  // not on the map yet: its estimate (it folds on maps under 700 px wide)
-                    return LEGEND && (map.getSize().x < 700 ? LEGEND.folded : LEGEND.open);
-                }
-                if (lg.offsetParent === null) { return null; }
-                var r = lg.getBoundingClientRect(), c = box.getBoundingClientRect();
-                if (!r.width || !r.height) { return null; }
-                return {w: c.right - r.left, h: c.bottom - r.top};
-            }
-            map.cgHomeBounds = L.latLngBounds({{ this.bounds_json }});
-            map.cgFitTo = function (bounds, opts) {
-                var b = L.latLngBounds(bounds), size = map.getSize();
-                map.cgTarget = b;
-                if (!size.x || !size.y || !b.isValid()) { return; }
-                var tl = L.point(EDGE, EDGE), best = L.point(EDGE, EDGE), zoom = -1, lg = corner();
-                if (lg) {
-                    // Centred, when at its zoom the points stay clear of the legend; else a strip beside
-                    // the legend or above it (one that leaves under 120 px of map is no choice). The
-                    // closest zoom wins; on a tie, centred first, then the narrower strip.
-                    [L.point(EDGE, EDGE), L.point(lg.w + EDGE, EDGE), L.point(EDGE, lg.h + EDGE)].forEach(function (br, i) {
-                        var room = size.subtract(tl.add(br));
-                        if (room.x < 120 || room.y < 120) { return; }
-                        var z = map.getBoundsZoom(b, false, tl.add(br));
-                        if (i === 0) {
-                            var px = map.project(b.getNorthEast(), z).subtract(map.project(b.getSouthWest(), z));
-                            var right = (size.x + Math.abs(px.x)) / 2 + EDGE, bottom = (size.y + Math.abs(px.y)) / 2 + EDGE;
-                            if (right > size.x - lg.w && bottom > size.y - lg.h) { return; }  // under the legend
-                        }
-                        if (z > zoom) { zoom = z; best = br; }
-                    });
-                }
-                map.fitBounds(b, L.extend({paddingTopLeft: tl, paddingBottomRight: best, maxZoom: 17, animate: false},
-                                          opts || {}));
-            };
-            // Framed now, before the points are added (a zoom change while the cluster group is still
-            // being filled leaves it without icons); again only if the map's size changes later.
-            var fitted = map.getSize();
-            map.cgFitTo(map.cgHomeBounds);
-            map.on("resize", function () {
-                var now = map.getSize();
-                if (touched || !map.cgTarget || now.equals(fitted)) { return; }
-                fitted = now;
-                map.cgFitTo(map.cgTarget);
-            });
-        })({{ this._parent.get_name() }});
+        cgFitToContent({{ this._parent.get_name() }}, {{ this.bounds_json }}, {{ this.legend_json }});
         {% endmacro %}
         """
     )
@@ -745,108 +460,8 @@ class MapAccess(MacroElement):
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>
-        .leaflet-container:focus-visible { outline: 3px solid #1f1f1f; outline-offset: -3px;
-                                           box-shadow: inset 0 0 0 6px #ffffff; }
-        .leaflet-container .cg-pt:focus { outline: none; }
-        .leaflet-container .cg-pt:focus-visible { stroke: #000000; stroke-width: 4px; }
-        .leaflet-container .cg-cluster:focus, .leaflet-container a:focus-visible,
-        .leaflet-container summary:focus-visible, .leaflet-container input:focus-visible,
-        .leaflet-container .cg-popup:focus-visible {
-            outline: 3px solid #1f1f1f; outline-offset: 2px; box-shadow: 0 0 0 5px #ffffff; }
-        .leaflet-container .cg-cluster:focus:not(:focus-visible) { outline: none; box-shadow: none; }
-        .marker-cluster.cg-cluster { background: transparent; border-radius: 50%; }
-        .marker-cluster.cg-cluster div { width: 32px; height: 32px; margin: 0; border-radius: 50%;
-            display: flex; align-items: center; justify-content: center; box-shadow: inset 0 0 0 1.5px #1f1f1f; }
-        .marker-cluster.cg-cluster span { display: inline-block; min-width: 24px; height: 24px; line-height: 22px;
-            box-sizing: border-box; padding: 0 4px; border-radius: 12px; border: 1px solid #1f1f1f;
-            background: #ffffff; color: #1f1f1f; font: bold 12px/22px sans-serif; }
-        .cg-popup strong { display: block; }
-        .cg-keys { display: none; background: #ffffff; color: #1f1f1f; padding: 4px 8px; border-radius: 4px;
-                   font: 12px/1.4 sans-serif; max-width: 260px; box-shadow: 0 1px 4px rgba(0,0,0,0.4); }
-        .leaflet-container:focus-visible .cg-keys { display: block; }
-        .leaflet-control-layers label { display: flex; align-items: center; gap: 4px; min-height: 24px; }
-        .leaflet-control-layers-selector { width: 18px; height: 18px; margin: 0; }
-        .leaflet-control-attribution a { color: #0b4f8a; }
-        </style>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
-        window.cgUnobscure = function (map, el) {
-            // Focus not obscured (2.4.11): move the map, without animation and as little as it can,
-            // so that ``el`` (a focused place, or a popup) is inside the map and under no control
-            // (the legend, the layer list, the zoom buttons, the attribution).
-            if (!el || !el.getBoundingClientRect) { return; }
-            var c = map.getContainer(), cr = c.getBoundingClientRect(), r = el.getBoundingClientRect(), m = 6;
-            var x = 0, y = 0;
-            if (r.left < cr.left + m) { x = cr.left + m - r.left; } else if (r.right > cr.right - m) { x = cr.right - m - r.right; }
-            if (r.top < cr.top + m) { y = cr.top + m - r.top; } else if (r.bottom > cr.bottom - m) { y = cr.bottom - m - r.bottom; }
-            c.querySelectorAll(".leaflet-control").forEach(function (ctl) {
-                var k = ctl.getBoundingClientRect(), b = {l: r.left + x, r: r.right + x, t: r.top + y, b: r.bottom + y};
-                if (!k.width || !k.height || b.l >= k.right || b.r <= k.left || b.t >= k.bottom || b.b <= k.top) { return; }
-                var moves = [[k.left - m - b.r, 0], [k.right + m - b.l, 0], [0, k.top - m - b.b], [0, k.bottom + m - b.t]]
-                    .filter(function (v) {
-                        return b.l + v[0] >= cr.left && b.r + v[0] <= cr.right && b.t + v[1] >= cr.top && b.b + v[1] <= cr.bottom;
-                    })
-                    .sort(function (p, q) { return Math.abs(p[0]) + Math.abs(p[1]) - Math.abs(q[0]) - Math.abs(q[1]); });
-                if (moves.length) { x += moves[0][0]; y += moves[0][1]; }
-            });
-            if (x || y) { map.panBy([-x, -y], {animate: false}); }
-        };
-        (function (map, title) {
-            var c = map.getContainer();
-            document.title = title;
-            try { if (window.frameElement) { window.frameElement.setAttribute("aria-label", title); window.frameElement.setAttribute("title", title); } } catch (e) {}
-            document.querySelectorAll("meta[name=viewport]").forEach(function (m) {
-                m.setAttribute("content", "width=device-width, initial-scale=1.0");
-            });
-            c.setAttribute("role", "region");
-            c.setAttribute("aria-roledescription", "map");
-            c.setAttribute("aria-label", title);
-            var keys = L.control({position: "topleft"});
-            keys.onAdd = function () {
-                var div = L.DomUtil.create("div", "cg-keys");
-                div.id = "cg-keys-" + L.Util.stamp(map);
-                div.textContent = {{ this.keys_json }};
-                return div;
-            };
-            keys.addTo(map);
-            c.setAttribute("aria-describedby", "cg-keys-" + L.Util.stamp(map));
-            // Leaflet makes every shape with a tooltip focusable (it listens for focus to show the
-            // tooltip), so each area would be a nameless Tab stop before the places (345 of them
-            // for LSOAs). Areas stay out of the Tab order; the table beside the map lists them.
-            map.on("layeradd", function (e) {
-                var l = e.layer;
-                if (l._path && l._path.setAttribute && !(window.CgPoint && l instanceof window.CgPoint)) {
-                    l._path.setAttribute("tabindex", "-1");
-                }
-            });
-            function layerOf(el) { return el && map._targets ? map._targets[el._leaflet_id] : null; }
-            c.addEventListener("focusin", function (e) {
-                var l = layerOf(e.target);
-                if (!l || l === map) { return; }
-                window.cgUnobscure(map, e.target);
-                if (window.cgShowTip) { window.cgShowTip(l); }
-            });
-            c.addEventListener("focusout", function (e) {
-                var l = layerOf(e.target);
-                if (l && l !== map && l.closeTooltip) { l.closeTooltip(); }
-            });
-            c.addEventListener("keydown", function (e) {
-                if ((e.key === "Escape" || e.keyCode === 27) && map._popup && map.hasLayer(map._popup)) {
-                    map.closePopup();
-                    L.DomEvent.stop(e);
-                }
-            });
-            map.on("popupclose", function (e) {
-                var p = e.popup, active = document.activeElement;
-                var inside = p._container && active && p._container.contains(active);
-                if (!(p.cgByKey || inside)) { return; }
-                var src = p.cgSource, el = src && (src._path || src._icon);
-                if (el && el.isConnected) { window.cgFocus ? window.cgFocus(el) : el.focus(); }
-                else { try { c.focus({preventScroll: true}); } catch (err) { c.focus(); } }
-            });
-        })({{ this._parent.get_name() }}, {{ this.title_json }});
+        cgMapAccess({{ this._parent.get_name() }}, {{ this.title_json }}, {{ this.keys_json }});
         {% endmacro %}
         """
     )
@@ -875,37 +490,8 @@ class Legend(MacroElement):
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>
-        .cg-legend { background: rgba(255,255,255,0.95); color: #1f1f1f; padding: 4px 8px; font: 12px/1.4 sans-serif;
-                     border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px;
-                     max-height: 60vh; overflow-y: auto; }
-        .cg-legend h4 { margin: 4px 0 2px; font-size: 12px; }
-        .cg-legend summary { cursor: pointer; min-height: 24px; line-height: 24px; }
-        .cg-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
-                       vertical-align: -2px; border: 1px solid #595959; }
-        .cg-legend i.pt { border-radius: 50%; }
-        .cg-legend .cg-shape { margin-right: 6px; vertical-align: -2px; }
-        </style>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: "bottomright"});
-        {{ this.get_name() }}.onAdd = function (map) {
-            var div = L.DomUtil.create("div", "cg-legend");
-            div.innerHTML = {{ this.html_json }};
-            if (map.getSize().x < 700) {
-                // A phone's map, or one beside a table: the legend folds to one "Legend" line (a button
-                // to open it), so that it never covers the points the map was framed on.
-                var details = L.DomUtil.create("details", "", div), summary = L.DomUtil.create("summary", "", details);
-                summary.textContent = "Legend";
-                div.querySelector(".cg-legend-title").remove();
-                details.appendChild(div.querySelector(".cg-legend-body"));
-            }
-            L.DomEvent.disableClickPropagation(div);
-            L.DomEvent.disableScrollPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        var {{ this.get_name() }} = cgLegend({{ this._parent.get_name() }}, {{ this.html_json }});
         {% endmacro %}
         """
     )
@@ -1433,39 +1019,10 @@ class OutlineLayer(MacroElement):
 
     _template = Template(
         """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    var data = {{ this.data }};
-    var layer = L.geoJSON(data, {
-        style: function (f) {
-            var line = f.geometry && /LineString/.test(f.geometry.type);
-            return {color: f.properties.colour, weight: line ? 4 : 2, opacity: 0.9,
-                    fillColor: f.properties.colour, fillOpacity: line ? 0 : 0.15};
-        },
-        onEachFeature: function (f, l) {
-            var tip = document.createElement("span");
-            tip.textContent = f.properties.name;
-            l.bindTooltip(tip, {sticky: true});
-            l.on("add", function () {
-                var el = l.getElement && l.getElement();
-                if (el) { el.setAttribute("tabindex", "-1"); el.setAttribute("aria-hidden", "true"); }
-            });
-        }
-    });
-    window[{{ this.var_name }}] = layer;
-    function show() {
-        if (map.getZoom() >= {{ this.min_zoom }}) {
-            if (!map.hasLayer(layer)) { layer.addTo(map); layer.bringToBack(); }
-        } else if (map.hasLayer(layer)) {
-            map.removeLayer(layer);
-        }
-    }
-    map.on("zoomend", show);
-    map.whenReady(show);
-})();
-{% endmacro %}
-"""
+        {% macro script(this, kwargs) %}
+        cgOutlines({{ this._parent.get_name() }}, {{ this.data }}, {{ this.min_zoom }}, {{ this.var_name }});
+        {% endmacro %}
+        """
     )
 
     def __init__(self, features: list[dict], *, min_zoom: int = OUTLINE_MIN_ZOOM):

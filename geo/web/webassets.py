@@ -6,6 +6,11 @@ packages installed by pip (``xstatic-leaflet``, ``xstatic-leaflet-markercluster`
 Bootstrap and awesome-markers have no installable local source and Common Ground's maps do not use
 them, so they are left out rather than fetched from a CDN.
 
+The maps' own scripts and styles are real files beside this module (``geo/web/js/``): ``cg-map.js``
+(keyboard access, framing, the legend, outlines, a page's view applied in place), ``cg-points.js``
+(the asset points, their clusters and popups, built in slices) and ``cg-map.css``. They are served
+and inlined exactly like the vendored files; a map's own script only gives them data and calls them.
+
 Two ways to use them:
 
 * in the app, :func:`install` copies the files into Streamlit's ``static/`` folder (served at
@@ -20,6 +25,7 @@ The maps' popup details tables are published beside them (:func:`publish_details
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -49,20 +55,27 @@ CSS_FILES: dict[str, tuple[str, Path]] = {
         Path(_markercluster.BASE_DIR) / "MarkerCluster.Default.css",
     ),
 }
+#: The maps' own scripts and styles (see the module's docstring).
+OWN_DIR = Path(__file__).resolve().parent / "js"
+JS_FILES.update(
+    cg_map=("cg-map.js", OWN_DIR / "cg-map.js"),
+    cg_points=("cg-points.js", OWN_DIR / "cg-points.js"),
+)
+CSS_FILES.update(cg_map_css=("cg-map.css", OWN_DIR / "cg-map.css"))
 IMAGE_DIR = Path(_leaflet.BASE_DIR) / "images"
 
 #: The folder under the static folder that holds the published popup details tables.
 DETAILS_FOLDER = "details"
 
 #: What each kind of map element needs, by logical name.
-MAP_JS = ("leaflet", "jquery")
-MAP_CSS = ("leaflet_css",)
-CLUSTER_JS = ("markercluster",)
+MAP_JS = ("leaflet", "jquery", "cg_map")
+MAP_CSS = ("leaflet_css", "cg_map_css")
+CLUSTER_JS = ("markercluster", "cg_points")
 CLUSTER_CSS = ("markercluster_css", "markercluster_default_css")
 
 
 def install(static_dir: str | Path) -> Path:
-    """Copy the vendor files into ``static_dir/vendor`` (only those missing or changed).
+    """Copy the vendor files and the maps' own into ``static_dir/vendor`` (only those missing or changed).
 
     Parameters
     ----------
@@ -79,7 +92,7 @@ def install(static_dir: str | Path) -> Path:
     pairs = [(dest / name, src) for name, src in [*JS_FILES.values(), *CSS_FILES.values()]]
     pairs += [(dest / "images" / p.name, p) for p in IMAGE_DIR.iterdir() if p.is_file()]
     for target, src in pairs:
-        if not target.exists() or target.stat().st_size != src.stat().st_size:
+        if not target.exists() or target.read_bytes() != src.read_bytes():
             tmp = target.with_suffix(target.suffix + ".tmp")
             shutil.copyfile(src, tmp)
             tmp.replace(target)
@@ -87,10 +100,23 @@ def install(static_dir: str | Path) -> Path:
 
 
 def links(names: tuple[str, ...], base_url: str) -> list[tuple[str, str]]:
-    """``(name, url)`` pairs for folium's ``default_js`` / ``default_css`` from a base URL."""
+    """``(name, url)`` pairs for folium's ``default_js`` / ``default_css`` from a base URL.
+
+    The maps' own files carry a digest of their text (``cg-map.js?v=1a2b3c4d``), so that a browser
+    never runs a cached copy of an older version against a newer map."""
     table = {**JS_FILES, **CSS_FILES}
     base = base_url.rstrip("/")
-    return [(n, f"{base}/{table[n][0]}") for n in names]
+    out = []
+    for n in names:
+        file_name, src = table[n]
+        suffix = f"?v={_digest(src)}" if src.parent == OWN_DIR else ""
+        out.append((n, f"{base}/{file_name}{suffix}"))
+    return out
+
+
+@functools.cache
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
 def inline_html(names: tuple[str, ...]) -> str:

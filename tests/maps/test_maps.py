@@ -15,7 +15,7 @@ from shapely.geometry import Point
 
 from geo import schema
 from geo.errors import CRSError, SchemaError
-from geo.web import maps
+from geo.web import maps, webassets
 from tests.helpers import DEMO_ASSETS, DEMO_TYPES
 
 HOSTILE = [
@@ -35,6 +35,11 @@ CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|d3js\.org|unpkg
 
 def _render(m) -> str:
     return m.get_root().render()
+
+
+def _own_js() -> str:
+    """The maps' own scripts (geo/web/js), which every map links or inlines and its script calls."""
+    return "\n".join(webassets.JS_FILES[n][1].read_text(encoding="utf-8") for n in ("cg_map", "cg_points"))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +129,7 @@ def test_hostile_asset_text_is_shown_as_text_and_never_templated(taxonomy):
     _, _, names = maps.decode_points(maps.payload_points(html)[0])
     assert sorted(names) == sorted(HOSTILE)  # exactly the user's text, shown literally by textContent
     # the inline details table carries the addresses just as safely
-    details = re.search(r"rows = \((\{.*?\})\)\.rows", html).group(1)
+    details = re.search(r"cgSetup\(\{[^{}]*\}, (\{.*?\})\);\n", html).group(1)
     assert sorted(r[0] for r in json.loads(details)["rows"]) == sorted(HOSTILE)
 
 
@@ -292,7 +297,7 @@ def test_asset_types_differ_by_shape_as_well_as_colour(demo_assets, taxonomy, de
             assert max(max(xs) - min(xs), max(ys) - min(ys)) >= 1.8
     assert 2 * maps.POINT_RADIUS >= 24
     # the legend shows each type's shape beside its label
-    legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", demo_html).group(1))
+    legend = json.loads(re.search(r"cgLegend\(map_\w+, (\".*?\")\);", demo_html).group(1))
     assert legend.count("class='cg-shape'") == DEMO_TYPES and "GP practice (74)" in legend
 
 
@@ -302,8 +307,9 @@ def test_map_title_says_what_the_map_shows(demo_assets, demo_wards, taxonomy, de
     assert re.fullmatch(r"Map of 1 asset \([^)]+\) near S5 8NJ", title), title
     html = _render(maps.explorer_map(demo_assets, taxonomy=taxonomy, title="<b>{{ 7*7 }}</b>"))
     assert "<b>{{" not in html and "\\u003cb\\u003e" in html  # a given title is data, never markup
-    assert 'frameElement.setAttribute("aria-label", title)' in html
-    assert "document.title = title" in html
+    assert re.search(r'cgMapAccess\(map_\w+, "\\u003cb\\u003e', html)  # given to the map's script as data
+    assert 'frameElement.setAttribute("aria-label", title)' in _own_js()
+    assert "document.title = title" in _own_js()
 
 
 def test_points_and_clusters_are_keyboard_targets(demo_html):
@@ -321,4 +327,4 @@ def test_points_and_clusters_are_keyboard_targets(demo_html):
         "window.cgUnobscure(map, popup.getElement())",
         'm.setAttribute("content", "width=device-width, initial-scale=1.0")',  # pinch-zoom allowed
     ):
-        assert needle in demo_html, needle
+        assert needle in demo_html + _own_js(), needle

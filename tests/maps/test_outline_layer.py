@@ -12,7 +12,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from geo import outlines
 from geo.errors import SchemaError
-from geo.web import maps
+from geo.web import maps, webassets
 
 HOSTILE = "Park {{ 7*7 }} <img src=x onerror=alert(1)> `${x}` \\ </script>"
 
@@ -35,7 +35,7 @@ def parks(taxonomy) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
 
 
 def _data(html: str) -> dict:
-    m = re.search(r"var data = (\{.*?\});\n", html)
+    m = re.search(r"cgOutlines\(map_\w+, (\{.*?\}), \d+, \"outline_layer_\w+\"\);\n", html)
     assert m, "the outline layer's data is in the page"
     return json.loads(m.group(1))
 
@@ -47,7 +47,9 @@ def test_outlines_show_from_close_zooms_only(parks, taxonomy):
     layer.add_to(m)
     html = m.get_root().render()
     assert layer.count == 4
-    assert f"map.getZoom() >= {maps.OUTLINE_MIN_ZOOM}" in html and 'map.on("zoomend", show)' in html
+    assert re.search(rf"cgOutlines\(map_\w+, \{{.*\}}, {maps.OUTLINE_MIN_ZOOM}, ", html)  # from this zoom in
+    own = webassets.JS_FILES["cg_map"][1].read_text(encoding="utf-8")
+    assert "map.getZoom() >= minZoom" in own and 'map.on("zoomend", show)' in own
     assert maps.OUTLINE_MIN_ZOOM == 14
     data = _data(html)
     kinds = sorted(f["geometry"]["type"] for f in data["features"])
@@ -61,10 +63,12 @@ def test_outline_names_are_text_not_html_or_jinja(parks, taxonomy):
     m = maps.explorer_map(assets.iloc[0:0], taxonomy=taxonomy, tiles="none")
     maps.outline_layer(assets, shapes, taxonomy=taxonomy).add_to(m)
     html = m.get_root().render()
-    script = html[html.index("var data = ") :]
-    script = script[: script.index("})();")]
+    script = html[html.index("cgOutlines(") :]
+    script = script[: script.index(");\n")]
     assert "<img" not in script and "</script>" not in script and "{{" not in script
-    assert "textContent = f.properties.name" in script and "innerHTML" not in script
+    own = webassets.JS_FILES["cg_map"][1].read_text(encoding="utf-8")
+    drawing = own[own.index("window.cgOutlines") : own.index("window.cgApplyView")]
+    assert "textContent = f.properties.name" in drawing and "innerHTML" not in drawing
     names = [f["properties"]["name"] for f in _data(html)["features"]]
     assert HOSTILE in names  # exactly as typed (not evaluated by Jinja), shown as text in the browser
 
