@@ -741,9 +741,9 @@ def build_sources() -> pd.DataFrame:
         ("assets", "pharmacies"),
         ("assets", "museums"),
         ("postcodes", "postcodes"),
-        (schema.POPULATION_LAYER, "population"),
         ("organisations", "common_ground"),
         ("organisation_areas", "common_ground"),
+        (schema.POPULATION_LAYER, "population"),  # last: as --add-population appends it
     ]:
         rows.append({"layer": layer, **SOURCE_INFO[key]})
     return schema.conform(pd.DataFrame(rows), "sources")
