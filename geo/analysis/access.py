@@ -223,6 +223,12 @@ def _frame_key(assets: gpd.GeoDataFrame, type_column: str) -> bytes:
     return h.digest()
 
 
+def clear_index_cache() -> None:
+    """Forget every prepared assets frame (benchmarks time the cold search with it)."""
+    with _INDEX_LOCK:
+        _INDEX_CACHE.clear()
+
+
 def _type_index(assets: gpd.GeoDataFrame, type_column: str) -> _TypeIndex:
     """The :class:`_TypeIndex` of ``assets``, reused while the frame's points and types are the same."""
     if len(assets) == 0 or assets.crs is None:
