@@ -140,15 +140,19 @@ if "imd_decile" in table and table["imd_decile"].notna().any():
         _ui.table(chart.reset_index())
 
 label = _ui.plain(label)
+where = (
+    "the population points (an area scores its points' population-weighted mean)"
+    if result.points is not None
+    else "each area's centre (or a point inside it where the centre falls outside)"
+)
 with st.expander("How the accessibility score works"):
     st.markdown(
         f"""
 The **two-step floating catchment area** method (Luo and Wang, 2003) weighs each service by how many people
 can reach it. Step 1: each {label} shares its supply ({"its " + capacity.replace("_", " ") if capacity else "one unit per site"})
-among the residents of all areas whose centre is within {within_m:,} m of it. Step 2: each area adds up the
-shares of every {label} within {within_m:,} m. A low score means few services in reach **or** services shared by
-many people. Distances are straight lines from each area's centre (or a point inside it where the centre falls
-outside).
+among the residents within {within_m:,} m of it. Step 2: each place where people are counted adds up the shares
+of every {label} within {within_m:,} m. A low score means few services in reach **or** services shared by many
+people. Distances are straight lines from {where}.
 """
     )
 
