@@ -3,28 +3,27 @@
 A stable contract (DESIGN.md section 3): ``--json`` prints exactly one JSON document on stdout;
 errors go to stderr as one clear sentence and the exit code is non-zero (2 for a usage or data
 error, 1 for anything unexpected). Commands never change the store unless they say they do.
+
+Heavy modules (geopandas through the store, the analysis, imports, exports, maps, the report) are
+imported inside the commands that use them, and only the chosen command's options are built, so
+that ``python -m geo --help`` imports none of them and ``info`` only the store.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from geo import outlines, settings
-from geo.analysis import access, profiles
-from geo.analysis import areas as analysis
-from geo.cli import export as cli_export
-from geo.cli import hsds as cli_hsds
-from geo.cli import report as cli_report
-from geo.cli import store as cli_store
+from geo import settings
 from geo.errors import CommonGroundError, LayerNotFoundError, SchemaError
-from geo.geocode import postcode_index
-from geo.io import imports
-from geo.schema import BOUNDARY_LAYERS
-from geo.store import ENV_VAR, Store, open_store, store_taxonomy
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -41,13 +40,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         metavar="PATH",
-        help=f"the store: a GeoPackage path or a postgresql:// URL (default: ${ENV_VAR}, else the demo working copy under instance/)",
+        help=f"the store: a GeoPackage path or a postgresql:// URL (default: ${settings.DATA_ENV}, else the demo working copy under instance/)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
 def cmd_info(args: argparse.Namespace) -> tuple[dict, str]:
     """Layers, geometry types, feature counts, CRS and bounds."""
+    from geo.store import open_store
+
     store = open_store(args.data)
     layers = [i.as_dict() for i in store.info()]
     doc = {"path": store.location, "backend": store.backend, "layers": layers}
@@ -63,6 +64,8 @@ def cmd_info(args: argparse.Namespace) -> tuple[dict, str]:
 
 
 def _boundaries(store: Store, name: str):
+    from geo.schema import BOUNDARY_LAYERS
+
     if name not in BOUNDARY_LAYERS or not store.has_layer(name):
         valid = [n for n in BOUNDARY_LAYERS if store.has_layer(n)]
         raise LayerNotFoundError(f"There is no boundary layer {name!r}; choose one of: {', '.join(valid)}.")
@@ -83,6 +86,8 @@ def _lonlat(text: str) -> tuple[float, float]:
 
 
 def _active_assets(store: Store):
+    from geo.analysis import areas as analysis
+
     return analysis.filter_assets(store.read("assets"))
 
 
@@ -94,6 +99,9 @@ def _near_assets(store: Store, lon: float, lat: float):
     """The assets ``near`` needs, and their outlines: on PostGIS, only each type's nearest
     candidates by point and by outline (found by its KNN indexes, distances still computed by the
     engine, so answers equal the GeoPackage backend's); elsewhere every active asset."""
+    from geo import outlines
+    from geo.analysis import areas as analysis
+
     finder = getattr(store, "near_candidates", None)
     if finder is None:
         return _active_assets(store), outlines.read_outlines(store)
@@ -106,6 +114,10 @@ def _near_assets(store: Store, lon: float, lat: float):
 
 def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
     """Nearest asset of every type from a postcode or a point, and what is missing within M metres."""
+    from geo.analysis import access
+    from geo.geocode import postcode_index
+    from geo.store import open_store, store_taxonomy
+
     store = open_store(args.data)
     postcode = None
     if args.postcode:
@@ -132,6 +144,9 @@ def cmd_near(args: argparse.Namespace) -> tuple[dict, str]:
 
 def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
     """One area's assets, organisations, aspirations, measures and stories."""
+    from geo.analysis import profiles
+    from geo.store import open_store, store_taxonomy
+
     store = open_store(args.data)
     areas = _boundaries(store, args.boundaries)
     area = profiles.find_area(areas, args.area, layer=args.boundaries)
@@ -167,6 +182,11 @@ def cmd_profile(args: argparse.Namespace) -> tuple[dict, str]:
 
 def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     """Areas whose residents are farther than M metres from any asset of a type."""
+    from geo import outlines
+    from geo.analysis import access
+    from geo.schema import BOUNDARY_LAYERS
+    from geo.store import open_store, store_taxonomy
+
     store = open_store(args.data)
     tax = store_taxonomy(store)
     type_id = tax.type(args.type).id
@@ -257,6 +277,9 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
     """Validated, all-or-nothing import of a file into a layer."""
+    from geo.io import imports
+    from geo.store import open_store
+
     store = open_store(args.data)
     limits = imports.ImportLimits(
         max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else imports.DEFAULT_LIMITS.max_bytes,
@@ -303,8 +326,22 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
 def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
     """Write a layer to a file; ``--layer organisations --format hsds`` writes HSDS 3.0 JSON (geo.cli.hsds)."""
     if str(args.format).strip().casefold() == "hsds":
+        from geo.cli import hsds as cli_hsds
+
         return cli_hsds.write_hsds_cli(args)
+    from geo.cli import export as cli_export
+
     return cli_export.cmd_export(args)
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], tuple[dict, str]]:
+    """A command of ``geo.cli.<module>``, imported when it runs (not when the parser is built)."""
+
+    def run(args: argparse.Namespace) -> tuple[dict, str]:
+        return getattr(importlib.import_module(f"geo.cli.{module}"), name)(args)
+
+    run.__name__ = run.__qualname__ = name
+    return run
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]] = {
@@ -320,10 +357,13 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], tuple[dict, str]], str]
         cmd_export,
         "write a layer, filtered by area and type, as gpkg, geojson, shp, csv, kml or html; organisations also as hsds",
     ),
-    "asset": (cli_store.cmd_asset, "show one asset with every field and its version"),
-    "edit": (cli_store.cmd_edit, "change fields of one asset (validated, audited; --if-version refuses a stale edit)"),
-    "copy": (cli_store.cmd_copy, "copy a whole store between GeoPackage and PostGIS (postgresql://...)"),
-    "report": (cli_report.cmd_report, "write one area's printable report: an A4 PDF of one to four pages"),
+    "asset": (_lazy("store", "cmd_asset"), "show one asset with every field and its version"),
+    "edit": (
+        _lazy("store", "cmd_edit"),
+        "change fields of one asset (validated, audited; --if-version refuses a stale edit)",
+    ),
+    "copy": (_lazy("store", "cmd_copy"), "copy a whole store between GeoPackage and PostGIS (postgresql://...)"),
+    "report": (_lazy("report", "cmd_report"), "write one area's printable report: an A4 PDF of one to four pages"),
 }
 
 
@@ -372,7 +412,7 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-duplicates",
         action="store_true",
-        help="import likely duplicates (same name within 25 m of an existing feature) instead of skipping them",
+        help="import likely duplicates (same name and type within 25 m of an existing feature) instead of skipping them",
     )
     p.add_argument(
         "--skip-invalid",
@@ -400,6 +440,12 @@ def _add_import_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_options(name: str, p: argparse.ArgumentParser) -> None:
+    if name in ("asset", "edit", "copy"):
+        from geo.cli import store as cli_store
+    if name == "export":
+        from geo.cli import export as cli_export
+    if name == "report":
+        from geo.cli import report as cli_report
     if name == "asset":
         cli_store.add_asset_options(p)
     if name == "edit":
@@ -421,6 +467,8 @@ def _add_options(name: str, p: argparse.ArgumentParser) -> None:
     if name == "gaps":
         p.add_argument("--type", required=True, metavar="T", help="an asset type id, e.g. gp_practice")
     if name in ("near", "gaps"):
+        from geo.analysis import access
+
         p.add_argument(
             "--within",
             type=_positive_metres,
@@ -434,13 +482,15 @@ def _add_options(name: str, p: argparse.ArgumentParser) -> None:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command``, only that command's options are built (the others' imports are skipped)."""
     parser = _Parser(prog="python -m geo", description="Common Ground: community asset mapping from the command line.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (_func, helptext) in COMMANDS.items():
         p = sub.add_parser(name, help=helptext, description=helptext)
-        _add_common(p)
-        _add_options(name, p)
+        if command is None or name == command:
+            _add_common(p)
+            _add_options(name, p)
     return parser
 
 
@@ -459,8 +509,10 @@ def _glue_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_glue_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    argv = _glue_negative_values(list(sys.argv[1:] if argv is None else argv))
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else "")  # "": no command's options (--help, a typo)
+    args = parser.parse_args(argv)
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -16,7 +16,7 @@ Three steps, each usable on its own (the Data page shows the result of each befo
    the one margin :data:`geo.validation.AREA_MARGIN_DEG`). What only imports do: a missing CRS is
    an error unless one is given (never guessed); boundary layers, which have no validator, have
    their geometries repaired (``make_valid``, counted) and checked against the same area; likely
-   duplicates (same name within 25 m of an existing feature) are skipped unless
+   duplicates (same name and type within 25 m of an existing feature) are skipped unless
    ``allow_duplicates``; points outside this store's area (:func:`geo.store.store_extent`: a
    configured study area, else the boundary layers; no area check without either) are refused
    unless ``allow_outside_area`` (which still refuses points that look swapped); rows without a
@@ -120,6 +120,24 @@ class Upload:
     @property
     def has_geometry(self) -> bool:
         return isinstance(self.frame, gpd.GeoDataFrame) and bool(_present(self.frame.geometry).any())
+
+    def preview(self, rows: int = 200) -> pd.DataFrame:
+        """The first ``rows`` rows as a table: the file's columns, plus ``lon``/``lat`` (EPSG:4326,
+        6 decimals) when every feature is a point."""
+        head = self.frame.head(rows)
+        if not self.has_geometry:
+            return pd.DataFrame(head.drop(columns=[head.geometry.name])) if isinstance(head, gpd.GeoDataFrame) else head
+        table = pd.DataFrame(head.drop(columns=[head.geometry.name]))
+        if (self.frame.geom_type == "Point").all():
+            pts = head.to_crs(schema.STORAGE_CRS).geometry
+            table = table.assign(lon=pts.x.round(6).to_numpy(), lat=pts.y.round(6).to_numpy())
+        return table
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's own columns (not its geometry), for mapping to the layer's."""
+        geometry = self.frame.geometry.name if isinstance(self.frame, gpd.GeoDataFrame) else None
+        return [c for c in self.frame.columns if c != geometry]
 
 
 def read_upload(
@@ -816,7 +834,7 @@ def plan_import(
         Import points (and areas) outside this store's area instead of refusing them (points that
         look swapped are still refused). Nothing else is allowed by it.
     allow_duplicates
-        Import likely duplicates (same name within 25 m of an existing feature) instead of skipping them.
+        Import likely duplicates (same name and type within 25 m of an existing feature) instead of skipping them.
     skip_invalid
         Skip rows without a geometry (in a layer that needs one), listing them in
         ``report.skipped``, instead of refusing the whole file.
@@ -1247,9 +1265,13 @@ def _skip_duplicates(
     new = out.to_crs(schema.METRIC_CRS)
     if ex.empty:
         return out
+    # An asset of another type with the same name in the same building (the dental practice of a
+    # health centre beside its GP practice) is not a duplicate: types must match when both have one.
+    typed = "type" in new.columns and "type" in ex.columns
+    cols = ["name", "type"] if typed else ["name"]
     pairs = gpd.sjoin(  # every existing feature within the distance, not only the nearest
-        new[["name", new.geometry.name]].reset_index(names="_row"),
-        ex[["name", ex.geometry.name]].rename(columns={"name": "name_existing"}),
+        new[[*cols, new.geometry.name]].reset_index(names="_row"),
+        ex[[*cols, ex.geometry.name]].rename(columns={c: f"{c}_existing" for c in cols}),
         predicate="dwithin",
         distance=DUPLICATE_DISTANCE_M,
     )
@@ -1257,6 +1279,8 @@ def _skip_duplicates(
         pairs["name"].astype(str).str.casefold().str.strip()
         == pairs["name_existing"].astype(str).str.casefold().str.strip()
     ]
+    if typed:
+        same = same[same["type"].isna() | same["type_existing"].isna() | (same["type"] == same["type_existing"])]
     rows = sorted(set(same["_row"]))
     if not rows:
         return out
@@ -1268,7 +1292,7 @@ def _skip_duplicates(
         return out
     report.duplicates = names
     report.warnings.append(
-        f"{len(rows)} likely duplicate(s) skipped (same name within {DUPLICATE_DISTANCE_M:.0f} m of an existing feature): "
+        f"{len(rows)} likely duplicate(s) skipped (same name and type within {DUPLICATE_DISTANCE_M:.0f} m of an existing feature): "
         f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; import them with --allow-duplicates"
     )
     return out.drop(index=rows)
