@@ -229,13 +229,13 @@ class RolesConfig:
     The file (see ``roles.example.toml``)::
 
         [admins]
-        emails = ["ada@sheffield.gov.uk"]
+        emails = ["ada@council.example.gov.uk"]
         domains = []                 # every address at these domains
         groups = ["common-ground-admins"]   # values of the group claim
 
         [editors]
         emails = ["ed@voluntaryaction.org.uk"]
-        domains = ["sheffield.gov.uk"]
+        domains = ["council.example.gov.uk"]
         groups = []
 
         [settings]

@@ -132,7 +132,7 @@ BOUNDARY_LAYERS: dict[str, LayerSpec] = {
         "Polygon",
         BOUNDARY_COLUMNS,
         editable=False,
-        description="Sheffield's 28 electoral wards (2016 boundaries)",
+        description="Electoral wards",
     ),
     "lsoas": LayerSpec(
         "lsoas",
@@ -582,6 +582,13 @@ class Taxonomy:
         """The ids of the types that name any of ``themes``, in file order."""
         wanted = set(themes)
         return [t.id for t in self.types.values() if wanted & set(t.themes)]
+
+    def unknown(self, values) -> list[str]:
+        """The distinct values (trimmed, sorted) that are neither a type id nor a type's label (ignoring
+        case): the types of a file that an import has to map or add."""
+        labels = {t.label.casefold() for t in self.types.values()}
+        found = {str(v).strip() for v in values if v is not None and v == v and str(v).strip()}
+        return sorted(v for v in found if v not in self.types and v.casefold() not in labels)
 
 
 def _hex(value: str, where: str) -> str:

@@ -1,7 +1,7 @@
 """Access to services: the nearest asset of every type, gaps, and two-step floating catchment scores.
 
 Distances are straight-line grid distances in EPSG:27700 (British National Grid), in metres, as the
-project's conventions require. In Sheffield the grid's scale factor is about 0.9996, so a grid
+project's conventions require. Near the grid's central meridian (2°W) its scale factor is about 0.9996, so a grid
 distance is about 0.04% shorter than the distance on the ground (0.3 m at 800 m, 2 m at 5 km).
 
 Walking times are **estimates** from the straight-line distance: the distance is multiplied by a

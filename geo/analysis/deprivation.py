@@ -106,7 +106,7 @@ def with_deprivation(areas: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame | None, *,
 
 
 def place_names(lsoas: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> pd.Series:
-    """Each LSOA's name with the place it lies in, e.g. "Sheffield 008C (Firth Park)": the area of
+    """Each LSOA's name with the place it lies in, e.g. "<district> 008C (<ward>)": the area of
     ``places`` (wards, say) that holds the LSOA's representative point; the plain name where none does."""
     names = lsoas["name"].astype(str)
     if lsoas.empty or places is None or places.empty or "name" not in places:

@@ -683,7 +683,7 @@ def _draw_top(fig, c: ReportContent) -> float:
         fig.text(MARGIN / PAGE_W, 1 - (y + _line_in(TITLE_SIZE) * 0.8) / PAGE_H, line, fontsize=TITLE_SIZE,
                  fontweight="bold", color=INK, parse_math=False)  # fmt: skip
         y += _line_in(TITLE_SIZE)
-    sub = (f"{BOUNDARY_WORDS.get(c.layer, c.layer)} {c.area['id']}, Sheffield. Area report from Common Ground, "
+    sub = (f"{BOUNDARY_WORDS.get(c.layer, c.layer)} {c.area['id']}. Area report from Common Ground, "
            f"{c.made_on}.")  # fmt: skip
     for line in _wrap(sub, PAGE_W - 2 * MARGIN, 9.5):
         fig.text(MARGIN / PAGE_W, 1 - (y + _line_in(9.5) * 0.8) / PAGE_H, line, fontsize=9.5, color=MUTED,

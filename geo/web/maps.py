@@ -867,7 +867,7 @@ def explorer_map(
         elif len(ordered):
             bounds = (ordered["_lon"].min(), ordered["_lat"].min(), ordered["_lon"].max(), ordered["_lat"].max())
         else:
-            bounds = (-1.80, 53.30, -1.32, 53.50)  # Sheffield
+            bounds = (-8.65, 49.86, 1.77, 60.86)  # no data to frame: Great Britain
     if title is None:
         title = map_title(
             ordered,
