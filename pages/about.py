@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from geo import geocode
 from geo.io import exports
 from pages import _ui
 
@@ -60,6 +61,10 @@ else:
 st.caption(
     "Basemap tiles, when shown, are © OpenStreetMap contributors (ODbL) and are the only thing the map "
     "fetches from the internet."
+)
+st.caption(
+    "Postcodes that are not in this store's own table are looked up offline in OS Code-Point Open "
+    f"(Great Britain; Open Government Licence v3.0). {geocode.CODE_POINT_OPEN_ATTRIBUTION}"
 )
 
 st.header("Asset taxonomy")
