@@ -184,6 +184,7 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     """Areas whose residents are farther than M metres from any asset of a type."""
     from geo import outlines
     from geo.analysis import access
+    from geo.analysis import areas as analysis
     from geo.schema import BOUNDARY_LAYERS
     from geo.store import open_store, store_taxonomy
 
@@ -193,9 +194,10 @@ def cmd_gaps(args: argparse.Namespace) -> tuple[dict, str]:
     population = access.read_population(store)  # people at population points where the store has them
     by_points = population is not None and args.boundaries in BOUNDARY_LAYERS and not store.has_layer(args.boundaries)
     areas = None if by_points else _boundaries(store, args.boundaries)  # no such layer: each point is an area
+    supply = analysis.filter_assets(store.read("assets", where={"type": type_id}))  # only the type measured
     result = access.measure_gaps(
         areas,
-        _active_assets(store),
+        supply if len(supply) else _active_assets(store),  # none: every type, for the error that lists them
         type_id=type_id,
         within_m=args.within,
         capacity_column=tax.type(type_id).capacity_column,
