@@ -338,13 +338,33 @@ def plain(text: object) -> str:
     return textsafe.markdown_literal(text)
 
 
-def table(frame, **kwargs) -> None:
+#: The most rows a table sends to the browser on a run (a national store has 30,000 assets).
+TABLE_ROWS = 500
+
+
+def table(frame, *, limit: int | None = None, narrow: str = "", **kwargs) -> None:
     """``st.dataframe`` for any table of the store: people's names left out unless this session may
     see them, and every text cell guarded so that the table's own CSV download cannot run a formula
-    in a spreadsheet (:func:`geo.textsafe.table_safe`; the geometry column is dropped)."""
+    in a spreadsheet (:func:`geo.textsafe.table_safe`; the geometry column is dropped).
+
+    At most ``limit`` rows are sent (default :data:`TABLE_ROWS`): above it, the first ``limit`` are shown with a
+    line that says how many there are, how to narrow them (``narrow``, e.g. "Choose fewer types or
+    search by name") and that the page's download holds them all."""
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
+    total, limit = len(frame), TABLE_ROWS if limit is None else limit
+    if total > limit:
+        hint = (narrow.rstrip(". ") + ". ") if narrow else ""
+        st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
+        frame = frame.head(limit)
     st.dataframe(textsafe.table_safe(public(frame)), **kwargs)
+
+
+def download(label: str, build, file_name: str, mime: str, **kwargs) -> None:
+    """A download button whose file is built by ``build()`` only when it is clicked (Streamlit's
+    deferred download), never on a rerun: Explore's files of a national store are 70 MB. ``build``
+    must use only what it was given (it runs later, outside this run)."""
+    st.download_button(label, build, file_name, mime, **kwargs)
 
 
 def area_picker(prefix: str):

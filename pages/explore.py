@@ -102,6 +102,7 @@ def build_map():  # every published asset over the chosen areas; the view above 
         assets_base_url=_ui.static_assets_url(),
         details_url=details,
         bounds=tuple(areas.total_bounds),
+        shadable=True,  # the view shades the areas in place: a new shading does not draw the map again
     )
     maps.outline_layer(published, _ui.asset_outlines(), taxonomy=tax).add_to(fmap)  # parks as shapes, zoom 14+
     return fmap
@@ -121,7 +122,7 @@ if shown.empty:
 
 left, right = st.columns([3, 2])
 with left:
-    state = (*base, shading, show_boundaries, _ui.tiles_choice())
+    state = (*base, show_boundaries, _ui.tiles_choice())  # not the shading: the view applies it
     try:
         with st.spinner("Drawing the map…"):
             _mapview.show(state, build_map, view, key="explore_map", height=560)
@@ -141,35 +142,21 @@ with right:
             "Postcode": shown["postcode"],
         }
     ).sort_values(["Type", "Name"])
-    _ui.table(table, hide_index=True, height=470, width="stretch")
+    narrow = "Narrow them with the categories, types or search above, or choose smaller boundaries"
+    _ui.table(table, narrow=narrow, hide_index=True, height=470, width="stretch")
     d1, d2, d3 = st.columns(3)
     public_shown = _ui.public(shown)  # the files are written when asked for, not on every rerun
-    d1.download_button(
-        "CSV",
-        lambda: exports.csv_bytes(public_shown),
-        "assets.csv",
-        "text/csv",
-        help="The assets shown, with lon/lat",
-        width="stretch",
-    )
-    d2.download_button(
-        "GeoJSON",
-        lambda: exports.geojson_bytes(public_shown),
-        "assets.geojson",
-        "application/geo+json",
-        width="stretch",
-    )
+    with d1:
+        _ui.download("CSV", lambda: exports.csv_bytes(public_shown), "assets.csv", "text/csv",
+                     help="The assets shown, with lon/lat", width="stretch")  # fmt: skip
+    with d2:
+        _ui.download("GeoJSON", lambda: exports.geojson_bytes(public_shown), "assets.geojson",
+                     "application/geo+json", width="stretch")  # fmt: skip
     html_areas, tiles = (areas if show_boundaries else None), _ui.tiles_choice()
-    d3.download_button(
-        "Map (HTML)",
-        lambda: maps.standalone_html(
-            maps.explorer_map(shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=tiles)
-        ),
-        "common-ground-map.html",
-        "text/html",
-        help="This map as one file that opens from disk",
-        width="stretch",
-    )
+    with d3:
+        _ui.download("Map (HTML)", lambda: maps.standalone_html(maps.explorer_map(
+            shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=tiles)),
+            "common-ground-map.html", "text/html", help="This map as one file that opens from disk", width="stretch")  # fmt: skip
 
 st.subheader("Assets by category")
 by_category = (
@@ -193,9 +180,7 @@ with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded
     )
     _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
     public_summary = _ui.public(summary)
-    st.download_button(
-        "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"
-    )
+    _ui.download("Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv")
     if boundary_layer == "neighbourhoods":
         st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")
 

@@ -123,8 +123,9 @@ with right:
         shown = ranked[[c for c in cols if c in ranked]].rename(columns=cols)
         shown["Metres"] = shown["Metres"].round(0).astype(int)
         _ui.table(shown, hide_index=True, height=420, width="stretch")
-    st.download_button(
-        "All areas (CSV)", exports.csv_bytes(_ui.public(table)), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv"
+    every_area = _ui.public(table)  # the file is written when asked for, not on every rerun
+    _ui.download(
+        "All areas (CSV)", lambda: exports.csv_bytes(every_area), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv"
     )
 
 if "imd_decile" in table and table["imd_decile"].notna().any():

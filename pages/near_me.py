@@ -141,7 +141,8 @@ with right:
             }
         )
         _ui.table(table, hide_index=True, width="stretch")
-        st.download_button("Nearest (CSV)", exports.csv_bytes(_ui.public(result.nearest)), "nearest.csv", "text/csv")
+        nearest = _ui.public(result.nearest)  # the file is written when asked for, not on every rerun
+        _ui.download("Nearest (CSV)", lambda: exports.csv_bytes(nearest), "nearest.csv", "text/csv")
         if result.not_mapped:
             st.caption(
                 "Not in the data at all (so not known to be missing): "

@@ -79,7 +79,7 @@ if info["population_is_estimate"]:
     st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
 named = partial(naming.export_filename, info["name"], layer=layer, ext=".csv")  # named(what=...): after what it holds
 pdf = partial(report.report_pdf, _ui.store(), info["id"], boundaries=layer)  # built on click, not on every rerun
-st.download_button("Printable report (PDF, A4)", pdf, report.report_filename(info), "application/pdf",
+_ui.download("Printable report (PDF, A4)", pdf, report.report_filename(info), "application/pdf",
                    key="area_report", on_click="ignore", help="This area on one to four pages, to print or share.")  # fmt: skip
 
 st.subheader("What the community wants")
@@ -146,8 +146,8 @@ with right:
         here = prof.assets_in_area
         table = pd.DataFrame({"Name": here["name"], "Type": here["type"].map(tax.label), "Address": here["address"]})
         _ui.table(table.sort_values(["Type", "Name"]), hide_index=True, height=420, width="stretch")
-        csv = exports.csv_bytes(_ui.public(here))  # the file named after what it holds, as the Data page's
-        st.download_button("Assets here (CSV)", csv, named(what="assets"), "text/csv")
+        csv = partial(exports.csv_bytes, _ui.public(here))  # built on click; named after what it holds
+        _ui.download("Assets here (CSV)", csv, named(what="assets"), "text/csv")
 
 st.subheader("Compared with all areas")
 chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
@@ -183,8 +183,8 @@ if prof.organisations.empty:
     st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
 else:
     _ui.table(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
-    csv = exports.csv_bytes(_ui.public(prof.organisations))
-    st.download_button("Organisations (CSV)", csv, named(what="organisations"), "text/csv")
+    csv = partial(exports.csv_bytes, _ui.public(prof.organisations))
+    _ui.download("Organisations (CSV)", csv, named(what="organisations"), "text/csv")
 
 st.subheader("Agreed success measures and stories")
 for title, frame in (("success measures", prof.success_measures), ("stories of success", prof.stories)):

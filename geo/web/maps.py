@@ -640,6 +640,10 @@ def area_style(
     return fill, pd.Series(text, index=index).map(safe_text), legend
 
 
+#: The areas' fill opacity: plain (no shading), shaded.
+AREA_OPACITY = (0.05, 0.6)
+
+
 def boundary_layer(
     boundaries: gpd.GeoDataFrame,
     *,
@@ -648,8 +652,12 @@ def boundary_layer(
     tolerance_m: float = 20.0,
     show: bool = True,
     extra_fields: dict[str, pd.Series] | None = None,
+    shadable: bool = False,
 ) -> tuple[folium.GeoJson, list[tuple[str, str, str]]]:
     """A boundary layer as one GeoJson, optionally coloured, with a safe tooltip.
+
+    ``shadable``: the tooltip has a value row even without a choropleth, so that a view
+    (:func:`geo.web.mapview.map_view`) can shade the areas in place, naming the value as it goes.
 
     Returns the layer and its legend entries.
     """
@@ -657,14 +665,13 @@ def boundary_layer(
     props = pd.DataFrame(index=boundaries.index)
     props["name"] = boundaries["name"].map(safe_text) if "name" in boundaries else ""
     fill, values, legend = area_style(boundaries.index, choropleth)
-    opacity = 0.05
+    opacity = AREA_OPACITY[choropleth is not None]
     aliases = ["Area"]
     fields = ["name"]
-    if choropleth is not None:
+    if choropleth is not None or shadable:
         props["value"] = values
         fields.append("value")
-        aliases.append(safe_text(choropleth.title))
-        opacity = 0.6
+        aliases.append(safe_text(choropleth.title) if choropleth is not None else "Value")
     for title, series in (extra_fields or {}).items():
         col = f"x{len(fields)}"
         props[col] = series.reindex(boundaries.index).map(safe_text).to_numpy()
@@ -818,6 +825,7 @@ def explorer_map(
     origin_label: str = "",
     radius_m: float | None = None,
     title: str | None = None,
+    shadable: bool = False,
 ) -> folium.Map:
     """The asset explorer map: the assets, clustered, over an optional boundary layer; each asset
     type a layer of its own (in the layer control) with its colour and marker shape.
@@ -850,6 +858,9 @@ def explorer_map(
     title
         The map's title for screen readers (:class:`MapAccess`); by default one that says what the
         map shows (:func:`map_title`).
+    shadable
+        The areas can be shaded later in place by a view (:func:`geo.web.mapview.map_view`), so the
+        map need not be drawn again when the shading changes (Explore).
 
     Returns
     -------
@@ -881,7 +892,7 @@ def explorer_map(
     legend_sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if boundaries is not None:
         layer, entries = boundary_layer(
-            boundaries, name=boundary_name, choropleth=choropleth, extra_fields=boundary_fields
+            boundaries, name=boundary_name, choropleth=choropleth, extra_fields=boundary_fields, shadable=shadable
         )
         layer.add_to(m)
         if entries:

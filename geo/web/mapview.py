@@ -118,12 +118,15 @@ def map_view(
         ),
     }
     if areas is not None:
+        # Every area's colour, value, opacity and the value's name: the map can be shaded in place
+        # (a map built with ``shadable=True`` takes any shading, or none, without being drawn again).
         fill, values, legend = maps.area_style(areas.index, choropleth, among=among)
-        if choropleth is not None:
-            view["f"] = fill.tolist()
-            view["v"] = values.tolist()
-            if legend:
-                sections.append((choropleth.title, legend))
+        view["f"] = fill.tolist()
+        view["v"] = values.tolist()
+        view["o"] = maps.AREA_OPACITY[choropleth is not None]
+        view["a"] = choropleth.title if choropleth is not None else None
+        if choropleth is not None and legend:
+            sections.append((choropleth.title, legend))
     view["l"] = maps.legend_body(sections)
     return view
 

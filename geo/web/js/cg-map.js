@@ -195,6 +195,25 @@ window.cgOutlines = function (map, data, minZoom, name) {
     return layer;
 };
 
+// What the areas' value is, in their tooltips (the second row of folium's GeoJsonTooltip, whose
+// fields are the name, then the value): a shading changed in place renames it (or, with no
+// shading, leaves it out). The title is set as text.
+window.cgValueTitle = function (group, title) {
+    group.cgValueTitle = title;
+    var tip = group.getTooltip && group.getTooltip();
+    if (!tip || group.cgTipWrapped || typeof tip._content !== "function") { return; }
+    var original = tip._content;
+    group.cgTipWrapped = true;
+    tip.setContent(function (layer) {
+        var div = original(layer), rows = div && div.querySelectorAll ? div.querySelectorAll("tr") : [];
+        if (rows.length > 1) {
+            if (group.cgValueTitle === null) { rows[1].remove(); }
+            else { var th = rows[1].querySelector("th"); if (th) { th.textContent = group.cgValueTitle; } }
+        }
+        return div;
+    });
+};
+
 window.cgApplyView = function (map, v) {
     var clusters = null, areas = [];
     map.eachLayer(function (l) {
@@ -233,6 +252,7 @@ window.cgApplyView = function (map, v) {
             var p = a.feature.properties, i = p._i, g = null;
             if (v.f[i] === undefined) { return; }
             p._fill = v.f[i];
+            if (v.o !== undefined) { p._opacity = v.o; }
             if (v.v) { p.value = v.v[i]; }
             for (var id in a._eventParents) { g = a._eventParents[id]; }
             if (g && g.options && g.options.style && !g.options.style.cgWrapped) {
@@ -240,10 +260,12 @@ window.cgApplyView = function (map, v) {
                 g.options.style = function (f) {
                     var s = L.extend({}, base(f));
                     if (f.properties && f.properties._fill) { s.fillColor = f.properties._fill; }
+                    if (f.properties && f.properties._opacity !== undefined) { s.fillOpacity = f.properties._opacity; }
                     return s;
                 };
                 g.options.style.cgWrapped = true;
             }
+            if (g && v.a !== undefined) { window.cgValueTitle(g, v.a); }
             if (g && g.resetStyle) { g.resetStyle(a); } else { a.setStyle({fillColor: v.f[i]}); }
         });
     }

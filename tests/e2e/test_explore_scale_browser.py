@@ -1,0 +1,97 @@
+"""Explore at national scale, in a real browser (issue 14, item 5): the points are made in slices, and
+every one of them still ends up on the map; a change of shading recolours the drawn map in place."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import (
+    MAP_IFRAME,
+    TIMEOUT_MS,
+    AppPage,
+    in_map,
+    map_frame,
+    wait_for_asset_points,
+)
+from tests.helpers import demo_count
+
+pytestmark = pytest.mark.e2e
+
+DEMO_ASSETS = demo_count("assets")
+
+# What the clusters and single points on the map add up to (every point is inside the map's frame).
+ON_MAP_JS = in_map(
+    """
+    let clusters = 0, inClusters = 0, single = 0, group = null;
+    map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+    group._featureGroup.eachLayer(l => {
+        if (l instanceof L.MarkerCluster) { clusters++; inClusters += l.getChildCount(); } else { single++; }
+    });
+    const filling = group._cgTypes.some(t => t._cgFilling);
+    return {clusters, inClusters, single, total: inClusters + single, filling};
+    """
+)
+
+AREAS_JS = in_map(
+    """
+    const out = [];
+    map.eachLayer(l => {
+        if (l.feature && l.feature.properties && l.feature.properties._i !== undefined && l.options) {
+            out.push([l.options.fillColor, l.options.fillOpacity]);
+        }
+    });
+    return out;
+    """
+)
+
+TOOLTIP_JS = in_map(
+    """
+    let area = null;
+    map.eachLayer(l => { if (!area && l.feature && l.feature.properties && l.feature.properties._i === 0) area = l; });
+    let group = null;
+    for (const id in area._eventParents) group = area._eventParents[id];
+    const div = group.getTooltip()._content(area);
+    return [...div.querySelectorAll('tr')].map(r => r.textContent.replace(/\\s+/g, ' ').trim());
+    """
+)
+
+
+def test_every_point_is_on_the_map_after_the_sliced_loading(app_page: AppPage) -> None:
+    app = app_page
+    app.page.goto(app.server.url + "/", wait_until="domcontentloaded")
+    frame = map_frame(app)
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    frame.wait_for_function(f"() => {{ const s = ({ON_MAP_JS})(); return !s.filling && s.total === {DEMO_ASSETS}; }}")
+    state = frame.evaluate(ON_MAP_JS)
+    assert state["total"] == DEMO_ASSETS and state["clusters"] > 0, state  # the clusters' counts add up
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("\n".join(problems))
+
+
+def test_a_new_shading_recolours_the_drawn_map_in_place(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    page.goto(app.server.url + "/", wait_until="domcontentloaded")
+    frame = map_frame(app)
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    frame.wait_for_function("() => document.title.includes('shaded by Assets per 1,000')")
+    before = frame.evaluate(AREAS_JS)
+    assert {o for _, o in before} == {0.6}
+    frame.evaluate("() => { window.cgSentinel = 'kept'; }")  # gone if the map's frame is drawn again
+    shading = page.get_by_role("radiogroup", name="Shade areas by")
+    shading.get_by_text("Deprivation (IMD 2019 decile)", exact=True).click()
+    frame.wait_for_function("() => document.title.includes('shaded by Deprivation')", timeout=TIMEOUT_MS)
+    assert frame.evaluate("() => window.cgSentinel") == "kept", "the map was drawn again"
+    after = frame.evaluate(AREAS_JS)
+    assert after != before and len(after) == len(before)
+    assert any("Deprivation (IMD 2019 decile)" in row for row in frame.evaluate(TOOLTIP_JS))
+    legend = page.frame_locator(MAP_IFRAME).locator(".cg-legend-body").text_content()
+    assert "most deprived" in legend, legend
+    shading.get_by_text("No shading", exact=True).click()
+    frame.wait_for_function(f"() => ({AREAS_JS})().every(a => a[1] === 0.05)", timeout=TIMEOUT_MS)
+    assert frame.evaluate("() => window.cgSentinel") == "kept"
+    rows = frame.evaluate(TOOLTIP_JS)
+    assert len(rows) == 1 and rows[0].startswith("Area"), rows  # no value to name without a shading
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("\n".join(problems))
