@@ -575,7 +575,56 @@ def history(
     out = log[keep].iloc[::-1]
     if limit is not None:
         out = out.iloc[:limit]
-    out = pd.DataFrame(out).reset_index(drop=True)
+    return _readable(pd.DataFrame(out).reset_index(drop=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPage:
+    """One page of the history (:func:`history_page`): its entries, newest first, as :func:`history`
+    gives them; how many there are in all; and the cursor of the next (older) page, ``None`` at the end."""
+
+    entries: pd.DataFrame
+    total: int
+    older: int | None
+
+
+def history_page(
+    store: Store,
+    *,
+    layer: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+    viewer: object = None,
+) -> HistoryPage:
+    """A page of the audit log, newest first, read from the store without the rest of it
+    (:meth:`geo.store.base.Store.read_audit_page`): what the Edit page shows, however long the log.
+
+    Parameters
+    ----------
+    store
+        The data store.
+    layer
+        Only changes to this layer; ``None`` for every layer.
+    before
+        Entries written before this one (a position: the previous page's ``older``); ``None``: the newest.
+    limit
+        At most this many entries.
+    viewer
+        As for :func:`history`: the log is for editors and admins.
+    """
+    if viewer is not None:
+        auth.require(viewer, "history")
+    if limit < 1:
+        raise InvalidValueError(f"limit must be 1 or more; got {limit}.", field="limit", value=limit)
+    page, total = store.read_audit_page(layer=layer, before=before, limit=limit)
+    older = int(page["entry"].iloc[-1]) if len(page) == limit and int(page["entry"].iloc[-1]) > 0 else None
+    if older is not None and store.read_audit_page(layer=layer, before=older, limit=1)[0].empty:
+        older = None  # nothing older of this layer
+    return HistoryPage(entries=_readable(page), total=total, older=older)
+
+
+def _readable(out: pd.DataFrame) -> pd.DataFrame:
+    """Audit entries (with ``entry``) with their ``key``, the feature's ``name`` and the ``changes`` in words."""
     out.insert(1, "key", [entry_key(int(r["entry"]), r) for _, r in out.iterrows()])
     parsed = [(_loads(b), _loads(a)) for b, a in zip(out["before"], out["after"], strict=True)]
     out.insert(7, "name", [str((a or b or {}).get("name") or "") for b, a in parsed])

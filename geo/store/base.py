@@ -183,10 +183,59 @@ class Store(Protocol):
         """The whole audit log, in the order it was written."""
         ...
 
+    def read_audit_page(
+        self, *, layer: str | None = None, before: int | None = None, limit: int = 50
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of the audit log, newest first, read without the rest (:func:`audit_page_sql`).
+
+        At most ``limit`` entries (of ``layer``; ``None``: every layer) written before the entry at
+        position ``before`` (the cursor of the next page: the last ``entry`` of this one; ``None``:
+        from the newest), with their position in the whole log in column ``entry`` (as
+        ``read_audit().index``); and how many entries (of ``layer``) the log holds in all.
+        """
+        ...
+
 
 # --------------------------------------------------------------------------------------------
 # Shared by the backends
 # --------------------------------------------------------------------------------------------
+
+
+AUDIT_COLUMNS = ("at", "by", "action", "layer", "feature_id", "before", "after")
+
+
+def audit_page_sql(*, layer: bool, before: bool, mark: str = "?") -> tuple[str, str]:
+    """The two queries of :meth:`Store.read_audit_page`, in SQL that SQLite and PostgreSQL share:
+    the page (parameters: ``layer`` if filtered, ``before`` if given, ``limit``) and the count
+    (``layer`` if filtered). Positions are numbered over the whole log by ``fid`` (the order of
+    writing) on the narrow columns only; the before/after JSON is read for the page's rows alone."""
+    terms = ['"layer" = ' + mark] if layer else []
+    if before:
+        terms.append("entry < " + mark)
+    where = ("WHERE " + " AND ".join(terms)) if terms else ""
+    cols = ", ".join(f'a."{c}"' for c in AUDIT_COLUMNS)
+    page = (
+        f'SELECT p.entry, {cols} FROM (SELECT fid, entry FROM (SELECT fid, "layer", '
+        f"row_number() OVER (ORDER BY fid) - 1 AS entry FROM audit_log) n {where} "
+        f"ORDER BY entry DESC LIMIT {mark}) p JOIN audit_log a ON a.fid = p.fid ORDER BY p.entry DESC"
+    )
+    count = "SELECT count(*) FROM audit_log" + (' WHERE "layer" = ' + mark if layer else "")
+    return page, count
+
+
+def audit_page_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """The rows of :func:`audit_page_sql`'s page as a frame: ``entry`` (int) and the audit columns (text)."""
+    frame = pd.DataFrame.from_records(list(rows), columns=["entry", *AUDIT_COLUMNS])
+    frame["entry"] = frame["entry"].astype("int64")
+    for c in AUDIT_COLUMNS:
+        frame[c] = frame[c].astype(object)
+    return frame
+
+
+def check_page(before: int | None, limit: int) -> None:
+    """Refuse a page that cannot be read (a negative size or cursor)."""
+    if int(limit) < 0 or (before is not None and int(before) < 0):
+        raise StoreError(f"An audit page needs limit >= 0 and before >= 0 (or None); got {limit}, {before}.")
 
 
 def require_actor(actor: object) -> str:

@@ -56,6 +56,9 @@ from geo.store.base import (
     LayerInfo,
     Where,
     audit_json,
+    audit_page_frame,
+    audit_page_sql,
+    check_page,
     check_where,
     conflict_error,
     feature_label,
@@ -631,6 +634,19 @@ class GeoPackageStore:
     def read_audit(self) -> pd.DataFrame:
         """The audit log in the order it was written."""
         return self.read("audit_log")
+
+    def read_audit_page(
+        self, *, layer: str | None = None, before: int | None = None, limit: int = 50
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of the audit log, newest first (see :meth:`geo.store.base.Store.read_audit_page`)."""
+        check_page(before, limit)
+        page_sql, count_sql = audit_page_sql(layer=layer is not None, before=before is not None)
+        filt = [layer] if layer is not None else []
+        with self._read_connection() as con:
+            _require_layer(con, "audit_log", self.path.name)
+            rows = con.execute(page_sql, [*filt, *([int(before)] if before is not None else []), int(limit)]).fetchall()
+            total = con.execute(count_sql, filt).fetchone()[0]
+        return audit_page_frame(rows), int(total)
 
     def info(self) -> list[LayerInfo]:
         """Geometry type, feature count, CRS and bounds of every layer (from the R-tree, no full scan)."""
