@@ -462,7 +462,9 @@ def _add_options(name: str, p: argparse.ArgumentParser) -> None:
         cli_report.add_options(p)
     if name == "near":
         where = p.add_mutually_exclusive_group(required=True)
-        where.add_argument("--postcode", metavar="PC", help="a postcode in the shipped table, e.g. 'S5 8NJ'")
+        where.add_argument(
+            "--postcode", metavar="PC", help="a postcode in Great Britain, looked up offline, e.g. 'S5 8NJ'"
+        )
         where.add_argument("--lonlat", metavar="LON,LAT", help="a point in degrees, e.g. -1.4701,53.3811")
     if name == "profile":
         p.add_argument("--area", required=True, metavar="NAME_OR_ID", help="an area's name or id")
