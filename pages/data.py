@@ -2,13 +2,12 @@
 
 import json
 
-import pandas as pd
 import streamlit as st
 
-from geo import auth, editing, schema
+from geo import auth, schema
 from geo.errors import CommonGroundError
-from geo.io import exports, imports
-from pages import _ui
+from geo.io import imports
+from pages import _data_admin, _data_export, _ui
 
 _ui.ensure_frame()
 
@@ -21,101 +20,10 @@ st.caption(
 tax = _ui.taxonomy()
 store = _ui.store()
 
-with st.expander("Take data out: GeoPackage for QGIS (with the app's colours), Shapefile, KML, CSV, GeoJSON, HTML map"):
-    bounds = _ui.boundary_choice()
-    e1, e2, e3, e4 = st.columns(4)
-    out_layer = e1.selectbox(
-        "Layer",
-        ["assets", "organisations", "wards", "lsoas", "neighbourhoods", "aspirations", "stories"],
-        key="export_layer",
-    )
-    out_fmt = e2.selectbox("Format", list(exports.FORMATS), format_func=exports.FORMATS.get, key="export_format")
-    places = _ui.areas(bounds)  # picked from a list: LSOAs named with their ward, exported by id
-    place_names = dict(zip(places["id"].astype(str), places["name"].astype(str), strict=True))
-    out_area = e3.selectbox(
-        f"Only in this area ({_ui.BOUNDARY_LABELS[bounds]})",
-        ["(all areas)", *sorted(place_names, key=place_names.get)],
-        format_func=lambda a: place_names.get(a, a),
-        key=f"export_area_{bounds}",
-    )
-    out_type = e4.selectbox(
-        "Only this type (assets)",
-        ["(all)"] + list(tax.types),
-        format_func=lambda t: t if t.startswith("(") else tax.label(t),
-        key="export_type",
-    )
-    if out_fmt in exports.REPROJECTABLE:
-        out_crs = st.radio(
-            "Coordinates", list(exports.CRS_CHOICES), format_func=lambda c: f"{c}: {exports.CRS_CHOICES[c]}",
-            horizontal=True, key="export_crs",
-        )  # fmt: skip
-    else:
-        out_crs = schema.STORAGE_CRS
-        st.caption(f"{exports.FORMATS[out_fmt]} is always in EPSG:4326 (longitude/latitude).")
-    area_id = None if out_area.startswith("(") else out_area
-    choice = (out_layer, out_fmt, area_id, out_type, bounds, out_crs, store.version())
-    if st.button("Prepare the file", key="export_prepare"):
-        try:
-            with st.spinner("Writing the file…"):
-                data, filename = exports.export_bytes(
-                    store,
-                    out_layer,
-                    fmt=out_fmt,
-                    area=area_id,
-                    boundaries=bounds,
-                    type_id=None if out_type.startswith("(") or out_layer != "assets" else out_type,
-                    taxonomy=tax,
-                    crs=out_crs,
-                )
-            st.session_state["export_ready"] = (choice, data, filename)
-        except CommonGroundError as exc:
-            st.error(str(exc))
-    ready = st.session_state.get("export_ready")
-    if ready and ready[0] == choice:
-        st.download_button(f"Download {ready[2]}", ready[1], ready[2], key="export_download")
-        st.caption("Only active assets; people's names (who made each change) are left out.")
+_data_export.export_panel(store, tax)
 me = _ui.principal()
 if me.can("taxonomy"):
-    with st.expander("Admin: asset types and roles"):
-        st.markdown("**Add an asset type** (it shows in every type list at once; no code or file changes)")
-        with st.form("type_form"):
-            t1, t2, t3 = st.columns(3)
-            t_id = t1.text_input("Id (letters, digits, _)", key="type_id", placeholder="e.g. repair_cafe")
-            t_label = t2.text_input("Label", key="type_label", placeholder="e.g. Repair café")
-            t_cat = t3.selectbox(
-                "Category", list(tax.categories), format_func=lambda c: tax.category(c).label, key="type_cat"
-            )
-            t_traits = st.multiselect(
-                "Resilience traits it supports",
-                list(tax.traits),
-                format_func=lambda t: tax.traits[t],
-                key="type_traits",
-            )
-            if st.form_submit_button("Add the type", key="type_submit"):
-                try:
-                    editing.add_asset_type(
-                        store, actor=me, type_id=t_id, label=t_label, category=t_cat, traits=t_traits
-                    )
-                except CommonGroundError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state["import_done"] = f"Added the type {_ui.plain(t_label)}."
-                    st.rerun()
-        roles = _ui.roles_config()
-        st.markdown(f"**Roles** (from `{_ui.plain(roles.source)}`; edit that file to change them, it applies at once)")
-        table = pd.DataFrame(roles.describe(), columns=["role", "matched by", "value"])
-        if table.empty:
-            st.info(
-                "Nobody is named an editor or admin yet: everyone who signs in is a contributor. See roles.example.toml."
-            )
-        else:
-            _ui.table(table, hide_index=True, width="stretch")
-        limits = ", ".join(
-            f"{r.label}s {'no limit' if v is None else f'{v:,} rows'}"
-            for r, v in roles.row_limits.items()
-            if r > auth.Role.ANONYMOUS
-        )
-        st.caption(f"Import limits per file: {limits}.")
+    _data_admin.admin_panel(store, tax, me)
 
 if done := st.session_state.pop("import_done", None):
     st.success(done)
@@ -183,15 +91,10 @@ if len(gpkg_layers) > 1:
 st.subheader(f"1. Preview: {len(up.frame):,} rows")
 for note in up.notes:
     st.caption(note)
-preview = pd.DataFrame(up.frame.drop(columns=[up.frame.geometry.name])) if up.has_geometry else up.frame
-if up.has_geometry:
-    wgs = up.frame.to_crs(schema.STORAGE_CRS)
-    if (wgs.geom_type == "Point").all():
-        preview = preview.assign(lon=wgs.geometry.x.round(6), lat=wgs.geometry.y.round(6))
-_ui.table(preview.head(200), hide_index=True, width="stretch")
+_ui.table(up.preview(200), hide_index=True, width="stretch")
 
 st.subheader("2. Match the file's columns")
-columns = [c for c in preview.columns if c not in ("lon", "lat")]
+columns = up.columns
 suggested = imports.suggest_mapping(columns, layer)
 spec = schema.layer_spec(layer)
 targets = [c for c in spec.columns if c not in ("category", "source", "licence")]
@@ -216,12 +119,7 @@ if layer == "assets":
     )
     type_id = None if whole.startswith("(") else whole
     if type_id is None and "type" in mapping:
-        values = sorted(set(up.frame[mapping["type"]].dropna().astype(str).str.strip()))
-        unknown = [
-            v
-            for v in values
-            if v not in tax.types and v.casefold() not in {t.label.casefold() for t in tax.types.values()}
-        ]
+        unknown = tax.unknown(up.frame[mapping["type"]])
         if unknown:
             st.markdown("**Types the taxonomy does not know**: map each to a known type, or add them as new types.")
             add_new = me.can("taxonomy") and st.checkbox(

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import CRSError, SchemaError
-from geo.schema import METRIC_CRS, STORAGE_CRS
+from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
 
 
 def _check(frame: gpd.GeoDataFrame, what: str, columns: tuple[str, ...] = ()) -> None:
@@ -142,3 +142,16 @@ def summarise_areas(
     if "imd_decile" in areas.columns:
         out["imd_decile"] = pd.to_numeric(areas["imd_decile"], errors="coerce")
     return out
+
+
+def assets_in_area(
+    assets: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str, *, taxonomy: Taxonomy | None = None
+) -> dict[str, str]:
+    """``{asset id: "Name (type)"}`` for the active assets inside one area, in name order: what a
+    form offers to link to (the type's label from ``taxonomy``, else its id)."""
+    active = filter_assets(assets)
+    here = active[area_of_each(active, areas) == str(area_id)]
+    types = here["type"].astype(str)
+    labels = types.map(taxonomy.label) if taxonomy is not None else types
+    out = dict(zip(here["id"].astype(str), here["name"].astype(str) + " (" + labels + ")", strict=True))
+    return dict(sorted(out.items(), key=lambda kv: (kv[1].casefold(), kv[0])))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from geo import settings
+from geo import schema, settings
 from geo.io import exports
 from geo.store import open_store
 from geo.web import maps
@@ -81,11 +81,11 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--crs",
-        default=exports.STORAGE_CRS,
+        default=schema.STORAGE_CRS,
         metavar="EPSG:CODE",
         help="the coordinates' CRS: "
         + ", ".join(f"{k} ({v})" for k, v in exports.CRS_CHOICES.items())
-        + f"; default {exports.STORAGE_CRS}. gpkg, shp and csv (easting/northing) take EPSG:27700",
+        + f"; default {schema.STORAGE_CRS}. gpkg, shp and csv (easting/northing) take EPSG:27700",
     )
 
 
@@ -123,7 +123,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         include_contributors=bool(getattr(args, "include_contributors", False)),
         tiles=getattr(args, "tiles", None) or _default_tiles(),
         geometry="outline" if getattr(args, "outlines", False) else "point",
-        crs=getattr(args, "crs", None) or exports.STORAGE_CRS,
+        crs=getattr(args, "crs", None) or schema.STORAGE_CRS,
     )
     doc = result.as_dict()
     what = f"{result.features:,} feature{'s' if result.features != 1 else ''} of {result.layer}"
@@ -131,7 +131,7 @@ def cmd_export(args: argparse.Namespace) -> tuple[dict, str]:
         what += f" of type {result.type_id}"
     if result.area:
         what += f" in {result.area['name']} ({result.area['layer']} {result.area['id']})"
-    where = f" in {result.crs}" if result.crs and result.crs != exports.STORAGE_CRS else ""
+    where = f" in {result.crs}" if result.crs and result.crs != schema.STORAGE_CRS else ""
     lines = [f"Wrote {what} to {result.path} as {exports.FORMATS[result.fmt]}{where}, {_size(result.size_bytes)}."]
     if len(result.layers) > 1:
         lines.append("  layers: " + ", ".join(f"{name} ({n:,})" for name, n in result.layers.items()))

@@ -69,7 +69,9 @@ from geo.community._common import (  # noqa: F401
 from geo.community.aspirations import (  # noqa: F401
     add_aspiration,
     add_success_measure,
+    aspirations_table,
     measure_progress,
+    measures_for,
     record_measure_value,
 )
 from geo.community.moderation import (  # noqa: F401
@@ -82,9 +84,12 @@ from geo.community.moderation import (  # noqa: F401
     withdraw_item,
 )
 from geo.community.organisations import (  # noqa: F401
+    Footprint,
     JoinUp,
     add_organisation,
     join_up,
+    organisation_choices,
+    organisation_footprint,
     organisation_matrix,
     set_organisation_areas,
     update_organisation,

@@ -22,6 +22,7 @@ from geo.community._common import (
     _status,
     _validate,
     is_hidden,
+    split_ids,
     visible,
 )
 from geo.errors import (
@@ -324,3 +325,32 @@ def measure_progress(measures: pd.DataFrame, updates: pd.DataFrame, *, include_h
     out["progress"] = ((out["value"] - out["baseline"]) / span.where(span != 0)).astype(float)
     out = out.sort_values(["measure_id", "date", "_n"], kind="mergesort").drop(columns="_n").reset_index(drop=True)
     return out[cols]
+
+
+def aspirations_table(aspirations: pd.DataFrame, assets: pd.DataFrame) -> pd.DataFrame:
+    """An area's aspirations for people to read, newest first: ``Aspiration``, ``Theme``, ``Raised by``,
+    ``Raised on``, ``Status`` and ``Assets that could help`` (the linked assets' names; an id that
+    is no longer an asset is shown as the id). ``id`` is kept as the index."""
+    names = dict(zip(assets["id"].astype(str), assets["name"].astype(str), strict=False))
+
+    def helpers(ids: object) -> str:
+        return ", ".join(names.get(i, i) for i in split_ids(ids))
+
+    ordered = aspirations.sort_values("raised_on", ascending=False, kind="stable")
+    out = ordered[["text", "theme", "raised_by", "raised_on", "status"]].assign(helps=ordered["asset_ids"].map(helpers))
+    out.index = pd.Index(ordered["id"].astype(str), name="id")
+    return out.rename(
+        columns={
+            "text": "Aspiration",
+            "theme": "Theme",
+            "raised_by": "Raised by",
+            "raised_on": "Raised on",
+            "status": "Status",
+            "helps": "Assets that could help",
+        }
+    )
+
+
+def measures_for(success_measures: pd.DataFrame, aspiration_id: str) -> pd.DataFrame:
+    """The success measures agreed for one aspiration."""
+    return success_measures[success_measures["aspiration_id"].astype(str) == str(aspiration_id)]

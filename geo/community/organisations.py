@@ -27,6 +27,7 @@ from geo.community._common import (
     split_themes,
     visible,
 )
+from geo.errors import FeatureNotFoundError
 from geo.store import Store, Transaction, validation_context
 
 # --------------------------------------------------------------------------------------------
@@ -431,3 +432,68 @@ def organisation_matrix(
         .index
     )
     return out.loc[order]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Where one organisation works in one boundary layer, and the assets it runs.
+
+    Attributes
+    ----------
+    organisation
+        The organisation's row as text (blank for missing values), ``version`` included: what an
+        edit form starts from.
+    links
+        Its ``organisation_areas`` rows for the boundary layer.
+    works
+        One boolean per area (the ``areas`` index): does it work there.
+    runs
+        The active assets it runs (``organisation_id`` is its id; a blank status counts as active).
+    """
+
+    organisation: dict[str, str]
+    links: pd.DataFrame
+    works: pd.Series
+    runs: pd.DataFrame
+
+
+def organisation_choices(organisations: pd.DataFrame) -> dict[str, str]:
+    """``{id: "Name (kind)"}`` for a picker, ordered by name (ignoring case), then id."""
+    rows = organisations.drop_duplicates("id")
+    labels = {
+        str(r.id): f"{r.name} ({r.kind if not _blank(r.kind) else 'kind not known'})"
+        for r in rows[["id", "name", "kind"]].itertuples(index=False)
+    }
+    names = dict(zip(rows["id"].astype(str), rows["name"].astype(str), strict=False))
+    return {i: labels[i] for i in sorted(labels, key=lambda i: (names[i].casefold(), i))}
+
+
+def organisation_footprint(
+    organisation_id: str,
+    *,
+    boundary_layer: str,
+    organisations: pd.DataFrame,
+    organisation_areas: pd.DataFrame,
+    areas: pd.DataFrame,
+    assets: pd.DataFrame,
+) -> Footprint:
+    """Where ``organisation_id`` works among ``areas`` (rows of ``boundary_layer``) and what it runs.
+
+    Raises
+    ------
+    FeatureNotFoundError
+        No organisation has that id.
+    """
+    oid = str(organisation_id)
+    rows = organisations[organisations["id"].astype(str) == oid]
+    if rows.empty:
+        raise FeatureNotFoundError(f"No organisation has the id {oid!r}; choose one from the list, or reload the page.")
+    org = {k: "" if _blank(v) else str(v) for k, v in rows.iloc[0].items() if k != "geometry"}
+    links = organisation_areas[
+        (organisation_areas["organisation_id"].astype(str) == oid)
+        & (organisation_areas["boundary_layer"].astype("string").fillna("") == boundary_layer)
+    ]
+    works = areas["id"].astype(str).isin(set(links["area_id"].astype(str)))
+    status = assets["status"].astype("string").fillna("active") if "status" in assets.columns else "active"
+    runs = assets[(assets["organisation_id"].astype(str) == oid) & (status == "active")]
+    return Footprint(organisation=org, links=links, works=works, runs=runs)

@@ -60,11 +60,11 @@ def test_other_values_pass_unchanged(value):
     assert restore_formula(value) is value
 
 
-def test_old_private_names_still_work():
-    from geo.io import imports  # noqa: F401  (it imports exports._restore_formula)
+def test_the_formula_guard_has_one_home():
+    """Exports defuse and imports restore with geo.textsafe's functions, not copies of them."""
+    from geo.io import imports
 
-    assert exports._defuse_formula is textsafe.defuse_formula
-    assert exports._restore_formula is textsafe.restore_formula
+    assert imports.restore_formula is textsafe.restore_formula
     assert exports.defuse_formula is defuse_formula and exports.table_safe is table_safe
 
 
