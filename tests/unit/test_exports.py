@@ -573,7 +573,9 @@ def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_one(demo_store,
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "_write_layer_styles", boom)  # fails after the layers are written
+    from geo.io.exports import gpkg
+
+    monkeypatch.setattr(gpkg, "write_layer_styles", boom)  # fails after the layers are written
     fresh = tmp_path / "fresh.gpkg"
     with pytest.raises(RuntimeError, match="disk full"):
         exports.export_layer(demo_store, "assets", fmt="gpkg", out_path=fresh)
