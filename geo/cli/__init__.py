@@ -68,6 +68,11 @@ def _boundaries(store: Store, name: str):
 
     if name not in BOUNDARY_LAYERS or not store.has_layer(name):
         valid = [n for n in BOUNDARY_LAYERS if store.has_layer(n)]
+        if not valid:
+            raise LayerNotFoundError(
+                f"This store has no boundary layers, so there is no {name!r}; import areas first "
+                f"(python -m geo import FILE --layer {name if name in BOUNDARY_LAYERS else 'lsoas'})."
+            )
         raise LayerNotFoundError(f"There is no boundary layer {name!r}; choose one of: {', '.join(valid)}.")
     from geo.analysis import deprivation
 

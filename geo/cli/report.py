@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 
 from geo.analysis import access
+from geo.errors import LayerNotFoundError
 from geo.io import report
+from geo.schema import BOUNDARY_LAYERS
 from geo.store import open_store
 
 
@@ -41,6 +43,11 @@ def cmd_report(args: argparse.Namespace) -> tuple[dict, str]:
     if not args.within > 0:
         raise report.ReportError(f"--within must be a positive number of metres, not {args.within:g}.")
     store = open_store(args.data)
+    if not any(store.has_layer(n) for n in BOUNDARY_LAYERS):  # e.g. the England store: people at points only
+        raise LayerNotFoundError(
+            f"This store has no boundary layers, so there is no area to report on; import areas first "
+            f"(python -m geo import FILE --layer {args.boundaries})."
+        )
     result = report.write_report(
         store, args.area, out_path=args.out, boundaries=args.boundaries, within_m=float(args.within)
     )

@@ -68,6 +68,17 @@ def test_info_and_gaps_run_on_the_england_store(run, england):
     assert doc["population_affected"] == 1600  # Newcastle's LSOA: no GP practice in this miniature
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("profile", "--area", "Manchester 054C"), ("report", "--area", "Manchester 054C", "--out", "never.pdf")],
+)
+def test_area_commands_on_a_store_without_boundaries_say_to_import_areas(run, england, args, tmp_path):
+    proc = run(*args, env=england)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: This store has no boundary layers, so there is no ")
+    assert "python -m geo import FILE --layer " in proc.stderr and proc.stderr.count("\n") == 1
+
+
 def _modules_after(code: str) -> set[str]:
     """The heavy modules a fresh interpreter has imported after running ``code``."""
     probe = (
