@@ -20,23 +20,13 @@ import re
 import pytest
 
 from geo.store import open_store
+from pages._registry import HEADINGS
 from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle
 from tests.helpers import DEMO_ASSETS
 
 pytestmark = pytest.mark.e2e
 
-PAGES = {  # url path -> the page's title (its h1)
-    "": "Explore community assets",
-    "neighbourhood": "One neighbourhood at a time",
-    "near_me": "What is near me?",
-    "gaps": "Gaps",
-    "community": "Aspirations and success",
-    "join_up": "Join up",
-    "stories": "Stories of success",
-    "edit": "Edit assets",
-    "data": "Bring your data",
-    "about": "About Common Ground",
-}
+PAGES = HEADINGS  # url path -> the page's title (its h1), from the app's one list
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 FAILING_IMPACTS = ("serious", "critical")

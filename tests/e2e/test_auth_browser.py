@@ -24,6 +24,7 @@ import pytest
 
 from geo import auth, editing
 from geo.store import open_store
+from pages._registry import HEADINGS
 from tests.e2e.auth_fixtures import (
     ADMIN,
     ADMIN_GROUP,
@@ -62,18 +63,7 @@ KNOWN_NAMES = (SEED_ACTOR, SEED_GROUP_PERSON) + tuple(
     text for person in PEOPLE for text in (person.name, person.email, person.sub)
 )
 
-PAGES = {  # url path -> the page's title (its h1)
-    "": "Explore community assets",
-    "neighbourhood": "One neighbourhood at a time",
-    "near_me": "What is near me?",
-    "gaps": "Gaps",
-    "community": "Aspirations and success",
-    "join_up": "Join up",
-    "stories": "Stories of success",
-    "edit": "Edit assets",
-    "data": "Bring your data",
-    "about": "About Common Ground",
-}
+PAGES = HEADINGS  # url path -> the page's title (its h1), from the app's one list
 
 WRITE_WORDS = re.compile(
     r"\b(save|add|approve|reject|undo|remove|import|upload|edit|publish|record|send|withdraw|browse files)\b", re.I

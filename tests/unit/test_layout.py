@@ -70,3 +70,27 @@ def test_the_code_passes_ruff_check():
 def test_the_code_is_formatted_with_ruff_format():
     done = subprocess.run([_ruff(), "format", "--check", "."], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert done.returncode == 0, "run `.venv/bin/ruff format .`; these files are not formatted:\n" + done.stdout
+
+
+def test_the_page_registry_names_every_page_with_the_heading_it_shows():
+    """pages/_registry.PAGES is the one list of pages (app.py's menu, the browser tests, the
+    benchmarks): every file in pages/ that is a page is in it, and each page's st.title is its heading."""
+    import ast
+
+    from pages._registry import HEADINGS, PAGES
+
+    pages_dir = PROJECT_ROOT / "pages"
+    on_disk = {p.name for p in pages_dir.glob("*.py") if not p.name.startswith("_")}
+    assert on_disk == {p.file for p in PAGES}
+    assert len(HEADINGS) == len(PAGES) and [p.url_path for p in PAGES].count("") == 1
+    for entry in PAGES:
+        tree = ast.parse((pages_dir / entry.file).read_text(encoding="utf-8"))
+        titles = [
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "title"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ]
+        assert titles == [entry.heading], f"pages/{entry.file}: st.title {titles} is not {entry.heading!r}"
