@@ -249,3 +249,32 @@ def test_role_contributors_story_waits_in_the_queue_until_another_editor_approve
     assert any("Approved the story" in s.value for s in at.success)
     assert store_copy.get("stories", story)["status"] == "published"
     assert not community.search_stories(store_copy.read("stories")).query("id == @story").empty
+
+
+def test_the_history_is_shown_a_page_at_a_time(store_copy: Store, sign_in, monkeypatch):
+    from pages import _edit_common
+
+    monkeypatch.setattr(_edit_common, "HISTORY_ROWS", 4)
+    library = _by_name(store_copy, "Firth Park Library")["id"]
+    for i in range(9):
+        editing.update_asset(store_copy, library, actor=f"editor{i}", description=f"Change {i}")
+    total = len(editing.history(store_copy, layer=None, limit=None))
+
+    def history_at(at: AppTest):
+        return at.dataframe[-1].value, next(c.value for c in at.caption if c.value.startswith("Changes "))
+
+    at = _page(sign_in, "kim@example.org")
+    rows, line = history_at(at)
+    assert len(rows) == 4 and line.startswith(f"Changes 1 to 4 of {total:,}, newest first")
+    assert list(rows["By"]) == ["editor8", "editor7", "editor6", "editor5"]
+    assert at.button(key="edit_history_newer").disabled
+    _ok(at.button(key="edit_history_older").click().run())
+    rows, line = history_at(at)
+    assert list(rows["By"]) == ["editor4", "editor3", "editor2", "editor1"] and line.startswith("Changes 5 to 8 ")
+    _ok(at.button(key="edit_history_older").click().run())
+    rows, _ = history_at(at)
+    assert list(rows["By"])[0] == "editor0" and len(rows) == total - 8
+    assert at.button(key="edit_history_older").disabled  # the oldest page
+    _ok(at.button(key="edit_history_newer").click().run())
+    assert list(history_at(at)[0]["By"])[0] == "editor4"
+    assert len(at.get("download_button")) == 1  # the whole history, built only when clicked
