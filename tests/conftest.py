@@ -11,6 +11,7 @@ message saying how to enable them, except under ``CI=true``, where they fail. Ch
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -66,6 +67,7 @@ def gpkg_copy(tmp_path: Path, demo_path: Path) -> GeoPackageStore:
     return GeoPackageStore(target)
 
 
+@functools.cache
 def _demo_template(admin: str) -> str:
     """A PostgreSQL template database holding the demo (made once per version of its inputs)."""
     import psycopg
@@ -105,42 +107,119 @@ def _demo_template(admin: str) -> str:
 
 @contextlib.contextmanager
 def postgis_demo_copy() -> Iterator[str]:
-    """A fresh PostGIS database holding the demo (skipped, or failed under CI, without a server)."""
-    import psycopg
-    from psycopg import sql
-
+    """A fresh PostGIS database holding the demo (skipped, or failed under CI, without a server):
+    one ``CREATE DATABASE ... TEMPLATE`` of the demo template."""
     from tests import pg
 
-    admin = pg.require_pg()
-    template = _demo_template(admin)
-    with pg.fresh_database("cg_copy", admin_url=admin) as url:
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as conn:  # refill it from the demo template
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
+    with pg.fresh_database("cg_copy", template=_demo_template) as url:
         try:
             yield url
         finally:
-            release_store(url)
+            release_store(url)  # before the database is dropped
 
 
 @pytest.fixture(params=BACKENDS)
-def store_copy(request: pytest.FixtureRequest, tmp_path: Path, demo_path: Path) -> Iterator[Store]:
-    """A private, writable copy of the demo store, once per backend."""
-    if request.param == "gpkg":
-        target = tmp_path / "store.gpkg"
-        shutil.copyfile(demo_path, target)
-        os.chmod(target, 0o644)
-        yield GeoPackageStore(target)
-    elif request.param == "postgis":
-        with postgis_demo_copy() as url:
-            yield open_store(url)
-    else:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend of a test that writes: ``gpkg`` or ``postgis`` (``COMMON_GROUND_TEST_BACKENDS``)."""
+    if request.param not in ("gpkg", "postgis"):
         raise pytest.UsageError(
             f"Unknown backend {request.param!r} in COMMON_GROUND_TEST_BACKENDS; use gpkg or postgis."
         )
+    return request.param
+
+
+@contextlib.contextmanager
+def demo_copy_on(backend: str, tmp_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the demo store on ``backend``."""
+    if backend == "gpkg":
+        target = tmp_path / "store.gpkg"
+        shutil.copyfile(schema.DEMO_GPKG, target)
+        os.chmod(target, 0o644)
+        yield GeoPackageStore(target)
+    else:
+        with postgis_demo_copy() as url:
+            yield open_store(url)
+
+
+@contextlib.contextmanager
+def tiny_copy_on(backend: str, tmp_path: Path, tiny_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the tiny synthetic store (``tests/fixture_store.py``) on ``backend``."""
+    if backend == "gpkg":
+        target = tmp_path / "tiny.gpkg"
+        shutil.copyfile(tiny_path, target)
+        os.chmod(target, 0o644)
+        yield GeoPackageStore(target)
+    else:
+        from tests import pg
+
+        with pg.fresh_database("cg_tiny", template=_tiny_template) as url:
+            try:
+                yield open_store(url)
+            finally:
+                release_store(url)
+
+
+@pytest.fixture
+def store_copy(backend: str, tmp_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the demo store, once per backend (``tests/unit`` overrides it with
+    the tiny store)."""
+    with demo_copy_on(backend, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny synthetic store, built once per session (per xdist worker); read-only: copy it to write."""
+    from tests import fixture_store
+
+    path = fixture_store.build(tmp_path_factory.mktemp("tiny") / "tiny.gpkg")
+    os.chmod(path, 0o444)
+    return path
+
+
+@functools.cache
+def _tiny_template(admin: str) -> str:
+    """A PostgreSQL template database holding the tiny store (made once per version of its inputs)."""
+    import tempfile
+
+    import psycopg
+    from psycopg import sql
+
+    from geo.store.copy import copy_store
+    from tests import fixture_store, pg
+
+    name = f"cg_tiny_{fixture_store.fingerprint()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(4243)")
+        try:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s AND datistemplate", (name,)).fetchone():
+                return name
+            for (old,) in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'cg\\_tiny\\_%%' AND datname <> %s", (name,)
+            ).fetchall():
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(old)))
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(old)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            template = pg.template_database(admin)
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
+            url = pg.database_url(admin, name)
+            with tempfile.TemporaryDirectory() as tmp:
+                copy_store(fixture_store.build(Path(tmp) / "tiny.gpkg"), url, replace=True)
+            release_store(url)
+            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(sql.Identifier(name)))
+            return name
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(4243)")
+
+
+@pytest.fixture
+def tiny_store(backend: str, tmp_path: Path, tiny_path: Path) -> Iterator[Store]:
+    """A private, writable copy of the tiny synthetic store (``tests/fixture_store.py``), once per backend."""
+    with tiny_copy_on(backend, tmp_path, tiny_path) as store:
+        yield store
 
 
 @pytest.fixture(scope="session")

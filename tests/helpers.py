@@ -6,8 +6,10 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import traceback
 import warnings
+from collections.abc import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -50,6 +52,25 @@ def store_digest(store: Store | str | os.PathLike) -> str:
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         h.update(frame.to_csv(index=False).encode())
     return h.hexdigest()
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float, what: str) -> object:
+    """Poll ``condition`` until it returns something truthy (returned), or fail after ``timeout_s``.
+
+    For what no event announces (a server answering its health check, another process's write
+    reaching a file): the test waits for the condition, never for a fixed time. The poll interval
+    starts at 10 ms and doubles up to 200 ms, so a quick condition costs little.
+    """
+    deadline = time.monotonic() + timeout_s
+    interval = 0.01
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}", pytrace=False)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))  # a poll interval
+        interval = min(interval * 2, 0.2)
 
 
 # --------------------------------------------------------------------------------------------

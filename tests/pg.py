@@ -23,7 +23,7 @@ import functools
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -123,7 +123,9 @@ def template_database(admin_url: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(prefix: str = "cg_test", *, admin_url: str | None = None) -> Iterator[str]:
+def fresh_database(
+    prefix: str = "cg_test", *, admin_url: str | None = None, template: Callable[[str], str] | None = None
+) -> Iterator[str]:
     """A new, uniquely named database holding an empty Common Ground store; dropped afterwards.
 
     Parameters
@@ -132,6 +134,10 @@ def fresh_database(prefix: str = "cg_test", *, admin_url: str | None = None) -> 
         The start of the database name (letters, digits and underscores).
     admin_url
         The server; default :func:`require_pg` (skipping, or failing under CI, when there is none).
+    template
+        A function of the admin URL giving the template database to copy (default
+        :func:`template_database`, an empty store); e.g. a template already holding a store's data,
+        so that a filled store costs one ``CREATE DATABASE`` too.
 
     Yields
     ------
@@ -139,19 +145,17 @@ def fresh_database(prefix: str = "cg_test", *, admin_url: str | None = None) -> 
         The ``postgresql://`` URL of the new database.
     """
     admin = admin_url or require_pg()
-    template = template_database(admin)
+    make_template = template or template_database
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}".lower()[:63]
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
     with psycopg.connect(admin, autocommit=True) as conn:
         try:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
+            conn.execute(create.format(sql.Identifier(name), sql.Identifier(make_template(admin))))
         except psycopg.errors.InvalidCatalogName:  # another session dropped it as stale: make it again
             template_database.cache_clear()
-            template = template_database(admin)
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
+            if hasattr(make_template, "cache_clear"):
+                make_template.cache_clear()
+            conn.execute(create.format(sql.Identifier(name), sql.Identifier(make_template(admin))))
     try:
         yield database_url(admin, name)
     finally:

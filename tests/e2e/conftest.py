@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from geo import schema
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -189,19 +190,23 @@ def _start_server_once(store_path: Path, log_dir: Path, *, extra_env: dict[str, 
     finally:
         log.close()
     server = AppServer(proc=proc, port=port, store_path=store_path, log_path=log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if proc.poll() is not None:
             if any(said in server.log_tail() for said in ("is already in use", "is not available")):
                 raise _PortTaken(f"port {port} was taken before streamlit bound it")
             raise RuntimeError(f"streamlit exited with code {proc.returncode} before it was ready\n{server.log_tail()}")
-        if _healthy(server.url) and _serving(server):
-            return server
-        time.sleep(0.25)
-    server.stop()
-    raise RuntimeError(
-        f"streamlit did not answer {server.url}/_stcore/health within {STARTUP_TIMEOUT_S:.0f} s\n{server.log_tail()}"
-    )
+        return _healthy(server.url) and _serving(server)
+
+    try:
+        wait_until(ready, STARTUP_TIMEOUT_S, f"{server.url}/_stcore/health")
+    except pytest.fail.Exception:
+        server.stop()
+        raise RuntimeError(
+            f"streamlit did not answer {server.url}/_stcore/health within {STARTUP_TIMEOUT_S:.0f} s\n"
+            f"{server.log_tail()}"
+        ) from None
+    return server
 
 
 def private_store(directory: Path) -> Path:
@@ -211,9 +216,36 @@ def private_store(directory: Path) -> Path:
     return target
 
 
+#: Modules whose tests only read: they share one app server per session (per xdist worker), so its
+#: start and its first, cold page loads are paid once. Any other module (one that writes, or a new
+#: one not yet checked) gets a server of its own over its own copy of the demo.
+READ_ONLY_MODULES = {
+    "test_accessibility_browser",
+    "test_links_browser",
+    "test_maps_fit_browser",
+    "test_near_me_browser",
+    "test_report_browser",
+}
+
+
+@pytest.fixture(scope="session")
+def shared_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app over an untouched copy of the demo, for the modules in :data:`READ_ONLY_MODULES`."""
+    work = tmp_path_factory.mktemp("e2e-shared-app")
+    server = start_server(private_store(work), work)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The app over an untouched copy of the demo, with the default (OpenStreetMap) basemap."""
+def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app over an untouched copy of the demo, with the default (OpenStreetMap) basemap: shared
+    by the read-only modules, the module's own otherwise."""
+    if request.module.__name__.rsplit(".", 1)[-1] in READ_ONLY_MODULES:
+        yield request.getfixturevalue("shared_app_server")
+        return
     work = tmp_path_factory.mktemp("e2e-app")
     server = start_server(private_store(work), work)
     try:
@@ -417,11 +449,18 @@ def settle(app: AppPage, frame=None, timeout_ms: int = TIMEOUT_MS) -> None:
         if target is not None:
             target.evaluate(NEXT_FRAMES_JS)
     deadline = time.monotonic() + timeout_ms / 1000
-    while app.watch.in_flight:  # playwright delivers the page's events while we wait on it
+    while app.watch.in_flight:  # wait on each request in flight to finish or fail (no fixed waits)
         if time.monotonic() > deadline:
             pending = [r.url for r in app.watch.in_flight][:10]
             pytest.fail(app.fail_message(f"requests still in flight after {timeout_ms} ms: {pending}"), pytrace=False)
-        app.page.wait_for_timeout(25)  # a poll interval, not a wait for something to happen
+        request = next(iter(app.watch.in_flight))
+        try:
+            response = request.response()  # returns once the response has come, or None if it failed
+            if response is not None:
+                response.finished()  # returns once its body has loaded (or failed)
+        except Exception:  # the page or its context closed under it: nothing is in flight any more
+            pass
+        app.watch.in_flight.discard(request)  # finished or failed: requestfinished/failed may come later
     for target in (app.page, frame):
         if target is not None:
             target.evaluate(NEXT_FRAMES_JS)

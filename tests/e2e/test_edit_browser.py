@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from geo.store import open_store
 from tests.e2e.conftest import TIMEOUT_MS, AppPage
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,13 +19,12 @@ def _name(store_path, asset_id: str) -> str:
 
 
 def _wait_for_name(app: AppPage, asset_id: str, expected: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        if _name(app.server.store_path, asset_id) == expected:
-            return
-        time.sleep(0.25)
-    app.page.screenshot(path=str(app.server.log_path.with_suffix(".png")), full_page=True)
-    pytest.fail(app.fail_message(f"the asset's name never became {expected!r}"), pytrace=False)
+    """Wait until the server's write reaches the store (another process: no event tells us)."""
+    try:
+        wait_until(lambda: _name(app.server.store_path, asset_id) == expected, TIMEOUT_MS / 1000, "the write")
+    except pytest.fail.Exception:
+        app.page.screenshot(path=str(app.server.log_path.with_suffix(".png")), full_page=True)
+        pytest.fail(app.fail_message(f"the asset's name never became {expected!r}"), pytrace=False)
 
 
 def test_edit_shows_in_history_and_undo_restores_it(app_page: AppPage) -> None:

@@ -10,11 +10,11 @@ link (so the check can see one) and the safe renders none.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from tests.e2e.conftest import (
     _serving,
     open_page,
 )
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -97,11 +98,14 @@ def _start(script: Path, log_dir: Path) -> AppServer:
                 start_new_session=True,
             )  # fmt: skip
         server = AppServer(proc=proc, port=port, store_path=script, log_path=log_path)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline and proc.poll() is None:
-            if _healthy(server.url) and _serving(server):
-                return server
-            time.sleep(0.25)  # polling the health check, not a wait for the page
+        with contextlib.suppress(pytest.fail.Exception):  # the health check, or the process exiting
+            wait_until(
+                lambda: proc.poll() is not None or (_healthy(server.url) and _serving(server)),  # noqa: B023
+                STARTUP_TIMEOUT_S,
+                "the markdown test app",
+            )
+        if proc.poll() is None and _healthy(server.url) and _serving(server):
+            return server
         server.stop()
         if not any(said in server.log_tail() for said in ("is already in use", "is not available")):
             raise RuntimeError(f"the markdown test app did not start\n{server.log_tail()}")

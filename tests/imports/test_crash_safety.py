@@ -3,17 +3,15 @@ SQLite's integrity check, and holds either the state before or the state after."
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from geo.schema import PROJECT_ROOT
 from geo.store import open_store
 
 KILLS = 20
@@ -29,66 +27,66 @@ def _csv(path, n: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _start_import(csv, store_path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "geo",
-            "import",
-            str(csv),
-            "--layer",
-            "assets",
-            "--data",
-            str(store_path),
-            "--actor",
-            "crash-test",
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+# The writers run in processes forked from a forkserver that has already imported the engine, so each
+# costs the write itself, not a new interpreter's 1-2 s of imports (and every kill lands in the write).
+_CTX = multiprocessing.get_context("forkserver")
+_CTX.set_forkserver_preload(["geo.cli", "geo.store"])
 
 
-EDIT_SCRIPT = """
-import sys
-from geo.store import open_store
-s = open_store(sys.argv[1])
-with s.transaction(actor="crash-test") as tx:
-    a = tx.read("assets")
-    for aid, name in zip(a["id"], a["name"]):  # many row updates in one transaction
-        tx.update("assets", aid, {"name": name + " (edited)"})
-        tx.audit("update", "assets", aid, {"name": name}, {"name": name + " (edited)"})
-"""
+def _quiet() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
 
 
-def _start_edit(store_path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", EDIT_SCRIPT, str(store_path)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def _import_writer(csv: str, store_path: str) -> None:
+    _quiet()
+    from geo.cli import main
+
+    os._exit(main(["import", csv, "--layer", "assets", "--data", store_path, "--actor", "crash-test"]))
+
+
+def _edit_writer(store_path: str) -> None:
+    _quiet()
+    from geo.store import open_store
+
+    s = open_store(store_path)
+    with s.transaction(actor="crash-test") as tx:
+        a = tx.read("assets")
+        for aid, name in zip(a["id"], a["name"], strict=True):  # many row updates in one transaction
+            tx.update("assets", aid, {"name": name + " (edited)"})
+            tx.audit("update", "assets", aid, {"name": name}, {"name": name + " (edited)"})
+    os._exit(0)
+
+
+def _start_import(csv, store_path):
+    proc = _CTX.Process(target=_import_writer, args=(str(csv), str(store_path)))
+    proc.start()
+    return proc
+
+
+def _start_edit(store_path):
+    proc = _CTX.Process(target=_edit_writer, args=(str(store_path),))
+    proc.start()
+    return proc
 
 
 def _timed(start, store_path) -> float:
     t0 = time.monotonic()
     proc = start(store_path)
-    assert proc.wait(300) == 0
+    proc.join(300)
+    assert proc.exitcode == 0
     return time.monotonic() - t0
 
 
-def _kill_at(proc: subprocess.Popen, delay: float) -> bool:
+def _kill_at(proc, delay: float) -> bool:
     """SIGKILL the process after ``delay`` seconds; True if it was still running."""
-    try:
-        proc.wait(delay)
+    proc.join(delay)
+    if proc.exitcode is not None:
         return False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-        return True
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(30)
+    return True
 
 
 @pytest.mark.slow
