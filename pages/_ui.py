@@ -206,6 +206,23 @@ def asset_outlines():
     return outlines.outlines_from_frame(layer(schema.OUTLINES_LAYER))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _details_of(data: str | None, version: str, ids: str, _assets, _tax) -> str:
+    return maps.asset_details_json(maps.order_for_map(_assets, taxonomy=_tax))
+
+
+def _details_json(assets, tax) -> str:
+    """The popup details table of ``assets`` (:func:`geo.web.maps.asset_details_json`), built once per
+    store revision and set of assets (a national store's is 3 MB and took a second on every run)."""
+    import hashlib
+
+    import pandas as pd
+
+    ids = pd.util.hash_pandas_object(assets["id"].astype(str), index=False).to_numpy().tobytes() if len(assets) else b""
+    digest = hashlib.sha256(ids).hexdigest()
+    return _details_of(_data(), store().version(), digest, assets, tax)  # any write: the taxonomy's too
+
+
 def asset_map(assets, *, details: bool = True, **kwargs):
     """A page's Folium map of ``assets``: the sidebar's basemap, the app's own scripts, and each
     point's popup details published for it (``details=False`` for a map without points). Other
@@ -214,7 +231,7 @@ def asset_map(assets, *, details: bool = True, **kwargs):
     tax = kwargs.pop("taxonomy", None) or taxonomy()
     with st.spinner("Drawing the map…"):  # shown only if it takes over half a second
         if details:
-            kwargs["details_url"] = details_url(maps.asset_details_json(maps.order_for_map(assets, taxonomy=tax)))
+            kwargs["details_url"] = details_url(_details_json(assets, tax))
         fmap = maps.explorer_map(
             assets, taxonomy=tax, tiles=tiles_choice(), assets_base_url=static_assets_url(), **kwargs
         )

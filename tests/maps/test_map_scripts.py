@@ -58,3 +58,23 @@ def test_install_serves_the_own_files_and_replaces_a_changed_copy(tmp_path):
     stale.write_bytes(b"x" * stale.stat().st_size)  # same size, other text: still replaced
     webassets.install(tmp_path)
     assert stale.read_bytes() == webassets.JS_FILES["cg_map"][1].read_bytes()
+
+
+def test_js_json_escapes_inside_strings_only_and_round_trips():
+    import json
+
+    cases = [
+        [1, 2],
+        {},
+        "",
+        [""],
+        ["{", "}", "<script>", "x\u2028y\x00z", 'q"{"', "\\{", "{{ 7*7 }}"],
+        {"a{": ["}"], "nested": [{"k": "{{ 7*7 }}"}, None, True, 1.5]},
+    ]
+    for obj in cases:
+        text = maps.js_json(obj)
+        assert json.loads(text) == obj  # valid JSON, the same value
+        assert not any(char in text for char in "<>&\u2028\u2029")
+        if isinstance(obj, list):  # no dict: every brace was inside a string
+            assert "{" not in text and "}" not in text
+    assert maps.js_json({"a": "{"}) == '{"a":"\\u007b"}'  # the structural braces stay, the string's go
