@@ -30,7 +30,7 @@ def _csv(path, n: int) -> None:
 # The writers run in processes forked from a forkserver that has already imported the engine, so each
 # costs the write itself, not a new interpreter's 1-2 s of imports (and every kill lands in the write).
 _CTX = multiprocessing.get_context("forkserver")
-_CTX.set_forkserver_preload(["geo.cli", "geo.store"])
+_CTX.set_forkserver_preload(["geo.cli", "geo.store", __name__])
 
 
 def _quiet() -> None:
@@ -71,7 +71,14 @@ def _start_edit(store_path):
     return proc
 
 
+def _noop() -> None:
+    os._exit(0)
+
+
 def _timed(start, store_path) -> float:
+    warm = _CTX.Process(target=_noop)  # the forkserver starts (and imports the engine) outside the timing
+    warm.start()
+    warm.join(300)
     t0 = time.monotonic()
     proc = start(store_path)
     proc.join(300)
