@@ -1,11 +1,16 @@
-"""Shared fixtures: every test that writes works on its own copy of the demo store.
+"""Shared fixtures: every test that writes works on its own copy of a store.
 
-The store backend is a fixture parameter: ``store_copy`` runs each writing test once on a
-GeoPackage copy of the demo (``[gpkg]``) and once on a PostGIS database holding the same demo
-(``[postgis]``), so one suite tests both backends. PostGIS needs a server
-(``COMMON_GROUND_TEST_PG``, see ``tests/pg.py``): without one those runs are skipped with a
-message saying how to enable them, except under ``CI=true``, where they fail. Choose backends with
-``COMMON_GROUND_TEST_BACKENDS=gpkg`` (or ``postgis``, or both, the default).
+Two stores: the tiny synthetic store (``tests/fixture_store.py``: four wards, eight LSOAs, a dozen
+assets, built in code; ``tiny_store``, and ``store_copy`` under ``tests/unit``), and the demo
+(``store_copy`` elsewhere; ``gpkg_copy``). Tests that only read the demo use the session's
+read-only ``demo_store``; tests of the demo's own data live in ``tests/data``.
+
+The store backend is a fixture parameter (``backend``): a writing test runs once on a GeoPackage
+file copy (``[gpkg]``) and once on a PostGIS database made with one ``CREATE DATABASE ... TEMPLATE``
+of a template holding the same store (``[postgis]``), so one suite tests both backends. PostGIS
+needs a server (``COMMON_GROUND_TEST_PG``, see ``tests/pg.py``): without one those runs are skipped
+with a message saying how to enable them, except under ``CI=true``, where they fail. Choose
+backends with ``COMMON_GROUND_TEST_BACKENDS=gpkg`` (or ``postgis``, or both, the default).
 """
 
 from __future__ import annotations
