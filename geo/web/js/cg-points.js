@@ -172,7 +172,7 @@ window.cgFocusFirst = function (group, markers) {
 };
 window.cgClusters = function () {
     var group = L.markerClusterGroup({
-        chunkedLoading: true, chunkInterval: 80, chunkDelay: 20, showCoverageOnHover: false, maxClusterRadius: 50,
+        chunkedLoading: true, chunkInterval: 50, chunkDelay: 10, showCoverageOnHover: false, maxClusterRadius: 50,
         iconCreateFunction: window.cgClusterIcon
     });
     group.on("click", function (e) { window.cgOpenPopup(e.target._map, e.layer, false); });
@@ -227,7 +227,7 @@ L.Control.Layers.addInitHook(function () { (window.cgLayerControls = window.cgLa
 // of about SLICE_MS so the page never blocks for long (29,500 points took 0.9-1.8 s in one loop);
 // markercluster then adds each slice in its own chunks (chunkedLoading). ``done`` runs at the end.
 window.cgFill = function (groups, d, done) {
-    var SLICE_MS = 40, g = 0, j = 0, i = 0, y = 0, style = window.cgPointStyle;
+    var SLICE_MS = 25, g = 0, j = 0, i = 0, y = 0, style = window.cgPointStyle;
     // Until the last slice, the layers are still filling: cgApplyView waits (a zoom while the cluster
     // group is being filled leaves it without icons).
     groups.forEach(function (group) { group._cgFilling = true; });
@@ -257,5 +257,5 @@ window.cgFill = function (groups, d, done) {
         }
         if (g < groups.length) { setTimeout(slice, 0); } else { finish(); }
     }
-    slice();
+    setTimeout(slice, 0);  // not in the task that runs the map's script
 };
