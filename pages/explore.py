@@ -13,14 +13,15 @@ _ui.ensure_frame()
 
 st.title("Explore community assets")
 st.caption(
-    "Start from what Sheffield already has. Filter the assets, shade the areas, and click a point "
+    "Start from what the area already has. Filter the assets, shade the areas, and click a point "
     "for its name, type and address. The table beside the map lists exactly what the map shows."
 )
 
 tax = _ui.taxonomy()
 assets = _ui.layer("assets")
 boundary_layer = _ui.boundary_choice()
-areas = _ui.areas(boundary_layer)  # with deprivation at every level (geo.analysis.deprivation)
+has_areas = _ui.store().has_layer(boundary_layer)  # a national store of assets may have no boundaries
+areas = _ui.areas(boundary_layer) if has_areas else None  # with deprivation (geo.analysis.deprivation)
 published = analysis.filter_assets(assets)  # every asset the map holds; the filters choose what it shows
 
 present = assets["type"].value_counts()
@@ -62,8 +63,11 @@ with st.container(border=True):
         key="explore_shading",
         help="A trait counts the assets shown whose type supports it in the taxonomy (see About).",
     )
-    show_boundaries = c5.toggle("Show boundaries", value=True, key="explore_boundaries")
-    if "imd" not in SHADES:
+    show_boundaries = c5.toggle("Show boundaries", value=True, key="explore_boundaries", disabled=not has_areas)
+    show_boundaries = show_boundaries and has_areas
+    if not has_areas:
+        c4.caption("This store has no boundary layers, so there are no areas to shade or count.")
+    elif "imd" not in SHADES:
         c4.caption("These boundaries carry no deprivation: choose LSOAs under **Boundaries** to shade by it.")
 
 link = explore.view_params(types=types, present=present_types, query=query, boundaries=boundary_layer, shade=shading)
@@ -101,7 +105,7 @@ def build_map():  # every published asset over the chosen areas; the view above 
         tiles=_ui.tiles_choice(),
         assets_base_url=_ui.static_assets_url(),
         details_url=details,
-        bounds=tuple(areas.total_bounds),
+        bounds=tuple(areas.total_bounds) if has_areas else None,  # else the assets' extent
         shadable=True,  # the view shades the areas in place: a new shading does not draw the map again
     )
     maps.outline_layer(published, _ui.asset_outlines(), taxonomy=tax).add_to(fmap)  # parks as shapes, zoom 14+
@@ -111,8 +115,9 @@ def build_map():  # every published asset over the chosen areas; the view above 
 m1, m2, m3 = st.columns(3)
 m1.metric("Assets shown", f"{len(shown):,}", help=f"of {len(assets):,} in the store")
 m2.metric("Types shown", shown["type"].nunique())
-none_here = int((summary["assets"] == 0).sum())
-m3.metric(f"Areas with none ({boundary_layer})", none_here, help="Areas with no shown asset inside them")
+if has_areas:
+    none_here = int((summary["assets"] == 0).sum())
+    m3.metric(f"Areas with none ({boundary_layer})", none_here, help="Areas with no shown asset inside them")
 
 if shown.empty:
     st.info(
@@ -167,21 +172,24 @@ if by_category.empty:
 else:
     st.bar_chart(by_category, horizontal=True)
 
-with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
-    area_table = summary.drop(columns=["id"]).rename(
-        columns={
-            "name": "Area",
-            "population": "Population",
-            "assets": "Assets",
-            "per_1000": "Per 1,000",
-            "per_km2": "Per km²",
-            "imd_decile": "IMD decile",
-        }
-    )
-    _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
-    public_summary = _ui.public(summary)
-    _ui.download("Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv")
-    if boundary_layer == "neighbourhoods":
-        st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")
+if has_areas:  # the areas' counts and rates, as a table
+    with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
+        area_table = summary.drop(columns=["id"]).rename(
+            columns={
+                "name": "Area",
+                "population": "Population",
+                "assets": "Assets",
+                "per_1000": "Per 1,000",
+                "per_km2": "Per km²",
+                "imd_decile": "IMD decile",
+            }
+        )
+        _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
+        public_summary = _ui.public(summary)
+        _ui.download(
+            "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"
+        )
+        if boundary_layer == "neighbourhoods":
+            st.caption("Neighbourhood populations are estimates (LSOA populations shared out by area).")
 
 _ui.view_link(link)

@@ -24,7 +24,10 @@ QUERY_MAX = 100  # characters of a search kept from a link
 
 def shade_options(areas: pd.DataFrame, *, taxonomy: Taxonomy) -> dict[str, str]:
     """The shadings offered over ``areas``: per 1,000 residents, deprivation (where the areas have
-    it), each trait of a resilient community, none; ``{id: label}`` in that order."""
+    it), each trait of a resilient community, none; ``{id: label}`` in that order. A store without
+    boundary layers (``areas`` is ``None``, e.g. a national store of assets) offers none."""
+    if areas is None:
+        return {"none": SHADINGS["none"]}
     out = {"per_1000": SHADINGS["per_1000"]}
     if "imd_decile" in areas and areas["imd_decile"].notna().any():
         out["imd"] = SHADINGS["imd"]
@@ -46,7 +49,9 @@ def shading(
     """The areas' summary (:func:`geo.analysis.areas.summarise_areas`, plus the trait's rate when shading
     by one) for the ``shown`` assets, and the choropleth of ``shade`` (``None``: no shading).
     ``where`` and ``km2`` as for :func:`geo.analysis.areas.summarise_areas` (computed once, reused on
-    every filter change)."""
+    every filter change). Without ``areas``: an empty summary and no shading."""
+    if areas is None:
+        return pd.DataFrame(columns=["id", "name", "population", "assets", "per_1000", "per_km2"]), None
     summary = analysis.summarise_areas(shown, areas, where=where, km2=km2)
     labels = shade_options(areas, taxonomy=taxonomy)
     if shade == "per_1000":
@@ -66,18 +71,18 @@ class Prepared:
 
     ordered: gpd.GeoDataFrame  # every published asset in map order (geo.web.maps.order_for_map)
     details_json: str  # their popup details (geo.web.maps.asset_details_json)
-    where: pd.Series  # the area each lies in (geo.analysis.areas.area_of_each)
-    km2: pd.Series  # each area's size (geo.analysis.areas.area_km2)
+    where: pd.Series | None  # the area each lies in (geo.analysis.areas.area_of_each); None: no areas
+    km2: pd.Series | None  # each area's size (geo.analysis.areas.area_km2)
 
 
-def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> Prepared:
-    """:class:`Prepared` for the ``published`` assets over ``areas``."""
+def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, taxonomy: Taxonomy) -> Prepared:
+    """:class:`Prepared` for the ``published`` assets over ``areas`` (``None``: a store without boundaries)."""
     ordered = maps.order_for_map(published, taxonomy=taxonomy)
     return Prepared(
         ordered=ordered,
         details_json=maps.asset_details_json(ordered),
-        where=analysis.area_of_each(published, areas),
-        km2=analysis.area_km2(areas),
+        where=None if areas is None else analysis.area_of_each(published, areas),
+        km2=None if areas is None else analysis.area_km2(areas),
     )
 
 
