@@ -616,11 +616,9 @@ def history_page(
         auth.require(viewer, "history")
     if limit < 1:
         raise InvalidValueError(f"limit must be 1 or more; got {limit}.", field="limit", value=limit)
-    page, total = store.read_audit_page(layer=layer, before=before, limit=limit)
-    older = int(page["entry"].iloc[-1]) if len(page) == limit and int(page["entry"].iloc[-1]) > 0 else None
-    if older is not None and store.read_audit_page(layer=layer, before=older, limit=1)[0].empty:
-        older = None  # nothing older of this layer
-    return HistoryPage(entries=_readable(page), total=total, older=older)
+    page, total = store.read_audit_page(layer=layer, before=before, limit=limit + 1)  # one more: is there older?
+    older = int(page["entry"].iloc[limit - 1]) if len(page) > limit else None
+    return HistoryPage(entries=_readable(page.iloc[:limit].reset_index(drop=True)), total=total, older=older)
 
 
 def _readable(out: pd.DataFrame) -> pd.DataFrame:
