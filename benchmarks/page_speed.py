@@ -258,6 +258,8 @@ def explore_shading(
         total = page.evaluate(SHOWN_JS)
         wait_points(frame, total)
         longest_task(page)
+        if not page.get_by_role("radiogroup", name="Shade areas by").get_by_text(SHADINGS[0], exact=True).count():
+            return took, sizes  # a store without boundary layers: nothing to shade
         for i in range(2 * repeat):
             label = SHADINGS[i % 2]
             frames.reset()
@@ -387,13 +389,14 @@ def measure(browser_factory, data: str | None, work: Path, args) -> tuple[list[t
             rows.append(("Explore filter change: longest task, map frame / page", _tasks(f_tasks)))
             s_tasks: list[tuple[float, float]] = []
             s_map, s_bytes = explore_shading(browser, url, args.repeat, s_tasks)
-            rows.append(("Explore shading change -> updated map", f"{med(s_map):.2f} s"))
-            rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
-            rows.append(("Explore shading change: longest task, map frame / page", _tasks(s_tasks)))
+            if s_map:
+                rows.append(("Explore shading change -> updated map", f"{med(s_map):.2f} s"))
+                rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
+                rows.append(("Explore shading change: longest task, map frame / page", _tasks(s_tasks)))
             key.update(
                 explore_cold_s=cold[""],
                 explore_filter_s=med(f_map),
-                explore_shading_s=med(s_map),
+                explore_shading_s=med(s_map) if s_map else float("nan"),
                 rerun_bytes=med(f_bytes),
                 map_longtask_ms=max(t[0] for t in cold_tasks + f_tasks + s_tasks),
                 page_longtask_ms=max(t[1] for t in cold_tasks + f_tasks + s_tasks),
@@ -450,7 +453,7 @@ def main() -> None:
             data = None if store == "demo" else store
             rows, key = measure(browser_factory, data, work, args)
             columns.append((Path(store).name if store != "demo" else "demo", rows, key))
-    names = [r[0] for r in columns[0][1]]
+    names = list(dict.fromkeys(r[0] for c in columns for r in c[1]))
     width = max(len(n) for n in names)
     print(f"{'measure':<{width}}  " + "  ".join(f"{c[0]:>16}" for c in columns))
     print(f"{'-' * width}  " + "  ".join("-" * 16 for _ in columns))
