@@ -782,7 +782,11 @@ def map_title(
     Household waste recycling centre) over Wards, shaded by Assets per 1,000 residents".
     """
     n = len(assets)
-    types = [] if "type" not in assets.columns else list(dict.fromkeys(assets["type"].dropna().astype(str)))
+    types = (
+        []
+        if "type" not in assets.columns
+        else list(pd.unique(assets["type"].dropna().astype(str).to_numpy(dtype=object)))
+    )
     names = [taxonomy.types[t].label if t in taxonomy.types else t for t in types]
     what = f"Map of {n:,} asset{'' if n == 1 else 's'}"
     if 0 < len(names) <= 8:

@@ -45,11 +45,30 @@ class ViewScripts(MacroElement):
         self.key_json = maps.js_json(key)
 
 
+def _texts(values: pd.Series) -> np.ndarray:
+    """The values as Python strings in an object array (missing values stay missing)."""
+    arr = values.to_numpy(dtype=object, na_value=None)
+    return np.array([None if v is None else str(v) for v in arr], dtype=object) if arr.dtype != object else arr
+
+
+def _index(values: np.ndarray) -> pd.Index:
+    """An object-dtype index (pandas would infer Arrow strings, whose isin loops in Python)."""
+    return pd.Index(values, dtype=object)
+
+
+def _distinct(values: pd.Series) -> list:
+    """The distinct values in order of first appearance (``dict.fromkeys`` over an Arrow string
+    column iterates it in Python: 0.9 s for 29,500 rows)."""
+    return list(pd.unique(values.to_numpy(dtype=object, na_value=None)))
+
+
 def shown_ranges(all_ids: pd.Series, shown_ids) -> list[list[int]] | None:
     """The places (in map order, ``all_ids``) of the shown assets as ``[[start, length], ...]``;
     ``None`` when every asset is shown. Filters by type give few long ranges; a search few short ones."""
-    shown = set(pd.Series(list(shown_ids), dtype="string").dropna())
-    flags = all_ids.astype("string").isin(shown).to_numpy()
+    # As plain Python strings (object dtype): pandas' isin on Arrow strings loops in Python (0.3 s for
+    # 29,500 ids, against a few milliseconds through a hash table).
+    shown = _index(_texts(pd.Series(list(shown_ids), dtype=object))).dropna()
+    flags = _index(_texts(all_ids)).isin(shown)
     if flags.all():
         return None
     out: list[list[int]] = []
@@ -92,15 +111,15 @@ def map_view(
     classed among the areas ``among``, see :func:`geo.web.maps.area_style`); ``zoom_to`` a box to fit
     the map to (``None``: the map's own frame).
     """
-    shown_ordered = ordered[ordered["id"].astype("string").isin(set(shown["id"].astype("string").dropna()))]
+    shown_ordered = ordered[_index(_texts(ordered["id"])).isin(_index(_texts(shown["id"])).dropna())]
     counts = shown_ordered["type"].value_counts()
     names: list[str] = []
-    for type_id in dict.fromkeys(ordered["type"]):
+    for type_id in _distinct(ordered["type"]):
         known = taxonomy.types.get(type_id)
         label = known.label if known else str(type_id)
         names.append(f"{maps.safe_text(label)} ({int(counts.get(type_id, 0))})")
     entries = []
-    for type_id in dict.fromkeys(shown_ordered["type"]):
+    for type_id in _distinct(shown_ordered["type"]):
         known = taxonomy.types.get(type_id)
         label = known.label if known else str(type_id)
         colour = known.colour if known else "#616161"
