@@ -15,11 +15,18 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-
+from geo._lazy import lazy
 from geo.errors import SchemaError, TaxonomyError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+gpd = lazy("geopandas", globals(), "gpd")
+pd = lazy("pandas", globals(), "pd")
+
 
 STORAGE_CRS = "EPSG:4326"
 METRIC_CRS = "EPSG:27700"

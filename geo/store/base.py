@@ -31,13 +31,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from geo import schema
+from geo._lazy import lazy
 from geo.errors import StoreError, VersionConflictError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+gpd = lazy("geopandas", globals(), "gpd")
+pd = lazy("pandas", globals(), "pd")
+
 
 #: A structured filter: column -> value (equality), a list/tuple/set of values (membership) or
 #: ``None`` (missing). Columns are checked against the layer; values are always bound parameters.

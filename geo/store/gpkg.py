@@ -34,16 +34,10 @@ import struct
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-from shapely.geometry import MultiPolygon
-from shapely.geometry.base import BaseGeometry
+from typing import TYPE_CHECKING, Any
 
 from geo import schema, settings
+from geo._lazy import lazy
 from geo.errors import (
     FeatureNotFoundError,
     LayerNotFoundError,
@@ -67,6 +61,19 @@ from geo.store.base import (
     plain_value,
     require_actor,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    from shapely.geometry.base import BaseGeometry
+
+gpd = lazy("geopandas", globals(), "gpd")
+np = lazy("numpy", globals(), "np")
+pd = lazy("pandas", globals(), "pd")
+shapely = lazy("shapely", globals(), "shapely")
+
 
 #: How long a writer waits for another writer's transaction to finish before giving up (seconds).
 BUSY_TIMEOUT_S = 60.0
@@ -226,7 +233,7 @@ def _q(name: str) -> str:
 
 def _multi(geom: BaseGeometry | None) -> BaseGeometry | None:
     if geom is not None and geom.geom_type == "Polygon":
-        return MultiPolygon([geom])
+        return shapely.MultiPolygon([geom])
     return geom
 
 

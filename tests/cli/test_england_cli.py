@@ -116,3 +116,5 @@ def test_info_imports_the_store_only(england):
     loaded = _modules_after(run_info)
     assert not loaded & {"folium", "matplotlib", "scipy", "geo.io.exports", "geo.io.imports", "geo.io.report"}
     assert not loaded & {"geo.analysis.access", "geo.web.maps"}
+    # the store and the data model load pandas, geopandas and shapely only when a layer is read (geo._lazy)
+    assert not loaded & {"pandas", "geopandas", "shapely"}
