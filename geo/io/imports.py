@@ -858,6 +858,36 @@ def plan_import(
     """
     spec = schema.layer_spec(layer)
     allow_outside_area = allow_outside_area or force
+    _refuse_layer(layer)
+    report = ImportReport(rows_read=len(upload.frame), notes=list(upload.notes))
+    out = _mapped_columns(upload, layer, spec, report, mapping=mapping, type_id=type_id, keep_extra=keep_extra)
+    validated = layer in validation.LAYERS
+    ctx = validation_context(store) if validated else None
+    shapes: gpd.GeoSeries | None = None
+    if spec.geometry is not None:
+        out, shapes = _located(
+            out, upload, layer, spec, report, store=store, skip_invalid=skip_invalid,
+            allow_outside_area=allow_outside_area,
+        )  # fmt: skip
+    if layer == "assets":
+        out, taxonomy = _map_types(
+            out, report, ctx=ctx, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to
+        )
+        ctx = dataclasses.replace(ctx, taxonomy=taxonomy)
+    out = _with_source_and_ids(out, spec, upload.name)
+    if validated:
+        hints = report.errors[:]  # what only an import adds comes after the validator's sentences
+        report.errors.clear()
+        out = _validate_rows(out, layer, ctx, report, allow_outside_area)
+        report.errors += hints
+    elif "name" in spec.columns:  # boundary layers have no validator
+        _check_names(out, report)
+    out = _against_the_store(out, layer, spec, store, report, allow_duplicates=allow_duplicates)
+    return _finish_plan(out, layer, spec, report, actor=actor, shapes=shapes, add_types_to=add_types_to)
+
+
+def _refuse_layer(layer: str) -> None:
+    """Refuse, before reading anything, the layers that are not imported into."""
     if layer in ("audit_log", "postcodes", "sources"):
         raise ImportFileError(f"{layer!r} is maintained by Common Ground itself and cannot be imported into.")
     if layer == outlines.LAYER:
@@ -865,10 +895,23 @@ def plan_import(
             f"Outlines come with their assets: import the file of parks, grounds or routes into assets (--layer assets), "
             f"not into {layer}; each shape becomes an asset with its outline."
         )
-    shapes: gpd.GeoSeries | None = None
-    report = ImportReport(rows_read=len(upload.frame), notes=list(upload.notes))
+
+
+def _mapped_columns(
+    upload: Upload,
+    layer: str,
+    spec: schema.LayerSpec,
+    report: ImportReport,
+    *,
+    mapping: dict[str, str] | None,
+    type_id: str | None,
+    keep_extra: bool,
+) -> pd.DataFrame:
+    """The file's columns under the layer's names (the suggested mapping, overridden by ``mapping``),
+    indexed 0..n-1 (row N of the file is label N - 1 from here on, whatever is dropped later); the
+    file's other columns kept under cleaned names only when asked for, else named in a note."""
     src = upload.frame
-    cols = [c for c in src.columns if not (isinstance(src, gpd.GeoDataFrame) and c == src.geometry.name)]
+    cols = upload.columns
     full_map = {**suggest_mapping(cols, layer), **(mapping or {})}
     for target, source in full_map.items():
         if target not in spec.all_columns and target not in ("category",):
@@ -880,9 +923,9 @@ def plan_import(
     out = pd.DataFrame(index=src.index)
     for target, source in full_map.items():
         out[target] = src[source]
-    out.index = pd.RangeIndex(len(out))  # row N of the file is label N - 1 from here on, whatever is dropped
+    out.index = pd.RangeIndex(len(out))
     if layer == "assets" and "type" not in full_map and type_id is None and "source_layer" in src.columns:
-        out["type"] = src["source_layer"]  # a My Maps layer (KML folder) per kind of asset: --map-type maps them
+        out["type"] = src["source_layer"].to_numpy()  # a My Maps layer (KML folder) per kind of asset
         report.notes.append(
             "types taken from the layer (folder) names in source_layer; map them with --map-type 'LAYER=TYPE'"
         )
@@ -893,7 +936,7 @@ def plan_import(
         if c in used or clean in out.columns or clean in spec.all_columns:
             continue
         if keep_extra or c == "source_layer":
-            out[clean] = src[c]
+            out[clean] = src[c].to_numpy()
         else:
             left_out.append(str(c))
     if left_out:
@@ -901,70 +944,86 @@ def plan_import(
         report.notes.append(
             f"column(s) {layer} does not have were left out: {shown} (map them with --map, or keep them with --keep-extra)"
         )
+    return out
 
+
+def _located(
+    out: pd.DataFrame,
+    upload: Upload,
+    layer: str,
+    spec: schema.LayerSpec,
+    report: ImportReport,
+    *,
+    store: Store,
+    skip_invalid: bool,
+    allow_outside_area: bool,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries | None]:
+    """``out`` with the file's geometry, and an asset file's outlines (or None).
+
+    Rows without a geometry are refused, or skipped with ``skip_invalid``; a shape imported as an
+    asset becomes its point inside the shape plus its outline; a points layer refuses shapes; a
+    layer without a validator (boundaries, population points) is repaired and area-checked here.
+    """
+    src = upload.frame
     validated = layer in validation.LAYERS
-    ctx = validation_context(store) if validated else None
-    if spec.geometry is not None:
-        if not isinstance(src, gpd.GeoDataFrame) or not _present(src.geometry).any():
-            if not validated or "geometry" in validation.required_columns(layer):
-                raise ImportFileError(
-                    f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns."
-                )
-            out = gpd.GeoDataFrame(
-                out,
-                geometry=gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS),
-                crs=schema.STORAGE_CRS,
+    needs_geometry = not validated or "geometry" in validation.required_columns(layer)
+    if not isinstance(src, gpd.GeoDataFrame) or not _present(src.geometry).any():
+        if needs_geometry:
+            raise ImportFileError(
+                f"{layer} needs locations, and {upload.name} has none; add lat/lon, easting/northing or postcode columns."
             )
-        else:
-            if src.crs is None:
-                raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
-            out = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
-            if not validated or "geometry" in validation.required_columns(layer):
-                out = _rows_without_geometry(out, report, skip_invalid)
-            if layer == "assets":  # a park or a trail: its point (inside the shape) and its outline
-                points, shapes, shape_notes = outlines.split_shapes(out.geometry, name=upload.name)
-                out = out.set_geometry(points)
-                report.notes += shape_notes
-                if shapes is not None:
-                    n = int(shapes.notna().sum())
-                    report.notes.append(
-                        f"{n} shape(s) imported as assets with outlines: each keeps a point inside its shape "
-                        "(for clusters, nearest and gaps) and its outline (drawn on maps close up; distances "
-                        "are measured to it)"
-                    )
-            elif spec.geometry == "Point":
-                _refuse_shapes(out.geometry, layer, upload.name)
-            if not validated:  # boundary layers: repaired and checked here (points are the validator's)
-                out = _check_geometry(out, spec, report, upload.name, store, allow_outside_area)
+        empty = gpd.GeoSeries([None] * len(out), index=out.index, crs=schema.STORAGE_CRS)
+        return gpd.GeoDataFrame(out, geometry=empty, crs=schema.STORAGE_CRS), None
+    if src.crs is None:
+        raise ImportFileError(f"{upload.name} does not say its CRS; give it (e.g. --crs EPSG:27700).")
+    located = gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=src.crs)
+    if needs_geometry:
+        located = _rows_without_geometry(located, report, skip_invalid)
+    shapes = None
+    if layer == "assets":  # a park or a trail: its point (inside the shape) and its outline
+        points, shapes, shape_notes = outlines.split_shapes(located.geometry, name=upload.name)
+        located = located.set_geometry(points)
+        report.notes += shape_notes
+        if shapes is not None:
+            report.notes.append(
+                f"{int(shapes.notna().sum())} shape(s) imported as assets with outlines: each keeps a point inside its "
+                "shape (for clusters, nearest and gaps) and its outline (drawn on maps close up; distances are measured "
+                "to it)"
+            )
+    elif spec.geometry == "Point":
+        _refuse_shapes(located.geometry, layer, upload.name)
+    if not validated:  # boundary layers: repaired and checked here (points are the validator's)
+        located = _check_geometry(located, spec, report, upload.name, store, allow_outside_area)
+    return located, shapes
 
-    if layer == "assets":
-        out, taxonomy = _map_types(
-            out, report, ctx=ctx, type_id=type_id, type_map=type_map or {}, add_types_to=add_types_to
-        )
-        ctx = dataclasses.replace(ctx, taxonomy=taxonomy)
+
+def _with_source_and_ids(out: pd.DataFrame, spec: schema.LayerSpec, file_name: str) -> pd.DataFrame:
+    """A ``source`` naming the file where the file gives none; ids as text (an ArcGIS Shapefile's
+    integer Id becomes "1"), a new UUID for each blank one (the validator never makes ids)."""
     if "source" in spec.columns and ("source" not in out or out["source"].isna().all()):
-        out["source"] = f"imported from {upload.name}"
-    if "id" in spec.columns:  # ids are never generated by the validator
+        out["source"] = f"imported from {file_name}"
+    if "id" in spec.columns:
         if "id" not in out or out["id"].isna().all():
             out["id"] = [str(uuid.uuid4()) for _ in range(len(out))]
-        else:  # ids are text (an ArcGIS Shapefile's integer Id becomes "1"), blanks get a new one
+        else:
             ids = out["id"].map(_id_text)
             out["id"] = ids.map(lambda v: v if v is not None else str(uuid.uuid4())).astype(object)
+    return out
 
-    if validated:
-        hints = report.errors[:]  # what only an import adds comes after the validator's sentences
-        report.errors.clear()
-        out = _validate_rows(out, layer, ctx, report, allow_outside_area)
-        report.errors += hints
-    elif "name" in spec.columns:  # boundary layers have no validator
-        missing = (
-            len(out)
-            if "name" not in out
-            else int((out["name"].isna() | (out["name"].astype(str).str.strip() == "")).sum())
-        )
-        if missing:
-            report.errors.append(f"{missing} row(s) have no name; map a column onto 'name' or fill it in")
 
+def _check_names(out: pd.DataFrame, report: ImportReport) -> None:
+    """A layer without a validator still needs a name on every row."""
+    missing = (
+        len(out) if "name" not in out else int((out["name"].isna() | (out["name"].astype(str).str.strip() == "")).sum())
+    )
+    if missing:
+        report.errors.append(f"{missing} row(s) have no name; map a column onto 'name' or fill it in")
+
+
+def _against_the_store(
+    out: pd.DataFrame, layer: str, spec: schema.LayerSpec, store: Store, report: ImportReport, *, allow_duplicates: bool
+) -> pd.DataFrame:
+    """Refuse ids the layer already has; skip likely duplicates of its features (unless allowed)."""
     existing = store.read(layer) if store.has_layer(layer) else schema.empty_layer(layer)
     if "id" in spec.columns and "id" in out:
         clash = sorted(set(out["id"].dropna().astype(str)) & set(existing["id"].astype(str)))
@@ -974,6 +1033,20 @@ def plan_import(
             )
     if spec.geometry == "Point" and "name" in out and len(existing) and isinstance(out, gpd.GeoDataFrame):
         out = _skip_duplicates(out, existing, report, allow_duplicates)
+    return out
+
+
+def _finish_plan(
+    out: pd.DataFrame,
+    layer: str,
+    spec: schema.LayerSpec,
+    report: ImportReport,
+    *,
+    actor: str,
+    shapes: gpd.GeoSeries | None,
+    add_types_to: str | None,
+) -> ImportPlan:
+    """Stamp the rows, conform them to the schema, and pair each shape's outline with its asset's id."""
     stamp = now_iso()  # the store stamps editable layers itself when it writes them
     for col, value in (("created_at", stamp), ("created_by", actor), ("updated_at", stamp), ("updated_by", actor)):
         if col in spec.all_columns:
@@ -1024,8 +1097,8 @@ def _refuse_shapes(geoms: gpd.GeoSeries, layer: str, name: str) -> None:
         return
     words = sorted({_SHAPE_WORDS.get(k, k) for k in shapes})
     raise ImportFileError(
-        f"{name} holds {' and '.join(words)} ({len(shapes)} of {len(names)} features), but {layer} holds points for now "
-        "(outlines of parks and buildings are not supported yet); import the points only, or convert the shapes to points "
+        f"{name} holds {' and '.join(words)} ({len(shapes)} of {len(names)} features), but {layer} holds points; "
+        "import parks, buildings and routes into assets (each shape keeps its outline), convert the shapes to points "
         "first (in QGIS: Vector > Geometry Tools > Point on Surface), or import areas into a boundary layer."
     )
 
