@@ -42,7 +42,8 @@ def test_neighbourhood_offers_the_report_built_on_click(private_store, monkeypat
 
     buttons = [b for b in at.get("download_button") if b.proto.label.startswith("Printable report")]
     assert len(buttons) == 1 and buttons[0].proto.deferred_file_id  # a real download, generated on click
-    data_callable, mimetype, file_name = deferred[-1]
+    # the page's CSV files are deferred too (built on click): the report is the PDF one
+    data_callable, mimetype, file_name = next(d for d in reversed(deferred) if d[1] == "application/pdf")
     assert mimetype == "application/pdf"
     assert file_name == f"firth-park_ward_report_{dt.date.today().isoformat()}.pdf"
     data = data_callable()  # what a click runs

@@ -57,7 +57,8 @@ def test_a_download_is_not_built_on_a_run_or_a_rerun(tmp_path, monkeypatch):
     at.button[0].click().run()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.get("download_button")[0].proto.label == "Everything (CSV)"
+    button = at.get("download_button")[0].proto
+    assert button.label == "Everything (CSV)" and button.deferred_file_id  # a file made when it is clicked
     assert builds.read_text() == "0", "the file was built without a click"
     assert os.environ["CG_TEST_BUILDS"] == str(builds)
 
