@@ -46,7 +46,7 @@ import pyogrio  # noqa: E402
 
 from geo import schema  # noqa: E402
 from geo.errors import CommonGroundError  # noqa: E402
-from geo.io import imports  # noqa: E402
+from geo.io import imports, reading  # noqa: E402
 from geo.store.gpkg import GeoPackageStore  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "england"
@@ -196,7 +196,7 @@ def build(source: Path, out: Path, *, log=print) -> dict:
     try:
         _empty_store(tmp)
         store = GeoPackageStore(tmp)
-        limits = imports.ImportLimits(max_bytes=imports.DEFAULT_LIMITS.max_bytes, max_rows=MAX_ROWS)
+        limits = reading.ImportLimits(max_bytes=reading.DEFAULT_LIMITS.max_bytes, max_rows=MAX_ROWS)
         sources = []
         for layer, info in ASSET_LAYERS.items():
             t0 = time.perf_counter()

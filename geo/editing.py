@@ -49,6 +49,9 @@ Undo
     ``after``): undo later changes first, newest first. Every attribute and the geometry are restored
     exactly, except ``updated_at``/``updated_by``, which record the undo itself (so "last changed"
     stays true for anyone syncing on it).
+
+Why this module is long: every change to an asset (add, edit, move, propose, approve, reject,
+withdraw, remove, undo) goes through the same permission, version and audit steps, written once here.
 """
 
 from __future__ import annotations

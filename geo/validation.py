@@ -85,6 +85,11 @@ Speed
     verified_on, contributed_by and points) validate in 1.7 to 2.2 s of CPU time on a shared
     2-vCPU container (Python 3.11, pandas 3.0, shapely 2.0); from EPSG:27700 the reprojection adds
     about 0.3 s, and 10% bad rows change little.
+
+Why this module is long: it is the one place every rule of every layer lives (the pages, the
+editing API, the command line and imports all call it), so that one value is refused with one
+sentence wherever it is typed. Splitting it by layer would scatter the shared checks (text,
+dates, links, places, people's details) that most layers use.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo import auth, schema
 from geo.errors import CommonGroundError
-from geo.io import imports
+from geo.io import imports, reading
 from pages import _data_admin, _data_export, _ui
 
 _ui.ensure_frame()
@@ -70,7 +70,7 @@ parsed = st.session_state.get("_import_parsed")
 if not parsed or parsed[0] != signature:
     try:
         with st.spinner(f"Reading {upload.name}…"):
-            result = imports.parse_upload(
+            result = reading.parse_upload(
                 upload.getvalue(),
                 upload.name,
                 source_layer=signature[3],

@@ -29,6 +29,10 @@ spacing from a vertex along its segment, the reported distance exceeds the true 
 ``e`` by at most ``sqrt(e**2 + (s/2)**2) - e`` <= :data:`OUTLINE_ERROR_M` = 12.5 m (under 1 m
 beyond 80 m; ``benchmarks/nearest.py`` prints how often it happens). 2SFCA catchments are exact
 (every vertex within the catchment plus 12.5 m is a candidate, then the exact distance decides).
+
+Why this module is long: nearest, gaps and 2SFCA share the same prepared search (per-type k-d
+trees over points and densified outlines, the population basis), and each answer is checked
+against the same exact distance; keeping them together keeps that one search.
 """
 
 from __future__ import annotations

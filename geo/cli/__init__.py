@@ -284,13 +284,13 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 def cmd_import(args: argparse.Namespace) -> tuple[dict, str]:
     """Validated, all-or-nothing import of a file into a layer."""
-    from geo.io import imports
+    from geo.io import imports, reading
     from geo.store import open_store
 
     store = open_store(args.data)
-    limits = imports.ImportLimits(
-        max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else imports.DEFAULT_LIMITS.max_bytes,
-        max_rows=args.max_rows or imports.DEFAULT_LIMITS.max_rows,
+    limits = reading.ImportLimits(
+        max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else reading.DEFAULT_LIMITS.max_bytes,
+        max_rows=args.max_rows or reading.DEFAULT_LIMITS.max_rows,
     )
     result = imports.import_file(
         args.file,

@@ -17,6 +17,9 @@ Why matplotlib: the map must be drawn offline, and geopandas draws with matplotl
 backend then writes the whole report; reportlab would add a second drawing library for the text.
 Fonts are embedded as Type 3 (DejaVu Sans glyphs, with their Unicode mapping, so the text can be
 searched and copied): TrueType embedding (``pdf.fonttype`` 42) spent most of the time subsetting the font.
+
+Why this module is long: it lays out a whole printed document (map, tables, charts, the text of
+each section) with matplotlib alone, page by page; the layout is one piece of work.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ Migrations
     on its first write, in one transaction: ``version`` columns, missing layers (created with the
     GeoPackage metadata GDAL writes), the taxonomy seeded from ``data/taxonomy.json``, and indexes
     on ``id`` and on the audit log. Reading never changes a store, so the shipped demo stays as it is.
+
+Why this module is long: it is a whole backend behind :class:`geo.store.base.Store`, including
+the GeoPackage binary geometry codec and the SQL functions GDAL's triggers call; they share one
+per-thread connection and its locking rules, which are easier to keep right in one file.
 """
 
 from __future__ import annotations

@@ -35,6 +35,11 @@ Writing
     update locks its row (``SELECT ... FOR UPDATE``), so concurrent writers queue on PostgreSQL's
     row locks and never lose an update; ``if_version`` refuses stale edits. The revision counter is
     bumped just before commit, keeping the lock on it short.
+
+Why this module is long: it is a whole backend behind :class:`geo.store.base.Store` (reads,
+row-level versioned writes, audit, migrations, the candidate search for ``near``); its parts share
+one connection pool and one transaction object, and a backend is easier to check against the
+interface when it is read in one file.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from geo import schema
-from geo.io import imports
+from geo.io import imports, reading
 from geo.store.gpkg import GeoPackageStore
 from tests.imports.england_data import load_build_england, write_source
 
@@ -78,7 +78,7 @@ def test_a_store_without_boundaries_checks_no_area(built, monkeypatch):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    up = imports.Upload(
+    up = reading.Upload(
         frame=gpd.GeoDataFrame(
             {"name": ["Penzance Library"], "type": ["library"]}, geometry=[Point(-5.54, 50.12)], crs=4326
         ),

@@ -25,7 +25,7 @@ import shapely
 
 from geo import outlines
 from geo.cli import main
-from geo.io import imports
+from geo.io import imports, reading
 from tests.conftest import ROOT
 from tests.helpers import store_digest
 
@@ -68,7 +68,7 @@ def _name_column(path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            up = imports.read_upload(path, crs="EPSG:4326", source_layer=imports.ALL_LAYERS)
+            up = reading.read_upload(path, crs="EPSG:4326", source_layer=reading.ALL_LAYERS)
     except imports.ImportFileError:
         return None
     geom = up.frame.geometry.name if up.has_geometry else None
@@ -85,7 +85,7 @@ def _second_try(err: str, path) -> list[str] | None:
         return None
     extra = ["--type", "community_centre", "--allow-outside-area", "--crs", "EPSG:4326", "--keep-extra"]
     if "several layers" in err:
-        extra += ["--source-layer", imports.ALL_LAYERS]
+        extra += ["--source-layer", reading.ALL_LAYERS]
     if "no name column" in err or "name is empty" in err:
         col = _name_column(path)
         if col:

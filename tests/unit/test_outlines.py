@@ -24,7 +24,7 @@ from geo.analysis import access
 from geo.analysis import areas as analysis
 from geo.cli import main
 from geo.errors import ExportError, ImportFileError
-from geo.io import exports, imports
+from geo.io import exports, imports, reading
 from geo.store import open_store, store_taxonomy
 
 BNG = schema.METRIC_CRS
@@ -125,7 +125,7 @@ def test_park_polygons_import_as_parks_with_outlines(parks_store):
 def test_assets_and_outlines_land_in_one_transaction(store_copy, tmp_path):
     """A failure after the assets are written leaves neither assets nor outlines (nor the layer)."""
     path, _ = _write_parks(tmp_path)
-    up = imports.read_upload(path)
+    up = reading.read_upload(path)
     plan = imports.plan_import(up, layer="assets", store=store_copy, actor="t")
     assert plan.report.ok and plan.outlines is not None and len(plan.outlines) == 6
     before = len(store_copy.read("assets"))
