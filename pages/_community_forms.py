@@ -9,7 +9,7 @@ import datetime as dt
 import streamlit as st
 
 from geo import community, schema
-from pages import _ui
+from pages import _layers
 
 
 def add_aspiration(layer: str, area_id: str, area_name: str, local_assets: dict[str, str], *, me, save, review: str,
@@ -34,7 +34,7 @@ def add_aspiration(layer: str, area_id: str, area_name: str, local_assets: dict[
         if st.form_submit_button("Add aspiration", key="asp_submit"):
             save(
                 lambda: community.add_aspiration(
-                    _ui.store(),
+                    _layers.store(),
                     actor=me,
                     boundary_layer=layer,
                     area_id=area_id,
@@ -68,7 +68,7 @@ def add_success_measure(asp_id: str, *, me, save, expanded: bool) -> None:
         if st.form_submit_button("Add success measure", key="m_submit"):
             save(
                 lambda: community.add_success_measure(
-                    _ui.store(),
+                    _layers.store(),
                     actor=me,
                     aspiration_id=asp_id,
                     measure=measure,
@@ -95,7 +95,7 @@ def record_value(measure_id: str, *, me, save, review: str) -> None:
         if st.form_submit_button("Record value", key="v_submit"):
             save(
                 lambda: community.record_measure_value(
-                    _ui.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note
+                    _layers.store(), measure_id, actor=me, value=value, recorded_on=recorded_on, note=note
                 ),
                 "Value recorded; the history keeps every earlier value."
                 if not review

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo import auth, editing
 from geo.errors import CommonGroundError
-from pages import _ui
+from pages import _people, _show, _ui
 
 
 def admin_panel(store, tax, me) -> None:
@@ -32,10 +32,12 @@ def admin_panel(store, tax, me) -> None:
                 except CommonGroundError as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["import_done"] = f"Added the type {_ui.plain(t_label)}."
+                    st.session_state["import_done"] = f"Added the type {_show.plain(t_label)}."
                     st.rerun()
-        roles = _ui.roles_config()
-        st.markdown(f"**Roles** (from `{_ui.plain(roles.source)}`; edit that file to change them, it applies at once)")
+        roles = _people.roles_config()
+        st.markdown(
+            f"**Roles** (from `{_show.plain(roles.source)}`; edit that file to change them, it applies at once)"
+        )
         table = pd.DataFrame(roles.describe(), columns=["role", "matched by", "value"])
         if table.empty:
             st.info(

@@ -5,14 +5,14 @@ import streamlit as st
 from geo import schema
 from geo.errors import CommonGroundError
 from geo.io import exports
-from pages import _ui
+from pages import _layers
 
 
 def export_panel(store, tax) -> None:
     with st.expander(
         "Take data out: GeoPackage for QGIS (with the app's colours), Shapefile, KML, CSV, GeoJSON, HTML map"
     ):
-        bounds = _ui.boundary_choice()
+        bounds = _layers.boundary_choice()
         e1, e2, e3, e4 = st.columns(4)
         out_layer = e1.selectbox(
             "Layer",
@@ -20,10 +20,10 @@ def export_panel(store, tax) -> None:
             key="export_layer",
         )
         out_fmt = e2.selectbox("Format", list(exports.FORMATS), format_func=exports.FORMATS.get, key="export_format")
-        places = _ui.areas(bounds)  # picked from a list: LSOAs named with their ward, exported by id
+        places = _layers.areas(bounds)  # picked from a list: LSOAs named with their ward, exported by id
         place_names = dict(zip(places["id"].astype(str), places["name"].astype(str), strict=True))
         out_area = e3.selectbox(
-            f"Only in this area ({_ui.BOUNDARY_LABELS[bounds]})",
+            f"Only in this area ({_layers.BOUNDARY_LABELS[bounds]})",
             ["(all areas)", *sorted(place_names, key=place_names.get)],
             format_func=lambda a: place_names.get(a, a),
             key=f"export_area_{bounds}",

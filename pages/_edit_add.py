@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from geo import editing
 from geo.analysis import access
 from geo.errors import CommonGroundError
-from pages import _ui
+from pages import _layers, _map, _show, _ui
 from pages._edit_common import FIELDS, NEARBY_M, write
 
 
@@ -17,7 +17,7 @@ def show(shown, *, tax, types: list[str], editor: bool, group: str) -> None:
     pos = st.session_state.get("edit_position")
     left, right = st.columns([3, 2])
     with left:
-        fmap = _ui.asset_map(
+        fmap = _map.asset_map(
             shown,
             taxonomy=tax,
             bounds=access.bounds_around(pos["lon"], pos["lat"], 400) if pos else None,
@@ -74,7 +74,7 @@ def show(shown, *, tax, types: list[str], editor: bool, group: str) -> None:
         where = pos
         if where is None and new["postcode"].strip():
             try:
-                pt = _ui.postcodes().lookup(new["postcode"])
+                pt = _layers.postcodes().lookup(new["postcode"])
                 where = {"lon": pt.lon, "lat": pt.lat}
             except CommonGroundError as exc:
                 st.error(str(exc))
@@ -89,7 +89,7 @@ def show(shown, *, tax, types: list[str], editor: bool, group: str) -> None:
                     lat=where["lat"],
                     **new,
                     clear=clear,
-                    done=f"Added {_ui.plain(new['name'].strip())}: it is on the map now.",
+                    done=f"Added {_show.plain(new['name'].strip())}: it is on the map now.",
                 )
             else:
                 write(
@@ -99,5 +99,5 @@ def show(shown, *, tax, types: list[str], editor: bool, group: str) -> None:
                     lat=where["lat"],
                     **new,
                     clear=clear,
-                    done=f"Thank you: {_ui.plain(new['name'].strip())} was sent for review; it shows once an editor approves it.",
+                    done=f"Thank you: {_show.plain(new['name'].strip())} was sent for review; it shows once an editor approves it.",
                 )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo import editing
 from geo.analysis import areas as analysis
-from pages import _ui
+from pages import _show
 from pages._edit_common import FIELDS, SHOWN, write
 
 
@@ -69,7 +69,7 @@ def show(assets, shown, *, tax, types: list[str]) -> None:
                 **moved,
                 if_version=version,
                 clear=done_keys,
-                done=f"Saved the changes to {_ui.plain(changes['name'].strip())}.",
+                done=f"Saved the changes to {_show.plain(changes['name'].strip())}.",
             )
         b1, b2 = st.columns(2)
         if b1.button("Close it (the place has shut)", key="edit_close"):
@@ -78,7 +78,7 @@ def show(assets, shown, *, tax, types: list[str]) -> None:
                 asset_id,
                 if_version=version,
                 clear=done_keys,
-                done=f"Marked {_ui.plain(row['name'])} as closed.",
+                done=f"Marked {_show.plain(row['name'])} as closed.",
             )
         if b2.button("Remove it (a duplicate or a mistake)", key="edit_remove"):
             write(
@@ -86,5 +86,5 @@ def show(assets, shown, *, tax, types: list[str]) -> None:
                 asset_id,
                 if_version=version,
                 clear=done_keys,
-                done=f"Removed {_ui.plain(row['name'])}; undo it under History if needed.",
+                done=f"Removed {_show.plain(row['name'])}; undo it under History if needed.",
             )

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo import editing
 from geo.errors import CommonGroundError, VersionConflictError
-from pages import _ui
+from pages import _layers, _map, _people
 
 SHOWN = ("active", "pending", "closed")
 FIELDS = {
@@ -26,7 +26,7 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
     """Make one change through the engine (which checks this person may); on success rerun with
     ``done`` shown, else show why not."""
     try:
-        fn(_ui.store(), *args, actor=_ui.principal(), **kwargs)
+        fn(_layers.store(), *args, actor=_people.principal(), **kwargs)
     except VersionConflictError as exc:  # someone saved first: keep the form, say who, offer a reload
         st.session_state["edit_conflict"] = {"message": str(exc), "id": exc.feature_id}
         st.session_state["_edit_open_form_tab"] = True
@@ -35,7 +35,7 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
         st.error(str(exc))
         return
     if fn in (editing.remove_asset, editing.reject, editing.withdraw, editing.undo):
-        _ui.withdraw_details([str(args[0])])  # its popup details stop being served at once
+        _map.withdraw_details([str(args[0])])  # its popup details stop being served at once
     st.session_state.pop("edit_conflict", None)
     for key in [k for k in st.session_state if str(k).startswith("edit_loaded_")]:
         st.session_state.pop(key, None)  # the next run loads the asset as it now is
@@ -43,14 +43,14 @@ def write(fn, *args, done: str, clear: tuple[str, ...] = (), **kwargs) -> None:
         st.session_state.pop(key, None)
     st.session_state.pop("edit_history_pages", None)  # the history starts again from the newest
     st.session_state["edit_flash"] = done
-    st.rerun()  # _ui.layer is keyed on the store's file version, which every write changes
+    st.rerun()  # _layers.layer is keyed on the store's file version, which every write changes
 
 
 def review(row, *, key: str, approve: tuple, reject: tuple, approved: str, rejected: str, prefix: str = "") -> None:
     """Approve and Reject (with its reason) for one contribution in the queue, named by the version
     the editor saw; disabled, with the reason said, on the editor's own contribution."""
     seen = int(row["version"]) if not pd.isna(row["version"]) else None
-    own = _ui.principal().owns(row["created_by"])
+    own = _people.principal().owns(row["created_by"])
     if own:
         st.caption(
             "You sent this one, so another editor must approve or reject it: every contribution is checked by a second person."

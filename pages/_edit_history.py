@@ -4,14 +4,14 @@ import streamlit as st
 
 from geo import editing
 from geo.io import exports
-from pages import _edit_common, _ui
+from pages import _edit_common, _layers, _people, _show, _ui
 from pages._edit_common import UNDO_ROWS, write
 
 
 def show() -> None:
     """One page of the history (read from the store without the rest), Newer and Older, the whole
     history as a file built when asked for, and Undo for the page's recent asset changes."""
-    me, store = _ui.principal(), _ui.store()
+    me, store = _people.principal(), _layers.store()
     cursors = st.session_state.setdefault("edit_history_pages", [None])  # where each page seen began
     page = editing.history_page(store, before=cursors[-1], limit=_edit_common.HISTORY_ROWS, viewer=me)
     if page.entries.empty:
@@ -50,7 +50,7 @@ def show() -> None:
     for _, h in undoable.iterrows():
         u1, u2 = st.columns([6, 1])
         u1.markdown(
-            f"{h['at']} · {_ui.plain(h['by'])} · **{h['action']}** {_ui.plain(h['name'])}: {_ui.plain(h['changes'])}"
+            f"{h['at']} · {_show.plain(h['by'])} · **{h['action']}** {_show.plain(h['name'])}: {_show.plain(h['changes'])}"
         )
         if u2.button("Undo", key=f"undo_{h['key']}"):
-            write(editing.undo, h["key"], done=f"Undid the {h['action']} of {_ui.plain(h['name'])}.")
+            write(editing.undo, h["key"], done=f"Undid the {h['action']} of {_show.plain(h['name'])}.")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import community, editing
-from pages import _ui
+from pages import _layers, _people, _show, _ui
 from pages._edit_common import NOUNS, review, write
 
 
@@ -15,29 +15,29 @@ def moderation(queue, kqueue, *, tax) -> None:
     for _, r in queue.iterrows():
         with st.container(border=True):
             st.markdown(
-                f"**{_ui.plain(r['name'])}**, {_ui.plain(tax.label(r['type']))}: from "
-                f"{_ui.plain(r['contributed_by'])}, sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
+                f"**{_show.plain(r['name'])}**, {_show.plain(tax.label(r['type']))}: from "
+                f"{_show.plain(r['contributed_by'])}, sent by {_show.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
             )
             st.caption(
                 " · ".join(
-                    _ui.plain(r[c])
+                    _show.plain(r[c])
                     for c in ("address", "postcode", "url", "opening_hours", "description")
                     if not pd.isna(r[c]) and str(r[c]).strip()
                 )
             )
             review(r, key=r["id"], approve=(editing.approve, r["id"]), reject=(editing.reject, r["id"]),
-                   approved=f"Approved {_ui.plain(r['name'])}: it is published now.",
-                   rejected=f"Rejected {_ui.plain(r['name'])}.")  # fmt: skip
+                   approved=f"Approved {_show.plain(r['name'])}: it is published now.",
+                   rejected=f"Rejected {_show.plain(r['name'])}.")  # fmt: skip
     if not kqueue.empty:
         st.markdown("**Aspirations, stories and measure values sent in**")
     for _, r in kqueue.iterrows():
         what = NOUNS[r["layer"]]
         with st.container(border=True):
             st.markdown(
-                f"**{_ui.plain(r['title'])}** ({what}): sent by {_ui.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
+                f"**{_show.plain(r['title'])}** ({what}): sent by {_show.plain(r['created_by'])} on {str(r['created_at'])[:10]}"
             )
             if str(r["summary"] or "").strip():
-                st.caption(_ui.plain(r["summary"]))
+                st.caption(_show.plain(r["summary"]))
             review(r, key=f"{r['layer']}_{r['id']}", prefix="k",
                    approve=(community.approve_item, r["layer"], r["id"]),
                    reject=(community.reject_item, r["layer"], r["id"]),
@@ -46,8 +46,8 @@ def moderation(queue, kqueue, *, tax) -> None:
 
 def my_proposals() -> None:
     """What this contributor sent, and Withdraw for what is still waiting."""
-    me = _ui.principal()
-    mine = community.my_contributions(_ui.store(), me)
+    me = _people.principal()
+    mine = community.my_contributions(_layers.store(), me)
     if mine.empty:
         st.info(
             "You have not proposed anything yet. Use **Add an asset** here, or add an aspiration, a story or a "
@@ -66,16 +66,16 @@ def my_proposals() -> None:
         )
         for _, r in mine[mine["status"] == "pending"].iterrows():
             w1, w2 = st.columns([5, 1])
-            w1.markdown(f"**{_ui.plain(r['title'])}** ({NOUNS[r['layer']]}), waiting for an editor")
+            w1.markdown(f"**{_show.plain(r['title'])}** ({NOUNS[r['layer']]}), waiting for an editor")
             seen = int(r["version"]) if not pd.isna(r["version"]) else None
             if w2.button("Withdraw", key=f"withdraw_{r['layer']}_{r['id']}"):
                 if r["layer"] == "assets":
-                    write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_ui.plain(r['title'])}.")
+                    write(editing.withdraw, r["id"], if_version=seen, done=f"Withdrew {_show.plain(r['title'])}.")
                 else:
                     write(
                         community.withdraw_item,
                         r["layer"],
                         r["id"],
                         if_version=seen,
-                        done=f"Withdrew {_ui.plain(r['title'])}.",
+                        done=f"Withdrew {_show.plain(r['title'])}.",
                     )

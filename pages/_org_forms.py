@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import community, schema
-from pages import _ui
+from pages import _layers, _show
 
 
 def edit_organisation(org_id: str, org: dict[str, str], *, me, save) -> None:
@@ -16,7 +16,7 @@ def edit_organisation(org_id: str, org: dict[str, str], *, me, save) -> None:
     after a conflicting save, the message and a reload button."""
     conflict = st.session_state.get("joinup_conflict")
     conflict = conflict if conflict and conflict["id"] == org_id else None
-    with st.expander(f"Edit {_ui.plain(org['name'])}", expanded=conflict is not None):
+    with st.expander(f"Edit {_show.plain(org['name'])}", expanded=conflict is not None):
         if conflict:
             st.error(conflict["message"])
             if st.button("Reload the organisation", key="joinup_reload", type="primary"):
@@ -39,16 +39,16 @@ def edit_organisation(org_id: str, org: dict[str, str], *, me, save) -> None:
             if st.form_submit_button("Save changes"):
                 save(
                     lambda: community.update_organisation(
-                        _ui.store(), org_id, actor=me, name=name, kind=kind, themes=themes, url=url,
+                        _layers.store(), org_id, actor=me, name=name, kind=kind, themes=themes, url=url,
                         public_contact=contact, charity_number=charity, if_version=v,
                     ),
-                    f"Saved {_ui.plain(name)}.",
+                    f"Saved {_show.plain(name)}.",
                 )  # fmt: skip
 
 
 def organisation_areas(org_id: str, org: dict[str, str], links: pd.DataFrame, areas, layer: str, *, me, save) -> None:
     """A table of the areas (of ``layer``) the organisation works in and its themes there, rows added or deleted."""
-    with st.expander(f"Where {_ui.plain(org['name'])} works ({_ui.BOUNDARY_LABELS[layer]}) and on what"):
+    with st.expander(f"Where {_show.plain(org['name'])} works ({_layers.BOUNDARY_LABELS[layer]}) and on what"):
         id_to_name = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
         name_to_id = {v: k for k, v in id_to_name.items()}
         current = pd.DataFrame(
@@ -75,9 +75,9 @@ def organisation_areas(org_id: str, org: dict[str, str], links: pd.DataFrame, ar
                 ]
                 save(
                     lambda: community.set_organisation_areas(
-                        _ui.store(), org_id, actor=me, boundary_layer=layer, areas=pairs
+                        _layers.store(), org_id, actor=me, boundary_layer=layer, areas=pairs
                     ),
-                    f"Saved where {_ui.plain(org['name'])} works.",
+                    f"Saved where {_show.plain(org['name'])} works.",
                     (f"oa_editor_{org_id}_{layer}",),
                 )
 
@@ -96,10 +96,10 @@ def add_organisation(layer: str, area_id: str, area_name: str, *, me, save, expa
 
             def add() -> str:
                 new = community.add_organisation(
-                    _ui.store(), actor=me, name=name, kind=kind, themes=themes, url=url, public_contact=contact,
+                    _layers.store(), actor=me, name=name, kind=kind, themes=themes, url=url, public_contact=contact,
                     boundary_layer=layer, areas=[(area_id, themes)] if here else [],
                 )  # fmt: skip
                 st.session_state["_joinup_pick"] = new
                 return new
 
-            save(add, f"Added {_ui.plain(name)}.", ("oa_name", "oa_themes", "oa_url", "oa_contact"))
+            save(add, f"Added {_show.plain(name)}.", ("oa_name", "oa_themes", "oa_url", "oa_contact"))

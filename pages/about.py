@@ -5,9 +5,9 @@ import streamlit as st
 
 from geo import geocode
 from geo.io import exports
-from pages import _ui
+from pages import _frame, _layers, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("About Common Ground")
 st.markdown(
@@ -33,7 +33,7 @@ st.markdown(
     "The demo uses real open data about Sheffield. Each layer keeps its `source` and `licence` on "
     "every row; the table below gives the credit each source asks for."
 )
-sources = _ui.layer("sources")
+sources = _layers.layer("sources")
 if sources.empty:
     st.info("This store lists no sources. Rebuild the demo with `python data/build_demo.py` to restore them.")
 else:
@@ -54,10 +54,10 @@ else:
         width="stretch",
         column_config={"Link": st.column_config.LinkColumn("Link")},
     )
-    st.download_button("Sources (CSV)", exports.csv_bytes(_ui.public(sources)), "sources.csv", "text/csv")
+    st.download_button("Sources (CSV)", exports.csv_bytes(_people.public(sources)), "sources.csv", "text/csv")
     st.markdown("**Attributions**")
     for text in dict.fromkeys(sources["attribution"].dropna()):
-        st.markdown(f"- {_ui.plain(text)}")
+        st.markdown(f"- {_show.plain(text)}")
 st.caption(
     "Basemap tiles, when shown, are © OpenStreetMap contributors (ODbL) and are the only thing the map "
     "fetches from the internet."
@@ -68,7 +68,7 @@ st.caption(
 )
 
 st.header("Asset taxonomy")
-tax = _ui.taxonomy()
+tax = _layers.taxonomy()
 st.markdown(
     "Assets are grouped into the six families of asset-based community development. Types and their "
     "colours are data in the store (seeded from `data/taxonomy.json`): an import can add new types, no "

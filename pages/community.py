@@ -4,9 +4,9 @@ import streamlit as st
 
 from geo import community
 from geo.analysis import areas as analysis
-from pages import _community_forms, _ui
+from pages import _community_forms, _frame, _layers, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 FLASH = "community_flash"
 
@@ -19,10 +19,10 @@ st.caption(
 layer, areas, area = _ui.area_picker("community")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-me = _ui.principal()
+me = _people.principal()
 # What a contributor sends waits for an editor; an editor's lands at once (geo.community decides).
 REVIEW = "" if me.can("moderate") else " It shows here once an editor has checked it."
-_ui.flash(FLASH)
+_show.flash(FLASH)
 
 
 def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
@@ -31,19 +31,19 @@ def save(action, message: str, clear: tuple[str, ...] = ()) -> None:
 
 # ------------------------------------------------------------------ what the community wants
 st.subheader(f"What the community wants for {area_name}")
-aspirations = community.for_area(_ui.layer("aspirations"), boundary_layer=layer, area_id=area_id)
+aspirations = community.for_area(_layers.layer("aspirations"), boundary_layer=layer, area_id=area_id)
 if aspirations.empty:
     st.info(
         f"No aspirations are recorded for {area_name} yet. Add the first one below: what a group in the "
         "community wants for the area, in its own words."
     )
 else:
-    _ui.table(community.aspirations_table(aspirations, _ui.layer("assets")), hide_index=True, width="stretch")
+    _ui.table(community.aspirations_table(aspirations, _layers.layer("assets")), hide_index=True, width="stretch")
 
 if not me.can("contribute"):
     st.caption("Sign in (top of the sidebar) to add an aspiration for this area.")
 else:
-    local_assets = analysis.assets_in_area(_ui.layer("assets"), areas, area_id, taxonomy=_ui.taxonomy())
+    local_assets = analysis.assets_in_area(_layers.layer("assets"), areas, area_id, taxonomy=_layers.taxonomy())
     _community_forms.add_aspiration(
         layer, area_id, area_name, local_assets, me=me, save=save, review=REVIEW, expanded=aspirations.empty
     )
@@ -61,7 +61,7 @@ asp_key = f"community_asp_{area_id}"
 if st.session_state.get(asp_key) not in labels:
     st.session_state[asp_key] = next(iter(labels))
 asp_id = st.selectbox("Aspiration", list(labels), format_func=labels.get, key=asp_key)
-measures = community.measures_for(_ui.layer("success_measures"), asp_id)
+measures = community.measures_for(_layers.layer("success_measures"), asp_id)
 if measures.empty:
     st.info(
         "No success measures are agreed for this aspiration yet. Agree one with the partners working here and add it below."
@@ -91,7 +91,7 @@ if st.session_state.get(m_key) not in mlabels:
     st.session_state[m_key] = next(iter(mlabels))
 measure_id = st.selectbox("Success measure", list(mlabels), format_func=mlabels.get, key=m_key)
 row = measures[measures["id"].astype(str) == measure_id]
-progress = community.measure_progress(row, _ui.layer("measure_updates"))
+progress = community.measure_progress(row, _layers.layer("measure_updates"))
 last = progress.iloc[-1]
 unit = "" if last["unit"] in ("", None) else f" {last['unit']}"
 c1, c2, c3 = st.columns(3)

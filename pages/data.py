@@ -7,9 +7,9 @@ import streamlit as st
 from geo import auth, schema
 from geo.errors import CommonGroundError
 from geo.io import imports, reading
-from pages import _data_admin, _data_export, _ui
+from pages import _data_admin, _data_export, _frame, _layers, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("Bring your data")
 st.caption(
@@ -17,20 +17,20 @@ st.caption(
     "until you have seen a preview and the checks pass, and then the whole file lands at once or not at all."
 )
 
-tax = _ui.taxonomy()
-store = _ui.store()
+tax = _layers.taxonomy()
+store = _layers.store()
 
 _data_export.export_panel(store, tax)
-me = _ui.principal()
+me = _people.principal()
 if me.can("taxonomy"):
     _data_admin.admin_panel(store, tax, me)
 
 if done := st.session_state.pop("import_done", None):
     st.success(done)
 st.subheader("Bring data in")
-if not _ui.require_ui("upload", "upload a file"):
+if not _people.require_ui("upload", "upload a file"):
     st.stop()
-limits = _ui.roles_config().row_limits
+limits = _people.roles_config().row_limits
 if me.can("import"):
     layers_allowed = list(imports.IMPORTABLE_LAYERS)
     if not me.can("bulk_import") and limits.get(auth.Role.EDITOR) is not None:
@@ -76,14 +76,14 @@ if not parsed or parsed[0] != signature:
                 source_layer=signature[3],
                 crs=signature[1] or None,
                 encoding=signature[2] or None,
-                postcodes=_ui.postcodes(),
+                postcodes=_layers.postcodes(),
             )
     except CommonGroundError as exc:
         result = exc
     parsed = (signature, result)
     st.session_state["_import_parsed"] = parsed
 if isinstance(parsed[1], CommonGroundError):
-    _ui.fail(parsed[1])
+    _show.fail(parsed[1])
 gpkg_layers, up = parsed[1]
 if len(gpkg_layers) > 1:
     st.selectbox("Layer in the GeoPackage", gpkg_layers, key="import_source_layer")
@@ -134,7 +134,7 @@ if layer == "assets":
                 )
             for v in unknown:
                 target = st.selectbox(
-                    _ui.plain(v),
+                    _show.plain(v),
                     ["(unmapped)"] + list(tax.types),
                     format_func=lambda t: t if t.startswith("(") else tax.label(t),
                     key=f"import_type_{v}",
@@ -163,7 +163,7 @@ try:
         actor=me.actor,
     )
 except CommonGroundError as exc:
-    _ui.fail(exc)
+    _show.fail(exc)
 report = plan.report
 m1, m2, m3 = st.columns(3)
 m1.metric("Rows read", report.rows_read)

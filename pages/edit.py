@@ -4,10 +4,10 @@ import streamlit as st
 
 from geo import community, editing
 from geo.analysis import areas as analysis
-from pages import _edit_add, _edit_change, _edit_history, _edit_queue, _ui
+from pages import _edit_add, _edit_change, _edit_history, _edit_queue, _frame, _layers, _people, _show
 from pages._edit_common import SHOWN
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("Edit assets")
 st.caption(
@@ -24,18 +24,18 @@ if conflict := st.session_state.get("edit_conflict"):
             st.session_state.pop(k, None)
         st.rerun()
 
-tax = _ui.taxonomy()
-assets = _ui.layer("assets")
+tax = _layers.taxonomy()
+assets = _layers.layer("assets")
 shown = analysis.filter_assets(assets, statuses=SHOWN)
 types = [t.id for t in tax.types.values() if tax.category(t.category).mappable]
 
-me = _ui.principal()
-if not _ui.require_ui("contribute", "propose an asset or correct one"):
+me = _people.principal()
+if not _people.require_ui("contribute", "propose an asset or correct one"):
     st.stop()
 editor = me.can("edit")
 if not editor:
     st.caption(
-        f"You are signed in as {_ui.plain(me.name)}: what you send waits for an editor, who checks it before it "
+        f"You are signed in as {_show.plain(me.name)}: what you send waits for an editor, who checks it before it "
         "shows on the map. You can follow and withdraw your proposals under **My proposals**."
     )
 group = (
@@ -50,8 +50,8 @@ group = (
 )
 
 
-queue = editing.moderation_queue(_ui.store(), viewer=me) if me.can("moderate") else None
-kqueue = community.pending_items(_ui.store(), viewer=me) if me.can("moderate") else None
+queue = editing.moderation_queue(_layers.store(), viewer=me) if me.can("moderate") else None
+kqueue = community.pending_items(_layers.store(), viewer=me) if me.can("moderate") else None
 waiting = 0 if queue is None else len(queue) + len(kqueue)
 labels = ["Add an asset"] + (
     ["Edit, close or remove", "Moderation queue", "History and undo"] if editor else ["My proposals"]

@@ -7,9 +7,9 @@ from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
 from geo.io import exports
 from geo.web import explore, maps, mapview
-from pages import _mapview, _ui
+from pages import _frame, _layers, _map, _mapview, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("Explore community assets")
 st.caption(
@@ -17,11 +17,11 @@ st.caption(
     "for its name, type and address. The table beside the map lists exactly what the map shows."
 )
 
-tax = _ui.taxonomy()
-assets = _ui.layer("assets")
-boundary_layer = _ui.boundary_choice()
-has_areas = _ui.store().has_layer(boundary_layer)  # a national store of assets may have no boundaries
-areas = _ui.areas(boundary_layer) if has_areas else None  # with deprivation (geo.analysis.deprivation)
+tax = _layers.taxonomy()
+assets = _layers.layer("assets")
+boundary_layer = _layers.boundary_choice()
+has_areas = _layers.store().has_layer(boundary_layer)  # a national store of assets may have no boundaries
+areas = _layers.areas(boundary_layer) if has_areas else None  # with deprivation (geo.analysis.deprivation)
 published = analysis.filter_assets(assets)  # every asset the map holds; the filters choose what it shows
 
 present = assets["type"].value_counts()
@@ -74,7 +74,7 @@ link = explore.view_params(types=types, present=present_types, query=query, boun
 st.query_params.from_dict({k: str(v) for k, v in link.items() if v not in (None, "")})  # early: see _ui.view_link
 try:
     with st.spinner("Finding the assets…"):
-        base = (_ui.store().location, _ui.store().version(), boundary_layer)
+        base = (_layers.store().location, _layers.store().version(), boundary_layer)
         ready = _mapview.memo(base, lambda: explore.prepare(published, areas, taxonomy=tax))
         shown = analysis.filter_assets(assets, categories=categories, types=types, query=query)
         summary, choropleth = explore.shading(shading, shown, areas, taxonomy=tax, where=ready.where, km2=ready.km2)
@@ -86,12 +86,12 @@ try:
             areas=areas if show_boundaries else None,
             choropleth=choropleth,
             among=explore.areas_within(areas, zoom_to),
-            boundary_name=_ui.BOUNDARY_LABELS[boundary_layer],
+            boundary_name=_layers.BOUNDARY_LABELS[boundary_layer],
             zoom_to=zoom_to,
         )
-        details = _ui.details_url(ready.details_json)  # published again on every run: kept as recently used
+        details = _map.details_url(ready.details_json)  # published again on every run: kept as recently used
 except CommonGroundError as exc:
-    _ui.fail(exc)
+    _show.fail(exc)
 
 
 def build_map():  # every published asset over the chosen areas; the view above picks what it shows
@@ -100,15 +100,15 @@ def build_map():  # every published asset over the chosen areas; the view above 
         published,
         taxonomy=tax,
         boundaries=areas if show_boundaries else None,
-        boundary_name=_ui.BOUNDARY_LABELS[boundary_layer],
+        boundary_name=_layers.BOUNDARY_LABELS[boundary_layer],
         choropleth=everything,
-        tiles=_ui.tiles_choice(),
-        assets_base_url=_ui.static_assets_url(),
+        tiles=_map.tiles_choice(),
+        assets_base_url=_map.static_assets_url(),
         details_url=details,
         bounds=tuple(areas.total_bounds) if has_areas else None,  # else the assets' extent
         shadable=True,  # the view shades the areas in place: a new shading does not draw the map again
     )
-    maps.outline_layer(published, _ui.asset_outlines(), taxonomy=tax).add_to(fmap)  # parks as shapes, zoom 14+
+    maps.outline_layer(published, _layers.asset_outlines(), taxonomy=tax).add_to(fmap)  # parks as shapes, zoom 14+
     return fmap
 
 
@@ -127,12 +127,12 @@ if shown.empty:
 
 left, right = st.columns([3, 2])
 with left:
-    state = (*base, show_boundaries, _ui.tiles_choice())  # not the shading: the view applies it
+    state = (*base, show_boundaries, _map.tiles_choice())  # not the shading: the view applies it
     try:
         with st.spinner("Drawing the map…"):
             _mapview.show(state, build_map, view, key="explore_map", height=560)
     except CommonGroundError as exc:
-        _ui.fail(exc)
+        _show.fail(exc)
     st.caption(
         "Map scripts are served by this app; basemap tiles need the internet (choose **none** under "
         "Basemap when offline). Click a cluster to zoom in, a point for its details."
@@ -150,14 +150,14 @@ with right:
     narrow = "Narrow them with the categories, types or search above, or choose smaller boundaries"
     _ui.table(table, narrow=narrow, hide_index=True, height=470, width="stretch")
     d1, d2, d3 = st.columns(3)
-    public_shown = _ui.public(shown)  # the files are written when asked for, not on every rerun
+    public_shown = _people.public(shown)  # the files are written when asked for, not on every rerun
     with d1:
         _ui.download("CSV", lambda: exports.csv_bytes(public_shown), "assets.csv", "text/csv",
                      help="The assets shown, with lon/lat", width="stretch")  # fmt: skip
     with d2:
         _ui.download("GeoJSON", lambda: exports.geojson_bytes(public_shown), "assets.geojson",
                      "application/geo+json", width="stretch")  # fmt: skip
-    html_areas, tiles = (areas if show_boundaries else None), _ui.tiles_choice()
+    html_areas, tiles = (areas if show_boundaries else None), _map.tiles_choice()
     with d3:
         _ui.download("Map (HTML)", lambda: maps.standalone_html(maps.explorer_map(
             shown, taxonomy=tax, boundaries=html_areas, choropleth=choropleth, tiles=tiles)),
@@ -173,7 +173,7 @@ else:
     st.bar_chart(by_category, horizontal=True)
 
 if has_areas:  # the areas' counts and rates, as a table
-    with st.expander(f"Areas table: {_ui.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
+    with st.expander(f"Areas table: {_layers.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
         area_table = summary.drop(columns=["id"]).rename(
             columns={
                 "name": "Area",
@@ -185,7 +185,7 @@ if has_areas:  # the areas' counts and rates, as a table
             }
         )
         _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
-        public_summary = _ui.public(summary)
+        public_summary = _people.public(summary)
         _ui.download(
             "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"
         )

@@ -9,9 +9,9 @@ from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
 from geo.io import exports
 from geo.web import maps
-from pages import _ui
+from pages import _frame, _layers, _map, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 VIEWS = {
     "beyond": "Beyond the distance",
@@ -26,10 +26,10 @@ st.caption(
     "nearby that are shared by many people."
 )
 
-tax = _ui.taxonomy()
-assets = analysis.filter_assets(_ui.layer("assets"))
-layer = _ui.boundary_choice()
-areas = _ui.areas(layer)  # with deprivation at this level
+tax = _layers.taxonomy()
+assets = analysis.filter_assets(_layers.layer("assets"))
+layer = _layers.boundary_choice()
+areas = _layers.areas(layer)  # with deprivation at this level
 present = [t for t in tax.types if t in set(assets["type"])]
 if not present:
     st.info("There are no assets in the store yet. Import some, then come back to look for gaps.")
@@ -52,7 +52,7 @@ st.caption(
 capacity = tax.type(type_id).capacity_column
 try:
     # people at the store's population points where it has them (else at each area's centre)
-    population = _ui.layer(schema.POPULATION_LAYER) if _ui.store().has_layer(schema.POPULATION_LAYER) else None
+    population = _layers.layer(schema.POPULATION_LAYER) if _layers.store().has_layer(schema.POPULATION_LAYER) else None
     with st.spinner("Measuring how far each area is…"):  # shown only if it takes over half a second
         result = access.measure_gaps(
             areas,
@@ -60,12 +60,12 @@ try:
             type_id=type_id,
             within_m=within_m,
             capacity_column=capacity,
-            outlines=_ui.asset_outlines(),
+            outlines=_layers.asset_outlines(),
             population=population,
         )
         table = result.areas
 except CommonGroundError as exc:
-    _ui.fail(exc)
+    _show.fail(exc)
 summary = access.gap_summary(table)
 share = summary["population_affected"] / summary["population_total"] if summary["population_total"] else 0.0
 
@@ -92,11 +92,11 @@ else:
     unit = f"{capacity.replace('_', ' ')} per 1,000 residents" if capacity else "sites per 1,000 residents"
     choropleth = maps.Choropleth(f"2SFCA score ({unit})", table["score_2sfca"], fmt="{:.3f}")
 of_type = assets[assets["type"] == type_id]
-fmap = _ui.asset_map(
+fmap = _map.asset_map(
     of_type,
     taxonomy=tax,
     boundaries=areas,
-    boundary_name=_ui.BOUNDARY_LABELS[layer],
+    boundary_name=_layers.BOUNDARY_LABELS[layer],
     choropleth=choropleth,
     boundary_fields={"Metres to nearest": table["distance_m"].round(0).map("{:,.0f}".format)},
 )
@@ -108,7 +108,7 @@ with right:
     beyond = table[table["beyond"]]
     st.markdown(f"**{len(beyond)} areas beyond {within_m:,} m**, farthest first")
     if beyond.empty:
-        st.success(f"Every area's centre is within {within_m:,} m of a {_ui.plain(label)}.")
+        st.success(f"Every area's centre is within {within_m:,} m of a {_show.plain(label)}.")
     else:
         sort_cols = ["distance_m", "imd_decile"] if "imd_decile" in beyond else ["distance_m"]
         ranked = beyond.sort_values(sort_cols, ascending=[False, True][: len(sort_cols)])
@@ -123,7 +123,7 @@ with right:
         shown = ranked[[c for c in cols if c in ranked]].rename(columns=cols)
         shown["Metres"] = shown["Metres"].round(0).astype(int)
         _ui.table(shown, hide_index=True, height=420, width="stretch")
-    every_area = _ui.public(table)  # the file is written when asked for, not on every rerun
+    every_area = _people.public(table)  # the file is written when asked for, not on every rerun
     _ui.download(
         "All areas (CSV)", lambda: exports.csv_bytes(every_area), f"gaps-{type_id}-{within_m}m-{layer}.csv", "text/csv"
     )
@@ -140,7 +140,7 @@ if "imd_decile" in table and table["imd_decile"].notna().any():
     with st.expander("The same as a table"):
         _ui.table(chart.reset_index())
 
-label = _ui.plain(label)
+label = _show.plain(label)
 where = (
     "the population points (an area scores its points' population-weighted mean)"
     if result.points is not None

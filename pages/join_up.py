@@ -8,9 +8,9 @@ from streamlit_folium import st_folium
 from geo import community
 from geo.io import exports, hsds
 from geo.web import maps
-from pages import _org_forms, _ui
+from pages import _frame, _layers, _map, _org_forms, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 FLASH = "joinup_flash"
 
@@ -38,13 +38,17 @@ st.caption(
 layer, areas, area = _ui.area_picker("joinup")
 area_id, area_name = str(area["id"]), str(area["name"])
 
-me = _ui.principal()
+me = _people.principal()
 can_edit = me.can("edit")
-_ui.flash(FLASH)
+_show.flash(FLASH)
 
-orgs, links = _ui.layer("organisations"), _ui.layer("organisation_areas")
+orgs, links = _layers.layer("organisations"), _layers.layer("organisation_areas")
 ju = community.join_up(
-    area_id, boundary_layer=layer, organisations=orgs, organisation_areas=links, aspirations=_ui.layer("aspirations")
+    area_id,
+    boundary_layer=layer,
+    organisations=orgs,
+    organisation_areas=links,
+    aspirations=_layers.layer("aspirations"),
 )
 
 st.subheader(f"Who works in {area_name}")
@@ -69,10 +73,10 @@ with left:
         st.caption("No theme has two or more organisations that chose it for their work here.")
     for theme, who in ju.overlaps.items():
         st.markdown(
-            f"- **{_ui.plain(theme)}** ({len(who)} organisations, talk to each other): {_ui.plain(', '.join(who))}"
+            f"- **{_show.plain(theme)}** ({len(who)} organisations, talk to each other): {_show.plain(', '.join(who))}"
         )
     if ju.services:
-        listed = "; ".join(f"{_ui.plain(t)} {len(n)}" for t, n in ju.services.items())
+        listed = "; ".join(f"{_show.plain(t)} {len(n)}" for t, n in ju.services.items())
         st.caption(
             f"Not counted as overlaps: services whose themes come from the assets they run ({listed}), "
             "such as GP practices and pharmacies sharing health."
@@ -83,7 +87,7 @@ with right:
         for theme in ju.gaps:
             n = ju.aspiration_themes[theme]
             st.warning(
-                f"Gap: {_ui.plain(theme)}. {n} open aspiration{'s' if n > 1 else ''}, and no organisation works on it in {area_name}."
+                f"Gap: {_show.plain(theme)}. {n} open aspiration{'s' if n > 1 else ''}, and no organisation works on it in {area_name}."
             )
     elif ju.aspiration_themes:
         st.success("Every theme the community has raised here has at least one organisation working on it.")
@@ -92,7 +96,7 @@ with right:
             f"No open aspirations are recorded for {area_name}: record them on **Aspirations and success**, then gaps show here."
         )
 
-st.subheader(f"Organisations × {_ui.BOUNDARY_LABELS[layer]}")
+st.subheader(f"Organisations × {_layers.BOUNDARY_LABELS[layer]}")
 matrix = community.organisation_matrix(orgs, links, boundary_layer=layer, areas=areas)
 if matrix.empty:
     st.info("No organisation is linked to any area of this boundary set yet; say where one works below.")
@@ -100,7 +104,7 @@ else:
     st.caption("Each cell holds the themes an organisation works on in that area (✓ where none were given).")
     _ui.table(matrix, hide_index=True, width="stretch", height=360)
     st.download_button(
-        "Matrix (CSV)", exports.csv_bytes(_ui.public(matrix)), f"organisations-by-{layer}.csv", "text/csv"
+        "Matrix (CSV)", exports.csv_bytes(_people.public(matrix)), f"organisations-by-{layer}.csv", "text/csv"
     )
 
 st.subheader("Where an organisation works")
@@ -121,12 +125,12 @@ else:
         organisations=orgs,
         organisation_areas=links,
         areas=areas,
-        assets=_ui.layer("assets"),
+        assets=_layers.layer("assets"),
     )
-    fmap = _ui.asset_map(
+    fmap = _map.asset_map(
         fp.runs,
         boundaries=areas,
-        boundary_name=_ui.BOUNDARY_LABELS[layer],
+        boundary_name=_layers.BOUNDARY_LABELS[layer],
         choropleth=maps.Choropleth("Works here", fp.works, kind="flag", flag_labels=("Works here", "Not recorded")),
     )
     st.caption(f"Works in {int(fp.works.sum())} of {len(areas)} areas; runs {len(fp.runs)} asset(s), shown as points.")
@@ -141,7 +145,7 @@ if can_edit:
     _org_forms.add_organisation(layer, area_id, area_name, me=me, save=save, expanded=not options)
 
 st.subheader("Share it")
-s = _ui.store()
+s = _layers.store()
 st.download_button(  # built when clicked (a callable), not on every rerun
     "Organisations, services and areas (HSDS 3.0 JSON)",
     lambda: json.dumps(hsds.hsds_document(s), ensure_ascii=False, indent=1).encode("utf-8"),

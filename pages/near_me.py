@@ -8,9 +8,9 @@ from geo.analysis import access
 from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
 from geo.io import exports
-from pages import _locate, _ui
+from pages import _frame, _layers, _locate, _map, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("What is near me?")
 st.caption(
@@ -18,8 +18,8 @@ st.caption(
     "straight line and an estimated walking time, and the types with nothing within reach."
 )
 
-tax = _ui.taxonomy()
-assets = analysis.filter_assets(_ui.layer("assets"))
+tax = _layers.taxonomy()
+assets = analysis.filter_assets(_layers.layer("assets"))
 
 # A link such as ?postcode=S5+8NJ&minutes=15 (or ?lonlat=-1.47,53.38) opens this exact view.
 if "_near_from_url" not in st.session_state:
@@ -59,7 +59,7 @@ c2.caption(f"{minutes} minutes ≈ {within_m:,.0f} m in a straight line. {access
 lookup = st.session_state.pop("_near_lookup", None) or (postcode if submitted else None)
 if lookup is not None and lookup.strip():
     try:
-        pt = _ui.postcodes().lookup(lookup)
+        pt = _layers.postcodes().lookup(lookup)
     except CommonGroundError as exc:
         st.session_state.pop("near_origin", None)  # never leave the last postcode's results up, unlabelled
         st.error(str(exc))
@@ -83,34 +83,34 @@ if origin:
                 taxonomy=tax,
                 within_m=within_m,
                 postcode=origin.get("postcode"),
-                outlines=_ui.asset_outlines(),
+                outlines=_layers.asset_outlines(),
             )
     except CommonGroundError as exc:
         st.error(str(exc))
 
 if result is None:
     st.info("Start by typing a postcode above (for example S5 8NJ or S1 2HE), or click anywhere on the map.")
-    fmap = _ui.asset_map(
+    fmap = _map.asset_map(
         assets.iloc[0:0],
         taxonomy=tax,
         details=False,
-        boundaries=_ui.layer(_ui.boundary_choice()),
-        boundary_name=_ui.BOUNDARY_LABELS[_ui.boundary_choice()],
+        boundaries=_layers.layer(_layers.boundary_choice()),
+        boundary_name=_layers.BOUNDARY_LABELS[_layers.boundary_choice()],
     )
 else:
-    reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m, outlines=_ui.asset_outlines())
+    reach = access.assets_within(result.lon, result.lat, assets, within_m=within_m, outlines=_layers.asset_outlines())
     m1, m2 = st.columns(2)
     m1.metric("Types within reach", f"{int(result.nearest['within'].sum())} of {len(result.nearest)}")
     m2.metric("Assets within reach", len(reach))
-    st.caption(f"Measured from: {_ui.plain(origin.get('label') or 'Clicked point')}.")
+    st.caption(f"Measured from: {_show.plain(origin.get('label') or 'Clicked point')}.")
     if result.missing:
-        st.warning("Nothing within reach for: " + ", ".join(_ui.plain(tax.label(t)) for t in result.missing))
+        st.warning("Nothing within reach for: " + ", ".join(_show.plain(tax.label(t)) for t in result.missing))
     else:
         st.success("Every mapped type has at least one asset within reach.")
     # everything within reach, plus the nearest of each type that lies beyond it
     shown = assets[assets["id"].isin(set(reach["id"]) | set(result.nearest["id"].dropna()))]
     farthest = float(result.nearest["distance_m"].max()) if len(result.nearest) else within_m
-    fmap = _ui.asset_map(
+    fmap = _map.asset_map(
         shown,
         taxonomy=tax,
         bounds=access.bounds_around(result.lon, result.lat, min(max(within_m, 500.0), farthest)),
@@ -141,12 +141,12 @@ with right:
             }
         )
         _ui.table(table, hide_index=True, width="stretch")
-        nearest = _ui.public(result.nearest)  # the file is written when asked for, not on every rerun
+        nearest = _people.public(result.nearest)  # the file is written when asked for, not on every rerun
         _ui.download("Nearest (CSV)", lambda: exports.csv_bytes(nearest), "nearest.csv", "text/csv")
         if result.not_mapped:
             st.caption(
                 "Not in the data at all (so not known to be missing): "
-                + ", ".join(_ui.plain(tax.label(t)) for t in result.not_mapped)
+                + ", ".join(_show.plain(tax.label(t)) for t in result.not_mapped)
             )
 
 _ui.view_link(access.view_params(st.session_state.get("near_origin"), minutes))

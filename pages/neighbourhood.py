@@ -13,9 +13,9 @@ from geo.analysis import areas as analysis
 from geo.errors import CommonGroundError
 from geo.io import exports, naming, report
 from geo.web import maps
-from pages import _ui
+from pages import _frame, _layers, _map, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 st.title("One neighbourhood at a time")
 st.caption(
@@ -23,10 +23,10 @@ st.caption(
     "is good about the place, then what is there, what is within reach, and who works there."
 )
 
-tax = _ui.taxonomy()
-layer = _ui.boundary_choice()
-areas = _ui.areas(layer)  # with deprivation at this level
-assets = analysis.filter_assets(_ui.layer("assets"))
+tax = _layers.taxonomy()
+layer = _layers.boundary_choice()
+areas = _layers.areas(layer)  # with deprivation at this level
+assets = analysis.filter_assets(_layers.layer("assets"))
 names = sorted(areas["name"].astype(str))
 key = f"profile_area_{layer}"
 if "_profile_from_url" not in st.session_state:  # a shared link's ?boundaries=wards&area=<id or name>, once
@@ -41,20 +41,20 @@ if st.session_state.get(key) not in names:
 clicked = st.session_state.pop("_profile_clicked", None)
 if clicked in names:
     st.session_state[key] = clicked
-chosen = st.selectbox(f"Area ({_ui.BOUNDARY_LABELS[layer]})", names, key=key)
+chosen = st.selectbox(f"Area ({_layers.BOUNDARY_LABELS[layer]})", names, key=key)
 
 try:
     area = profiles.find_area(areas, chosen, layer=layer)
     linked = ("organisations", "organisation_areas", "aspirations", "success_measures", "stories")
     prof = profiles.area_profile(
-        area, layer=layer, areas=areas, assets=assets, taxonomy=tax, **{n: _ui.layer(n) for n in linked}
+        area, layer=layer, areas=areas, assets=assets, taxonomy=tax, **{n: _layers.layer(n) for n in linked}
     )
 except CommonGroundError as exc:
-    _ui.fail(exc)
+    _show.fail(exc)
 
 info, totals = prof.area, prof.totals
 _ui.view_link({"boundaries": layer, "area": info["id"]})
-shown_name = _ui.plain(info["name"])  # area names are data: shown literally in Markdown
+shown_name = _show.plain(info["name"])  # area names are data: shown literally in Markdown
 c1, c2, c3, c4 = st.columns(4)
 pop = f"{info['population']:,}" if info["population"] is not None else "unknown"
 c1.metric("Residents" + (" (estimate)" if info["population_is_estimate"] else ""), pop)
@@ -78,7 +78,7 @@ c4.metric(
 if info["population_is_estimate"]:
     st.caption("This population is an estimate: LSOA mid-2020 populations shared out by area.")
 named = partial(naming.export_filename, info["name"], layer=layer, ext=".csv")  # named(what=...): after what it holds
-pdf = partial(report.report_pdf, _ui.store(), info["id"], boundaries=layer)  # built on click, not on every rerun
+pdf = partial(report.report_pdf, _layers.store(), info["id"], boundaries=layer)  # built on click, not on every rerun
 _ui.download("Printable report (PDF, A4)", pdf, report.report_filename(info), "application/pdf",
                    key="area_report", on_click="ignore", help="This area on one to four pages, to print or share.")  # fmt: skip
 
@@ -100,14 +100,14 @@ st.caption(
 )
 for strength in prof.traits.strengths_first():
     voice = f" (\u201c{strength.voice}\u201d)" if strength.voice else ""
-    st.markdown(f"**{_ui.plain(strength.label)}**{voice}: {_ui.plain(strength.in_words)}")
+    st.markdown(f"**{_show.plain(strength.label)}**{voice}: {_show.plain(strength.in_words)}")
     behind = {
         "assets": strength.assets[["name", "type_label"]].rename(columns={"name": "Asset", "type_label": "Type"}),
         "organisations": strength.organisations[["name", "kind", "why"]].rename(columns=str.capitalize),
         "stories": strength.stories[["title", "why"]].rename(columns=str.capitalize),
         "measures": strength.measures[["measure", "why"]].rename(columns=str.capitalize),
     }
-    with st.expander(f"Behind {_ui.plain(strength.label)}: {strength.counts_in_words()}"):
+    with st.expander(f"Behind {_show.plain(strength.label)}: {strength.counts_in_words()}"):
         for what, frame in behind.items():
             if frame.empty:
                 st.caption(f"No {what} here support it yet.")
@@ -121,11 +121,11 @@ fmap = maps.explorer_map(
     prof.assets_in_area,
     taxonomy=tax,
     boundaries=areas,
-    boundary_name=_ui.BOUNDARY_LABELS[layer],
+    boundary_name=_layers.BOUNDARY_LABELS[layer],
     choropleth=maps.Choropleth("Selected area", selected, kind="flag", flag_labels=(info["name"], "Other areas")),
-    tiles=_ui.tiles_choice(),
-    assets_base_url=_ui.static_assets_url(),
-    details_url=_ui.details_url(maps.asset_details_json(maps.order_for_map(prof.assets_in_area, taxonomy=tax))),
+    tiles=_map.tiles_choice(),
+    assets_base_url=_map.static_assets_url(),
+    details_url=_map.details_url(maps.asset_details_json(maps.order_for_map(prof.assets_in_area, taxonomy=tax))),
     bounds=tuple(areas[selected].total_bounds),
 )
 with left:
@@ -146,7 +146,7 @@ with right:
         here = prof.assets_in_area
         table = pd.DataFrame({"Name": here["name"], "Type": here["type"].map(tax.label), "Address": here["address"]})
         _ui.table(table.sort_values(["Type", "Name"]), hide_index=True, height=420, width="stretch")
-        csv = partial(exports.csv_bytes, _ui.public(here))  # built on click; named after what it holds
+        csv = partial(exports.csv_bytes, _people.public(here))  # built on click; named after what it holds
         _ui.download("Assets here (CSV)", csv, named(what="assets"), "text/csv")
 
 st.subheader("Compared with all areas")
@@ -183,7 +183,7 @@ if prof.organisations.empty:
     st.info("No organisations are recorded as working here yet. They are linked to areas through the assets they run.")
 else:
     _ui.table(prof.organisations.drop(columns=["id"]).rename(columns=str.capitalize), hide_index=True, width="stretch")
-    csv = partial(exports.csv_bytes, _ui.public(prof.organisations))
+    csv = partial(exports.csv_bytes, _people.public(prof.organisations))
     _ui.download("Organisations (CSV)", csv, named(what="organisations"), "text/csv")
 
 st.subheader("Agreed success measures and stories")

@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import community
-from pages import _ui
+from pages import _frame, _layers, _map, _people, _show, _ui
 
-_ui.ensure_frame()
+_frame.ensure_frame()
 
 FLASH = "stories_flash"
 ANY = "(any)"
@@ -21,14 +21,14 @@ st.caption(
     "and how others could do it too. Search them, see them on the map, and download one as a one-page report."
 )
 
-layer = _ui.boundary_choice()
-areas = _ui.layer(layer)
+layer = _layers.boundary_choice()
+areas = _layers.layer(layer)
 area_names = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=False))
 by_name = sorted(area_names, key=lambda i: area_names[i].casefold())
-stories = community.visible(_ui.layer("stories"))  # published stories only; editors review the rest on Edit assets
-assets, orgs = _ui.layer("assets"), _ui.layer("organisations")
+stories = community.visible(_layers.layer("stories"))  # published stories only; editors review the rest on Edit assets
+assets, orgs = _layers.layer("assets"), _layers.layer("organisations")
 
-me = _ui.principal()
+me = _people.principal()
 if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
 
@@ -61,15 +61,15 @@ else:
             geometry=placed.geometry,
             crs=placed.crs,
         )
-        tax = _ui.taxonomy()
-        fmap = _ui.asset_map(points, taxonomy=tax, boundaries=areas, boundary_name=_ui.BOUNDARY_LABELS[layer])
+        tax = _layers.taxonomy()
+        fmap = _map.asset_map(points, taxonomy=tax, boundaries=areas, boundary_name=_layers.BOUNDARY_LABELS[layer])
         st_folium(fmap, key=f"stories_map_{layer}", height=380, use_container_width=True, returned_objects=[])
     if len(placed) < len(found):
         st.caption(f"{len(found) - len(placed)} of these stories have no point, so they are not on the map.")
     for s in found.itertuples():
         where = area_names.get(str(s.area_id), str(s.area_id))
-        with st.expander(f"{_ui.plain(s.title)} ({_ui.plain(s.date)}, {_ui.plain(where)})"):
-            st.markdown(f"*{_ui.plain(s.summary)}*")
+        with st.expander(f"{_show.plain(s.title)} ({_show.plain(s.date)}, {_show.plain(where)})"):
+            st.markdown(f"*{_show.plain(s.summary)}*")
             facts = {
                 "Themes": s.themes,
                 "Method (what others could reuse)": s.method,
@@ -78,7 +78,7 @@ else:
             }
             for label, value in facts.items():
                 if pd.notna(value) and str(value).strip():
-                    st.markdown(f"**{label}:** {_ui.plain(value)}")
+                    st.markdown(f"**{label}:** {_show.plain(value)}")
             if pd.notna(s.body) and str(s.body).strip():
                 st.text(str(s.body))
             row = found.loc[s.Index]
@@ -94,7 +94,7 @@ else:
                 )
 
 st.subheader("Add a story")
-if not _ui.require_ui("contribute", "add a story"):
+if not _people.require_ui("contribute", "add a story"):
     st.stop()
 if not me.can("moderate"):
     st.caption("Your story is checked by an editor before it shows here.")
@@ -133,7 +133,7 @@ with st.form("story_form"):
     if st.form_submit_button("Add story", key="s_submit"):
         _ui.save(
             lambda: community.add_story(
-                _ui.store(),
+                _layers.store(),
                 actor=me,
                 title=title,
                 summary=summary,
@@ -150,9 +150,9 @@ with st.form("story_form"):
                 lon=lon,
                 lat=lat,
             ),
-            f"Story added: {_ui.plain(title)}."
+            f"Story added: {_show.plain(title)}."
             if me.can("moderate")
-            else f"Thank you: {_ui.plain(title)} was sent for review; it shows here once an editor has checked it.",
+            else f"Thank you: {_show.plain(title)} was sent for review; it shows here once an editor has checked it.",
             clear=(
                 "s_title",
                 "s_summary",

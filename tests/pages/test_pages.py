@@ -31,6 +31,12 @@ def _map_args(at: AppTest) -> dict:
     return json.loads(comps[0].proto.json_args)
 
 
+def _view(at: AppTest) -> str:
+    """The view sent beside the drawn map (pages/_mapview.py): the legend, the areas' colours and
+    their tooltip values, applied in the browser without drawing the map again."""
+    return "".join(e.proto.body for e in at.get("html"))
+
+
 def test_app_opens_on_explore_with_all_assets():
     at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     assert at.title[0].value == "Explore community assets"
@@ -57,14 +63,14 @@ def test_sidebar_offers_boundaries_and_basemap():
 
 
 def test_sidebar_choices_persist_across_reruns_of_the_app():
-    """app.py stays the frame on every rerun (see pages._ui.ensure_frame), so the sidebar's choices hold."""
+    """app.py stays the frame on every rerun (see pages._frame.ensure_frame), so the sidebar's choices hold."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.selectbox(key="boundary_layer").set_value("lsoas").run()
     _ok(at)
     at.radio(key="explore_shading").set_value("imd").run()
     _ok(at)
     assert at.selectbox(key="boundary_layer").value == "lsoas"
-    assert "most deprived" in _map_args(at)["script"]
+    assert "most deprived" in _view(at)  # the shading's legend, sent as the view of the drawn map
 
 
 def test_every_page_through_the_app():
@@ -89,8 +95,8 @@ def test_deprivation_shading_on_lsoas():
     _ok(at)
     at.radio(key="explore_shading").set_value("imd").run()
     _ok(at)
-    script = _map_args(at)["script"]
-    assert "most deprived" in script and "Sheffield 0" in script  # LSOA names in the tooltip data
+    assert "most deprived" in _view(at)  # the legend of the shading, applied in place
+    assert "Sheffield 0" in _map_args(at)["script"]  # LSOA names in the areas' tooltip data
     assert len(at.dataframe) == 2  # the assets table and the areas table
 
 

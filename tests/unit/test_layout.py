@@ -42,7 +42,7 @@ def test_environment_variables_are_read_only_in_geo_settings():
 
 
 def test_ensure_frame_still_finds_the_private_streamlit_switch_it_relies_on():
-    """pages/_ui.ensure_frame flips ``PagesManager.uses_pages_directory`` (see its docstring): the
+    """pages/_frame.ensure_frame flips ``PagesManager.uses_pages_directory`` (see its docstring): the
     user's layout needs a ``pages/`` folder beside ``app.py``, which puts Streamlit in its old
     multipage mode until ``st.navigation`` runs. If Streamlit renames or drops that switch, this
     fails loudly here (and the direct-link browser tests fail) rather than pages silently losing
@@ -50,7 +50,7 @@ def test_ensure_frame_still_finds_the_private_streamlit_switch_it_relies_on():
     from streamlit.runtime.pages_manager import PagesManager
 
     assert "uses_pages_directory" in PagesManager.__annotations__, (
-        "Streamlit no longer has PagesManager.uses_pages_directory: revisit pages/_ui.ensure_frame"
+        "Streamlit no longer has PagesManager.uses_pages_directory: revisit pages/_frame.ensure_frame"
     )
     assert PagesManager.uses_pages_directory in (None, True, False)
 
