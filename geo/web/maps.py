@@ -15,6 +15,11 @@ Three rules hold for every map built here.
 3. **Nothing comes from a CDN.** Scripts and styles are the XStatic copies in
    :mod:`geo.web.webassets`, linked from ``assets_base_url`` or inlined by :func:`standalone_html`.
    Tiles are a setting (:data:`TILE_SOURCES`), and ``"none"`` gives a map with no tiles at all.
+
+Why this module is long: every map of the app (Explore, a neighbourhood, near me, gaps, an export's
+HTML file) is built from the same parts (points payload, clusters, choropleths, legends, fit, the
+keyboard layer, outlines), and each part's Python side is here; their JavaScript and CSS are files in
+``geo/web/js/``.
 """
 
 from __future__ import annotations
