@@ -61,10 +61,10 @@ def test_other_values_pass_unchanged(value):
 
 
 def test_the_formula_guard_has_one_home():
-    """Exports defuse and imports restore with geo.textsafe's functions, not copies of them."""
-    from geo.io import imports
+    """Exports defuse and reading an upload restores with geo.textsafe's functions, not copies of them."""
+    from geo.io import reading
 
-    assert imports.restore_formula is textsafe.restore_formula
+    assert reading.restore_formula is textsafe.restore_formula
     assert exports.defuse_formula is defuse_formula and exports.table_safe is table_safe
 
 
