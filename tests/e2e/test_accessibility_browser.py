@@ -62,9 +62,16 @@ def open_app_page(app: AppPage, path: str) -> None:
             frame.wait_for_function("() => document.title.startsWith('Map')")  # MapAccess has run
             frame.wait_for_function(QUIET_MAP_JS)
         _wait_quiet(app)  # a map's first value can rerun the page once
+        # ... and a rerun can put a new frame in place of a drawn one: wait until every map frame on the
+        # page has its size and has been named by its map (a frame that never is fails here, loudly)
+        page.wait_for_function(MAPS_SETTLED_JS)
     except Exception as exc:  # playwright's TimeoutError, with the page's and server's story
         pytest.fail(app.fail_message(f"/{path} did not finish loading: {exc}"), pytrace=False)
 
+
+# Every map frame on the page is laid out and named by the map inside it (MapAccess sets its title).
+MAPS_SETTLED_JS = """() => [...document.querySelectorAll("iframe[src*='streamlit_folium']")]
+    .every(f => f.getBoundingClientRect().height > 0 && (f.title || '').startsWith('Map'))"""
 
 # The script has run to the end and nothing on the page is stale or still fading in: Streamlit greys
 # out the elements of a run that is being replaced and fades them back in, and axe measures contrast
