@@ -69,6 +69,10 @@ def open_app_page(app: AppPage, path: str) -> None:
         pytest.fail(app.fail_message(f"/{path} did not finish loading: {exc}"), pytrace=False)
 
 
+# Every map frame on the page is at least the given height (px).
+MAPS_TALL_JS = """(min) => [...document.querySelectorAll("iframe[src*='streamlit_folium']")]
+    .every(f => f.getBoundingClientRect().height >= min)"""
+
 # Every map frame on the page is laid out and named by the map inside it (MapAccess sets its title).
 MAPS_SETTLED_JS = """() => [...document.querySelectorAll("iframe[src*='streamlit_folium']")]
     .every(f => f.getBoundingClientRect().height > 0 && (f.title || '').startsWith('Map'))"""
@@ -308,6 +312,10 @@ def test_every_page_fits_a_375px_phone(app_page: AppPage, axe, path: str) -> Non
     page = app.page
     page.set_viewport_size(PHONE)
     open_app_page(app, path)
+    try:  # a map frame resizes itself after the phone's width reaches it: measure it once it has
+        page.wait_for_function(MAPS_TALL_JS, arg=MIN_MAP_HEIGHT_PX)
+    except Exception:  # noqa: BLE001 (too short for good: the assertion below says how short)
+        pass
     layout = page.evaluate(LAYOUT_JS)
     shots = _screenshots(app, path)
     where = f"(screenshots: {', '.join(str(s) for s in shots[:2])}, ...)"

@@ -472,10 +472,10 @@ def _audit_versions(store: PostGISStore, feature_id: str) -> list[tuple[int, int
 
 @pytest.mark.slow
 def test_eight_processes_updating_one_row_lose_nothing(seeded: PostGISStore):
-    # A fork server that has imported this module once: eight spawned interpreters would each spend
-    # a second or more importing geopandas before doing any work.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    # Eight fresh interpreters ("spawn"): the fork server is one per process, and another module
+    # (tests/imports/test_crash_safety.py) starts it with its own preloads and SIGKILLs its children,
+    # so sharing it made this pool break now and then when both ran on one xdist worker.
+    ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
         done = list(pool.map(_bump_worker, [seeded.url] * 8, ["lib-2"] * 8, range(8), [100] * 8))
     assert sum(done) == 800
