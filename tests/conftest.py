@@ -72,26 +72,23 @@ def gpkg_copy(tmp_path: Path, demo_path: Path) -> GeoPackageStore:
     return GeoPackageStore(target)
 
 
-@functools.cache
-def _demo_template(admin: str) -> str:
-    """A PostgreSQL template database holding the demo (made once per version of its inputs)."""
+def _template(admin: str, name: str, lock: int, fill) -> str:
+    """A PostgreSQL template database ``name`` (its prefix, up to the last ``_``, names its kind): made
+    once from the project's template by ``fill(url)``, under an advisory lock; older versions of the
+    same kind are dropped."""
     import psycopg
     from psycopg import sql
 
-    from geo.store.copy import copy_store
     from tests import pg
 
-    h = hashlib.sha256()
-    for rel in _DEMO_INPUTS:
-        h.update((ROOT / rel).read_bytes())
-    name = f"cg_demo_{h.hexdigest()[:12]}"
+    kind = name.rsplit("_", 1)[0].replace("_", "\\_")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(4242)")
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s AND datistemplate", (name,)).fetchone():
                 return name
             for (old,) in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'cg\\_demo\\_%%' AND datname <> %s", (name,)
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s", (kind + "\\_%", name)
             ).fetchall():
                 with contextlib.suppress(psycopg.Error):
                     conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(old)))
@@ -102,12 +99,23 @@ def _demo_template(admin: str) -> str:
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
             )
             url = pg.database_url(admin, name)
-            copy_store(schema.DEMO_GPKG, url)
+            fill(url)
             release_store(url)
             conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(sql.Identifier(name)))
             return name
         finally:
-            conn.execute("SELECT pg_advisory_unlock(4242)")
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+@functools.cache
+def _demo_template(admin: str) -> str:
+    """A PostgreSQL template database holding the demo (made once per version of its inputs)."""
+    from geo.store.copy import copy_store
+
+    h = hashlib.sha256()
+    for rel in _DEMO_INPUTS:
+        h.update((ROOT / rel).read_bytes())
+    return _template(admin, f"cg_demo_{h.hexdigest()[:12]}", 4242, lambda url: copy_store(schema.DEMO_GPKG, url))
 
 
 @contextlib.contextmanager
@@ -187,37 +195,14 @@ def _tiny_template(admin: str) -> str:
     """A PostgreSQL template database holding the tiny store (made once per version of its inputs)."""
     import tempfile
 
-    import psycopg
-    from psycopg import sql
-
     from geo.store.copy import copy_store
-    from tests import fixture_store, pg
+    from tests import fixture_store
 
-    name = f"cg_tiny_{fixture_store.fingerprint()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(4243)")
-        try:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s AND datistemplate", (name,)).fetchone():
-                return name
-            for (old,) in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'cg\\_tiny\\_%%' AND datname <> %s", (name,)
-            ).fetchall():
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(old)))
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(old)))
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            template = pg.template_database(admin)
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
-            url = pg.database_url(admin, name)
-            with tempfile.TemporaryDirectory() as tmp:
-                copy_store(fixture_store.build(Path(tmp) / "tiny.gpkg"), url, replace=True)
-            release_store(url)
-            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE true").format(sql.Identifier(name)))
-            return name
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(4243)")
+    def fill(url: str) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            copy_store(fixture_store.build(Path(tmp) / "tiny.gpkg"), url, replace=True)
+
+    return _template(admin, f"cg_tiny_{fixture_store.fingerprint()}", 4243, fill)
 
 
 @pytest.fixture
