@@ -90,7 +90,11 @@ def table(frame, *, limit: int | None = None, narrow: str = "", **kwargs) -> Non
 def download(label: str, build, file_name: str, mime: str, **kwargs) -> None:
     """A download button whose file is built by ``build()`` only when it is clicked (Streamlit's
     deferred download), never on a rerun: Explore's files of a national store are 70 MB. ``build``
-    must use only what it was given (it runs later, outside this run)."""
+    must use only what it was given (it runs later, outside this run).
+
+    A click does not rerun the page (``on_click="ignore"``): nothing on the page changes when a file
+    is saved, and a rerun raced the browser's request for the file (a download in CI never came)."""
+    kwargs.setdefault("on_click", "ignore")
     st.download_button(label, build, file_name, mime, **kwargs)
 
 
