@@ -20,7 +20,7 @@ from geo.errors import (
     VersionConflictError,
 )
 from geo.store import Store, open_store
-from tests.helpers import DEMO_ASSETS, store_digest
+from tests.helpers import DEMO_ASSETS, content_digest, store_digest
 
 
 def _digest(path) -> str:
@@ -31,7 +31,7 @@ def test_ensure_working_copy(tmp_path, demo_path):
     target = tmp_path / "instance" / "common_ground.gpkg"
     assert not target.exists()
     p = store_mod.ensure_working_copy(target, demo_path)
-    assert p == target and _digest(p) == _digest(demo_path)
+    assert p == target and content_digest(p) == content_digest(demo_path)
     # a second call keeps the user's edits
     target.write_bytes(demo_path.read_bytes() + b"")
     before = target.stat().st_mtime_ns
