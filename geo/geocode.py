@@ -300,7 +300,15 @@ class PostcodeIndex:
         self._in = dict(zip(keys, (bool(v) if v == v and v is not None else False for v in flag), strict=True))
         self.national = national
         self.area_bounds = area_bounds
-        self.area_name = area_name or _districts(self._lon)
+        self._area_name = area_name or None
+
+    @property
+    def area_name(self) -> str:
+        """The area named in messages (by default the districts the table covers, worked out on first
+        use: a lookup that finds its postcode never needs it)."""
+        if self._area_name is None:
+            self._area_name = _districts(self._lon)
+        return self._area_name
 
     def __len__(self) -> int:
         return len(self._lon)
