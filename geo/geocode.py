@@ -293,10 +293,11 @@ class PostcodeIndex:
             raise PostcodeNotFoundError(
                 f"The postcode table lacks {', '.join(sorted(missing))}; rebuild the store with its build script."
             )
-        keys = table["postcode"].astype(str).str.replace(r"\s+", "", regex=True).str.upper()
-        self._lon = dict(zip(keys, table["lon"].astype(float), strict=True))
-        self._lat = dict(zip(keys, table["lat"].astype(float), strict=True))
-        flag = table["in_sheffield_lad"] if "in_sheffield_lad" in table else [True] * len(table)
+        # Plain Python lists first: iterating Arrow-backed columns value by value is slow.
+        keys = table["postcode"].astype(str).str.replace(r"\s+", "", regex=True).str.upper().tolist()
+        self._lon = dict(zip(keys, table["lon"].to_numpy(dtype=float).tolist(), strict=True))
+        self._lat = dict(zip(keys, table["lat"].to_numpy(dtype=float).tolist(), strict=True))
+        flag = table["in_sheffield_lad"].tolist() if "in_sheffield_lad" in table else [True] * len(table)
         self._in = dict(zip(keys, (bool(v) if v == v and v is not None else False for v in flag), strict=True))
         self.national = national
         self.area_bounds = area_bounds

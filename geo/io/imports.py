@@ -30,6 +30,7 @@ Three steps, each usable on its own (the Data page shows the result of each befo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import uuid
@@ -864,7 +865,8 @@ def import_file(
 ) -> ImportResult:
     """Read, plan and (unless ``dry_run``) apply an import: the command line's one call."""
     read_opts = {k: options.pop(k) for k in ("source_layer", "crs", "encoding", "limits") if k in options}
-    postcodes = postcode_index(store)  # the store's table, then Great Britain's
+    # The store's table, then Great Britain's: built only if the file needs its postcodes looked up.
+    postcodes = functools.partial(postcode_index, store)
     try:
         heard: list[str] = []
         with library_warnings(heard):

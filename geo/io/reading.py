@@ -25,6 +25,7 @@ import stat
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def read_upload(
     source_layer: str | None = None,
     crs: str | None = None,
     encoding: str | None = None,
-    postcodes: PostcodeIndex | None = None,
+    postcodes: PostcodeIndex | Callable[[], PostcodeIndex] | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
 ) -> Upload:
     """Open a user's file and return its rows (with geometry where it has some).
@@ -136,7 +137,8 @@ def read_upload(
     encoding
         The text encoding of a CSV when it is not UTF-8 (e.g. ``"cp1252"``).
     postcodes
-        Geocodes a CSV that has only a postcode column.
+        Geocodes a CSV that has only a postcode column: the index, or a function that builds it
+        (called only for such a file).
     limits
         Size, row and archive limits.
     """
@@ -300,7 +302,7 @@ def _read_csv(
     *,
     crs: CRS | None,
     encoding: str | None,
-    postcodes: PostcodeIndex | None,
+    postcodes: PostcodeIndex | Callable[[], PostcodeIndex] | None,
     limits: ImportLimits,
     display_name: str | None = None,
 ) -> Upload:
@@ -366,7 +368,7 @@ def _read_csv(
             )
         geo = _points(frame, x, y, crs, name)
     elif pc and postcodes is not None:
-        geo = _geocode(frame, pc, postcodes, name)
+        geo = _geocode(frame, pc, postcodes() if callable(postcodes) else postcodes, name)
         notes.append(f"located by postcode (column {pc!r}) from OS Code-Point Open")
     else:
         return Upload(frame=frame, kind="csv", name=name, notes=notes + ["no coordinates: a table without locations"])
