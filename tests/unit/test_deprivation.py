@@ -85,3 +85,18 @@ def test_boundary_frame_reads_what_it_needs_and_does_without_missing_layers():
     del layers["lsoas"]
     wards = deprivation.boundary_frame("wards", read)
     assert wards["imd_decile"].isna().all() and set(wards["imd_method"]) == {""}
+
+
+def test_a_kept_answer_is_only_given_back_for_the_same_inputs():
+    first = deprivation.from_lsoas(WARDS, LSOAS)
+    again = deprivation.from_lsoas(WARDS.copy(), LSOAS.copy())  # equal content, other objects
+    assert again.equals(first) and again is not first
+    again.iloc[0, again.columns.get_loc("imd_avg_rank")] = -1.0  # the caller's copy: the kept answer does not change
+    assert deprivation.from_lsoas(WARDS, LSOAS).equals(first)
+
+    poorer = LSOAS.copy()
+    poorer["imd_rank"] = [100, 100, 100, 100]  # every LSOA in the most deprived decile
+    assert (deprivation.from_lsoas(WARDS, poorer)["imd_decile"].dropna() == 1).all()
+    moved = WARDS.copy()
+    moved.geometry = moved.geometry.translate(0.02)  # the wards moved east: a new overlay
+    assert not deprivation.from_lsoas(moved, LSOAS)["imd_avg_rank"].equals(first["imd_avg_rank"])
