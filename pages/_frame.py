@@ -39,17 +39,26 @@ def shared_sidebar() -> None:
             ("Sheffield demo (real open data), working copy " if demo else f"Store ({s.backend}) ")
             + f"`{label}`. Sources and licences: see **About**."
         )
+        present = [n for n in _layers.BOUNDARY_LABELS if n in s.layer_names()]
         if "_boundaries_from_url" not in st.session_state:  # a shared link's ?boundaries=...
             st.session_state["_boundaries_from_url"] = True
-            if st.query_params.get("boundaries") in _layers.BOUNDARY_LABELS:
+            if st.query_params.get("boundaries") in present:
                 st.session_state["boundary_layer"] = st.query_params["boundaries"]
-        st.selectbox(
-            "Boundaries",
-            options=list(_layers.BOUNDARY_LABELS),
-            format_func=_layers.BOUNDARY_LABELS.get,
-            key="boundary_layer",
-            help="The areas used for maps, counts and profiles on every page.",
-        )
+        if present:
+            if st.session_state.get("boundary_layer") not in present:
+                st.session_state["boundary_layer"] = present[0]
+            st.selectbox(
+                "Boundaries",
+                options=present,
+                format_func=_layers.boundary_option,
+                key="boundary_layer",
+                help="The areas used for maps, counts and profiles on every page.",
+            )
+        else:
+            st.caption(
+                "This store has no boundaries, so there are no areas to count, shade or profile. "
+                "Import wards, LSOAs or neighbourhoods on the **Data** page to add them."
+            )
         default_tiles = _map.tiles_choice()
         if "tiles" not in st.session_state:
             st.session_state["tiles"] = default_tiles

@@ -14,11 +14,7 @@ from geo.geocode import PostcodeIndex, postcode_index
 from geo.store import Store, open_store, store_taxonomy
 from pages import _show
 
-BOUNDARY_LABELS = {
-    "wards": "Wards (28)",
-    "neighbourhoods": "Neighbourhoods (147, community-named)",
-    "lsoas": "LSOAs (345, with deprivation)",
-}
+BOUNDARY_LABELS = {"wards": "Wards", "neighbourhoods": "Neighbourhoods", "lsoas": "LSOAs"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -150,6 +146,11 @@ def asset_outlines():
     if not store().has_layer(schema.OUTLINES_LAYER):
         return outlines.empty_outlines()
     return outlines.outlines_from_frame(layer(schema.OUTLINES_LAYER))
+
+
+def boundary_option(name: str) -> str:
+    """A boundary set as the sidebar offers it, with how many areas this store has: "Wards (28)"."""
+    return f"{BOUNDARY_LABELS.get(name, name)} ({len(layer(name)):,})"
 
 
 def boundary_choice() -> str:

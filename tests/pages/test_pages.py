@@ -54,12 +54,29 @@ def test_app_opens_on_explore_with_all_assets():
 
 def test_sidebar_offers_boundaries_and_basemap():
     at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    store = open_store(DEMO_GPKG)
     assert at.selectbox(key="boundary_layer").options == [
-        "Wards (28)",
-        "Neighbourhoods (147, community-named)",
-        "LSOAs (345, with deprivation)",
+        f"Wards ({len(store.read('wards', columns=[]))})",
+        f"Neighbourhoods ({len(store.read('neighbourhoods', columns=[]))})",
+        f"LSOAs ({len(store.read('lsoas', columns=[]))})",
     ]
     assert "none" in at.selectbox(key="tiles").options
+
+
+def test_a_store_without_boundaries_says_how_to_add_them(tmp_path, monkeypatch):
+    """A national store of points (like data/build_england.py's) has no boundary set to choose: the
+    sidebar says so and how to add one, and every page still runs."""
+    from geo.store.copy import create_geopackage
+
+    path = tmp_path / "points_only.gpkg"
+    create_geopackage(path).close()
+    monkeypatch.setenv("COMMON_GROUND_DATA", str(path))
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    for page in ("explore", "neighbourhood", "gaps", "near_me", "join_up", "community", "stories"):
+        if page != "explore":
+            _ok(at.switch_page(f"pages/{page}.py").run())
+        assert not [s for s in at.sidebar.selectbox if s.key == "boundary_layer"], page
+        assert any("no boundaries" in c.value and "Data" in c.value for c in at.sidebar.caption), page
 
 
 def test_sidebar_choices_persist_across_reruns_of_the_app():
