@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo import textsafe
 from geo.errors import CommonGroundError, VersionConflictError
+from geo.web import links
 from pages import _layers, _people, _show
 
 
@@ -62,7 +63,7 @@ def view_link(params: dict[str, object]) -> None:
     )
     with st.expander("Link to this view", icon=":material/link:"):
         st.caption("Copy it to send someone exactly this view, or to come back to it.")
-        st.code(link, language=None, wrap_lines=True)
+        st.html(links.copy_link_html(link), unsafe_allow_javascript=True)  # not st.code: see geo.web.links
 
 
 #: The most rows a table sends to the browser on a run (a national store has 30,000 assets).

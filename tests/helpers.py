@@ -213,3 +213,16 @@ def _call_main(argv: list[str]) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
     return code
+
+
+def view_links(at) -> list[str]:
+    """The "Link to this view" URLs an AppTest run shows (:func:`geo.web.links.copy_link_html`)."""
+    import html
+    import re
+
+    found = []
+    for element in at.get("html"):
+        body = element.proto.body
+        if 'class="cg-link"' in body:
+            found += [html.unescape(v) for v in re.findall(r'<input type="text" readonly value="([^"]*)"', body)]
+    return found

@@ -33,6 +33,17 @@ def test_a_near_me_link_shows_the_nearest_by_name(app_page: AppPage) -> None:
     assert page.get_by_label("Postcode").input_value() == "S5 8NJ"
     page.get_by_text("15 minutes ≈").wait_for(timeout=TIMEOUT_MS)  # the walking time came from the link
 
+    # "Link to this view": the field holds this view's URL, and its button puts it on the clipboard
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_page.server.url)
+    page.get_by_text("Link to this view").click()
+    field = page.get_by_role("textbox", name="Link to this view")
+    field.wait_for(timeout=TIMEOUT_MS)
+    link = field.input_value()
+    assert link.startswith(f"{app_page.server.url}/near_me?") and "postcode=S5+8NJ" in link and "minutes=15" in link
+    page.get_by_role("button", name="Copy link").click()
+    page.get_by_role("status").filter(has_text="Copied").wait_for(timeout=TIMEOUT_MS)
+    assert page.evaluate("navigator.clipboard.readText()") == link
+
 
 def test_a_neighbourhood_link_shows_that_wards_profile(app_page: AppPage) -> None:
     page = app_page.page

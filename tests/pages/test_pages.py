@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from geo.analysis import areas as analysis
 from geo.schema import DEMO_GPKG, PROJECT_ROOT
 from geo.store import open_store
-from tests.helpers import DEMO_ASSETS
+from tests.helpers import DEMO_ASSETS, view_links
 
 TIMEOUT = 120
 APP = str(PROJECT_ROOT / "app.py")
@@ -278,7 +278,7 @@ def test_explore_filters_by_a_service_theme_from_the_taxonomy():
     _ok(at)
     health = assets[assets["type"].isin(["gp_practice", "dental_practice", "pharmacy"])]
     assert {m.label: m.value for m in at.metric}["Assets shown"] == f"{len(health):,}"
-    assert "types=gp_practice%2Cdental_practice%2Cpharmacy" in at.code[-1].value  # the link keeps the view
+    assert "types=gp_practice%2Cdental_practice%2Cpharmacy" in view_links(at)[-1]  # the link keeps the view
     at.multiselect(key="explore_themes").set_value(["culture"]).run()  # libraries and museums
     _ok(at)
     culture = assets[assets["type"].isin(["library", "museum"])]
