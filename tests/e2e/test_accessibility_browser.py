@@ -22,7 +22,7 @@ import pytest
 from geo.store import open_store
 from pages._registry import HEADINGS
 from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle
-from tests.helpers import DEMO_ASSETS
+from tests.helpers import DEMO_ASSETS, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -156,11 +156,18 @@ def test_every_map_frame_is_named_for_what_it_shows(app_page: AppPage) -> None:
     app = app_page
     open_app_page(app, "")
     cdp = app.page.context.new_cdp_session(app.page)
-    try:  # what Chromium's accessibility tree, which screen readers read, calls each frame
+
+    def frame_names() -> list[str]:
         nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+        return [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "Iframe"]
+
+    try:  # what Chromium's accessibility tree, which screen readers read, calls each frame; the tree
+        # is built as the browser gets to it, so a frame already on the page can be missing from the
+        # first answer (CI saw none once): wait until it has them
+        cdp.send("Accessibility.enable")
+        frames = wait_until(frame_names, 30, "the map frames in Chromium's accessibility tree")
     finally:
         cdp.detach()
-    frames = [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "Iframe"]
     assert frames and all(name.startswith(f"Map of {DEMO_ASSETS} assets") for name in frames), frames
     inner = _map_frames(app)[0]
     assert inner.evaluate("document.title").startswith(f"Map of {DEMO_ASSETS} assets")
