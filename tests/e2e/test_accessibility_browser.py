@@ -161,11 +161,19 @@ def test_every_map_frame_is_named_for_what_it_shows(app_page: AppPage) -> None:
         nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
         return [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "Iframe"]
 
-    try:  # what Chromium's accessibility tree, which screen readers read, calls each frame; the tree
-        # is built as the browser gets to it, so a frame already on the page can be missing from the
-        # first answer (CI saw none once): wait until it has them
+    def named_frames() -> list[str] | None:
+        names = frame_names()
+        return names if names and all(n.startswith("Map") for n in names) else None
+
+    try:  # what Chromium's accessibility tree, which screen readers read, calls each frame. The tree
+        # follows the page as the browser gets to it: a frame the page has already named can be
+        # missing from it or still carry its old name (CI saw both once). Wait until every frame in
+        # it is named for a map; a frame that never is fails here, with the names it has.
         cdp.send("Accessibility.enable")
-        frames = wait_until(frame_names, 30, "the map frames in Chromium's accessibility tree")
+        try:
+            frames = wait_until(named_frames, 30, "every map frame named in Chromium's accessibility tree")
+        except pytest.fail.Exception:
+            pytest.fail(f"the map frames are not named for their maps: {frame_names()}", pytrace=False)
     finally:
         cdp.detach()
     assert frames and all(name.startswith(f"Map of {DEMO_ASSETS} assets") for name in frames), frames
