@@ -39,7 +39,8 @@ def shared_sidebar() -> None:
             ("Sheffield demo (real open data), working copy " if demo else f"Store ({s.backend}) ")
             + f"`{label}`. Sources and licences: see **About**."
         )
-        present = [n for n in _layers.BOUNDARY_LABELS if n in s.layer_names()]
+        held = set(s.layer_names())  # one query, not one per boundary set
+        present = [n for n in _layers.BOUNDARY_LABELS if n in held]
         if "_boundaries_from_url" not in st.session_state:  # a shared link's ?boundaries=...
             st.session_state["_boundaries_from_url"] = True
             if st.query_params.get("boundaries") in present:
