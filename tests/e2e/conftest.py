@@ -15,6 +15,7 @@ Without it the tests skip, except under CI (``CI=true``), where they fail.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -283,6 +284,12 @@ class PageWatch:
     dialogs: list[str] = field(default_factory=list)
     in_flight: set = field(default_factory=set)  # requests neither finished nor failed yet
 
+    def reset(self) -> None:
+        """Forget everything recorded so far (a tab shared by several tests)."""
+        for name in ("requests", "aborted", "page_errors", "console_errors", "app_failures", "dialogs"):
+            getattr(self, name).clear()
+        self.in_flight.clear()
+
     def is_local(self, url: str) -> bool:
         return url == self.app_url or url.startswith(self.app_url + "/") or url.startswith(("data:", "about:", "blob:"))
 
@@ -370,10 +377,89 @@ def _app_page(browser, server: AppServer) -> Iterator[AppPage]:
         context.close()
 
 
+#: Read-only modules whose tests share one browser tab (per module), each test going to its page
+#: through the sidebar's links (:func:`visit`) as a person does: a fresh tab loads and compiles
+#: Streamlit's whole front end again (about 4-6 s of CPU on this machine), a move between pages
+#: costs 1-2 s. A test that fails closes the tab, so the next one starts in a fresh one.
+SHARED_TAB_MODULES = {"test_accessibility_browser"}
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@dataclass
+class _Tab:
+    app: AppPage | None = None
+    context: object = None
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.app = self.context = None
+
+
+@pytest.fixture(scope="module")
+def _module_tab() -> Iterator[_Tab]:
+    tab = _Tab()
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
 @pytest.fixture
-def app_page(browser, app_server: AppServer) -> Iterator[AppPage]:
-    """A fresh browser page on :func:`app_server` (not yet navigated)."""
-    yield from _app_page(browser, app_server)
+def app_page(request: pytest.FixtureRequest, browser, app_server: AppServer) -> Iterator[AppPage]:
+    """A browser page on :func:`app_server`: a fresh one (not yet navigated), or, in the modules of
+    :data:`SHARED_TAB_MODULES`, the module's tab (wherever the last test left it) with its record of
+    errors and requests emptied and its viewport back to :data:`VIEWPORT`."""
+    if request.module.__name__.rsplit(".", 1)[-1] not in SHARED_TAB_MODULES:
+        yield from _app_page(browser, app_server)
+        return
+    tab: _Tab = request.getfixturevalue("_module_tab")
+    if tab.app is None:
+        tab.context, page, watch = open_page(browser, app_server)
+        tab.app = AppPage(page=page, watch=watch, server=app_server)
+    else:
+        tab.app.watch.reset()
+        tab.app.page.set_viewport_size(VIEWPORT)
+    try:
+        yield tab.app
+    finally:
+        if request.node.stash.get(_FAILED, False):
+            tab.close()
+
+
+def current_path(app: AppPage) -> str | None:
+    """The app page the tab shows (``""`` for Explore), or None when it shows none yet."""
+    url = app.page.url
+    if not url.startswith(app.server.url + "/"):
+        return None
+    return url[len(app.server.url) + 1 :].split("?", 1)[0].split("#", 1)[0]
+
+
+def visit(app: AppPage, path: str) -> None:
+    """Go to the app's page ``/path``: by its link in the sidebar when the tab already shows another
+    page of the app and the link is on screen (as a person moves around), otherwise by loading its
+    address. Returns at once; the caller waits for what it needs."""
+    page = app.page
+    app.watch.in_flight.clear()  # requests the previous document (or page) left unfinished never end
+    here = current_path(app)
+    if here is not None and here != path:
+        link = page.locator(f"[data-testid=stSidebarNav] a[href='{app.server.url}/{path}']")
+        box = link.bounding_box() if link.count() == 1 else None
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        if box and box["x"] >= 0 and box["x"] + box["width"] <= width:
+            link.click()
+            page.wait_for_url(re.compile(rf"^{re.escape(app.server.url)}/{re.escape(path)}([?#].*)?$"))
+            return
+    page.goto(f"{app.server.url}/{path}", wait_until="domcontentloaded")
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 from geo.store import open_store
 from pages._registry import HEADINGS
-from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle
+from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle, visit
 from tests.helpers import DEMO_ASSETS, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -48,11 +48,10 @@ def _name(path: str) -> str:
 
 
 def open_app_page(app: AppPage, path: str) -> None:
-    """Open ``/path`` and wait until its script has run to the end, nothing is in flight, and every
-    map on it has drawn."""
+    """Go to ``/path`` (:func:`~tests.e2e.conftest.visit`) and wait until its script has run to the end,
+    nothing is in flight, and every map on it has drawn."""
     page = app.page
-    app.watch.in_flight.clear()  # requests the previous document left unfinished never end
-    page.goto(f"{app.server.url}/{path}", wait_until="domcontentloaded")
+    visit(app, path)
     try:
         page.get_by_role("heading", name=PAGES[path], exact=True).wait_for()
         _wait_quiet(app)

@@ -37,7 +37,7 @@ from tests.e2e.auth_fixtures import (
     mock_provider,
     shared_app_env,
 )
-from tests.e2e.conftest import TIMEOUT_MS, AppPage, AppServer, open_page, private_store, settle, start_server
+from tests.e2e.conftest import TIMEOUT_MS, AppPage, AppServer, open_page, private_store, settle, start_server, visit
 
 pytestmark = [
     pytest.mark.e2e,
@@ -161,11 +161,16 @@ def _wait_idle(app: AppPage) -> None:
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(state="attached")
 
 
-def open_app_page(app: AppPage, path: str) -> None:
-    """Open ``/path`` and wait until its script has run to the end."""
-    # Requests the previous document left unfinished never report an end: only this page's count.
-    app.watch.in_flight.clear()
-    app.page.goto(f"{app.server.url}/{path}", wait_until="domcontentloaded")
+def open_app_page(app: AppPage, path: str, *, by_link: bool = False) -> None:
+    """Open ``/path`` (a new session), or with ``by_link`` go there by the sidebar's link if the page
+    is on screen (the same session, as a visitor moves around), and wait until its script has run
+    to the end."""
+    if by_link:
+        visit(app, path)
+    else:
+        # Requests the previous document left unfinished never report an end: only this page's count.
+        app.watch.in_flight.clear()
+        app.page.goto(f"{app.server.url}/{path}", wait_until="domcontentloaded")
     title = PAGES.get(path)
     if title:
         app.page.get_by_role("heading", name=title, exact=True).wait_for()
@@ -459,7 +464,7 @@ def test_role_anonymous_gets_no_write_control_and_no_names_on_any_page(shared_pa
     page = app.page
     found: list[str] = []
     for path, title in PAGES.items():
-        open_app_page(app, path)
+        open_app_page(app, path, by_link=True)
         where = f"/{path} ({title})"
         _sign_in_offered(app, where)
         for control in _controls(app):
