@@ -191,8 +191,8 @@ def _sign_in_offered(app: AppPage, where: str) -> None:
 def sign_in(app: AppPage, person: Person, role: str) -> None:
     """Sign ``person`` in through the provider's form; check the sidebar names them with ``role``."""
     page = app.page
-    if not page.url.startswith(app.server.url):
-        page.goto(app.server.url, wait_until="domcontentloaded")
+    if not page.url.startswith(app.server.url):  # the lightest page (no map), not Explore
+        page.goto(f"{app.server.url}/about", wait_until="domcontentloaded")
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign in").click()
     sub = page.get_by_placeholder("sub")
     try:
@@ -317,7 +317,7 @@ def test_role_contributor_proposal_waits_for_review_and_can_be_withdrawn(shared_
     page = app.page
     name = f"Browser Proposal {uuid.uuid4().hex[:6]}"
     sign_in(app, CONTRIBUTOR, "contributor")
-    open_app_page(app, "edit")
+    open_app_page(app, "edit", by_link=True)
     page.get_by_role("tab", name="Add an asset").wait_for()
     assert _tabs(app) == ["Add an asset", "My proposals"]
     assert page.get_by_role("textbox", name="Your name or email").count() == 0  # nobody types who they are
@@ -370,7 +370,7 @@ def test_role_editor_approves_a_contribution_but_never_their_own(shared_page: Ap
     app = shared_page
     page = app.page
     sign_in(app, EDITOR, "editor")
-    open_app_page(app, "edit")
+    open_app_page(app, "edit", by_link=True)
     queue_tab = page.get_by_role("tab", name="Moderation queue", exact=True)
     queue_tab.wait_for()
     tabs = _tabs(app)
@@ -424,7 +424,7 @@ def test_role_below_admin_gets_no_admin_controls_on_the_data_page(
     app = shared_page
     page = app.page
     sign_in(app, person, role)
-    open_app_page(app, "data")
+    open_app_page(app, "data", by_link=True)
     page.get_by_test_id("stFileUploader").wait_for()
     text = page.inner_text("body")
     assert "Admin: asset types and roles" not in text
