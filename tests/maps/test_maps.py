@@ -328,3 +328,39 @@ def test_points_and_clusters_are_keyboard_targets(demo_html):
         'm.setAttribute("content", "width=device-width, initial-scale=1.0")',  # pinch-zoom allowed
     ):
         assert needle in demo_html + _own_js(), needle
+
+
+def test_display_polygons_are_kept_by_content_and_answer_as_when_first_made():
+    """Areas simplified for display are made once per content (each page run is a new thread, where
+    pyproj makes its transformers again) and then served as made, under the caller's own index; a
+    changed boundary is simplified afresh."""
+    import threading
+
+    from shapely.geometry import box
+
+    squares = gpd.GeoDataFrame(
+        {"name": ["a", "b"]},
+        geometry=[box(-1.50, 53.30, -1.45, 53.35), box(-1.45, 53.30, -1.40, 53.35)],
+        crs=schema.STORAGE_CRS,
+    )
+    maps._DISPLAY.clear()
+    first = maps._display_polygons(squares, tolerance_m=10)
+    assert len(maps._DISPLAY) == 1
+    answers = []
+    thread = threading.Thread(
+        target=lambda: answers.append(maps._display_polygons(squares.set_index("name"), tolerance_m=10))
+    )
+    thread.start()
+    thread.join()
+    again = answers[0]
+    assert len(maps._DISPLAY) == 1, "the same boundaries were simplified again"
+    assert list(again.index) == ["a", "b"] and again.crs == first.crs
+    assert all(g1.equals(g2) for g1, g2 in zip(first, again, strict=True))
+    assert first.geometry.iloc[1].intersection(first.geometry.iloc[0]).length > 0.04  # the shared edge stays shared
+
+    moved = squares.copy()
+    moved.geometry = [box(-1.50, 53.30, -1.45, 53.36), squares.geometry.iloc[1]]
+    changed = maps._display_polygons(moved, tolerance_m=10)
+    assert len(maps._DISPLAY) == 2
+    assert changed.iloc[0].bounds[3] == pytest.approx(53.36, abs=1e-6)
+    assert maps._display_polygons(squares, tolerance_m=50) is not None and len(maps._DISPLAY) == 3  # by tolerance too
