@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import sys
 import threading
+import types
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import geopandas as gpd
@@ -471,10 +473,14 @@ def _audit_versions(store: PostGISStore, feature_id: str) -> list[tuple[int, int
 
 
 @pytest.mark.slow
-def test_eight_processes_updating_one_row_lose_nothing(seeded: PostGISStore):
+def test_eight_processes_updating_one_row_lose_nothing(seeded: PostGISStore, monkeypatch: pytest.MonkeyPatch):
     # Eight fresh interpreters ("spawn"): the fork server is one per process, and another module
     # (tests/imports/test_crash_safety.py) starts it with its own preloads and SIGKILLs its children,
     # so sharing it made this pool break now and then when both ran on one xdist worker.
+    # A spawned interpreter runs the parent's __main__ again from its file; after an AppTest has run on
+    # this worker, __main__ is the script Streamlit last ran (a deleted temporary file, which broke the
+    # pool once in CI): the workers need nothing from __main__, so they get an empty one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
         done = list(pool.map(_bump_worker, [seeded.url] * 8, ["lib-2"] * 8, range(8), [100] * 8))
