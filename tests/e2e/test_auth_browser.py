@@ -37,7 +37,16 @@ from tests.e2e.auth_fixtures import (
     mock_provider,
     shared_app_env,
 )
-from tests.e2e.conftest import TIMEOUT_MS, AppPage, AppServer, open_page, private_store, settle, start_server, visit
+from tests.e2e.conftest import (
+    TIMEOUT_MS,
+    AppPage,
+    AppServer,
+    _app_page,
+    private_store,
+    settle,
+    start_server,
+    visit,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -130,15 +139,10 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: MockProv
 
 
 @pytest.fixture
-def shared_page(browser, shared_app: AppServer, oidc_provider: MockProvider) -> Iterator[AppPage]:
-    """A fresh browser context on :func:`shared_app` (so nobody is signed in) that may also reach the
-    provider (every other request is still aborted)."""
-    context, page, watch = open_page(browser, shared_app)
-    context.route(oidc_provider.url + "/**", lambda r: r.continue_())  # the latest route is asked first
-    try:
-        yield AppPage(page=page, watch=watch, server=shared_app)
-    finally:
-        context.close()
+def shared_page(browser_context, shared_app: AppServer, oidc_provider: MockProvider) -> Iterator[AppPage]:
+    """A new tab on :func:`shared_app` in the module's browser, its cookies cleared, so nobody is
+    signed in at the app or at the provider (which is on 127.0.0.1 too, so the browser reaches it)."""
+    yield from _app_page(browser_context, shared_app)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     _app_page,
     in_map,
     map_frame,
+    new_context,
     private_store,
     settle,
     start_server,
@@ -75,6 +76,7 @@ def _popup_text(app: AppPage, frame, *, contains: str | None = None, timeout_ms:
     return popup.text_content()
 
 
+@pytest.mark.fresh_browser  # a first visit: every script and style is fetched, none comes from the cache
 def test_explore_map_renders_offline(app_page: AppPage) -> None:
     app = app_page
     frame = _open_explore(app)
@@ -194,8 +196,8 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServ
 
 
 @pytest.fixture
-def hostile_page(browser, hostile_server: AppServer) -> Iterator[AppPage]:
-    yield from _app_page(browser, hostile_server)
+def hostile_page(browser_context, hostile_server: AppServer) -> Iterator[AppPage]:
+    yield from _app_page(browser_context, hostile_server)
 
 
 def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
@@ -398,9 +400,7 @@ def test_search_zooms_to_what_it_found_and_its_link_restores_the_view(app_page: 
     assert state["out"] == 0, f"{state['out']} of the {found} places found are outside the map: {state}"
     assert "q=Firth+Park" in page.url, page.url
     # the same link in another browser (no session) opens the same view
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(app.server.url) else r.abort())
+    context = new_context(browser)
     try:
         other = context.new_page()
         other.goto(page.url, wait_until="domcontentloaded")

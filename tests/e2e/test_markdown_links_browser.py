@@ -124,8 +124,10 @@ def markdown_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppSer
         server.stop()
 
 
-def test_markdown_literal_shows_hostile_text_with_nothing_clickable(browser, markdown_server: AppServer) -> None:
-    context, page, watch = open_page(browser, markdown_server)
+def test_markdown_literal_shows_hostile_text_with_nothing_clickable(
+    browser_context, markdown_server: AppServer
+) -> None:
+    page, watch = open_page(browser_context, markdown_server)
     try:
         page.goto(markdown_server.url, wait_until="domcontentloaded")
         page.locator(".st-key-rendered").get_by_text("every case rendered").wait_for(timeout=TIMEOUT_MS)
@@ -149,4 +151,4 @@ def test_markdown_literal_shows_hostile_text_with_nothing_clickable(browser, mar
         assert not failures, "\n".join(failures)
         assert not watch.page_errors and not watch.dialogs, (watch.page_errors, watch.dialogs)
     finally:
-        context.close()
+        page.close()

@@ -53,8 +53,8 @@ def examples_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppSer
 
 
 @pytest.fixture
-def traits_page(browser, examples_server: AppServer) -> Iterator[AppPage]:
-    yield from _app_page(browser, examples_server)
+def traits_page(browser_context, examples_server: AppServer) -> Iterator[AppPage]:
+    yield from _app_page(browser_context, examples_server)
 
 
 def test_strengths_come_before_gaps_and_open_onto_the_groups_behind_them(traits_page: AppPage) -> None:
