@@ -234,6 +234,8 @@ def private_store(directory: Path) -> Path:
 #: one not yet checked) gets a server of its own over its own copy of the demo.
 READ_ONLY_MODULES = {
     "test_accessibility_browser",
+    "test_explore_browser",  # its one writing test has a server of its own (hostile_server)
+    "test_explore_scale_browser",
     "test_links_browser",
     "test_maps_fit_browser",
     "test_near_me_browser",

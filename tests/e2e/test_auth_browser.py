@@ -6,8 +6,10 @@ the code exchange, checks the ID token against the provider's keys and sets its 
 The store is seeded, before the server starts, with changes made by people whose names must never
 reach an anonymous visitor, and with proposals from a contributor and from an editor.
 
-Tests do not depend on each other's order: each one signs in on its own browser context, and those
-that write make their own rows (with names unique to the test).
+Tests do not depend on each other's order: each one starts in a new tab with no cookies (nobody
+signed in), and those that write make their own rows (with names unique to the test). The tests of
+what a role may do start signed in with the cookies an earlier real sign-in of that person left
+(:func:`signed_in`), as a returning visitor's browser does, or sign in first if there was none.
 """
 
 from __future__ import annotations
@@ -192,8 +194,13 @@ def _sign_in_offered(app: AppPage, where: str) -> None:
         _fail(app, f"{where}: the sidebar offers no Sign in button to a visitor")
 
 
-def sign_in(app: AppPage, person: Person, role: str) -> None:
-    """Sign ``person`` in through the provider's form; check the sidebar names them with ``role``."""
+#: The browser's cookies after a real sign-in, by app server and person (see :func:`signed_in`).
+_SIGNED_IN: dict[tuple[str, str], list[dict]] = {}
+
+
+def sign_in(app: AppPage, person: Person, role: str, *, keep: bool = True) -> None:
+    """Sign ``person`` in through the provider's form; check the sidebar names them with ``role``.
+    With ``keep``, the browser's cookies are kept for :func:`signed_in`."""
     page = app.page
     if not page.url.startswith(app.server.url):  # the lightest page (no map), not Explore
         page.goto(f"{app.server.url}/about", wait_until="domcontentloaded")
@@ -210,6 +217,26 @@ def sign_in(app: AppPage, person: Person, role: str) -> None:
     except Exception:
         _fail(app, f"after authorizing at the provider, the app never said 'Signed in as' for {person.sub}")
     assert page.url.startswith(app.server.url), page.url
+    assert _account(app).inner_text().strip() == f"Signed in as {person.name} · {role}"
+    if keep:
+        _SIGNED_IN[app.server.url, person.sub] = page.context.cookies()
+
+
+def signed_in(app: AppPage, person: Person, role: str) -> None:
+    """Start as ``person``, signed in: with the cookies an earlier real sign-in of theirs left in this
+    module (as a visitor's browser keeps them between visits: Streamlit's signed identity cookie),
+    else by :func:`sign_in`. For the tests of what a role may do; the sign-in tests themselves always
+    go through the provider. Checks on About that the app names them with ``role``."""
+    cookies = _SIGNED_IN.get((app.server.url, person.sub))
+    if cookies is None:
+        sign_in(app, person, role)
+        return
+    app.page.context.add_cookies(cookies)
+    open_app_page(app, "about")
+    try:
+        _account(app).wait_for()
+    except Exception:
+        _fail(app, f"the kept cookies of {person.sub}'s sign-in did not sign them in")
     assert _account(app).inner_text().strip() == f"Signed in as {person.name} · {role}"
 
 
@@ -260,7 +287,7 @@ def test_sign_in_as_contributor_and_sign_out_again(shared_page: AppPage) -> None
     sidebar = page.get_by_test_id("stSidebar")
     _sign_in_offered(app, "/")
     assert "Local mode" not in sidebar.inner_text()
-    sign_in(app, CONTRIBUTOR, "contributor")
+    sign_in(app, CONTRIBUTOR, "contributor", keep=False)  # it signs out below
     # A new session in the same browser (a reload, a new tab) is still signed in: the identity cookie.
     open_app_page(app, "about")
     _account(app).wait_for()
@@ -320,7 +347,7 @@ def test_role_contributor_proposal_waits_for_review_and_can_be_withdrawn(shared_
     app = shared_page
     page = app.page
     name = f"Browser Proposal {uuid.uuid4().hex[:6]}"
-    sign_in(app, CONTRIBUTOR, "contributor")
+    signed_in(app, CONTRIBUTOR, "contributor")
     open_app_page(app, "edit", by_link=True)
     page.get_by_role("tab", name="Add an asset").wait_for()
     assert _tabs(app) == ["Add an asset", "My proposals"]
@@ -373,7 +400,7 @@ def test_role_editor_approves_a_contribution_but_never_their_own(shared_page: Ap
     audit records the editor's name and sub); cannot approve or reject their own."""
     app = shared_page
     page = app.page
-    sign_in(app, EDITOR, "editor")
+    signed_in(app, EDITOR, "editor")
     open_app_page(app, "edit", by_link=True)
     queue_tab = page.get_by_role("tab", name="Moderation queue", exact=True)
     queue_tab.wait_for()
@@ -427,7 +454,7 @@ def test_role_below_admin_gets_no_admin_controls_on_the_data_page(
     """Contributors and editors may upload a file, but neither the taxonomy nor the roles are theirs."""
     app = shared_page
     page = app.page
-    sign_in(app, person, role)
+    signed_in(app, person, role)
     open_app_page(app, "data", by_link=True)
     page.get_by_test_id("stFileUploader").wait_for()
     text = page.inner_text("body")
@@ -444,7 +471,7 @@ def test_role_admin_by_group_claim_adds_an_asset_type_and_sees_the_roles(shared_
     app = shared_page
     page = app.page
     type_id = f"e2e_type_{uuid.uuid4().hex[:6]}"
-    sign_in(app, ADMIN, "admin")
+    signed_in(app, ADMIN, "admin")
     open_app_page(app, "data")
     page.get_by_text("Admin: asset types and roles").click()
     page.get_by_text("Add an asset type").wait_for()
