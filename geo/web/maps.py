@@ -45,7 +45,9 @@ from jinja2 import Template
 
 from geo.errors import CRSError, SchemaError
 from geo.schema import METRIC_CRS, STORAGE_CRS, Taxonomy
-from geo.web import webassets
+from geo.web import plain_templates, webassets
+
+plain_templates.install()  # rendered map text is not compiled again as Jinja (see the module)
 
 #: Tile sources the app offers. ``"none"`` draws no basemap (the app then needs no internet).
 TILE_SOURCES: dict[str, dict[str, str] | None] = {

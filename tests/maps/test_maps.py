@@ -364,3 +364,67 @@ def test_display_polygons_are_kept_by_content_and_answer_as_when_first_made():
     assert len(maps._DISPLAY) == 2
     assert changed.iloc[0].bounds[3] == pytest.approx(53.36, abs=1e-6)
     assert maps._display_polygons(squares, tolerance_m=50) is not None and len(maps._DISPLAY) == 3  # by tolerance too
+
+
+def _counted_ids(monkeypatch) -> None:
+    """Element ids from a counter (branca draws them at random), so two renders can be compared."""
+    import branca.element
+
+    counter = itertools.count()
+    monkeypatch.setattr(branca.element.Element, "_generate_id", classmethod(lambda cls: f"{next(counter):032x}"))
+
+
+def test_plain_text_templates_render_maps_byte_for_byte_as_jinja(monkeypatch, demo_assets, demo_wards, taxonomy):
+    """The map text branca wraps again is not compiled as Jinja when it has nothing to substitute
+    (geo.web.plain_templates): the rendered map is the same, hostile names included."""
+    from geo.web import plain_templates
+
+    assets = gpd.GeoDataFrame(
+        {**{c: list(demo_assets[c].iloc[:40]) for c in ("id", "type", "name")}},
+        geometry=list(demo_assets.geometry.iloc[:40]),
+        crs=demo_assets.crs,
+    )
+    assets.loc[: len(HOSTILE) - 1, "name"] = HOSTILE
+
+    def render() -> str:
+        _counted_ids(monkeypatch)
+        choropleth = maps.Choropleth("Population", demo_wards["population"], fmt="{:,.0f}")
+        return _render(maps.explorer_map(assets, taxonomy=taxonomy, boundaries=demo_wards, choropleth=choropleth))
+
+    try:
+        plain_templates.uninstall()
+        with_jinja = render()
+        plain_templates.install()
+        with_plain = render()
+    finally:
+        plain_templates.install()
+    assert with_plain == with_jinja
+    assert "{{ 7*7 }}" not in with_plain and ">49<" not in with_plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n",
+        "plain",
+        "plain\n",
+        "two\n\n",
+        "a {b} c",
+        "{ {x} }",
+        "a\r\nb",
+        "{{ 6*7 }}",
+        "{% if 1 %}y{% endif %}",
+        "{# c #}z",
+    ],
+)
+def test_plain_text_template_renders_as_jinja_does(text):
+    from jinja2 import Template as JinjaTemplate
+
+    from geo.web import plain_templates
+
+    made = plain_templates.template(text)
+    assert made.render(this=None, kwargs={}) == JinjaTemplate(text).render(this=None, kwargs={})
+    assert isinstance(made, plain_templates.PlainText) == (
+        "\r" not in text and not any(m in text for m in ("{{", "{%", "{#"))
+    )
