@@ -6,3 +6,7 @@ Modules: :mod:`geo.schema` (the data model and taxonomy), :mod:`geo.store` (the 
 """
 
 __version__ = "0.1.0"
+
+from geo import projection as _projection  # noqa: E402 (standard library only)
+
+_projection.install_on_import()  # every reprojection in one thread (see geo/projection.py)
