@@ -51,6 +51,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(f"browser-{item.module.__name__.rsplit('.', 1)[-1]}"))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the PostgreSQL databases made ahead for tests that never came (tests/pg.py): here, since
+    an xdist worker may end without running ``atexit``."""
+    import sys
+
+    pg = sys.modules.get("tests.pg")
+    if pg is not None:
+        pg._drop_made_ahead()
+
+
 @pytest.fixture(scope="session")
 def demo_path() -> Path:
     """The shipped demo GeoPackage (read-only: never write to it)."""

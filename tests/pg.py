@@ -18,11 +18,14 @@ that already holds PostGIS and the migrated Common Ground schema (made once, and
 
 from __future__ import annotations
 
+import atexit
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -122,6 +125,75 @@ def template_database(admin_url: str) -> str:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
 
 
+# --- databases made one ahead ---------------------------------------------------------------------
+#
+# ``CREATE DATABASE ... TEMPLATE`` copies the template's files (16 MB or more, PostGIS's own tables
+# included): 0.1 to 0.5 s, mostly waiting on the disk when the files have left the page cache. A test
+# that needs a fresh database would wait that long in its set-up; instead, as one is handed out, the
+# next copy of the same template is made in a background thread while the test runs, and used
+# databases are dropped there too. What is left over at the end of the process is dropped then.
+
+_AHEAD_LOCK = threading.Lock()
+_AHEAD: dict[tuple[str, str], concurrent.futures.Future] = {}  # (admin URL, template) -> its next copy
+_EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _background() -> concurrent.futures.ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="cg-test-db")
+        atexit.register(_drop_made_ahead)
+    return _EXECUTOR
+
+
+def _new_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}".lower()[:63]
+
+
+def _create(admin: str, name: str, template: str) -> str:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    return name
+
+
+def _drop(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _take_made_ahead(admin: str, template: str) -> str | None:
+    """The database made ahead from ``template``, if one was and it worked out."""
+    with _AHEAD_LOCK:
+        future = _AHEAD.pop((admin, template), None)
+    if future is None:
+        return None
+    try:
+        return future.result(timeout=120)
+    except (psycopg.Error, concurrent.futures.TimeoutError):
+        return None  # e.g. the template was replaced meanwhile: make one now, as before
+
+
+def _make_ahead(admin: str, template: str, prefix: str) -> None:
+    with _AHEAD_LOCK:
+        if (admin, template) not in _AHEAD:
+            _AHEAD[admin, template] = _background().submit(_create, admin, _new_name(prefix), template)
+
+
+def _drop_made_ahead() -> None:
+    """At the end of the session (or process): drop the copies made ahead and never used; wait for the
+    drops still queued."""
+    global _EXECUTOR
+    with _AHEAD_LOCK:
+        futures = [(admin, f) for (admin, _), f in _AHEAD.items()]
+        _AHEAD.clear()
+    for admin, future in futures:
+        with contextlib.suppress(Exception):
+            _drop(admin, future.result(timeout=120))
+    if _EXECUTOR is not None:
+        _EXECUTOR.shutdown(wait=True)  # the drops still queued
+        _EXECUTOR = None
+
+
 @contextlib.contextmanager
 def fresh_database(
     prefix: str = "cg_test", *, admin_url: str | None = None, template: Callable[[str], str] | None = None
@@ -142,25 +214,28 @@ def fresh_database(
     Yields
     ------
     str
-        The ``postgresql://`` URL of the new database.
+        The ``postgresql://`` URL of the new database (made ahead in the background when it could
+        be: see the notes above).
     """
     admin = admin_url or require_pg()
     make_template = template or template_database
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}".lower()[:63]
-    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
-    with psycopg.connect(admin, autocommit=True) as conn:
+    source = make_template(admin)
+    name = _take_made_ahead(admin, source)
+    if name is None:
+        name = _new_name(prefix)
         try:
-            conn.execute(create.format(sql.Identifier(name), sql.Identifier(make_template(admin))))
+            _create(admin, name, source)
         except psycopg.errors.InvalidCatalogName:  # another session dropped it as stale: make it again
             template_database.cache_clear()
             if hasattr(make_template, "cache_clear"):
                 make_template.cache_clear()
-            conn.execute(create.format(sql.Identifier(name), sql.Identifier(make_template(admin))))
+            source = make_template(admin)
+            _create(admin, name, source)
+    _make_ahead(admin, source, prefix)  # the next test's copy, while this one runs
     try:
         yield database_url(admin, name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _background().submit(_drop, admin, name)
 
 
 @pytest.fixture

@@ -8,21 +8,26 @@ from geo.analysis import profiles
 from geo.errors import AreaNotFoundError
 from tests.helpers import DEMO_ASSETS
 
+_CONTEXT = ("organisations", "organisation_areas", "aspirations", "success_measures", "stories")
 
-def _profile(store, taxonomy, layer, name):
-    areas = store.read(layer)
+
+def _profile(store, taxonomy, layer, name, *, layers: dict | None = None):
+    """The profile of one area; ``layers`` (layer name -> frame) saves reading them again for each
+    area of a layer."""
+    layers = layers or {}
+
+    def read(name):
+        return layers[name] if name in layers else store.read(name)
+
+    areas = read(layer)
     area = profiles.find_area(areas, name, layer=layer)
     return profiles.area_profile(
         area,
         layer=layer,
         areas=areas,
-        assets=store.read("assets"),
+        assets=read("assets"),
         taxonomy=taxonomy,
-        organisations=store.read("organisations"),
-        organisation_areas=store.read("organisation_areas"),
-        aspirations=store.read("aspirations"),
-        success_measures=store.read("success_measures"),
-        stories=store.read("stories"),
+        **{name: read(name) for name in _CONTEXT},
     )
 
 
@@ -75,7 +80,8 @@ def test_ward_profile_has_the_four_traits(demo_store, taxonomy):
 @pytest.mark.slow  # 8-17 s: out of the inner loop, in the full suite
 def test_profiles_add_up_across_a_layer(demo_store, taxonomy):
     wards = demo_store.read("wards")
-    total = sum(_profile(demo_store, taxonomy, "wards", i).totals["total"] for i in wards["id"])
+    layers = {name: demo_store.read(name) for name in ("wards", "assets", *_CONTEXT)}
+    total = sum(_profile(demo_store, taxonomy, "wards", i, layers=layers).totals["total"] for i in wards["id"])
     assert total == DEMO_ASSETS
 
 
