@@ -54,6 +54,8 @@ def open_app_page(app: AppPage, path: str) -> None:
     visit(app, path)
     try:
         page.get_by_role("heading", name=PAGES[path], exact=True).wait_for()
+        if path in MAP_PAGES:  # its frame can be created after the script has finished
+            page.locator(MAP_IFRAME).first.wait_for(state="attached")
         _wait_quiet(app)
         for i in range(page.locator(MAP_IFRAME).count()):
             page.frame_locator(MAP_IFRAME).nth(i).locator(".leaflet-container").wait_for(state="visible")

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from geo.schema import PROJECT_ROOT
-from tests.e2e.conftest import TIMEOUT_MS, AppPage
+from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,12 @@ def test_a_near_me_link_shows_the_nearest_by_name(app_page: AppPage) -> None:
     assert page.get_by_label("Postcode").input_value() == "S5 8NJ"
     page.get_by_text("15 minutes ≈").wait_for(timeout=TIMEOUT_MS)  # the walking time came from the link
 
-    # "Link to this view": the field holds this view's URL, and its button puts it on the clipboard
+    # "Link to this view": the field holds this view's URL, and its button puts it on the clipboard.
+    # First let the page settle: the map drawing above can move the page under a click, which then
+    # lands on the map (a new origin, and the link is another one).
+    page.frame_locator(MAP_IFRAME).first.locator(".leaflet-container").wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(state="attached")
+    settle(app_page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_page.server.url)
     page.get_by_text("Link to this view").click()
     field = page.get_by_role("textbox", name="Link to this view")
