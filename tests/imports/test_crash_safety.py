@@ -106,9 +106,9 @@ def test_killing_a_writer_never_breaks_the_store(kind, gpkg_copy, tmp_path):
     # how long one uninterrupted write takes, on a scratch copy, so kills fall across all of it
     # (the quicker of two runs: a kill time beyond a quicker run's end kills nothing, which made the
     # count of kills below fall short once when the machine's load changed between the runs)
-    scratch = tmp_path / "scratch.gpkg"
     durations = []
-    for _ in range(2):
+    for i in range(2):
+        scratch = tmp_path / f"scratch-{i}.gpkg"  # a file each: a write leaves its WAL beside its file
         shutil.copyfile(gpkg_copy.path, scratch)
         durations.append(_timed(start, scratch))
     duration = min(durations)
