@@ -33,6 +33,15 @@ from geo.errors import MalformedPostcodeError, PostcodeNotFoundError
 if TYPE_CHECKING:  # pandas only for the type of the store's table: the lookup itself never needs it
     import pandas as pd
 
+
+def _flag(value: object) -> bool:
+    """A stored yes/no: true only when it says so (missing, NaN and pandas' NA are no)."""
+    try:
+        return bool(value) and bool(value == value)
+    except TypeError:  # bool(pd.NA)
+        return False
+
+
 # The UK postcode shape: outward code (area letters, district digit(s), optional letter) and inward
 # code (a digit and two letters).
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
@@ -298,7 +307,7 @@ class PostcodeIndex:
         self._lon = dict(zip(keys, table["lon"].to_numpy(dtype=float).tolist(), strict=True))
         self._lat = dict(zip(keys, table["lat"].to_numpy(dtype=float).tolist(), strict=True))
         flag = table["in_sheffield_lad"].tolist() if "in_sheffield_lad" in table else [True] * len(table)
-        self._in = dict(zip(keys, (bool(v) if v == v and v is not None else False for v in flag), strict=True))
+        self._in = dict(zip(keys, (_flag(v) for v in flag), strict=True))
         self.national = national
         self.area_bounds = area_bounds
         self._area_name = area_name or None

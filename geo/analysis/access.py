@@ -41,16 +41,28 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, LayerNotFoundError, OutsideAreaError, SchemaError, TaxonomyError
 from geo.outlines import outlines_from_frame
 from geo.schema import METRIC_CRS, POPULATION_LAYER, STORAGE_CRS, Taxonomy
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+
+
+def _kdtree(points: np.ndarray) -> cKDTree:
+    """A k-d tree over ``points``. SciPy's spatial module is imported on first use: most page runs
+    (Explore, every map) never search, and the import costs about 0.3 s of CPU in a new process."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(points)
+
 
 DETOUR_FACTOR = 1.3
 WALK_SPEED_M_PER_MIN = 80.0  # 4.8 km/h
@@ -152,7 +164,7 @@ def _nearest_with_outlines(
     shaped = members[shaped_mask]
     geoms = shapes[shaped]
     verts, owner = _outline_vertices(geoms)
-    d, i = cKDTree(np.concatenate([axy[plain], verts])).query(oxy, k=1)
+    d, i = _kdtree(np.concatenate([axy[plain], verts])).query(oxy, k=1)
     dist = np.asarray(d, dtype=float).copy()
     is_vertex = i >= len(plain)
     best = np.empty(len(oxy), dtype=np.int64)
@@ -203,7 +215,7 @@ class _TypeIndex:
         """The k-d tree over the points of one type (positions into :meth:`members`)."""
         tree = self._trees.get(code)
         if tree is None:
-            tree = self._trees[code] = cKDTree(self.xy[self.members(code)])
+            tree = self._trees[code] = _kdtree(self.xy[self.members(code)])
         return tree
 
 
@@ -801,7 +813,7 @@ def two_step_fca(
     # every (demand, supply) pair within the catchment, distance 0 and exactly catchment_m included
     shapes = _metric_outlines(supply, outlines)
     if shapes is None:
-        pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(sxy), max_distance=catchment_m, output_type="ndarray")
+        pairs = _kdtree(dxy).sparse_distance_matrix(_kdtree(sxy), max_distance=catchment_m, output_type="ndarray")
         i = pairs["i"].astype(np.int64)
         j = pairs["j"].astype(np.int64)
     else:
@@ -820,18 +832,18 @@ def _pairs_with_outlines(
     plus :data:`OUTLINE_ERROR_M` (no pair within reach is missed), then exact distance, plus
     demand points inside a polygon."""
     has = np.array([g is not None for g in shapes], dtype=bool)
-    dtree = cKDTree(dxy)
+    dtree = _kdtree(dxy)
     i_parts, j_parts = [], []
     plain = np.flatnonzero(~has)
     if len(plain):
-        pairs = dtree.sparse_distance_matrix(cKDTree(sxy[plain]), max_distance=catchment_m, output_type="ndarray")
+        pairs = dtree.sparse_distance_matrix(_kdtree(sxy[plain]), max_distance=catchment_m, output_type="ndarray")
         i_parts.append(pairs["i"].astype(np.int64))
         j_parts.append(plain[pairs["j"].astype(np.int64)])
     shaped = np.flatnonzero(has)
     geoms = shapes[shaped]
     verts, owner = _outline_vertices(geoms)
     near = dtree.sparse_distance_matrix(
-        cKDTree(verts), max_distance=catchment_m + OUTLINE_ERROR_M, output_type="ndarray"
+        _kdtree(verts), max_distance=catchment_m + OUTLINE_ERROR_M, output_type="ndarray"
     )
     key = np.unique(near["i"].astype(np.int64) * len(geoms) + owner[near["j"].astype(np.int64)])
     ci, cs = key // len(geoms), key % len(geoms)

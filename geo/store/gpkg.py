@@ -464,31 +464,39 @@ def _read_frame(
     rows = con.execute(
         f"SELECT {', '.join(_q(c) for c in names)} FROM {_q(name)} WHERE {sql} ORDER BY fid", params
     ).fetchall()
-    data = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
-    data = data.drop(columns=["fid"])
-    for c in cols:  # the column's declared type, as pyogrio would give it
-        kind = _PANDAS_OF_SQL.get(types.get(c, "TEXT"), None)
-        if kind == "boolean":
-            data[c] = data[c].map(lambda v: pd.NA if v is None else bool(v)).astype("boolean")
-        elif kind == "Int64":
-            data[c] = pd.to_numeric(data[c], errors="coerce").astype("Int64") if len(data) else data[c].astype("Int64")
-        elif kind == "float64":
-            data[c] = pd.to_numeric(data[c], errors="coerce").astype("float64")
-        elif types.get(c, "TEXT") in ("TEXT", "DATE", "DATETIME", "") and data[c].dtype != object:
-            data[c] = data[c].astype(object)
+    values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
+    index = pd.RangeIndex(len(rows))
+    typed = {c: _typed(values[c], types.get(c, "TEXT")) for c in cols}  # as pyogrio would give them
+    geometry = None
     if geom is not None:
-        blobs = list(data.pop(geom))
-        geoms = _decode_many(blobs) if blobs else np.array([], dtype=object)
-        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=data.index, crs=schema.STORAGE_CRS))
-        if bbox is not None and len(frame):
-            box = shapely.box(*bbox)
-            keep = np.array([g is not None and shapely.intersects(g, box) for g in frame.geometry.array])
-            frame = frame[keep].reset_index(drop=True)
-    else:
-        frame = data
+        geoms = _decode_many(values[geom]) if rows else np.array([], dtype=object)
+        geometry = gpd.GeoSeries(geoms, index=index, crs=schema.STORAGE_CRS, name="geometry")
     if name in schema.LAYERS and columns is None:
-        frame = schema.conform(frame, name)
+        frame = schema.assemble(typed, name, index=index, geometry=geometry)
+    else:
+        data = pd.DataFrame(typed) if typed else pd.DataFrame(index=index)  # series: objects stay objects
+        frame = data if geometry is None else gpd.GeoDataFrame(data, geometry=geometry)
+    if bbox is not None and geometry is not None and len(frame):
+        box = shapely.box(*bbox)
+        keep = np.array([g is not None and shapely.intersects(g, box) for g in frame.geometry.array])
+        frame = frame[keep].reset_index(drop=True)
     return frame
+
+
+def _typed(values: Sequence[Any], sql_type: str) -> pd.Series:
+    """One column of a read, from SQLite's values, with the dtype of its declared type: booleans
+    (NULL is missing, not true), nullable integers, floats, text and dates as objects (missing text
+    is NaN when the rest is text, as pandas reads it), and any other declared type as pandas infers it."""
+    kind = _PANDAS_OF_SQL.get(sql_type)
+    if kind == "boolean":
+        return pd.Series([pd.NA if v is None else bool(v) for v in values], dtype="boolean")
+    if kind in ("Int64", "float64"):
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        return numbers.astype(kind)
+    column = pd.Series(list(values))
+    if sql_type in ("TEXT", "DATE", "DATETIME", "") and column.dtype != object:
+        column = column.astype(object)
+    return column
 
 
 class GeoPackageStore:
