@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import stat
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import Point
 
@@ -15,6 +18,7 @@ from geo import store as store_mod
 from geo.errors import (
     FeatureNotFoundError,
     LayerNotFoundError,
+    SchemaError,
     StoreError,
     StoreNotFoundError,
     VersionConflictError,
@@ -262,3 +266,63 @@ def test_adding_a_type_is_an_audited_row_in_the_store(store_copy: Store):
             store_copy, actor="ed", type_id="x_y", label="X", category="associations", traits=["nope"]
         )
     assert _digest(store_copy) == digest
+
+
+def test_a_read_gives_each_declared_type_as_pyogrio_does_and_missing_stays_missing(tmp_path, tiny_path):
+    """The GeoPackage read builds its frame from SQLite's rows itself (quicker than pyogrio for a
+    store's small layers); its values must be pyogrio's, and a NULL yes/no must read as missing:
+    the read once turned it into True."""
+    import sqlite3
+
+    import pyogrio
+
+    from geo.store.gpkg import GeoPackageStore, _register_functions
+
+    path = tmp_path / "types.gpkg"
+    shutil.copyfile(tiny_path, path)
+    os.chmod(path, 0o644)
+    con = sqlite3.connect(path)
+    _register_functions(con)  # the R-tree's triggers call them
+    with con:
+        for column, kind in [("flag", "BOOLEAN"), ("count", "INTEGER"), ("share", "REAL"), ("note", "TEXT")]:
+            con.execute(f"ALTER TABLE assets ADD COLUMN {column} {kind}")
+        fids = [r[0] for r in con.execute("SELECT fid FROM assets ORDER BY fid")]
+        con.execute("UPDATE assets SET flag = 1, count = 7, share = 0.5, note = 'yes' WHERE fid = ?", (fids[0],))
+        con.execute("UPDATE assets SET flag = 0, count = 0, share = 2, note = 'no' WHERE fid = ?", (fids[1],))
+    con.close()
+
+    ours = GeoPackageStore(path).read("assets")
+    theirs = schema.conform(pyogrio.read_dataframe(path, layer="assets", fid_as_index=False), "assets")
+    assert list(ours.columns) == list(theirs.columns)
+    assert ours["flag"].dtype == "boolean" and ours["flag"].tolist()[:3] == [True, False, pd.NA]
+    assert ours["flag"].isna().sum() == len(ours) - 2
+    assert ours["count"].dtype == "Int64" and ours["count"].tolist()[:3] == [7, 0, pd.NA]
+    assert ours["share"].tolist()[:2] == [0.5, 2.0] and ours["share"].isna().sum() == len(ours) - 2
+    assert ours["note"].tolist()[:2] == ["yes", "no"] and ours["note"].isna().sum() == len(ours) - 2
+    for column in schema.layer_spec("assets").all_columns:  # the data model's columns: same dtype, same values
+        assert str(ours[column].dtype) == str(theirs[column].dtype), column
+        assert (
+            ours[column].astype(object).where(ours[column].notna(), None).tolist()
+            == theirs[column].astype(object).where(theirs[column].notna(), None).tolist()
+        ), column
+    assert ours.geometry.geom_equals_exact(theirs.geometry, tolerance=0).all()
+    assert ours.crs == theirs.crs
+
+
+def test_conform_keeps_a_repeated_index_and_never_changes_its_input():
+    frame = gpd.GeoDataFrame(
+        {"name": ["A", "B", "C"], "extra": ["x", None, "z"], "id": [1, 2, 3]},
+        geometry=gpd.GeoSeries.from_xy([-1.5, -1.4, -1.3], [53.4, 53.4, 53.4], crs="EPSG:4326"),
+        index=[4, 4, 9],
+    ).rename_geometry("geom")
+    before = frame.copy()
+    out = schema.conform(frame, "assets")
+    assert list(out.index) == [4, 4, 9]
+    assert list(out.columns) == [*schema.layer_spec("assets").all_columns, "extra", "geom"]
+    assert out.geometry.name == "geom" and out.crs == frame.crs
+    assert out["id"].dtype == "string" and out["id"].tolist() == ["1", "2", "3"]
+    assert out["extra"].dtype == frame["extra"].dtype and out["extra"].isna().tolist() == [False, True, False]
+    assert out["address"].isna().all() and out["address"].dtype == "string"
+    pd.testing.assert_frame_equal(frame, before)
+    with pytest.raises(SchemaError, match="Column 'population' of layer 'wards' must hold"):
+        schema.conform(pd.DataFrame({"population": ["many"]}), "wards")
