@@ -326,3 +326,27 @@ def test_conform_keeps_a_repeated_index_and_never_changes_its_input():
     pd.testing.assert_frame_equal(frame, before)
     with pytest.raises(SchemaError, match="Column 'population' of layer 'wards' must hold"):
         schema.conform(pd.DataFrame({"population": ["many"]}), "wards")
+
+
+def test_the_unchanged_check_sees_a_write_anywhere_but_not_a_new_page_layout(tmp_path, tiny_path):
+    """``store_digest`` of a GeoPackage compares database images, then rows when the bytes differ."""
+    path = tmp_path / "digest.gpkg"
+    shutil.copyfile(tiny_path, path)
+    os.chmod(path, 0o644)
+    before = store_digest(path)
+    assert store_digest(path) == before  # the same bytes
+
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")  # the next commits stay in the -wal file
+    con.execute("CREATE TABLE scratch (x)")
+    con.commit()
+    con.execute("DROP TABLE scratch")
+    con.commit()
+    relaid = store_digest(path)
+    assert relaid.image != before.image and relaid == before  # other bytes, the same rows
+
+    con.execute("UPDATE gpkg_contents SET description = 'changed' WHERE rowid = (SELECT min(rowid) FROM gpkg_contents)")
+    con.commit()  # in the -wal file only: the main file's bytes may not change at all
+    assert store_digest(path) != before and store_digest(path) != relaid
+    con.close()
