@@ -434,6 +434,11 @@ def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
 
 
+def column_dtypes(name: str) -> dict[str, str]:
+    """The pandas dtype of each of layer ``name``'s columns in the data model."""
+    return {col: _PANDAS_KIND[kind] for col, kind in layer_spec(name).all_columns.items()}
+
+
 def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Return a copy of ``frame`` with every schema column present, in order, with its dtype.
 

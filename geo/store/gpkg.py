@@ -466,7 +466,8 @@ def _read_frame(
     ).fetchall()
     values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
     index = pd.RangeIndex(len(rows))
-    typed = {c: _typed(values[c], types.get(c, "TEXT")) for c in cols}  # as pyogrio would give them
+    wanted = schema.column_dtypes(name) if name in schema.LAYERS and columns is None else {}
+    typed = {c: _typed(values[c], types.get(c, "TEXT"), wanted.get(c)) for c in cols}  # as pyogrio gives them
     geometry = None
     if geom is not None:
         geoms = _decode_many(values[geom]) if rows else np.array([], dtype=object)
@@ -483,18 +484,24 @@ def _read_frame(
     return frame
 
 
-def _typed(values: Sequence[Any], sql_type: str) -> pd.Series:
+def _typed(values: Sequence[Any], sql_type: str, wanted: str | None = None) -> pd.Series:
     """One column of a read, from SQLite's values, with the dtype of its declared type: booleans
     (NULL is missing, not true), nullable integers, floats, text and dates as objects (missing text
-    is NaN when the rest is text, as pandas reads it), and any other declared type as pandas infers it."""
+    is NaN when the rest is text, as pandas reads it), and any other declared type as pandas infers it.
+
+    Text that the data model holds as ``string`` is made a string column at once (what converting
+    the object column would give, without building it first)."""
     kind = _PANDAS_OF_SQL.get(sql_type)
     if kind == "boolean":
         return pd.Series([pd.NA if v is None else bool(v) for v in values], dtype="boolean")
     if kind in ("Int64", "float64"):
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
         return numbers.astype(kind)
+    text = sql_type in ("TEXT", "DATE", "DATETIME", "")
+    if text and wanted == "string":
+        return pd.Series(values, dtype="string")
     column = pd.Series(list(values))
-    if sql_type in ("TEXT", "DATE", "DATETIME", "") and column.dtype != object:
+    if text and column.dtype != object:
         column = column.astype(object)
     return column
 
