@@ -495,7 +495,7 @@ def _geometry_name(frame: pd.DataFrame) -> str | None:
     """The active geometry column's name, or None for a plain table (or a GeoDataFrame without one)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         return None
-    name = frame._geometry_column_name
+    name = frame.active_geometry_name
     return name if name in frame.columns else None
 
 
