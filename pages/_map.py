@@ -48,6 +48,13 @@ def details_url(details_json: str) -> str:
     return f"{STATIC_URL}/details/{name}"
 
 
+def points_url(points_json: str) -> str:
+    """Publish a map's points (:func:`geo.web.maps.points_json`) beside the details tables, per store
+    revision like them (:func:`details_url`); return their URL. Call it on every run that shows the
+    map: the file is written only when missing, and publishing again marks it as recently used."""
+    return details_url(points_json)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _details_of(data: str | None, version: str, ids: str, _assets, _tax) -> str:
     return maps.asset_details_json(maps.order_for_map(_assets, taxonomy=_tax))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo import textsafe
 from geo.errors import CommonGroundError, VersionConflictError
-from geo.web import links
+from geo.web import links, tables
 from pages import _layers, _people, _show
 
 
@@ -86,6 +86,26 @@ def table(frame, *, limit: int | None = None, narrow: str = "", **kwargs) -> Non
         st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
         frame = frame.head(limit)
     st.dataframe(textsafe.table_safe(_people.public(frame)), **kwargs)
+
+
+def html_table(frame, *, caption: str, limit: int | None = None, narrow: str = "", height: int | None = None,
+               decimals: dict[str, int] | None = None) -> None:  # fmt: skip
+    """:func:`table` as a plain HTML table (:func:`geo.web.tables.table_html`): for a page that must
+    come up quickly (Explore), since the canvas grid's code is 1.2 MB for a browser to fetch and
+    compile first, and read natively by screen readers. ``caption`` names it; ``height`` (pixels)
+    makes it scroll within that height. The same rows, names by role and limit as :func:`table`."""
+    total, limit = len(frame), TABLE_ROWS if limit is None else limit
+    if total > limit:
+        hint = (narrow.rstrip(". ") + ". ") if narrow else ""
+        st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
+        frame = frame.head(limit)
+    st.html(tables.table_html(_people.public(frame), caption=caption, max_height=height, decimals=decimals))
+
+
+def bar_chart(values, *, caption: str, label_title: str, value_title: str) -> None:
+    """A horizontal bar chart as a plain HTML table of bars with their values as text
+    (:func:`geo.web.tables.bar_chart_html`): no Vega to load, and nothing rests on a bar's length."""
+    st.html(tables.bar_chart_html(values, caption=caption, label_title=label_title, value_title=value_title))
 
 
 def download(label: str, build, file_name: str, mime: str, **kwargs) -> None:

@@ -22,7 +22,9 @@ assets = _layers.layer("assets")
 boundary_layer = _layers.boundary_choice()
 has_areas = _layers.store().has_layer(boundary_layer)  # a national store of assets may have no boundaries
 areas = _layers.areas(boundary_layer) if has_areas else None  # with deprivation (geo.analysis.deprivation)
-published = analysis.filter_assets(assets)  # every asset the map holds; the filters choose what it shows
+published = _mapview.memo(  # every asset the map holds (the filters choose what it shows): once per revision
+    ("published", _layers.store().location, _layers.store().version()), lambda: analysis.filter_assets(assets)
+)
 
 present = assets["type"].value_counts()
 present_types = [t for t in tax.types if t in present]
@@ -90,6 +92,7 @@ try:
             zoom_to=zoom_to,
         )
         details = _map.details_url(ready.details_json)  # published again on every run: kept as recently used
+        points = _map.points_url(ready.points_json)  # the same: the map fetches its points (1 MB nationally)
 except CommonGroundError as exc:
     _show.fail(exc)
 
@@ -105,6 +108,7 @@ def build_map():  # every published asset over the chosen areas; the view above 
         tiles=_map.tiles_choice(),
         assets_base_url=_map.static_assets_url(),
         details_url=details,
+        points_url=points,
         bounds=tuple(areas.total_bounds) if has_areas else None,  # else the assets' extent
         shadable=True,  # the view shades the areas in place: a new shading does not draw the map again
     )
@@ -142,13 +146,13 @@ with right:
     table = pd.DataFrame(
         {
             "Name": shown["name"],
-            "Type": shown["type"].map(tax.label),
+            "Type": shown["type"].map({t: tax.label(t) for t in shown["type"].dropna().unique()}),
             "Address": shown["address"],
             "Postcode": shown["postcode"],
         }
     ).sort_values(["Type", "Name"])
     narrow = "Narrow them with the categories, types or search above, or choose smaller boundaries"
-    _ui.table(table, narrow=narrow, hide_index=True, height=470, width="stretch")
+    _ui.html_table(table, caption="The assets shown on the map", narrow=narrow, height=470)
     d1, d2, d3 = st.columns(3)
     public_shown = _people.public(shown)  # the files are written when asked for, not on every rerun
     with d1:
@@ -165,12 +169,12 @@ with right:
 
 st.subheader("Assets by category")
 by_category = (
-    shown["category"].map(lambda c: tax.category(c).label).value_counts().rename_axis("Category").rename("Assets")
+    shown["category"].value_counts().rename(lambda c: tax.category(c).label).rename_axis("Category").rename("Assets")
 )
 if by_category.empty:
     st.caption("Nothing to chart: no assets match the filters.")
 else:
-    st.bar_chart(by_category, horizontal=True)
+    _ui.bar_chart(by_category, caption="Assets shown, by category", label_title="Category", value_title="Assets")
 
 if has_areas:  # the areas' counts and rates, as a table
     with st.expander(f"Areas table: {_layers.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
@@ -184,7 +188,11 @@ if has_areas:  # the areas' counts and rates, as a table
                 "imd_decile": "IMD decile",
             }
         )
-        _ui.table(area_table.sort_values("Per 1,000", na_position="first"), hide_index=True, width="stretch")
+        _ui.html_table(
+            area_table.sort_values("Per 1,000", na_position="first"),
+            caption=f"Assets shown per area ({_layers.BOUNDARY_LABELS[boundary_layer]})",
+            height=420,
+        )
         public_summary = _people.public(summary)
         _ui.download(
             "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"

@@ -277,3 +277,29 @@ def view_links(at) -> list[str]:
         if 'class="cg-link"' in body:
             found += [html.unescape(v) for v in re.findall(r'<input type="text" readonly value="([^"]*)"', body)]
     return found
+
+
+def html_tables(at) -> list[pd.DataFrame]:
+    """The plain HTML tables (:mod:`geo.web.tables`) a page drew with ``st.html``, in page order,
+    read back as frames of text (numbers as shown, e.g. "1,234")."""
+    from geo.web import tables
+
+    return [t for e in at.get("html") for t in tables.read_tables(e.proto.body) if "cg-" in e.proto.body]
+
+
+def map_points(script: str) -> dict:
+    """The point payload of a page's map (:func:`geo.web.maps.points_json`): inline in the map's
+    script, or the published file its ``cgFillFrom`` fetches from the app's static folder."""
+    import json
+    import re
+    from pathlib import Path
+
+    from geo.web import maps
+
+    inline = maps.payload_points(script + "\n")
+    if inline:
+        return inline[0]
+    found = re.search(r'cgFillFrom\("/app/static/(details/[^"]+)"', script)
+    assert found, "the map has no points, inline or fetched"
+    static = Path(__file__).resolve().parents[1] / "static"
+    return json.loads((static / found.group(1)).read_text(encoding="utf-8"))

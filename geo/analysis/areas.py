@@ -6,6 +6,7 @@ EPSG:27700 and reported in metres.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.errors import CRSError, SchemaError
@@ -108,7 +109,8 @@ def filter_assets(
             if extra in assets.columns:
                 text = text + " " + assets[extra].astype("string").fillna("")
         keep &= text.str.casefold().str.contains(q, regex=False)
-    return assets[keep.fillna(False).astype(bool)].copy()
+    # take: a new frame (never a view of ``assets``), copied once; ``assets[mask].copy()`` copied twice
+    return assets.take(np.flatnonzero(keep.fillna(False).to_numpy(dtype=bool)))
 
 
 def summarise_areas(

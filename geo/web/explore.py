@@ -71,6 +71,7 @@ class Prepared:
 
     ordered: gpd.GeoDataFrame  # every published asset in map order (geo.web.maps.order_for_map)
     details_json: str  # their popup details (geo.web.maps.asset_details_json)
+    points_json: str  # their points as the map draws them (geo.web.maps.points_json)
     where: pd.Series | None  # the area each lies in (geo.analysis.areas.area_of_each); None: no areas
     km2: pd.Series | None  # each area's size (geo.analysis.areas.area_km2)
 
@@ -81,6 +82,7 @@ def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, taxo
     return Prepared(
         ordered=ordered,
         details_json=maps.asset_details_json(ordered),
+        points_json=maps.points_json(ordered, taxonomy=taxonomy),
         where=None if areas is None else analysis.area_of_each(published, areas),
         km2=None if areas is None else analysis.area_km2(areas),
     )

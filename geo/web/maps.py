@@ -229,6 +229,58 @@ def decode_points(payload: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return payload["x0"] + x / QUANTUM, payload["y0"] + y / QUANTUM, list(payload["n"])
 
 
+@dataclass(frozen=True)
+class PointType:
+    """One asset type as the map draws it: its label, colour, marker shape and number of points."""
+
+    type_id: str
+    label: str
+    colour: str
+    shape: str
+    count: int
+
+
+def point_types(ordered: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> list[PointType]:
+    """The types of :func:`order_for_map`'s frame, in map order (a type the taxonomy lacks is grey)."""
+    out = []
+    for type_id, n in ordered.groupby("type", sort=False).size().items():  # in order of first appearance
+        known = taxonomy.types.get(type_id)
+        out.append(
+            PointType(
+                type_id=type_id,
+                label=known.label if known else str(type_id),
+                colour=known.colour if known else "#616161",
+                shape=type_shape(type_id, taxonomy),
+                count=int(n),
+            )
+        )
+    return out
+
+
+def points_json(ordered: gpd.GeoDataFrame, *, taxonomy: Taxonomy) -> str:
+    """The map's point payload of :func:`order_for_map`'s frame, as the JSON :class:`AssetPoints`
+    embeds or :func:`explorer_map`'s ``points_url`` serves: :func:`encode_points` plus, per type in
+    map order, ``c`` (points), ``t`` (label), ``k`` (colour) and ``h`` (shape name), ``s`` (the
+    shapes' polygons) and ``q`` (the coordinates' unit)."""
+    for col in ("name", "type"):
+        if col not in ordered.columns:
+            raise SchemaError(f"Assets need a {col!r} column to be mapped.")
+    kinds = point_types(ordered, taxonomy=taxonomy)
+    payload = encode_points(
+        ordered["_lon"].to_numpy(), ordered["_lat"].to_numpy(), ordered["name"].astype("string").fillna("").tolist()
+    )
+    shapes = [k.shape for k in kinds]
+    payload.update(
+        c=[k.count for k in kinds],
+        t=[k.label for k in kinds],
+        k=[_colour(k.colour) for k in kinds],
+        q=int(QUANTUM),
+        h=shapes,
+        s={n: MARKER_SHAPES[n] for n in dict.fromkeys(shapes)},
+    )
+    return js_json(payload)
+
+
 def _regular(n: int, *, start_deg: float = -90.0, inner: float | None = None) -> list[tuple[float, float]]:
     """A regular polygon (or a star, with ``inner`` radius) scaled to fill the box [-1, 1]^2."""
     pts = []
@@ -355,7 +407,9 @@ class AssetTypeGroup(folium.map.Layer):
 
 
 class AssetPoints(MacroElement):
-    """Every mapped asset in one compact payload, decoded in the browser into the type groups.
+    """Every mapped asset in one compact payload (:func:`points_json`), decoded in the browser into
+    the type groups: given in the page (``payload_json``, a standalone file) or fetched from ``url``
+    (in the app, where the payload is a file of its own, see :func:`explorer_map`).
 
     The payload (see :func:`encode_points`) lists points sorted by type then latitude, with ``c``
     (points per type), ``t`` (type labels), ``k`` (colours) and ``h`` (marker shape names) in the
@@ -365,18 +419,24 @@ class AssetPoints(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {%- if this.url_json %}
+        cgFillFrom({{ this.url_json }}, [{{ this.group_names }}]);
+        {%- else %}
         var d = {{ this.payload_json }};
         cgFill([{{ this.group_names }}], d);
+        {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, payload: dict, groups: list[AssetTypeGroup]):
+    def __init__(self, groups: list[AssetTypeGroup], *, payload_json: str | None = None, url: str | None = None):
         super().__init__()
+        if (payload_json is None) == (url is None):
+            raise ValueError("AssetPoints needs either the payload or its URL, not both.")
         self._name = "AssetPoints"
-        self.payload_json = js_json(payload)
+        self.payload_json = payload_json
+        self.url_json = None if url is None else js_json(url)
         self.groups = groups
-        self.count = len(payload["x"])
 
     @property
     def group_names(self) -> str:
@@ -818,7 +878,7 @@ def base_map(
 
 def _set_local_assets(element, js: tuple[str, ...], css: tuple[str, ...], base_url: str | None) -> None:
     # Instance attributes shadow folium's CDN class defaults; st_folium reads them the same way.
-    element.default_js = webassets.links(js, base_url) if base_url else []
+    element.default_js = webassets.script_links(js, base_url) if base_url else []
     element.default_css = webassets.links(css, base_url) if base_url else []
     element._cg_inline = (js, css)
 
@@ -867,6 +927,7 @@ def explorer_map(
     tiles: str = DEFAULT_TILES,
     assets_base_url: str | None = None,
     details_url: str | None = None,
+    points_url: str | None = None,
     bounds: tuple[float, float, float, float] | None = None,
     boundary_fields: dict[str, pd.Series] | None = None,
     origin: tuple[float, float] | None = None,
@@ -896,6 +957,11 @@ def explorer_map(
     details_url
         Where the popup fetches the details table (:func:`asset_details_json` of the same frame).
         ``None`` embeds the table in the page instead.
+    points_url
+        Where the map fetches its points (:func:`points_json` of the same frame, published by the
+        caller). ``None`` embeds them in the map's script. Served apart, the points do not travel
+        in the page's own messages (a national store's are 1 MB), they arrive while the map's
+        scripts load, and the browser can cache them.
     bounds
         Frame the map on these lon/lat bounds; default the boundaries' (else the assets') extent.
     boundary_fields
@@ -955,30 +1021,17 @@ def explorer_map(
     clusters.add_to(m)
     type_entries = []
     groups: list[AssetTypeGroup] = []
-    counts: list[int] = []
-    labels: list[str] = []
-    colours: list[str] = []
-    shapes: list[str] = []
-    for type_id, grp in ordered.groupby("type", sort=False):
-        known = taxonomy.types.get(type_id)
-        label = known.label if known else str(type_id)
-        colour = known.colour if known else "#616161"
-        shape = type_shape(type_id, taxonomy)
-        group = AssetTypeGroup(name=f"{safe_text(label)} ({len(grp)})", colour=colour, clusters=clusters, shape=shape)
+    for kind in point_types(ordered, taxonomy=taxonomy):
+        group = AssetTypeGroup(
+            name=f"{safe_text(kind.label)} ({kind.count})", colour=kind.colour, clusters=clusters, shape=kind.shape
+        )
         group.add_to(m)
         groups.append(group)
-        counts.append(len(grp))
-        labels.append(label)
-        colours.append(colour)
-        shapes.append(shape)
-        type_entries.append((colour, f"{label} ({len(grp)})", shape))
-    payload = encode_points(
-        ordered["_lon"].to_numpy(), ordered["_lat"].to_numpy(), ordered["name"].astype("string").fillna("").tolist()
-    )
-    payload.update(
-        c=counts, t=labels, k=colours, q=int(QUANTUM), h=shapes, s={n: MARKER_SHAPES[n] for n in dict.fromkeys(shapes)}
-    )
-    AssetPoints(payload, groups).add_to(m)
+        type_entries.append((kind.colour, f"{kind.label} ({kind.count})", kind.shape))
+    if points_url is None:
+        AssetPoints(groups, payload_json=points_json(ordered, taxonomy=taxonomy)).add_to(m)
+    else:
+        AssetPoints(groups, url=points_url).add_to(m)
     if type_entries:
         legend_sections.insert(0, ("Assets", type_entries))
     if origin is not None:

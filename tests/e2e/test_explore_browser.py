@@ -121,7 +121,9 @@ def test_explore_map_renders_offline(app_page: AppPage) -> None:
     assets = [u for u in app.watch.aborted if re.search(r"\.(js|mjs|css|woff2?|ttf)(\?|$)", u)]
     assert not assets, f"scripts/styles/fonts requested from a CDN: {assets}"
     local_scripts = [u for u in app.watch.requests if "/app/static/vendor/" in u]
-    assert any(u.endswith("/leaflet.js") for u in local_scripts), f"leaflet.js not loaded from the app: {local_scripts}"
+    assert any("/cg-bundle.js?v=" in u for u in local_scripts), (
+        f"the map's scripts not loaded from the app: {local_scripts}"
+    )
 
 
 def _a_known_asset(store_path: Path) -> pd.Series:

@@ -31,15 +31,27 @@ def test_a_map_links_the_own_files_and_its_script_only_calls_them(demo_assets, d
         assert definition not in html, definition
     for call in ("cgSetup(", "cgFill(", "cgMapAccess(", "cgFitToContent(", "cgFocusWithoutScroll(", "cgLegend("):
         assert call in html, call
-    links = re.findall(r'src="([^"]+)"', html) + re.findall(r'href="([^"]+\.css[^"]*)"', html)
-    for name in OWN:
-        file_name = {**webassets.JS_FILES, **webassets.CSS_FILES}[name][0]
-        hits = [u for u in links if u.startswith(f"/app/static/vendor/{file_name}?v=")]
-        assert len(hits) == 1, (name, links)
-    # the scripts come in the order they need: Leaflet, then markercluster, then the points
-    order = [u.split("?")[0].rsplit("/", 1)[1] for u in re.findall(r'src="([^"]+)"', html)]
-    assert order.index("leaflet.js") < order.index("cg-map.js")
-    assert order.index("leaflet.markercluster.js") < order.index("cg-points.js")
+    # the scripts are one file, linked once: Leaflet, jQuery, the map's own, markercluster, the points
+    scripts = re.findall(r'src="([^"]+)"', html)
+    assert len([u for u in scripts if u.startswith("/app/static/vendor/cg-bundle.js?v=")]) == 1, scripts
+    assert not [u for u in scripts if "cg-bundle.js" not in u], scripts
+    css = re.findall(r'href="([^"]+\.css[^"]*)"', html)
+    assert len([u for u in css if u.startswith("/app/static/vendor/cg-map.css?v=")]) == 1, css
+    bundle = webassets.bundle_text()
+    starts = [bundle.index(f"/* {webassets.JS_FILES[n][0]} */") for n in webassets.BUNDLE_JS]
+    assert starts == sorted(starts) and webassets.BUNDLE_JS.index("leaflet") == 0
+    assert webassets.BUNDLE_JS.index("markercluster") < webassets.BUNDLE_JS.index("cg_points")
+    for name in ("cg_map", "cg_points"):  # the own files, whole, inside it
+        assert _own_text(name).rstrip() in bundle, name
+
+
+def test_the_bundle_runs_each_file_in_order_and_cleanly_apart():
+    bundle = webassets.bundle_text()
+    for name in webassets.BUNDLE_JS:
+        text = webassets.JS_FILES[name][1].read_text(encoding="utf-8")
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("//# sourceMappingURL="))
+        assert f"/* {webassets.JS_FILES[name][0]} */\n{body.rstrip()}\n;\n" in bundle, name
+    assert "sourceMappingURL" not in bundle  # no request for a map that is not served
 
 
 def test_a_standalone_map_inlines_the_own_files(demo_assets, taxonomy):
@@ -54,6 +66,7 @@ def test_install_serves_the_own_files_and_replaces_a_changed_copy(tmp_path):
     for name in OWN:
         file_name, src = {**webassets.JS_FILES, **webassets.CSS_FILES}[name]
         assert (dest / file_name).read_bytes() == src.read_bytes()
+    assert (dest / webassets.BUNDLE_FILE).read_text(encoding="utf-8") == webassets.bundle_text()
     stale = dest / "cg-map.js"
     stale.write_bytes(b"x" * stale.stat().st_size)  # same size, other text: still replaced
     webassets.install(tmp_path)

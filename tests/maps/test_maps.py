@@ -74,7 +74,7 @@ def test_map_uses_only_local_scripts(demo_html):
     srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', demo_html)
     assert srcs and all(s.startswith("/app/static/vendor/") for s in srcs), srcs
     assert not CDN.search(demo_html)
-    assert "leaflet.markercluster.js" in demo_html
+    assert "/app/static/vendor/cg-bundle.js?v=" in demo_html  # Leaflet, markercluster and the own scripts in one
 
 
 def test_boundaries_and_legend(demo_html, demo_wards):

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from geo.analysis import areas as analysis
 from geo.schema import DEMO_GPKG, PROJECT_ROOT
 from geo.store import open_store
-from tests.helpers import DEMO_ASSETS, view_links
+from geo.web import maps
+from tests.helpers import DEMO_ASSETS, html_tables, map_points, view_links
 
 TIMEOUT = 120
 APP = str(PROJECT_ROOT / "app.py")
@@ -46,8 +47,11 @@ def test_app_opens_on_explore_with_all_assets():
     assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
     assert not CDN.search(json.dumps(args["js_links"] + args["css_links"]))
     script = args["script"]
-    assert "cgFill" in script and "Parson Cross Food Bank" in script
-    assert len(at.dataframe[0].value) == DEMO_ASSETS  # the table beside the map lists what the map shows
+    assert "cgFillFrom" in script and "Parson Cross Food Bank" not in script  # the points are a file of their own
+    _, _, names = maps.decode_points(map_points(script))
+    assert len(names) == DEMO_ASSETS and "Parson Cross Food Bank" in names
+    assets_table = html_tables(at)[0]  # the table beside the map lists what the map shows (a plain table)
+    assert len(assets_table) == DEMO_ASSETS and list(assets_table.columns) == ["Name", "Type", "Address", "Postcode"]
     labels = [b.label for b in at.get("download_button")]
     assert {"CSV", "GeoJSON", "Map (HTML)"} <= set(labels)
 
@@ -114,7 +118,7 @@ def test_deprivation_shading_on_lsoas():
     _ok(at)
     assert "most deprived" in _view(at)  # the legend of the shading, applied in place
     assert "Sheffield 0" in _map_args(at)["script"]  # LSOA names in the areas' tooltip data
-    assert len(at.dataframe) == 2  # the assets table and the areas table
+    assert len(html_tables(at)) == 3  # the assets table, the chart's and the areas table
 
 
 def test_neighbourhood_estimates_are_labelled():
@@ -264,9 +268,9 @@ def test_explore_shades_by_each_trait():
         title = at.radio(key="explore_shading").format_func(value)
         # the legend and tooltip name the trait: in the view handed to the drawn map (not drawn again)
         assert any(title in h.proto.body for h in at.get("html"))
-        areas = at.dataframe[1].value.set_index("Area")
-        assert areas.loc["Firth Park", title] == pytest.approx(n * 1000 / 22_347)
-        assert areas[title].notna().all() and len(areas) == 28
+        areas = html_tables(at)[2].set_index("Area")  # the assets, the chart, the areas (plain tables)
+        assert float(areas.loc["Firth Park", title]) == pytest.approx(n * 1000 / 22_347, abs=0.005)  # 2 places
+        assert (areas[title] != "no data").all() and len(areas) == 28
 
 
 def test_explore_filters_by_a_service_theme_from_the_taxonomy():

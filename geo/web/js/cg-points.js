@@ -259,3 +259,26 @@ window.cgFill = function (groups, d, done) {
     }
     setTimeout(slice, 0);  // not in the task that runs the map's script
 };
+// The same from a URL (geo.web.maps.AssetPoints with a url): the payload is a file of its own, fetched
+// while the rest of the map is set up. The layers count as filling from the start, so a view that
+// arrives first waits for the points (cgApplyView). If the file cannot be had, the map says so.
+window.cgFillFrom = function (url, groups, done) {
+    groups.forEach(function (group) { group._cgFilling = true; });
+    fetch(url, {credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+        .then(function (d) { window.d = d; window.cgFill(groups, d, done); })
+        .catch(function (e) {
+            groups.forEach(function (group) { group._cgFilling = false; });
+            var map = groups.length && groups[0]._clusters && groups[0]._clusters._map;
+            if (map) {
+                var note = L.control({position: "topright"});
+                note.onAdd = function () {
+                    var div = L.DomUtil.create("div", "cg-load-error");
+                    div.setAttribute("role", "alert");
+                    div.textContent = "The map's places could not be loaded (" + e.message + "). Reload the page; the table beside the map lists them.";
+                    return div;
+                };
+                note.addTo(map);
+            }
+        });
+};
