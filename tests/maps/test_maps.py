@@ -428,3 +428,33 @@ def test_plain_text_template_renders_as_jinja_does(text):
     assert isinstance(made, plain_templates.PlainText) == (
         "\r" not in text and not any(m in text for m in ("{{", "{%", "{#"))
     )
+
+
+def test_points_served_apart_are_the_payload_an_inline_map_carries(demo_assets, demo_wards, taxonomy):
+    """Explore's map fetches its points (``points_url``); the file it is given must be exactly what
+    the same map would carry inline, and the map's layers (one per type, in order) must match it."""
+    inline = _render(maps.explorer_map(demo_assets, taxonomy=taxonomy, boundaries=demo_wards))
+    served = maps.points_json(maps.order_for_map(demo_assets, taxonomy=taxonomy), taxonomy=taxonomy)
+    assert maps.payload_points(inline) == [json.loads(served)]
+    url = "/app/static/details/g1-abc.json"
+    fetched = _render(maps.explorer_map(demo_assets, taxonomy=taxonomy, boundaries=demo_wards, points_url=url))
+    assert maps.payload_points(fetched) == []  # nothing inline
+    found = re.search(r"cgFillFrom\(\"([^\"]+)\", \[([^\]]*)\]\);", fetched)
+    assert found and found.group(1) == url
+    assert len(found.group(2).split(", ")) == len(json.loads(served)["c"]) == DEMO_TYPES  # a layer per type
+    assert "Parson Cross Food Bank" not in fetched.split("cg_bundle")[0]  # the names are in the file only
+
+
+def test_a_points_url_is_json_escaped_in_the_script(demo_assets, taxonomy):
+    hostile = '/app/static/details/x.json");alert(1);("</script>'
+    html = _render(maps.explorer_map(demo_assets.iloc[:3], taxonomy=taxonomy, points_url=hostile))
+    assert '</script>"' not in html and 'alert(1);("' not in html
+    found = re.search(r'cgFillFrom\(("(?:[^"\\]|\\.)*"),', html)
+    assert found and json.loads(found.group(1)) == hostile
+
+
+def test_asset_points_need_the_payload_or_its_url_not_both():
+    with pytest.raises(ValueError, match="either the payload or its URL"):
+        maps.AssetPoints([], payload_json="{}", url="/x.json")
+    with pytest.raises(ValueError, match="either the payload or its URL"):
+        maps.AssetPoints([])
