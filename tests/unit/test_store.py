@@ -309,6 +309,34 @@ def test_a_read_gives_each_declared_type_as_pyogrio_does_and_missing_stays_missi
     assert ours.crs == theirs.crs
 
 
+def test_text_that_is_not_all_text_reads_as_pandas_converts_it(tmp_path, tiny_path):
+    """Text columns of the data model are read through Arrow at once when every value is text or
+    NULL; SQLite lets any value into a TEXT column, and then the read falls back to pandas' own
+    conversion, with the same result as before the quick path."""
+    import sqlite3
+
+    from geo.store.gpkg import GeoPackageStore, _register_functions
+
+    path = tmp_path / "mixed.gpkg"
+    shutil.copyfile(tiny_path, path)
+    os.chmod(path, 0o644)
+    con = sqlite3.connect(path)
+    _register_functions(con)
+    fids = [r[0] for r in con.execute("SELECT fid FROM assets ORDER BY fid")]
+    with con:
+        con.execute("UPDATE assets SET address = 42 WHERE fid = ?", (fids[0],))  # a number, in TEXT
+        con.execute("UPDATE assets SET address = NULL WHERE fid = ?", (fids[1],))
+        con.execute("UPDATE assets SET postcode = 'S5 8NJ' WHERE fid = ?", (fids[0],))  # text or NULL only
+        con.execute("UPDATE assets SET postcode = NULL WHERE fid = ?", (fids[1],))
+    con.close()
+    read = GeoPackageStore(path).read("assets")
+    assert read["address"].dtype == "string" and read["postcode"].dtype == "string"
+    assert read["address"].tolist()[:2] == ["42", pd.NA]
+    assert read["postcode"].tolist()[:2] == ["S5 8NJ", pd.NA]
+    expected = pd.Series([None if v is None else str(v) for v in read["name"].tolist()], dtype="string")
+    pd.testing.assert_series_equal(read["name"], expected, check_names=False)  # the quick path: the same
+
+
 def test_conform_keeps_a_repeated_index_and_never_changes_its_input():
     frame = gpd.GeoDataFrame(
         {"name": ["A", "B", "C"], "extra": ["x", None, "z"], "id": [1, 2, 3]},
