@@ -552,7 +552,8 @@ def count_asset_points(frame) -> int:
     return frame.evaluate(COUNT_POINTS_JS)
 
 
-#: How many asset points the page was sent (the payload ``geo.web.maps.AssetPoints`` puts in ``var d``).
+#: How many asset points the page was sent (the payload ``geo.web.maps.AssetPoints`` puts in ``var d``,
+#: or ``cgFillFrom`` fetches into ``window.d``).
 SHIPPED_POINTS_JS = "() => (window.d && Array.isArray(window.d.x)) ? window.d.x.length : null"
 
 
