@@ -178,21 +178,8 @@ else:
 
 if has_areas:  # the areas' counts and rates, as a table
     with st.expander(f"Areas table: {_layers.BOUNDARY_LABELS[boundary_layer]}", expanded=False):
-        area_table = summary.drop(columns=["id"]).rename(
-            columns={
-                "name": "Area",
-                "population": "Population",
-                "assets": "Assets",
-                "per_1000": "Per 1,000",
-                "per_km2": "Per km²",
-                "imd_decile": "IMD decile",
-            }
-        )
-        _ui.html_table(
-            area_table.sort_values("Per 1,000", na_position="first"),
-            caption=f"Assets shown per area ({_layers.BOUNDARY_LABELS[boundary_layer]})",
-            height=420,
-        )
+        label = _layers.BOUNDARY_LABELS[boundary_layer]
+        _ui.html_table(explore.area_table(summary), caption=f"Assets shown per area ({label})", height=420)
         public_summary = _people.public(summary)
         _ui.download(
             "Areas (CSV)", lambda: exports.csv_bytes(public_summary), f"{boundary_layer}-summary.csv", "text/csv"

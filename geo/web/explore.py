@@ -88,6 +88,24 @@ def prepare(published: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, taxo
     )
 
 
+#: The areas table's columns (:func:`geo.analysis.areas.summarise_areas`) as Explore names them.
+AREA_COLUMNS = {
+    "name": "Area",
+    "population": "Population",
+    "assets": "Assets",
+    "per_1000": "Per 1,000",
+    "per_km2": "Per km²",
+    "imd_decile": "IMD decile",
+}
+
+
+def area_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Explore's areas table: the summary's rows under :data:`AREA_COLUMNS`' names, the fewest
+    assets per 1,000 residents first (areas without a population before them)."""
+    shown = summary.drop(columns=["id"]).rename(columns=AREA_COLUMNS)
+    return shown.sort_values("Per 1,000", na_position="first")
+
+
 def areas_within(areas: gpd.GeoDataFrame, bounds: list[list[float]] | None) -> pd.Series | None:
     """Which areas touch ``bounds`` (``[[south, west], [north, east]]``, as :func:`geo.web.mapview.fit_bounds`
     gives): the areas a search's legend classes are computed from. ``None`` for no bounds."""
