@@ -80,12 +80,19 @@ def table(frame, *, limit: int | None = None, narrow: str = "", **kwargs) -> Non
     search by name") and that the page's download holds them all."""
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
-    total, limit = len(frame), TABLE_ROWS if limit is None else limit
-    if total > limit:
-        hint = (narrow.rstrip(". ") + ". ") if narrow else ""
-        st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
-        frame = frame.head(limit)
+    frame = _first_rows(frame, limit, narrow)
     st.dataframe(textsafe.table_safe(_people.public(frame)), **kwargs)
+
+
+def _first_rows(frame, limit: int | None, narrow: str):
+    """At most ``limit`` rows (default :data:`TABLE_ROWS`), with a line saying how many there are,
+    how to narrow them and that the download has them all."""
+    total, limit = len(frame), TABLE_ROWS if limit is None else limit
+    if total <= limit:
+        return frame
+    hint = (narrow.rstrip(". ") + ". ") if narrow else ""
+    st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
+    return frame.head(limit)
 
 
 def html_table(frame, *, caption: str, limit: int | None = None, narrow: str = "", height: int | None = None,
@@ -94,11 +101,7 @@ def html_table(frame, *, caption: str, limit: int | None = None, narrow: str = "
     come up quickly (Explore), since the canvas grid's code is 1.2 MB for a browser to fetch and
     compile first, and read natively by screen readers. ``caption`` names it; ``height`` (pixels)
     makes it scroll within that height. The same rows, names by role and limit as :func:`table`."""
-    total, limit = len(frame), TABLE_ROWS if limit is None else limit
-    if total > limit:
-        hint = (narrow.rstrip(". ") + ". ") if narrow else ""
-        st.caption(f"Showing the first {limit:,} of {total:,} rows. {hint}The download has all {total:,}.")
-        frame = frame.head(limit)
+    frame = _first_rows(frame, limit, narrow)
     st.html(tables.table_html(_people.public(frame), caption=caption, max_height=height, decimals=decimals))
 
 
