@@ -83,6 +83,9 @@ class Transaction(Protocol):
     """Changes that land whole or not at all; see the module notes."""
 
     actor: str
+    #: The transaction's time (``now_iso`` at its start): every row it stamps and every audit entry
+    #: it writes carry this one time, so a conflict names the same moment as the row's ``updated_at``.
+    now: str
 
     def has_layer(self, name: str) -> bool: ...
 

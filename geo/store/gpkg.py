@@ -782,6 +782,8 @@ class GeoPackageTransaction:
         self.store = store
         self.con = con
         self.actor = actor
+        #: One time for the whole transaction (as PostgreSQL's ``now()``): its rows and audit entries agree.
+        self.now = now_iso()
         self._audit: list[tuple] = []
         self._touched: set[str] = set()
         self._counted: set[str] = set()  # layers whose row count changed
@@ -861,7 +863,7 @@ class GeoPackageTransaction:
         records = _records(rows)
         if not records:
             return []
-        now = now_iso()
+        now = self.now
         stamp = is_editable(name)
         for r in records:
             if stamp:
@@ -938,7 +940,7 @@ class GeoPackageTransaction:
             )
         sets: dict[str, Any] = {k: _cell(v) for k, v in changes.items() if k != "geometry"}
         if editable:
-            sets.update(updated_at=now_iso(), updated_by=self.actor, version=current_version + 1)
+            sets.update(updated_at=self.now, updated_by=self.actor, version=current_version + 1)
         params = list(sets.values())
         assignments = [f"{_q(k)} = ?" for k in sets]
         if "geometry" in changes and geom:
@@ -976,7 +978,7 @@ class GeoPackageTransaction:
     ) -> None:
         """Record one change; appended to ``audit_log`` with the transaction."""
         self._audit.append(
-            (now_iso(), self.actor, action, layer, feature_id or "", audit_json(before), audit_json(after))
+            (self.now, self.actor, action, layer, feature_id or "", audit_json(before), audit_json(after))
         )
 
     def replace(self, name: str, frame: pd.DataFrame) -> None:

@@ -1310,6 +1310,8 @@ class PostGISTransaction:
         self.store = store
         self.conn = conn
         self.actor = actor
+        #: One time for the whole transaction (as PostgreSQL's ``now()``): its rows and audit entries agree.
+        self.now = now_iso()
         self._touched: set[str] = set()
         self._closed = False
         self._layers: dict[str, _Layer] = {}
@@ -1401,7 +1403,7 @@ class PostGISTransaction:
         if not records:
             return []
         if is_editable(name):
-            now = now_iso()
+            now = self.now
             for r in records:
                 r.update(created_at=now, created_by=self.actor, updated_at=now, updated_by=self.actor, version=1)
         spec_cols = _schema_columns(name)
@@ -1533,7 +1535,7 @@ class PostGISTransaction:
             sets.append(sql.SQL("{} = %s::{}").format(_ident(col), sql.SQL(kind)))
             params.append(_coercer(kind, col, name)(value))
         if editable:
-            now = now_iso()
+            now = self.now
             for col, value in (("version", current + 1), ("updated_at", now), ("updated_by", self.actor)):
                 if col in layer.columns:
                     kind = _TYPNAME.get(layer.columns[col], "text")
@@ -1584,7 +1586,7 @@ class PostGISTransaction:
             "INSERT INTO audit_log (at, by, action, layer, feature_id, before, after) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (
-                now_iso(),
+                self.now,
                 self.actor,
                 str(action),
                 str(layer),

@@ -171,6 +171,36 @@ def test_stale_version_is_refused_naming_who_when_and_what(store_copy: Store):
     assert _digest(store_copy) == digest
 
 
+def test_a_transaction_stamps_its_rows_and_audit_with_one_time(store_copy: Store, monkeypatch):
+    """A write crossing a second's boundary once named a time in the conflict message (the audit's)
+    that was not the row's ``updated_at``. Every call to the clock now gives a later second, so any
+    stamp taken outside the transaction's one time shows up as a mismatch."""
+    from geo.store import base, gpkg, postgis
+
+    ticks = iter(f"2026-11-30T18:39:{s:02d}Z" for s in range(10, 60))
+    for module in (base, gpkg, postgis):
+        if hasattr(module, "now_iso"):
+            monkeypatch.setattr(module, "now_iso", lambda: next(ticks))
+    aid = store_copy.read("assets")["id"][0]
+    with store_copy.transaction(actor="Ana") as tx:
+        before, after = tx.update("assets", aid, {"opening_hours": "Mon 9-5"}, if_version=1)
+        tx.audit("update", "assets", aid, before, after)
+        added = tx.insert("assets", [{"id": "one-time-1", "name": "New hall", "type": "community_centre"}])
+        tx.audit("insert", "assets", "one-time-1", None, added[0] if added else None)
+        stamp = tx.now
+    row = store_copy.read("assets", ids=[aid]).iloc[0]
+    new = store_copy.read("assets", ids=["one-time-1"]).iloc[0]
+    audit = store_copy.read("audit_log")
+    mine = audit[audit["by"] == "Ana"]
+    assert len(mine) == 2
+    assert row["updated_at"] == stamp and new["created_at"] == stamp and new["updated_at"] == stamp
+    assert set(mine["at"]) == {stamp}
+    with pytest.raises(VersionConflictError) as err:
+        with store_copy.transaction(actor="Ben") as tx:
+            tx.update("assets", aid, {"name": "Ben's name"}, if_version=1)
+    assert err.value.changed_at == stamp and stamp in str(err.value)
+
+
 def test_unknown_feature_and_unfiltered_delete_are_refused(store_copy: Store):
     with pytest.raises(FeatureNotFoundError, match="no assets feature"):
         with store_copy.transaction(actor="t") as tx:
