@@ -158,6 +158,11 @@ def relay_script(view: dict, *, key: str, drawn: str = "") -> str:
 
     The page sends this small element on a filter change instead of changing the map's own
     element, which would send the whole map again (Streamlit re-sends an element that changed).
+
+    Each relay waits (every 50 ms, up to 20 s) for its map to be drawn. Streamlit takes the element
+    of an earlier run out of the page, but its timers go on, so a relay whose view has since been
+    replaced in ``window.cgViews`` stops: otherwise, when the map came, the earlier relay could
+    apply its view after the later one (a search's results then showed every point).
     """
     data = maps.js_json({"key": key, "view": view, "drawn": drawn})
     return (
@@ -165,6 +170,7 @@ def relay_script(view: dict, *, key: str, drawn: str = "") -> str:
         "window.cgViews = window.cgViews || {}; window.cgViews[m.key] = m.view;"
         "var tries = 0;"
         "function apply() {"
+        "if (window.cgViews[m.key] !== m.view) { return; }"
         "var done = false;"
         "document.querySelectorAll('iframe').forEach(function (f) {"
         "try { var w = f.contentWindow;"

@@ -40,10 +40,22 @@ def test_import_a_csv_then_see_it_on_the_map(app_page: AppPage, tmp_path) -> Non
     # The map holds every published asset and the search's view takes the others out once they are
     # all in (geo/web/js/cg-map.js, cgApplyView): wait for that end state, not for the hall alone
     # (it is there, among 337, for up to 100 ms before the view is applied).
-    frame.wait_for_function(
-        f"(() => {{ const n = ({NAMES_JS})(); return n.length === 1 && n[0] === 'Browser Test Community Hall'; }})()",
-        timeout=TIMEOUT_MS,
-    )
+    try:
+        frame.wait_for_function(
+            f"(() => {{ const n = ({NAMES_JS})(); return n.length === 1 && n[0] === 'Browser Test Community Hall'; }})()",
+            timeout=TIMEOUT_MS,
+        )
+    except Exception as exc:  # say what the map showed instead
+        names = frame.evaluate(NAMES_JS)
+        failed = frame.evaluate("() => document.querySelectorAll('.cg-load-error').length > 0")
+        pytest.fail(
+            app.fail_message(
+                f"the map did not show the hall alone: it shows {len(names)} points (the hall "
+                f"{'among them' if 'Browser Test Community Hall' in names else 'not among them'}; "
+                f"points file failed to load: {failed}): {exc}"
+            ),
+            pytrace=False,
+        )
     assert count_asset_points(frame) == 1
     # Expected: the deep link's base-path probes (/data/_stcore/*), and script loads aborted when a
     # search replaces the map's iframe while it is still loading.
