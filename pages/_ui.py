@@ -107,7 +107,8 @@ def html_table(frame, *, caption: str, limit: int | None = None, narrow: str = "
 
 def bar_chart(values, *, caption: str, label_title: str, value_title: str) -> None:
     """A horizontal bar chart as a plain HTML table of bars with their values as text
-    (:func:`geo.web.tables.bar_chart_html`): no Vega to load, and nothing rests on a bar's length."""
+    (:func:`geo.web.tables.bar_chart_html`): no Vega to load, and nothing rests on a bar's length.
+    ``values``: a series, or a frame of up to two series side by side on one scale."""
     st.html(tables.bar_chart_html(values, caption=caption, label_title=label_title, value_title=value_title))
 
 

@@ -132,13 +132,12 @@ if "imd_decile" in table and table["imd_decile"].notna().any():
     st.subheader("Who lives beyond the distance, by deprivation")
     per_point = result.points is not None and "imd_decile" in result.points
     chart = access.population_by_decile(result.points if per_point else table)  # deciles 1 to 10, in that order
-    st.bar_chart(chart, x_label="IMD decile (1 = most deprived)", y_label="Residents", sort=False)
+    _ui.bar_chart(chart, caption="Residents by deprivation decile", label_title="IMD decile (1 = most deprived)",
+                  value_title=f"people beyond and within {within_m:,} m")  # fmt: skip
     if per_point:
         st.caption("Each population point counts under its own LSOA's decile (English Indices of Deprivation 2019).")
     elif layer != "lsoas":
         st.caption(f"Each area counts under its own decile. {deprivation.METHOD}")
-    with st.expander("The same as a table"):
-        _ui.table(chart.reset_index())
 
 label = _show.plain(label)
 where = (

@@ -140,7 +140,8 @@ with right:
                 "Nearest": result.nearest["name"],
             }
         )
-        _ui.table(table, hide_index=True, width="stretch")
+        where = origin.get("label") or "the clicked point"  # escaped as HTML by the table
+        _ui.html_table(table, caption=f"The nearest of each type to {where}", height=500)
         nearest = _people.public(result.nearest)  # the file is written when asked for, not on every rerun
         _ui.download("Nearest (CSV)", lambda: exports.csv_bytes(nearest), "nearest.csv", "text/csv")
         if result.not_mapped:

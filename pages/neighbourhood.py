@@ -156,7 +156,7 @@ chart = prof.by_type.set_index("label")[["per_1000", "city_per_1000"]].rename(
 if chart.isna().all().all():
     st.caption("No population is known for this area, so rates cannot be compared.")
 else:
-    st.bar_chart(chart, horizontal=True, stack=False, x_label="Assets per 1,000 residents")
+    _ui.bar_chart(chart, caption="Assets by type", label_title="Type", value_title="per 1,000 residents")
 heads = {"label": "Type", "count": "Here", "per_1000": "Per 1,000 here", "city_per_1000": "Per 1,000, all areas"}
 _ui.table(prof.by_type.drop(columns=["type", "category"]).rename(columns=heads), hide_index=True, width="stretch")
 

@@ -95,36 +95,75 @@ def table_html(
     )
 
 
+#: The bars' colours, one per series in order: each keeps at least a 3:1 contrast with white
+#: (WCAG 1.4.11; 5.7:1 and 5.0:1), blue and amber stay apart for colour-blind eyes, and a series is
+#: also told by its column and its heading, never by colour alone.
+SERIES_COLOURS = ("#1565c0", "#b45309")
+
+
+def _bar_cell(value: float | None, top: float, colour: str) -> str:
+    share = 0.0 if top <= 0 or value is None or math.isnan(value) or value <= 0 else value / top
+    text = cell_text(value) or NO_DATA
+    return (
+        f'<td><span class="cg-bar" aria-hidden="true" style="width:calc((100% - 5rem) * {share:.4f});'
+        f'background:{html.escape(colour)}"></span><span class="cg-bar-value">{html.escape(text)}</span></td>'
+    )
+
+
 def bar_chart_html(
-    values: pd.Series,
+    values: pd.Series | pd.DataFrame,
     *,
     caption: str,
     label_title: str,
     value_title: str,
-    colour: str = "#1565c0",
+    colour: str = SERIES_COLOURS[0],
 ) -> str:
     """A horizontal bar chart of ``values`` (index: the bars' labels, in order), as a table whose
     rows are the bars: each row's header is the label, its cell the bar and the value as text.
 
-    ``label_title`` and ``value_title`` head the columns (read by screen readers; the chart shows
-    only the bars). Negative or missing values draw no bar. ``colour`` must keep a 3:1 contrast
-    with the page (WCAG 1.4.11); the default blue has 5.8:1 on white.
+    ``values`` is one series, or a frame of several (its columns, e.g. an area and all areas): then
+    each row has one bar per column, side by side in columns headed by the series' names with
+    their colour (:data:`SERIES_COLOURS`), all on one scale, and the caption (``value_title`` says
+    what the numbers are) is shown. ``label_title`` and ``value_title`` head the columns of one
+    series (read by screen readers; the chart shows only the bars). Negative or missing values
+    draw no bar and a missing one reads "no data". ``colour`` (one series) must keep a 3:1
+    contrast with the page (WCAG 1.4.11); the default blue has 5.8:1 on white.
     """
+    if isinstance(values, pd.DataFrame):
+        return _bars_of_series(values, caption=caption, label_title=label_title, value_title=value_title)
     numbers_ = pd.to_numeric(values, errors="coerce")
     top = float(numbers_.max()) if len(numbers_) and numbers_.notna().any() else 0.0
-    rows = []
-    for label, v in zip(values.index.tolist(), numbers_.tolist(), strict=True):
-        share = 0.0 if top <= 0 or v is None or math.isnan(v) or v <= 0 else 100.0 * v / top
-        text = cell_text(v) or NO_DATA
-        rows.append(
-            f'<tr><th scope="row">{html.escape(str(label))}</th><td>'
-            f'<span class="cg-bar" aria-hidden="true" style="width:calc((100% - 5rem) * {share / 100:.4f});background:{html.escape(colour)}"></span>'
-            f'<span class="cg-bar-value">{html.escape(text)}</span></td></tr>'
-        )
+    rows = [
+        f'<tr><th scope="row">{html.escape(str(label))}</th>{_bar_cell(v, top, colour)}</tr>'
+        for label, v in zip(values.index.tolist(), numbers_.tolist(), strict=True)
+    ]
     return (
         f'<table class="cg-bars"><caption class="cg-sr-only">{html.escape(caption)}</caption>'
         f'<thead class="cg-sr-only"><tr><th scope="col">{html.escape(label_title)}</th>'
         f'<th scope="col">{html.escape(value_title)}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _bars_of_series(frame: pd.DataFrame, *, caption: str, label_title: str, value_title: str) -> str:
+    if len(frame.columns) > len(SERIES_COLOURS):
+        raise ValueError(f"A bar chart shows at most {len(SERIES_COLOURS)} series; got {len(frame.columns)}.")
+    numbers_ = frame.apply(pd.to_numeric, errors="coerce")
+    stacked = numbers_.to_numpy(dtype=float).ravel()
+    top = float(max((v for v in stacked if not math.isnan(v)), default=0.0))
+    head = "".join(
+        f'<th scope="col"><span class="cg-swatch" aria-hidden="true" style="background:{colour}"></span>'
+        f"{html.escape(str(name))}</th>"
+        for name, colour in zip(frame.columns, SERIES_COLOURS, strict=False)
+    )
+    rows = []
+    for label, row in zip(frame.index.tolist(), numbers_.itertuples(index=False, name=None), strict=True):
+        cells = "".join(_bar_cell(v, top, c) for v, c in zip(row, SERIES_COLOURS, strict=False))
+        rows.append(f'<tr><th scope="row">{html.escape(str(label))}</th>{cells}</tr>')
+    return (
+        f'<table class="cg-bars cg-bars-series"><caption>{html.escape(caption)} '
+        f'<span class="cg-bars-unit">({html.escape(value_title)})</span></caption>'
+        f'<thead><tr><th scope="col">{html.escape(label_title)}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

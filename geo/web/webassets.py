@@ -1,10 +1,11 @@
 """The map's scripts and styles, served by the app itself instead of from CDNs.
 
 Folium points every map at jsDelivr, cdnjs and code.jquery.com; if one of them cannot be reached the
-map never initialises. Leaflet, Leaflet.markercluster and jQuery come instead from the XStatic
-packages installed by pip (``xstatic-leaflet``, ``xstatic-leaflet-markercluster``, ``xstatic-jquery``).
-Bootstrap and awesome-markers have no installable local source and Common Ground's maps do not use
-them, so they are left out rather than fetched from a CDN.
+map never initialises. Leaflet and Leaflet.markercluster come instead from the XStatic packages
+installed by pip (``xstatic-leaflet``, ``xstatic-leaflet-markercluster``). jQuery, Bootstrap and
+awesome-markers are left out: Common Ground's maps use none of them (folium needs jQuery only for
+``keep_in_front`` and HTML-element popups, which no map here has; a test renders every kind of map
+and finds no call to it). jQuery was 87 KB of the maps' bundle for the browser to parse for nothing.
 
 The maps' own scripts and styles are real files beside this module (``geo/web/js/``): ``cg-map.js``
 (keyboard access, framing, the legend, outlines, a page's view applied in place), ``cg-points.js``
@@ -34,14 +35,12 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import xstatic.pkg.jquery as _jquery
 import xstatic.pkg.leaflet as _leaflet
 import xstatic.pkg.leaflet_markercluster as _markercluster
 
 #: logical name -> (file name under the vendor folder, source path)
 JS_FILES: dict[str, tuple[str, Path]] = {
     "leaflet": ("leaflet.js", Path(_leaflet.BASE_DIR) / "leaflet.js"),
-    "jquery": ("jquery.min.js", Path(_jquery.BASE_DIR) / "jquery.min.js"),
     "markercluster": (
         "leaflet.markercluster.js",
         Path(_markercluster.BASE_DIR) / "leaflet.markercluster.js",
@@ -68,7 +67,7 @@ IMAGE_DIR = Path(_leaflet.BASE_DIR) / "images"
 DETAILS_FOLDER = "details"
 
 #: What each kind of map element needs, by logical name.
-MAP_JS = ("leaflet", "jquery", "cg_map")
+MAP_JS = ("leaflet", "cg_map")
 MAP_CSS = ("leaflet_css", "cg_map_css")
 CLUSTER_JS = ("markercluster", "cg_points")
 CLUSTER_CSS = ("markercluster_css", "markercluster_default_css")

@@ -27,7 +27,7 @@ def test_a_near_me_link_shows_the_nearest_by_name(app_page: AppPage) -> None:
     page = app_page.page
     page.goto(f"{app_page.server.url}/near_me?postcode=S5+8NJ&minutes=15", wait_until="domcontentloaded")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('td[role=gridcell]')].some(td => td.textContent.includes('Parson Cross'))",
+        "() => [...document.querySelectorAll('table.cg-table td')].some(td => td.textContent.includes('Parson Cross'))",
         timeout=TIMEOUT_MS,
     )
     assert page.get_by_label("Postcode").input_value() == "S5 8NJ"

@@ -35,15 +35,16 @@ def test_near_me_by_postcode(app_page: AppPage) -> None:
     page.get_by_text("Nothing within reach for").wait_for()
     body = page.inner_text("body")
     assert "Dental practice" in body and "Household waste recycling centre" in body
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.wait_for()
-    # the table of nearest assets: the grid keeps an accessible <table> of its cells for screen readers
-    cells = grid.locator("td[role=gridcell]")
+    # the table of nearest assets: a real <table>, named by its caption, as a screen reader finds it
+    table = page.get_by_role("table", name="The nearest of each type to S5 8NJ")
+    table.wait_for()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('td[role=gridcell]')].some(td => td.textContent.includes('Parson Cross'))",
+        "() => [...document.querySelectorAll('table.cg-table td')].some(td => td.textContent.includes('Parson Cross'))",
         timeout=TIMEOUT_MS,
     )
-    texts = " | ".join(t or "" for t in cells.all_text_contents())
+    headers = table.get_by_role("columnheader").all_text_contents()
+    assert headers == ["Type", "How far", "Near?", "Nearest"], headers
+    texts = " | ".join(t or "" for t in table.get_by_role("cell").all_text_contents())
     assert "Parson Cross Food Bank" in texts, texts
     frame = page.locator(MAP_IFRAME).element_handle().content_frame()
     page.frame_locator(MAP_IFRAME).locator(".leaflet-container").wait_for()
@@ -81,6 +82,6 @@ def test_near_me_use_my_location(app_page: AppPage) -> None:
     page.get_by_text("Measured from: Your location.").wait_for()
     page.wait_for_function("() => location.search.includes('lonlat=-1.47010%2C53.38110')", timeout=TIMEOUT_MS)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('td[role=gridcell]')].length > 0",
+        "() => [...document.querySelectorAll('table.cg-table td')].length > 0",
         timeout=TIMEOUT_MS,
     )

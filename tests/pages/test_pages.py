@@ -304,3 +304,22 @@ def test_explore_draws_parks_imported_as_shapes(private_store, tmp_path):
     assert {f["properties"]["name"] for f in features} == set(frame["name"])
     kinds = {f["geometry"]["type"].removeprefix("Multi") for f in features}
     assert kinds == {"Polygon", "LineString"}  # the parks' areas and the trail's line
+
+
+def test_no_map_on_any_page_calls_jquery():
+    """The maps' bundle has no jQuery (geo.web.webassets): folium calls it only for ``keep_in_front``
+    and HTML-element popups. Every page's map, as the browser gets it, must call neither."""
+    at = _ok(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    at.session_state["near_origin"] = {"lon": -1.4701, "lat": 53.3811, "label": "Town Hall"}
+    scripts: dict[str, str] = {}
+    for page in ("explore", "neighbourhood", "near_me", "gaps", "community", "join_up", "stories", "edit"):
+        if page != "explore":
+            _ok(at.switch_page(f"pages/{page}.py").run())
+        for comp in at.get("component_instance"):
+            args = json.loads(comp.proto.json_args)
+            if "script" in args:
+                scripts[page] = args["script"] + args.get("header", "") + args.get("html", "")
+                assert not [src for src in args["js_links"] if "jquery" in src.lower()], page
+    assert {"explore", "neighbourhood", "near_me", "gaps", "join_up", "edit"} <= set(scripts), set(scripts)
+    for page, text in scripts.items():
+        assert not re.search(r"\$\(|\bjQuery\b", text), f"the map on {page} calls jQuery"

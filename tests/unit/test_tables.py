@@ -89,3 +89,36 @@ def test_bars_are_as_long_as_their_values_and_say_them_in_words():
 def test_a_chart_of_nothing_but_zeros_draws_no_bar():
     html = tables.bar_chart_html(pd.Series([0, 0], index=["a", "b"]), caption="c", label_title="l", value_title="v")
     assert re.findall(r"\* ([0-9.]+)\)", html) == ["0.0000", "0.0000"]
+
+
+def test_two_series_share_one_scale_and_each_has_its_own_headed_column():
+    frame = pd.DataFrame(
+        {"Firth Park": [2.0, 0.5, float("nan")], "All areas together": [1.0, 1.0, 0.25]},
+        index=["Library", "GP practice", "Pharmacy"],
+    )
+    html = tables.bar_chart_html(frame, caption="Compared with all areas", label_title="Type", value_title="per 1,000")
+    [back] = tables.read_tables(html)
+    assert list(back.columns) == ["Type", "Firth Park", "All areas together"]  # the swatches carry no text
+    assert back["Type"].tolist() == ["Library", "GP practice", "Pharmacy"]
+    assert back["Firth Park"].tolist() == ["2", "0.50", tables.NO_DATA]
+    assert back["All areas together"].tolist() == ["1", "1", "0.25"]
+    widths = [float(w) for w in re.findall(r"width:calc\(\(100% - 5rem\) \* ([0-9.]+)\)", html)]
+    assert widths == [1.0, 0.5, 0.25, 0.5, 0.0, 0.125]  # row by row, all against the largest value (2)
+    colours = re.findall(r'class="cg-bar" aria-hidden="true" style="[^"]*background:(#[0-9a-f]{6})', html)
+    assert colours == list(tables.SERIES_COLOURS) * 3
+    assert "<caption>Compared with all areas" in html and "(per 1,000)" in html  # shown, with the unit
+    assert html.count('<th scope="col">') == 3 and html.count('<th scope="row">') == 3
+
+
+def test_a_chart_of_too_many_series_is_refused_and_hostile_series_names_stay_text():
+    with pytest.raises(ValueError, match="at most 2 series"):
+        tables.bar_chart_html(
+            pd.DataFrame({"a": [1], "b": [2], "c": [3]}), caption="c", label_title="l", value_title="v"
+        )
+    html = tables.bar_chart_html(
+        pd.DataFrame({HOSTILE: [1], "b": [2]}, index=[HOSTILE]),
+        caption=HOSTILE,
+        label_title=HOSTILE,
+        value_title=HOSTILE,
+    )
+    assert "<script" not in html and "<img" not in html
