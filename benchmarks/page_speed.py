@@ -18,7 +18,10 @@ interception, and Playwright's cost about 2 s of CPU per Explore load and turned
 * **cold load** of each page in a fresh browser (no cache, no session): from ``goto`` until the
   page's script has finished and its map has drawn (Leaflet's container visible, the map's title
   set, and on Explore every point in the clusters); pages without a map, until their heading shows
-  and the script has finished. The server's very first load (its caches empty) is reported apart;
+  and the script has finished. The server's very first load (its caches empty) is reported apart.
+  Explore's cold load also gives two earlier moments, from the navigation's start: when the map
+  itself shows (its frame laid out with Leaflet's container in it: tiles and boundaries), and when
+  its first points or clusters show (markercluster adds the rest in chunks after that);
 * **Explore filter change**: from the click that takes one type out of the Types filter (or puts
   it back) until the table says the new count *and* the map holds exactly that many points;
 * **Near me submit**: from the click on "Find what is near" until the table of the nearest assets
@@ -94,6 +97,26 @@ LONGTASK_INIT = """(() => {
         }).observe({type: 'longtask', buffered: true});
     } catch (e) {}
 })();"""
+#: Installed in every frame: when a map's frame first shows the map (its Leaflet container laid out
+#: and its iframe taller than 50 px in the page) and its first point or cluster, in milliseconds on
+#: the clock of the page (``performance.timeOrigin``: the navigation's start). Polled every 10 ms
+#: until both are seen (a task of microseconds; rAF does not run in a hidden frame).
+MARKS_INIT = """(() => {
+    if (window === window.top) return;
+    const marks = window.__cgMarks = {};
+    const t0 = performance.timeOrigin, start = performance.now();
+    function tick() {
+        const now = t0 + performance.now();
+        const m = document.querySelector('.leaflet-container');
+        const f = window.frameElement;
+        if (!marks.map && m && m.getBoundingClientRect().height > 50 && f && f.getBoundingClientRect().height > 50) {
+            marks.map = now;
+        }
+        if (!marks.points && document.querySelector('.marker-cluster, path.cg-pt')) marks.points = now;
+        if (!(marks.map && marks.points) && performance.now() - start < 120000) setTimeout(tick, 10);
+    }
+    setTimeout(tick, 10);
+})();"""
 SHOWN_JS = """() => {
     for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer] strong')) {
         const m = /^([\\d,]+) assets shown$/.exec(el.textContent.trim());
@@ -132,6 +155,7 @@ def new_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, service_workers="block")
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(LONGTASK_INIT)
+    context.add_init_script(MARKS_INIT)
     return context, context.new_page()
 
 
@@ -162,9 +186,16 @@ def wait_points(frame, n: int) -> None:
     frame.wait_for_function(f"() => ({COUNT_POINTS_JS})() === {int(n)}", timeout=TIMEOUT_MS)
 
 
-def load(browser, url: str, path: str, tasks: list[tuple[float, float]] | None = None) -> float:
+def load(
+    browser,
+    url: str,
+    path: str,
+    tasks: list[tuple[float, float]] | None = None,
+    marks: list[tuple[float, float]] | None = None,
+) -> float:
     """Seconds from ``goto`` until the page has answered (see the module's docstring); the longest
-    main-thread task of the load is appended to ``tasks``."""
+    main-thread task of the load is appended to ``tasks``, and on Explore the seconds from the
+    navigation's start until the map showed and until its first points showed to ``marks``."""
     context, page = new_page(browser, url)
     try:
         t0 = time.perf_counter()
@@ -176,6 +207,10 @@ def load(browser, url: str, path: str, tasks: list[tuple[float, float]] | None =
             if path == "":
                 shown = page.evaluate(SHOWN_JS)
                 wait_points(frame, shown)
+                if marks is not None:
+                    origin = page.evaluate("performance.timeOrigin")
+                    got = frame.evaluate("window.__cgMarks || {}")
+                    marks.append(((got["map"] - origin) / 1000, (got["points"] - origin) / 1000))
         took = time.perf_counter() - t0
         if tasks is not None:
             page.evaluate(NEXT_FRAMES_JS)
@@ -376,10 +411,17 @@ def measure(browser_factory, data: str | None, work: Path, args) -> tuple[list[t
             rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
             pages = [""] if args.explore_only else list(PAGES)
             cold_tasks: list[tuple[float, float]] = []
+            cold_marks: list[tuple[float, float]] = []
             cold = {
-                path: med(load(browser, url, path, cold_tasks if path == "" else None) for _ in range(args.repeat))
+                path: med(
+                    load(browser, url, path, cold_tasks if path == "" else None, cold_marks if path == "" else None)
+                    for _ in range(args.repeat)
+                )
                 for path in pages
             }
+            shown_s, first_s = med(m[0] for m in cold_marks), med(m[1] for m in cold_marks)
+            rows.append(("Explore cold load -> the map shown (tiles, frame laid out)", f"{shown_s:.2f} s"))
+            rows.append(("Explore cold load -> its first points or clusters", f"{first_s:.2f} s"))
             for path, s in cold.items():
                 rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{s:.2f} s"))
             rows.append(("Explore cold load: longest task, map frame / page", _tasks(cold_tasks)))
@@ -396,6 +438,8 @@ def measure(browser_factory, data: str | None, work: Path, args) -> tuple[list[t
                 rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
                 rows.append(("Explore shading change: longest task, map frame / page", _tasks(s_tasks)))
             key.update(
+                explore_map_shown_s=shown_s,
+                explore_first_points_s=first_s,
                 explore_cold_s=cold[""],
                 explore_filter_s=med(f_map),
                 explore_shading_s=med(s_map) if s_map else float("nan"),
