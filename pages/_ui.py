@@ -98,7 +98,7 @@ def _first_rows(frame, limit: int | None, narrow: str):
 def html_table(frame, *, caption: str, limit: int | None = None, narrow: str = "", height: int | None = None,
                decimals: dict[str, int] | None = None) -> None:  # fmt: skip
     """:func:`table` as a plain HTML table (:func:`geo.web.tables.table_html`): for a page that must
-    come up quickly (Explore), since the canvas grid's code is 1.2 MB for a browser to fetch and
+    come up quickly (Explore, Near me), since the canvas grid's code is 1.2 MB for a browser to fetch and
     compile first, and read natively by screen readers. ``caption`` names it; ``height`` (pixels)
     makes it scroll within that height. The same rows, names by role and limit as :func:`table`."""
     frame = _first_rows(frame, limit, narrow)

@@ -148,8 +148,7 @@ def _bars_of_series(frame: pd.DataFrame, *, caption: str, label_title: str, valu
     if len(frame.columns) > len(SERIES_COLOURS):
         raise ValueError(f"A bar chart shows at most {len(SERIES_COLOURS)} series; got {len(frame.columns)}.")
     numbers_ = frame.apply(pd.to_numeric, errors="coerce")
-    stacked = numbers_.to_numpy(dtype=float).ravel()
-    top = float(max((v for v in stacked if not math.isnan(v)), default=0.0))
+    top = float(numbers_.max().max()) if numbers_.notna().any().any() else 0.0  # as for one series
     head = "".join(
         f'<th scope="col"><span class="cg-swatch" aria-hidden="true" style="background:{colour}"></span>'
         f"{html.escape(str(name))}</th>"
