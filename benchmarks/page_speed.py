@@ -17,11 +17,12 @@ interception, and Playwright's cost about 2 s of CPU per Explore load and turned
 
 * **cold load** of each page in a fresh browser (no cache, no session): from ``goto`` until the
   page's script has finished and its map has drawn (Leaflet's container visible, the map's title
-  set, and on Explore every point in the clusters); pages without a map, until their heading shows
+  set, and on Explore every point in the clusters' index); pages without a map, until their heading shows
   and the script has finished. The server's very first load (its caches empty) is reported apart.
   Explore's cold load also gives two earlier moments, from the navigation's start: when the map
   itself shows (its frame laid out with Leaflet's container in it: tiles and boundaries), and when
-  its first points or clusters show (markercluster adds the rest in chunks after that);
+  its first points or clusters show (since the clusters' index is built at once, with every point in it,
+  this is also when every point is in; with markercluster the rest came in chunks after that);
 * **Explore filter change**: from the click that takes one type out of the Types filter (or puts
   it back) until the table says the new count *and* the map holds exactly that many points;
 * **Near me submit**: from the click on "Find what is near" until the table of the nearest assets

@@ -862,7 +862,7 @@ def base_map(
         control_scale=True,
         max_zoom=MAX_ZOOM,
     )
-    # With tiles=None folium gives maxZoom to no one, and MarkerCluster then refuses to start.
+    # With tiles=None folium gives maxZoom to no one; the clusters are indexed up to it (CgClusterLayer).
     m.options["maxZoom"] = MAX_ZOOM
     FocusWithoutScroll().add_to(m)
     MapAccess(title).add_to(m)

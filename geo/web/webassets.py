@@ -1,15 +1,18 @@
 """The map's scripts and styles, served by the app itself instead of from CDNs.
 
 Folium points every map at jsDelivr, cdnjs and code.jquery.com; if one of them cannot be reached the
-map never initialises. Leaflet and Leaflet.markercluster come instead from the XStatic packages
-installed by pip (``xstatic-leaflet``, ``xstatic-leaflet-markercluster``). jQuery, Bootstrap and
+map never initialises. Leaflet comes instead from the XStatic package installed by pip
+(``xstatic-leaflet``), and Supercluster (ISC licence, the clusters' index) is vendored beside this
+module (``geo/web/js/supercluster.min.js``, unchanged from npm but for its licence comment).
+Leaflet.markercluster is no longer used: it made a marker for every point and clustered them at every
+zoom before the first showed, 1-2 s of main thread for England's 29,000 points. jQuery, Bootstrap and
 awesome-markers are left out: Common Ground's maps use none of them (folium needs jQuery only for
 ``keep_in_front`` and HTML-element popups, which no map here has; a test renders every kind of map
 and finds no call to it). jQuery was 87 KB of the maps' bundle for the browser to parse for nothing.
 
 The maps' own scripts and styles are real files beside this module (``geo/web/js/``): ``cg-map.js``
 (keyboard access, framing, the legend, outlines, a page's view applied in place), ``cg-points.js``
-(the asset points, their clusters and popups, built in slices) and ``cg-map.css``. They are served
+(the asset points, their clusters, drawn where in view, and popups) and ``cg-map.css``. They are served
 and inlined exactly like the vendored files; a map's own script only gives them data and calls them.
 
 Two ways to use them:
@@ -36,27 +39,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import xstatic.pkg.leaflet as _leaflet
-import xstatic.pkg.leaflet_markercluster as _markercluster
 
 #: logical name -> (file name under the vendor folder, source path)
 JS_FILES: dict[str, tuple[str, Path]] = {
     "leaflet": ("leaflet.js", Path(_leaflet.BASE_DIR) / "leaflet.js"),
-    "markercluster": (
-        "leaflet.markercluster.js",
-        Path(_markercluster.BASE_DIR) / "leaflet.markercluster.js",
-    ),
 }
 CSS_FILES: dict[str, tuple[str, Path]] = {
     "leaflet_css": ("leaflet.css", Path(_leaflet.BASE_DIR) / "leaflet.css"),
-    "markercluster_css": ("MarkerCluster.css", Path(_markercluster.BASE_DIR) / "MarkerCluster.css"),
-    "markercluster_default_css": (
-        "MarkerCluster.Default.css",
-        Path(_markercluster.BASE_DIR) / "MarkerCluster.Default.css",
-    ),
 }
 #: The maps' own scripts and styles (see the module's docstring).
 OWN_DIR = Path(__file__).resolve().parent / "js"
 JS_FILES.update(
+    supercluster=("supercluster.min.js", OWN_DIR / "supercluster.min.js"),
     cg_map=("cg-map.js", OWN_DIR / "cg-map.js"),
     cg_points=("cg-points.js", OWN_DIR / "cg-points.js"),
 )
@@ -69,8 +63,8 @@ DETAILS_FOLDER = "details"
 #: What each kind of map element needs, by logical name.
 MAP_JS = ("leaflet", "cg_map")
 MAP_CSS = ("leaflet_css", "cg_map_css")
-CLUSTER_JS = ("markercluster", "cg_points")
-CLUSTER_CSS = ("markercluster_css", "markercluster_default_css")
+CLUSTER_JS = ("supercluster", "cg_points")
+CLUSTER_CSS: tuple[str, ...] = ()  # the clusters' styles are in cg-map.css
 
 #: Every script an app map may need, in the order they depend on one another, served as one file
 #: (``cg-bundle.js``, see :func:`script_links`). streamlit-folium's frame loads a map's scripts one

@@ -552,12 +552,12 @@ def map_frame(app: AppPage):
 
 
 COUNT_POINTS_JS = in_map(
-    "let n = 0; map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) n += l.getLayers().length; }); return n;"
+    "let n = 0; map.eachLayer(l => { if (l instanceof CgClusterLayer) n += l.cgCount(); }); return n;"
 )
 
 
 def count_asset_points(frame) -> int:
-    """Every asset point loaded into the map's cluster groups (clustered or not, on screen or not)."""
+    """Every asset point in the map's cluster index (clustered or not, on screen or not)."""
     return frame.evaluate(COUNT_POINTS_JS)
 
 

@@ -9,7 +9,7 @@ from tests.e2e.conftest import MAP_IFRAME, TIMEOUT_MS, AppPage, count_asset_poin
 pytestmark = pytest.mark.e2e
 
 NAMES_JS = in_map(
-    "const names = []; map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) l.getLayers().forEach(m => names.push(m.cgName)); }); return names;"
+    "const names = []; map.eachLayer(l => { if (l instanceof CgClusterLayer) l.getLayers().forEach(m => names.push(m.cgName)); }); return names;"
 )
 
 

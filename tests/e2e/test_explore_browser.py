@@ -44,7 +44,7 @@ OPEN_POPUP_JS = in_map(
     const wanted = name => arg.exact !== undefined ? name === arg.exact : name.includes(arg.contains);
     let found = null;
     map.eachLayer(l => {
-        if (found || !(l instanceof L.MarkerClusterGroup)) return;
+        if (found || !(l instanceof CgClusterLayer)) return;
         const m = l.getLayers().find(p => wanted(p.cgName));
         if (m) found = [l, m];
     });
@@ -96,8 +96,8 @@ def test_explore_map_renders_offline(app_page: AppPage) -> None:
             "const out = {clusters: 0, singles: 0, polygons: 0};"
             "map.eachLayer(l => {"
             "  if (l instanceof L.Polygon && l.feature && l._path && l._path.isConnected) out.polygons++;"
-            "  if (l instanceof L.MarkerClusterGroup) {"
-            "    l._featureGroup.eachLayer(c => { if (c instanceof L.MarkerCluster) out.clusters += c.getChildCount();"
+            "  if (l instanceof CgClusterLayer) {"
+            "    l.eachLayer(c => { if (c instanceof CgCluster) out.clusters += c.getChildCount();"
             "                                        else out.singles++; });"
             "  }"
             "});"
@@ -229,7 +229,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
             """
             let group = null, m = null;
             map.eachLayer(l => {
-                if (!m && l instanceof L.MarkerClusterGroup) {
+                if (!m && l instanceof CgClusterLayer) {
                     m = l.getLayers().find(p => p.cgName.includes('onerror')) || null;
                     if (m) group = l;
                 }
@@ -237,7 +237,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
             return new Promise((resolve, reject) => {
                 setTimeout(() => reject(new Error('zoomToShowLayer never finished')), 30000);
                 // once shown, resolve when its path is drawn and no zoom or spiderfy is moving it
-                const drawn = () => (m._path && m._path.isConnected && !map._animatingZoom && !group._inZoomAnimation
+                const drawn = () => (m._path && m._path.isConnected && !map._animatingZoom
                                      ? resolve(m._path) : requestAnimationFrame(drawn));
                 group.zoomToShowLayer(m, () => requestAnimationFrame(drawn));
             });
@@ -339,7 +339,7 @@ IN_VIEW_JS = in_map(
     const b = map.getBounds();
     let n = 0, out = 0;
     map.eachLayer(l => {
-        if (l instanceof L.MarkerClusterGroup) l.getLayers().forEach(p => { n++; if (!b.contains(p.getLatLng())) out++; });
+        if (l instanceof CgClusterLayer) l.getLayers().forEach(p => { n++; if (!b.contains(p.getLatLng())) out++; });
     });
     const legend = document.querySelector('.cg-legend-body');
     return {n, out, zoom: map.getZoom(), title: document.title, legend: legend ? legend.textContent : '',

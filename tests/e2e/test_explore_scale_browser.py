@@ -23,11 +23,11 @@ DEMO_ASSETS = demo_count("assets")
 ON_MAP_JS = in_map(
     """
     let clusters = 0, inClusters = 0, single = 0, group = null;
-    map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
-    group._featureGroup.eachLayer(l => {
-        if (l instanceof L.MarkerCluster) { clusters++; inClusters += l.getChildCount(); } else { single++; }
+    map.eachLayer(l => { if (l instanceof CgClusterLayer) group = l; });
+    group.eachLayer(l => {
+        if (l instanceof CgCluster) { clusters++; inClusters += l.getChildCount(); } else { single++; }
     });
-    const filling = group._cgTypes.some(t => t._cgFilling);
+    const filling = group.cgBusy();
     return {clusters, inClusters, single, total: inClusters + single, filling};
     """
 )

@@ -12,7 +12,7 @@ COUNT_JS = in_map(
     """
     let points = 0, circles = 0, origin = 0;
     map.eachLayer(l => {
-        if (l instanceof L.MarkerClusterGroup) points += l.getLayers().length;
+        if (l instanceof CgClusterLayer) points += l.cgCount();
         else if (l instanceof L.Circle) circles += 1;
         else if (l instanceof L.CircleMarker && !(l instanceof L.Circle) && l.options.fillColor === '#ffeb3b') origin += 1;
     });

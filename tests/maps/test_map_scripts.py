@@ -31,7 +31,7 @@ def test_a_map_links_the_own_files_and_its_script_only_calls_them(demo_assets, d
         assert definition not in html, definition
     for call in ("cgSetup(", "cgFill(", "cgMapAccess(", "cgFitToContent(", "cgFocusWithoutScroll(", "cgLegend("):
         assert call in html, call
-    # the scripts are one file, linked once: Leaflet, the map's own, markercluster, the points (no jQuery)
+    # the scripts are one file, linked once: Leaflet, the map's own, Supercluster, the points (no jQuery)
     scripts = re.findall(r'src="([^"]+)"', html)
     assert len([u for u in scripts if u.startswith("/app/static/vendor/cg-bundle.js?v=")]) == 1, scripts
     assert not [u for u in scripts if "cg-bundle.js" not in u], scripts
@@ -40,7 +40,7 @@ def test_a_map_links_the_own_files_and_its_script_only_calls_them(demo_assets, d
     bundle = webassets.bundle_text()
     starts = [bundle.index(f"/* {webassets.JS_FILES[n][0]} */") for n in webassets.BUNDLE_JS]
     assert starts == sorted(starts) and webassets.BUNDLE_JS.index("leaflet") == 0
-    assert webassets.BUNDLE_JS.index("markercluster") < webassets.BUNDLE_JS.index("cg_points")
+    assert webassets.BUNDLE_JS.index("supercluster") < webassets.BUNDLE_JS.index("cg_points")
     assert "jquery" not in webassets.JS_FILES and "jQuery" not in bundle  # no map here calls it
     for name in ("cg_map", "cg_points"):  # the own files, whole, inside it
         assert _own_text(name).rstrip() in bundle, name

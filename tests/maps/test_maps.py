@@ -74,7 +74,7 @@ def test_map_uses_only_local_scripts(demo_html):
     srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', demo_html)
     assert srcs and all(s.startswith("/app/static/vendor/") for s in srcs), srcs
     assert not CDN.search(demo_html)
-    assert "/app/static/vendor/cg-bundle.js?v=" in demo_html  # Leaflet, markercluster and the own scripts in one
+    assert "/app/static/vendor/cg-bundle.js?v=" in demo_html  # Leaflet, Supercluster and the own scripts in one
 
 
 def test_boundaries_and_legend(demo_html, demo_wards):
@@ -155,7 +155,7 @@ def test_no_tiles_still_maps_with_a_max_zoom(demo_assets, taxonomy):
     m = maps.explorer_map(demo_assets, taxonomy=taxonomy, tiles="none")
     html = _render(m)
     assert "tile.openstreetmap.org" not in html
-    assert m.options["maxZoom"] == maps.MAX_ZOOM  # MarkerCluster refuses to start without it
+    assert m.options["maxZoom"] == maps.MAX_ZOOM  # the clusters are indexed up to it
     with pytest.raises(SchemaError, match="Unknown tile source 'google'.*none"):
         maps.explorer_map(demo_assets, taxonomy=taxonomy, tiles="google")
 
@@ -174,7 +174,7 @@ def test_standalone_html_has_no_network_dependencies_but_tiles(demo_assets, demo
     html = maps.standalone_html(maps.explorer_map(demo_assets, taxonomy=taxonomy, boundaries=demo_wards, tiles="none"))
     assert not re.search(r'<script[^>]+src="http', html)
     assert not re.search(r'<link[^>]+href="http', html)
-    assert "L.markerClusterGroup" in html and "Leaflet" in html  # the libraries are inlined
+    assert "Supercluster" in html and "CgClusterLayer" in html and "Leaflet" in html  # the libraries are inlined
     assert len(maps.decode_points(maps.payload_points(html)[0])[2]) == DEMO_ASSETS
 
 
@@ -318,9 +318,9 @@ def test_points_and_clusters_are_keyboard_targets(demo_html):
     for needle in (
         'el.setAttribute("tabindex", "0")',
         'el.setAttribute("role", "button")',
-        'group.on("keypress"',
-        'group.on("clusterkeypress"',
-        "window.cgFocusFirst(group, markers)",
+        'this.on("keypress"',
+        "keyboard: true",  # clusters are focusable buttons
+        "this._focusPlace(i)",  # after Enter on a cluster, the focus goes to what shows its first place
         'e.key === "Escape"',
         'l._path.setAttribute("tabindex", "-1")',  # areas stay out of the Tab order
         "window.cgUnobscure(map, e.target)",  # a focused place is never left under the legend

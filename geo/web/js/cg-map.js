@@ -221,16 +221,11 @@ window.cgApplyView = function (map, v) {
         if (l.feature && l.feature.properties && l.feature.properties._i !== undefined) { areas.push(l); }
     });
     if (clusters) {
-        // Points still being made (cgFill's slices) or clustered (chunked loading) cannot be taken
-        // out yet, and a zoom meanwhile would leave clusters without icons: try again shortly.
-        var loading = clusters._cgTypes.some(function (t) {
-            var m = t._mask;
-            return t._cgFilling || (t._map && t._points.some(function (p) { return (!m || m[p.cgIdx]) && !p.__parent; }));
-        });
+        // Points not in yet, or an index waiting to be built: try again shortly (the view's mask
+        // needs the points, and its zoom the clusters).
         clearTimeout(map.cgRetry);
-        if (loading) { map.cgRetry = setTimeout(function () { window.cgApplyView(map, v); }, 100); return; }
-        var types = clusters._cgTypes, total = 0, mask = null;
-        types.forEach(function (t) { total += t._points.length; });
+        if (clusters.cgBusy()) { map.cgRetry = setTimeout(function () { window.cgApplyView(map, v); }, 100); return; }
+        var types = clusters._cgTypes, total = clusters.cgTotal(), mask = null;
         if (v.r) {
             mask = new Uint8Array(total);
             for (var k = 0; k < v.r.length; k++) {

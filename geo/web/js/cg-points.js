@@ -1,11 +1,13 @@
 /* The map's asset points (geo.web.maps.AssetScripts): the popup details (cgDetails), a popup built
  * with textContent (cgPopup), a focusable point of any marker shape (CgPoint), a cluster showing its
- * types as a ring and named in words (cgClusterIcon), one type's points in the shared cluster group
- * (CgTypeLayer) and cgFill, which builds the points in slices. Served by the app (geo.web.webassets)
+ * types as a ring and named in words (cgClusterIcon), the one layer that clusters every point and draws
+ * what is in view (CgClusterLayer), one type's points in it (CgTypeLayer) and cgFill, which decodes the
+ * payload. Served by the app (geo.web.webassets)
  * or inlined into a standalone map; the map's own script only gives data and calls these.
  *
  * Keyboard: every point and cluster is in the tab order with a name; Enter or Space on a cluster
- * zooms in to it and focuses the first place that was in it; on a point it opens the popup and
+ * zooms in to it (or spreads it out at the deepest zoom) and focuses the first place that was in it;
+ * on a point it opens the popup and
  * moves the focus into it; Escape closes the popup (cg-map.js). */
 window.cgDetails = (function () {
     // The popup details table: fetched once from a URL, or given inline (see cgSetup).
@@ -98,18 +100,10 @@ window.CgClusterIconClass = L.DivIcon.extend({
         return div;
     }
 });
-window.cgClusterLabel = function (cluster) {
-    var ms = cluster.getAllChildMarkers(), by = {}, order = [];
-    for (var i = 0; i < ms.length; i++) {
-        var m = ms[i];
-        if (!(m.cgT in by)) { by[m.cgT] = {n: 0, label: m.cgType, colour: m.options.fillColor}; order.push(m.cgT); }
-        by[m.cgT].n++;
-    }
-    order.sort(function (a, b) { return a - b; });
-    return order.map(function (t) { return by[t]; });
-};
-window.cgClusterIcon = function (cluster) {
-    var n = cluster.getChildCount(), parts = window.cgClusterLabel(cluster), stops = [], acc = 0;
+// A cluster's icon: its count, ringed by the colours of its types in proportion; named in words.
+// ``parts``: [{n, label, colour}] in the types' order.
+window.cgClusterIcon = function (n, parts) {
+    var stops = [], acc = 0;
     parts.forEach(function (p) {
         stops.push(p.colour + " " + (acc * 360 / n).toFixed(1) + "deg " + ((acc + p.n) * 360 / n).toFixed(1) + "deg");
         acc += p.n;
@@ -121,9 +115,13 @@ window.cgClusterIcon = function (cluster) {
         label: n + " places: " + words + ". Enter zooms in."
     });
 };
+// A drawn cluster: a focusable marker that knows its count and its types.
+window.CgCluster = L.Marker.extend({
+    getChildCount: function () { return this.cgCount; }
+});
 window.cgTipText = function (layer) {
-    if (layer instanceof L.MarkerCluster) {
-        return layer.getChildCount() + " places: " + window.cgClusterLabel(layer).map(function (p) { return p.label + " " + p.n; }).join(", ");
+    if (layer instanceof window.CgCluster) {
+        return layer.cgCount + " places: " + layer.cgParts.map(function (p) { return p.label + " " + p.n; }).join(", ");
     }
     return layer.cgName !== undefined ? layer.cgName + " (" + layer.cgType + ")" : null;
 };
@@ -154,125 +152,309 @@ window.cgOpenPopup = function (map, layer, byKey) {
     if (window.cgUnobscure) { window.cgUnobscure(map, popup.getElement()); }
     if (byKey) { window.cgFocus(content); }
 };
-window.cgFocusFirst = function (group, markers) {
-    // After a cluster opened from the keyboard: once the zoom or spread has settled, focus
-    // what now shows the first of its places (a point, or a smaller cluster).
-    var map = group._map, frames = 0;
-    function step() {
-        frames++;
-        if (map && (map._animatingZoom || group._inZoomAnimation) && frames < 240) { requestAnimationFrame(step); return; }
-        for (var i = 0; i < markers.length; i++) {
-            var m = markers[i], el = m._path && m._path.isConnected ? m._path : null;
-            if (!el) { var vp = group.getVisibleParent(m); el = vp && vp._icon; }
-            if (el && el.isConnected) { window.cgFocus(el); return; }
+
+/* Every asset point of a map, clustered (CgClusterLayer). The points are plain arrays (cgFill) and
+ * a Supercluster index (vendored, ISC) over those shown: the types switched on in the layer list and
+ * the page's filters (CgTypeLayer's mask). Only what is in and around the view is drawn, as
+ * clusters (CgCluster) and points (CgPoint, made the first time they are drawn and kept): a move
+ * or zoom draws again, a filter indexes again. Building the index takes tens of milliseconds for
+ * England's 29,000 points, where Leaflet.markercluster needed 1-2 s of main thread to make a
+ * marker per point and cluster them at every zoom (README, issue 14).
+ *
+ * A cluster's click (or Enter) zooms to where it splits; one that never splits (places at the same
+ * spot, at the deepest zoom) spreads its points round it (spiderfies). From the keyboard the focus
+ * then moves to what shows the first of its places. Clicks, keys and hovers on what is drawn reach
+ * this layer (a FeatureGroup) with ``e.layer``. */
+window.CgClusterLayer = L.FeatureGroup.extend({
+    options: {radius: 50},
+    initialize: function (options) {
+        L.FeatureGroup.prototype.initialize.call(this, [], options);
+        this._cgTypes = [];
+        this._n = 0;            // points in the payload
+        this._index = null;     // Supercluster over the points shown
+        this._shown = null;     // their indices (Int32Array)
+        this._markers = [];     // CgPoint by index, made when first drawn
+        this._drawn = {};       // key ("c" + cluster id, or "p" + index) -> layer now on the map
+        this._pending = true;   // no data yet, or an index to build
+        this._spider = null;
+        this._focusAfter = -1;
+        this._leafCache = {};
+        this.on("click", function (e) {
+            if (e.layer instanceof window.CgCluster) { this._openCluster(e.layer, false); }
+            else if (e.layer.cgIdx !== undefined) { window.cgOpenPopup(this._map, e.layer, false); }
+        }, this);
+        this.on("keypress", function (e) {
+            if (!window.cgActivates(e)) { return; }
+            if (e.layer instanceof window.CgCluster) { this._openCluster(e.layer, true); }
+            else if (e.layer.cgIdx !== undefined) { window.cgOpenPopup(this._map, e.layer, true); }
+        }, this);
+        this.on("mouseover", function (e) { window.cgShowTip(e.layer); });
+    },
+    onAdd: function (map) {
+        L.FeatureGroup.prototype.onAdd.call(this, map);
+        map.on("moveend", this._draw, this);
+        map.on("zoomstart", this._unspiderfy, this);
+        map.on("click", this._unspiderfy, this);
+        this._schedule();
+    },
+    onRemove: function (map) {
+        map.off("moveend", this._draw, this);
+        map.off("zoomstart", this._unspiderfy, this);
+        map.off("click", this._unspiderfy, this);
+        this._unspiderfy();
+        L.FeatureGroup.prototype.onRemove.call(this, map);
+    },
+    // The payload's points (see cgFill): coordinates, names and each one's type.
+    setPoints: function (pts) {
+        this._p = pts; this._n = pts.lat.length; this._markers = new Array(this._n);
+        this._schedule();
+    },
+    cgTotal: function () { return this._n; },
+    // True while the points are not in yet or an index is waiting to be built.
+    cgBusy: function () { return this._pending; },
+    // How many points the index holds (every point shown by the types and filters).
+    cgCount: function () { return this._index && !this._pending ? this._shown.length : 0; },
+    // Every shown point as its CgPoint (made now where not yet drawn), as MarkerClusterGroup gave.
+    getLayers: function () {
+        var out = [];
+        if (this._shown) { for (var k = 0; k < this._shown.length; k++) { out.push(this._point(this._shown[k])); } }
+        return out;
+    },
+    _schedule: function () {
+        if (this._failed) { return; }
+        this._pending = true;
+        if (this._timer) { return; }
+        var self = this;
+        this._timer = setTimeout(function () { self._timer = null; self._build(); }, 0);
+    },
+    _build: function () {
+        var p = this._p, map = this._map;
+        if (!p || !map) { return; }
+        var shown = [], feats = [];
+        this._cgTypes.forEach(function (t) {
+            if (!t._map || t._from === undefined) { return; }
+            var mask = t._mask;
+            for (var i = t._from; i < t._to; i++) {
+                if (mask && !mask[i]) { continue; }
+                shown.push(i);
+                feats.push({type: "Feature", id: i, properties: null, geometry: {type: "Point", coordinates: [p.lng[i], p.lat[i]]}});
+            }
+        });
+        this._index = new Supercluster({radius: this.options.radius, extent: 256, minZoom: 0,
+                                        maxZoom: Math.ceil(map.getMaxZoom())}).load(feats);
+        this._shown = Int32Array.from(shown);
+        this._leafCache = {};
+        this._pending = false;
+        this._draw(true);
+        this.fire("cgindexed");
+    },
+    // Leaves of a cluster (their point indices), kept until the next index.
+    _leaves: function (id) {
+        var c = this._leafCache[id];
+        if (!c) {
+            c = this._leafCache[id] = this._index.getLeaves(id, Infinity).map(function (f) { return f.id; });
         }
-        if (frames < 240) { requestAnimationFrame(step); } else if (map) { window.cgFocus(map.getContainer()); }
+        return c;
+    },
+    _parts: function (ids) {
+        var p = this._p, by = {}, order = [];
+        for (var k = 0; k < ids.length; k++) {
+            var g = p.type[ids[k]];
+            if (!(g in by)) { by[g] = {n: 0, label: p.labels[g], colour: p.colours[g]}; order.push(g); }
+            by[g].n++;
+        }
+        order.sort(function (a, b) { return a - b; });
+        return order.map(function (g) { return by[g]; });
+    },
+    _point: function (i) {
+        var m = this._markers[i];
+        if (!m) {
+            var p = this._p, g = p.type[i], style = window.cgPointStyle;
+            m = this._markers[i] = new window.CgPoint([p.lat[i], p.lng[i]], {
+                radius: style.radius, color: style.color, weight: 1.5, fillColor: p.colours[g], fillOpacity: 1,
+                shape: p.shapes[g], className: "cg-pt"
+            });
+            m.cgName = p.names[i]; m.cgType = p.labels[g]; m.cgIdx = i; m.cgT = g;
+        }
+        return m;
+    },
+    _cluster: function (f) {
+        var id = f.properties.cluster_id, n = f.properties.point_count, parts = this._parts(this._leaves(id));
+        var c = new window.CgCluster([f.geometry.coordinates[1], f.geometry.coordinates[0]],
+                                     {icon: window.cgClusterIcon(n, parts), keyboard: true});
+        c.cgId = id; c.cgCount = n; c.cgParts = parts;
+        return c;
+    },
+    // Draw what is in and around the view at this zoom: keep what stays, add and take away the rest.
+    _draw: function (fresh) {
+        var map = this._map;
+        if (!map || !this._index || this._pending) { return; }
+        this._unspiderfy();
+        if (fresh === true) {  // a new index: its cluster ids are new (points keep theirs, and their focus)
+            for (var key0 in this._drawn) {
+                if (key0.charAt(0) === "c") { this.removeLayer(this._drawn[key0]); delete this._drawn[key0]; }
+            }
+        }
+        var b = map.getBounds().pad(0.5), z = Math.round(map.getZoom());
+        var box = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())];
+        var items = this._index.getClusters(box, z), want = {}, add = [];
+        for (var k = 0; k < items.length; k++) {
+            var f = items[k], key = f.properties && f.properties.cluster ? "c" + f.properties.cluster_id : "p" + f.id;
+            want[key] = true;
+            if (!this._drawn[key]) { add.push([key, f]); }
+        }
+        for (var old in this._drawn) {
+            if (!want[old]) { this.removeLayer(this._drawn[old]); delete this._drawn[old]; }
+        }
+        for (var a = 0; a < add.length; a++) {
+            var fa = add[a][1];
+            var layer = add[a][0].charAt(0) === "c" ? this._cluster(fa) : this._point(fa.id);
+            this._drawn[add[a][0]] = layer;
+            this.addLayer(layer);
+        }
+        if (this._focusAfter >= 0) { var i = this._focusAfter; this._focusAfter = -1; this._focusPlace(i); }
+        this.fire("cgdrawn");
+    },
+    // What now shows the point ``i``: its own marker, or the drawn cluster that holds it.
+    _shownAs: function (i) {
+        var m = this._markers[i];
+        if (m && this.hasLayer(m)) { return m; }
+        for (var key in this._drawn) {
+            var l = this._drawn[key];
+            if (l instanceof window.CgCluster && this._leaves(l.cgId).indexOf(i) >= 0) { return l; }
+        }
+        return null;
+    },
+    _focusPlace: function (i) {
+        var l = this._shownAs(i), el = l && (l._path || l._icon);
+        if (el && el.isConnected) { window.cgFocus(el); }
+    },
+    _openCluster: function (c, byKey) {
+        var map = this._map, leaves = this._leaves(c.cgId), z = this._index.getClusterExpansionZoom(c.cgId);
+        if (z > map.getMaxZoom() || map.getZoom() >= map.getMaxZoom()) { this._spiderfy(c, byKey); return; }
+        var p = this._p, bounds = L.latLngBounds([]);
+        for (var k = 0; k < leaves.length; k++) { bounds.extend([p.lat[leaves[k]], p.lng[leaves[k]]]); }
+        if (byKey) { this._focusAfter = leaves[0]; }
+        map.setView(bounds.getCenter(), Math.max(z, Math.round(map.getZoom()) + 1));
+    },
+    // Places that stay together at the deepest zoom, spread round their cluster on legs.
+    _spiderfy: function (c, byKey) {
+        this._unspiderfy();
+        var map = this._map, ids = this._leaves(c.cgId), n = ids.length, centre = map.latLngToLayerPoint(c.getLatLng());
+        var spots = [], k;
+        if (n <= 8) {
+            var legs = 25 * (2 + n) / (2 * Math.PI);
+            for (k = 0; k < n; k++) {
+                var a = k * 2 * Math.PI / n + Math.PI / 6;
+                spots.push(centre.add([legs * Math.cos(a), legs * Math.sin(a)]));
+            }
+        } else {
+            var leg = 11, angle = 0;
+            for (k = n; k >= 0; k--) {
+                if (k < n) { spots[k] = centre.add([leg * Math.cos(angle), leg * Math.sin(angle)]); }
+                angle += 28 / leg + k * 0.0005;
+                leg += 2 * Math.PI * 5 / angle;
+            }
+        }
+        var lines = L.layerGroup(), points = [];
+        this.removeLayer(c);
+        for (k = 0; k < n; k++) {
+            var m = this._point(ids[k]), at = map.layerPointToLatLng(spots[k]);
+            m.cgHome = m.getLatLng();
+            L.polyline([c.getLatLng(), at], {color: "#1f1f1f", weight: 1.5, opacity: 0.6, interactive: false}).addTo(lines);
+            m.setLatLng(at);
+            points.push(m);
+        }
+        lines.addTo(map);
+        points.forEach(function (m) { this.addLayer(m); }, this);
+        this._spider = {cluster: c, points: points, lines: lines};
+        if (byKey && points.length) { window.cgFocus(points[0]._path); }
+    },
+    _unspiderfy: function () {
+        var s = this._spider;
+        if (!s) { return; }
+        this._spider = null;
+        s.points.forEach(function (m) {
+            this.removeLayer(m);
+            if (m.cgHome) { m.setLatLng(m.cgHome); m.cgHome = null; }
+        }, this);
+        if (this._map) { this._map.removeLayer(s.lines); }
+        var key = "c" + s.cluster.cgId;
+        if (this._drawn[key] === s.cluster) { this.addLayer(s.cluster); }
+    },
+    // Zoom until the point ``m`` shows on its own (spread out, if it shares its spot), then ``done``.
+    zoomToShowLayer: function (m, done) {
+        var map = this._map, self = this, i = m.cgIdx, ll = m.cgHome || m.getLatLng(), zoom = null;
+        var eps = 1e-7, box = [ll.lng - eps, ll.lat - eps, ll.lng + eps, ll.lat + eps];
+        for (var z = Math.round(map.getZoom()); z <= map.getMaxZoom(); z++) {
+            var hit = this._index.getClusters(box, z).some(function (f) { return f.id === i && !(f.properties && f.properties.cluster); });
+            if (hit) { zoom = z; break; }
+        }
+        function then() {
+            if (zoom === null) {
+                var c = self._shownAs(i);
+                if (c instanceof window.CgCluster) { self._spiderfy(c, false); }
+            }
+            if (done) { done(); }
+        }
+        var target = zoom === null ? map.getMaxZoom() : zoom;
+        if (map.getZoom() === target && map.getBounds().contains(ll)) { then(); return; }
+        this.once("cgdrawn", then);
+        map.setView(ll, target);
     }
-    requestAnimationFrame(step);
-};
-// Chunks of 50 ms, 1 ms apart: each chunk is its own task (the page never waits long), and the
-// pause is the shortest that still lets input and drawing in (10 ms apart left 0.2-0.3 s idle over
-// a national store's 29,000 points, README, issue 14).
-window.cgClusters = function () {
-    var group = L.markerClusterGroup({
-        chunkedLoading: true, chunkInterval: 50, chunkDelay: 1, showCoverageOnHover: false, maxClusterRadius: 50,
-        iconCreateFunction: window.cgClusterIcon
-    });
-    group.on("click", function (e) { window.cgOpenPopup(e.target._map, e.layer, false); });
-    group.on("keypress", function (e) {
-        if (window.cgActivates(e)) { window.cgOpenPopup(e.target._map, e.layer, true); }
-    });
-    group.on("clusterkeypress", function (e) {
-        if (!window.cgActivates(e)) { return; }
-        var markers = e.layer.getAllChildMarkers();
-        group._zoomOrSpiderfy({layer: e.layer, originalEvent: null});
-        window.cgFocusFirst(group, markers);
-    });
-    group.on("mouseover clustermouseover", function (e) { window.cgShowTip(e.layer); });
-    return group;
-};
+});
+window.cgClusters = function () { return new window.CgClusterLayer(); };
 window.CgTypeLayer = L.Layer.extend({
-    // One type's points. ``_mask`` (null: all) says which points the page's filters show
-    // (by ``cgIdx``); :func:`geo.web.mapview` changes it in place, without redrawing the map.
+    // One type's points (``_from`` to ``_to`` in the payload) in the shared CgClusterLayer, listed in
+    // the layer control. ``_mask`` (null: all) says which points the page's filters show (by index);
+    // geo.web.mapview changes it in place, without redrawing the map.
     initialize: function (clusters) {
-        this._clusters = clusters; this._points = []; this._mask = null;
-        (clusters._cgTypes = clusters._cgTypes || []).push(this);
-    },
-    _shown: function () {
-        var mask = this._mask;
-        return mask ? this._points.filter(function (p) { return mask[p.cgIdx]; }) : this._points;
-    },
-    addLayers: function (points) {
-        this._points = this._points.concat(points);
-        var mask = this._mask, shown = mask ? points.filter(function (p) { return mask[p.cgIdx]; }) : points;
-        if (this._map) { this._clusters.addLayers(shown); }
-        return this;
+        this._clusters = clusters; this._mask = null;
+        clusters._cgTypes.push(this);
     },
     setMask: function (mask) {
-        var old = this._mask, add = [], drop = [];
-        for (var i = 0; i < this._points.length; i++) {
-            var p = this._points[i], was = !old || old[p.cgIdx], now = !mask || mask[p.cgIdx];
-            if (was && !now) { drop.push(p); } else if (now && !was) { add.push(p); }
+        var old = this._mask, same = old === mask;
+        if (!same && old && mask && old.length === mask.length) {
+            same = true;
+            for (var i = this._from; i < this._to; i++) { if (!old[i] !== !mask[i]) { same = false; break; } }
         }
         this._mask = mask;
-        if (this._map) {
-            if (drop.length) { this._clusters.removeLayers(drop); }
-            if (add.length) { this._clusters.addLayers(add); }
-        }
+        if (!same) { this._clusters._schedule(); }  // a view that leaves this type's points as they were costs nothing
         return this;
     },
-    getLayers: function () { return this._shown().slice(); },
-    onAdd: function () { this._clusters.addLayers(this._shown()); },
-    onRemove: function () { this._clusters.removeLayers(this._shown()); }
+    count: function () { return this._from === undefined ? 0 : this._to - this._from; },
+    onAdd: function () { this._clusters._schedule(); },
+    onRemove: function () { this._clusters._schedule(); }
 });
 L.Control.Layers.addInitHook(function () { (window.cgLayerControls = window.cgLayerControls || []).push(this); });
-// Every point of the payload (geo.web.maps.encode_points) into its type's layer, built in slices
-// of about SLICE_MS so the page never blocks for long (29,500 points took 0.9-1.8 s in one loop);
-// markercluster then adds each slice in its own chunks (chunkedLoading). ``done`` runs at the end.
+// Every point of the payload (geo.web.maps.encode_points) into plain arrays, each type's share into
+// its layer; the cluster layer then indexes those shown. ``done`` runs once they are drawn.
 window.cgFill = function (groups, d, done) {
-    var SLICE_MS = 25, g = 0, j = 0, i = 0, y = 0, style = window.cgPointStyle;
-    // Until the last slice, the layers are still filling: cgApplyView waits (a zoom while the cluster
-    // group is being filled leaves it without icons).
-    groups.forEach(function (group) { group._cgFilling = true; });
-    function finish() {
-        groups.forEach(function (group) { group._cgFilling = false; });
-        if (done) { done(); }
-    }
-    function slice() {
-        var t0 = performance.now();
-        while (g < groups.length) {
-            var group = groups[g], n = d.c[g], colour = d.k[g], label = d.t[g], shape = d.s[d.h[g]] || null;
-            var points = [], full = false;
-            while (j < n) {
-                y += d.y[i];
-                var m = new window.CgPoint([d.y0 + y / d.q, d.x0 + d.x[i] / d.q], {
-                    radius: style.radius, color: style.color, weight: 1.5, fillColor: colour, fillOpacity: 1,
-                    shape: shape, className: "cg-pt"
-                });
-                m.cgName = d.n[i]; m.cgType = label; m.cgIdx = i; m.cgT = g;
-                points.push(m);
-                j++; i++;
-                if ((j & 255) === 0 && performance.now() - t0 > SLICE_MS) { full = true; break; }
-            }
-            if (points.length) { group.addLayers(points); }
-            if (j >= n) { g++; j = 0; }
-            if (full || performance.now() - t0 > SLICE_MS) { break; }
+    var n = d.x.length, lat = new Float64Array(n), lng = new Float64Array(n), type = new Uint16Array(n);
+    var shapes = [], y = 0, i = 0, clusters = groups.length ? groups[0]._clusters : null;
+    for (var g = 0; g < groups.length; g++) {
+        groups[g]._from = i;
+        for (var j = 0; j < d.c[g]; j++, i++) {
+            y += d.y[i];
+            lat[i] = d.y0 + y / d.q; lng[i] = d.x0 + d.x[i] / d.q; type[i] = g;
         }
-        if (g < groups.length) { setTimeout(slice, 0); } else { finish(); }
+        groups[g]._to = i;
+        shapes.push(d.s[d.h[g]] || null);
     }
-    setTimeout(slice, 0);  // not in the task that runs the map's script
+    if (!clusters) { if (done) { done(); } return; }
+    if (done) { clusters.once("cgdrawn", function () { done(); }); }
+    clusters.setPoints({lat: lat, lng: lng, type: type, names: d.n, labels: d.t, colours: d.k, shapes: shapes});
 };
 // The same from a URL (geo.web.maps.AssetPoints with a url): the payload is a file of its own, fetched
-// while the rest of the map is set up. The layers count as filling from the start, so a view that
-// arrives first waits for the points (cgApplyView). If the file cannot be had, the map says so.
+// while the rest of the map is set up. The cluster layer is busy until its points are in, so a view
+// that arrives first waits for them (cgApplyView). If the file cannot be had, the map says so.
 window.cgFillFrom = function (url, groups, done) {
-    groups.forEach(function (group) { group._cgFilling = true; });
     fetch(url, {credentials: "same-origin"})
         .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
         .then(function (d) { window.d = d; window.cgFill(groups, d, done); })
         .catch(function (e) {
-            groups.forEach(function (group) { group._cgFilling = false; });
-            var map = groups.length && groups[0]._clusters && groups[0]._clusters._map;
+            var clusters = groups.length ? groups[0]._clusters : null, map = clusters && clusters._map;
+            if (clusters) { clusters._failed = true; clusters._pending = false; }
             if (map) {
                 var note = L.control({position: "topright"});
                 note.onAdd = function () {
