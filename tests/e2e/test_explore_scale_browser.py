@@ -95,3 +95,78 @@ def test_a_new_shading_recolours_the_drawn_map_in_place(app_page: AppPage) -> No
     assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
     problems = app.watch.problems()
     assert not problems, app.fail_message("\n".join(problems))
+
+
+# The cluster layer's state: its index's count, what it has drawn (clusters' counts and single
+# points), and whether all of that lies in and around the view.
+DRAWN_JS = in_map(
+    """
+    let group = null;
+    map.eachLayer(l => { if (l instanceof CgClusterLayer) group = l; });
+    const around = map.getBounds().pad(0.6);
+    let clusters = 0, inClusters = 0, single = 0, outside = 0;
+    group.eachLayer(l => {
+        if (l instanceof CgCluster) { clusters++; inClusters += l.getChildCount(); } else { single++; }
+        if (!around.contains(l.getLatLng())) outside++;
+    });
+    return {indexed: group.cgCount(), busy: group.cgBusy(), clusters, inClusters, single, outside,
+            drawn: clusters + single, zoom: map.getZoom()};
+    """
+)
+
+
+def test_the_map_draws_what_is_in_view_and_a_type_switched_off_leaves_the_index(app_page: AppPage) -> None:
+    app = app_page
+    page = app.page
+    page.goto(app.server.url + "/", wait_until="domcontentloaded")
+    frame = map_frame(app)
+    assert wait_for_asset_points(frame, DEMO_ASSETS) == DEMO_ASSETS
+    frame.wait_for_function(
+        f"() => {{ const s = ({DRAWN_JS})(); return !s.busy && s.inClusters + s.single === {DEMO_ASSETS}; }}"
+    )
+
+    # The page's view again, unchanged: the points' masks are the same, so nothing is indexed again.
+    busy = frame.evaluate(
+        in_map(
+            "cgApplyView(map, map.cgView); let b = null; map.eachLayer(l => { if (l instanceof CgClusterLayer) b = l.cgBusy(); }); return b;"
+        )
+    )
+    assert busy is False, "applying the same view again rebuilt the clusters' index"
+
+    # Close in on one point: only what is in and around the view is drawn, all of it near the view.
+    frame.evaluate(
+        in_map(
+            "let g = null; map.eachLayer(l => { if (l instanceof CgClusterLayer) g = l; });"
+            "const p = g.getLayers()[0].getLatLng(); window.cgDrawn = 0; g.on('cgdrawn', () => window.cgDrawn++);"
+            "map.setView(p, 16, {animate: false});"
+        )
+    )
+    frame.wait_for_function("() => window.cgDrawn > 0", timeout=TIMEOUT_MS)
+    near = frame.evaluate(DRAWN_JS)
+    assert near["zoom"] == 16 and 0 < near["drawn"] and near["inClusters"] + near["single"] < DEMO_ASSETS, near
+    assert near["outside"] == 0, f"drawn far outside the view: {near}"
+    assert near["indexed"] == DEMO_ASSETS, near  # the rest are indexed, only not drawn
+
+    # Switch one type off in the layer list, as a person does: its points leave the index; back on, they return.
+    frame.evaluate(in_map("map.setView(map.cgHome[0], map.cgHome[1], {animate: false});"))
+    first = frame.evaluate(
+        in_map(
+            "const e = cgLayerControls.flatMap(c => c._layers).find(e => e.layer instanceof CgTypeLayer);"
+            "return {name: e.name, count: e.layer.count()};"
+        )
+    )
+    label = page.frame_locator(MAP_IFRAME).locator(".leaflet-control-layers-overlays label", has_text=first["name"])
+    page.frame_locator(MAP_IFRAME).locator(".leaflet-control-layers").hover()
+    label.locator("input").uncheck()
+    frame.wait_for_function(
+        f"() => {{ const s = ({DRAWN_JS})(); return !s.busy && s.indexed < {DEMO_ASSETS}; }}", timeout=TIMEOUT_MS
+    )
+    off = frame.evaluate(DRAWN_JS)
+    assert DEMO_ASSETS - off["indexed"] == first["count"] > 0, (first, off)
+    assert off["inClusters"] + off["single"] == off["indexed"], off  # at the home view every point shown is drawn
+    label.locator("input").check()
+    frame.wait_for_function(
+        f"() => {{ const s = ({DRAWN_JS})(); return !s.busy && s.indexed === {DEMO_ASSETS}; }}", timeout=TIMEOUT_MS
+    )
+    problems = app.watch.problems()
+    assert not problems, app.fail_message("\n".join(problems))

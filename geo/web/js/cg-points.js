@@ -153,6 +153,54 @@ window.cgOpenPopup = function (map, layer, byKey) {
     if (byKey) { window.cgFocus(content); }
 };
 
+// Supercluster's load() (vendored 9.1.0, geo/web/js/supercluster.min.js) in steps: the points into
+// its first tree, then one zoom after another, each step a task of its own about STEP_MS long, so the
+// page never waits long (one load() of England's 29,000 points held the main thread 300-490 ms, a
+// step at most one zoom's 75 ms). The same arrays and trees as load() makes (a browser test compares
+// every zoom); ``ids`` are the points (indices into ``lng``/``lat``) to index, each leaf's feature id.
+// ``live()`` false stops it (a later change began another). Uses the index's own _createTree and
+// _cluster; if a later Supercluster has none, load() does it in one go.
+window.cgIndexInSteps = function (index, lng, lat, ids, done, live) {
+    var n = ids.length, o = index.options, minZoom = o.minZoom, maxZoom = o.maxZoom;
+    if (typeof index._cluster !== "function" || typeof index._createTree !== "function" || index.stride !== 6 || o.reduce) {
+        var feats = [];
+        for (var f = 0; f < n; f++) { feats.push({type: "Feature", id: ids[f], properties: null, geometry: {type: "Point", coordinates: [lng[ids[f]], lat[ids[f]]]}}); }
+        index.load(feats); done(); return;
+    }
+    var STEP_MS = 30, SCALE = 0x40000000, stride = 6, notProcessed = maxZoom + 1;
+    var data = new Int32Array(n * stride), coords = index.coords = new Float64Array(n * 2);
+    index.numPoints = n; index.props = new Array(n).fill(null); index.ids = Array.from(ids);
+    var k = 0, z = maxZoom, prev = data, prevNum = n, recycled = null;
+    function step() {
+        if (live && !live()) { return; }
+        var t0 = performance.now();
+        while (k < n) {  // the points, as load() encodes them (mercator in [0, 1], then Int32)
+            var i = ids[k], px = lng[i] / 360 + 0.5, sin = Math.sin(lat[i] * Math.PI / 180);
+            var py = 0.5 - 0.25 * Math.log((1 + sin) / (1 - sin)) / Math.PI, w = k * stride;
+            py = py < 0 ? 0 : py > 1 ? 1 : py;
+            coords[2 * k] = px; coords[2 * k + 1] = py;
+            data[w] = (px - 0.5) * SCALE; data[w + 1] = (py - 0.5) * SCALE;
+            data[w + 2] = notProcessed; data[w + 3] = k; data[w + 4] = -1; data[w + 5] = 1;
+            k++;
+            if ((k & 4095) === 0 && performance.now() - t0 > STEP_MS) { setTimeout(step, 0); return; }
+        }
+        if (!index.trees[maxZoom + 1]) {
+            index.trees[maxZoom + 1] = index._createTree(data, n);
+            setTimeout(step, 0); return;
+        }
+        while (z >= minZoom) {  // cluster the zoom below on the last one's results, as load() does
+            var out = recycled || new Int32Array(prevNum * stride);
+            recycled = null;
+            var written = index._cluster(prev, prevNum, z, out);
+            if (written === prevNum) { index.trees[z] = index.trees[z + 1]; recycled = out; }
+            else { index.trees[z] = index._createTree(out, written); prev = out; prevNum = written; }
+            z--;
+            if (z >= minZoom && performance.now() - t0 > STEP_MS) { setTimeout(step, 0); return; }
+        }
+        done();
+    }
+    step();
+};
 /* Every asset point of a map, clustered (CgClusterLayer). The points are plain arrays (cgFill) and
  * a Supercluster index (vendored, ISC) over those shown: the types switched on in the layer list and
  * the page's filters (CgTypeLayer's mask). Only what is in and around the view is drawn, as
@@ -228,25 +276,27 @@ window.CgClusterLayer = L.FeatureGroup.extend({
         this._timer = setTimeout(function () { self._timer = null; self._build(); }, 0);
     },
     _build: function () {
-        var p = this._p, map = this._map;
+        var p = this._p, map = this._map, self = this;
         if (!p || !map) { return; }
-        var shown = [], feats = [];
+        var shown = [];
         this._cgTypes.forEach(function (t) {
             if (!t._map || t._from === undefined) { return; }
             var mask = t._mask;
-            for (var i = t._from; i < t._to; i++) {
-                if (mask && !mask[i]) { continue; }
-                shown.push(i);
-                feats.push({type: "Feature", id: i, properties: null, geometry: {type: "Point", coordinates: [p.lng[i], p.lat[i]]}});
-            }
+            for (var i = t._from; i < t._to; i++) { if (!mask || mask[i]) { shown.push(i); } }
         });
-        this._index = new Supercluster({radius: this.options.radius, extent: 256, minZoom: 0,
-                                        maxZoom: Math.ceil(map.getMaxZoom())}).load(feats);
-        this._shown = Int32Array.from(shown);
-        this._leafCache = {};
-        this._pending = false;
-        this._draw(true);
-        this.fire("cgindexed");
+        shown = Int32Array.from(shown);
+        var index = new Supercluster({radius: this.options.radius, extent: 256, minZoom: 0, maxZoom: Math.ceil(map.getMaxZoom())});
+        var build = this._building = {};
+        window.cgIndexInSteps(index, p.lng, p.lat, shown, function () {
+            if (self._building !== build) { return; }  // a later change started another
+            self._building = null;
+            self._index = index;
+            self._shown = shown;
+            self._leafCache = {};
+            self._pending = false;
+            self._draw(true);
+            self.fire("cgindexed");
+        }, function () { return self._building === build; });
     },
     // Leaves of a cluster (their point indices), kept until the next index.
     _leaves: function (id) {

@@ -1,0 +1,104 @@
+"""The clusters' index built in steps (``cgIndexInSteps`` in ``geo/web/js/cg-points.js``) in Chromium,
+without an app: it makes exactly the index Supercluster's own ``load()`` makes, at every zoom.
+
+The map builds its index one zoom per task so that England's 29,000 points never hold the page for
+long (one ``load()`` held it 300-490 ms); it uses Supercluster's own internals to do so, so this
+checks the result against the library's, on the demo's real asset points, for every point and for a
+filtered share of them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import schema
+from geo.store import open_store
+from geo.web import webassets
+
+pytestmark = pytest.mark.e2e
+
+# Both indexes over the same points; every zoom's clusters (and every cluster's leaves and
+# expansion zoom) as JSON, side by side, and whether the stepped build ever ran in one task.
+COMPARE_JS = """async ([pts, every]) => {
+    const lng = Float64Array.from(pts.map(p => p[0])), lat = Float64Array.from(pts.map(p => p[1]));
+    const ids = Int32Array.from(pts.map((p, i) => i).filter(i => i % every === 0));
+    const opts = {radius: 50, extent: 256, minZoom: 0, maxZoom: 19};
+    const whole = new Supercluster(opts).load(Array.from(ids, i => (
+        {type: 'Feature', id: i, properties: null, geometry: {type: 'Point', coordinates: [lng[i], lat[i]]}})));
+    const stepped = new Supercluster(opts);
+    let steps = 0;
+    await new Promise(done => {
+        const tick = () => { steps++; };
+        const t = setInterval(tick, 0);
+        cgIndexInSteps(stepped, lng, lat, ids, () => { clearInterval(t); done(); }, () => true);
+    });
+    const out = {zooms: 0, differ: [], clusters: 0, steps};
+    for (let z = 0; z <= 20; z++) {
+        const a = whole.getClusters([-180, -85, 180, 85], z), b = stepped.getClusters([-180, -85, 180, 85], z);
+        out.zooms++;
+        if (JSON.stringify(a) !== JSON.stringify(b)) { out.differ.push(z); continue; }
+        for (const f of a) {
+            if (!f.properties || !f.properties.cluster) continue;
+            out.clusters++;
+            const id = f.properties.cluster_id;
+            const la = whole.getLeaves(id, Infinity).map(l => l.id), lb = stepped.getLeaves(id, Infinity).map(l => l.id);
+            if (JSON.stringify(la) !== JSON.stringify(lb) ||
+                whole.getClusterExpansionZoom(id) !== stepped.getClusterExpansionZoom(id)) { out.differ.push(z + ':' + id); break; }
+        }
+    }
+    out.points = stepped.getClusters([-180, -85, 180, 85], 20).length;
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_points() -> list[list[float]]:
+    assets = open_store(schema.DEMO_GPKG).read("assets")
+    return [[round(g.x, 6), round(g.y, 6)] for g in assets.geometry]
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<html><body></body></html>")
+    page.add_script_tag(content=webassets.bundle_text())
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_the_stepped_index_is_the_one_supercluster_makes(page, demo_points, every) -> None:
+    out = page.evaluate(COMPARE_JS, [demo_points, every])
+    shown = len(range(0, len(demo_points), every))
+    assert out["differ"] == [], out
+    assert out["zooms"] == 21 and out["clusters"] > 0, out
+    assert out["steps"] >= 1, out  # other tasks ran while it was being built
+    assert out["points"] == shown, out  # past the deepest zoom, every point on its own
+
+
+def test_no_points_make_an_empty_index(page) -> None:
+    out = page.evaluate(
+        """() => new Promise(done => {
+            const index = new Supercluster({radius: 50, extent: 256, minZoom: 0, maxZoom: 19});
+            cgIndexInSteps(index, new Float64Array(0), new Float64Array(0), new Int32Array(0),
+                           () => done(index.getClusters([-180, -85, 180, 85], 5).length), () => true);
+        })"""
+    )
+    assert out == 0
+
+
+def test_a_stopped_build_never_finishes(page, demo_points) -> None:
+    finished = page.evaluate(
+        """async (pts) => {
+            const lng = Float64Array.from(pts.map(p => p[0])), lat = Float64Array.from(pts.map(p => p[1]));
+            const index = new Supercluster({radius: 50, extent: 256, minZoom: 0, maxZoom: 19});
+            let live = true, finished = false;
+            cgIndexInSteps(index, lng, lat, Int32Array.from(pts.map((p, i) => i)), () => { finished = true; }, () => live);
+            live = false;  // a later change began another build
+            await new Promise(r => setTimeout(r, 300));
+            return finished;
+        }""",
+        demo_points,
+    )
+    assert finished is False  # its first task ends with the first tree: the zooms come in tasks of their own
