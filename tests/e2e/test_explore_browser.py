@@ -267,6 +267,7 @@ def test_xss_names_are_shown_as_text(hostile_page: AppPage) -> None:
     path.dispatch_event("click")
     text = _popup_text(app, frame)
     assert text.startswith(HOSTILE_NAME + opened["type"]), f"popup text after a real click: {text!r}"
+    assert path.evaluate("p => p.isConnected"), "the click closed the spread-out points it was made on"
     assert popup.locator("img").count() == 0
 
     settle(app, frame)  # an injected <img src=x> would have been requested and its onerror run

@@ -322,7 +322,7 @@ window.CgClusterLayer = L.FeatureGroup.extend({
             var p = this._p, g = p.type[i], style = window.cgPointStyle;
             m = this._markers[i] = new window.CgPoint([p.lat[i], p.lng[i]], {
                 radius: style.radius, color: style.color, weight: 1.5, fillColor: p.colours[g], fillOpacity: 1,
-                shape: p.shapes[g], className: "cg-pt"
+                shape: p.shapes[g], className: "cg-pt", bubblingMouseEvents: false  // a click here is not the map's
             });
             m.cgName = p.names[i]; m.cgType = p.labels[g]; m.cgIdx = i; m.cgT = g;
         }
@@ -331,7 +331,7 @@ window.CgClusterLayer = L.FeatureGroup.extend({
     _cluster: function (f) {
         var id = f.properties.cluster_id, n = f.properties.point_count, parts = this._parts(this._leaves(id));
         var c = new window.CgCluster([f.geometry.coordinates[1], f.geometry.coordinates[0]],
-                                     {icon: window.cgClusterIcon(n, parts), keyboard: true});
+                                     {icon: window.cgClusterIcon(n, parts), keyboard: true, bubblingMouseEvents: false});
         c.cgId = id; c.cgCount = n; c.cgParts = parts;
         return c;
     },
@@ -339,8 +339,8 @@ window.CgClusterLayer = L.FeatureGroup.extend({
     _draw: function (fresh) {
         var map = this._map;
         if (!map || !this._index || this._pending) { return; }
-        this._unspiderfy();
-        if (fresh === true) {  // a new index: its cluster ids are new (points keep theirs, and their focus)
+        if (fresh === true) {
+            this._unspiderfy();  // a new index: its cluster ids are new (points keep theirs, and their focus)
             for (var key0 in this._drawn) {
                 if (key0.charAt(0) === "c") { this.removeLayer(this._drawn[key0]); delete this._drawn[key0]; }
             }
@@ -353,6 +353,8 @@ window.CgClusterLayer = L.FeatureGroup.extend({
             want[key] = true;
             if (!this._drawn[key]) { add.push([key, f]); }
         }
+        // A spread-out cluster stays spread while it is still drawn (a popup's pan keeps it open).
+        if (this._spider && !want["c" + this._spider.cluster.cgId]) { this._unspiderfy(); }
         for (var old in this._drawn) {
             if (!want[old]) { this.removeLayer(this._drawn[old]); delete this._drawn[old]; }
         }
