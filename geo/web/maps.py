@@ -343,7 +343,8 @@ class AssetScripts(JSCSSMixin, MacroElement):
     the details' URL or table and the points' style): ``cgDetails`` (the popup details table, inline or fetched
     once), ``cgPopup`` (a popup built with ``textContent``), ``CgPoint`` (a focusable point of any
     :data:`MARKER_SHAPES`), ``cgClusterIcon`` (a cluster showing its types as a ring, named in
-    words), ``CgTypeLayer`` (one type's points in the shared cluster group) and ``cgFill``.
+    words), ``CgClusterLayer`` (every point in a Supercluster index, only what is in view drawn),
+    ``CgTypeLayer`` (one type's points in it) and ``cgFill``.
 
     Keyboard: every point and cluster is in the tab order with a name (its asset and type, or its
     count and types); Enter or Space on a cluster zooms in to it (or spreads it out at the deepest
@@ -371,7 +372,9 @@ class AssetScripts(JSCSSMixin, MacroElement):
 class AssetClusters(MacroElement):
     """The one cluster group every asset point is clustered in, whatever its type, so clusters of
     different types never pile up on one another (each stays a target of its own): a cluster's
-    ring shows the colours of the types in it and its name lists them in words."""
+    ring shows the colours of the types in it and its name lists them in words. In the browser it is
+    a ``CgClusterLayer`` (``geo/web/js/cg-points.js``): a Supercluster index of the points shown,
+    built one zoom per task, from which only the clusters and points in and around the view are drawn."""
 
     _template = Template(
         """

@@ -567,7 +567,7 @@ SHIPPED_POINTS_JS = "() => (window.d && Array.isArray(window.d.x)) ? window.d.x.
 
 
 def wait_for_asset_points(frame, expected: int, timeout_ms: int = TIMEOUT_MS) -> int:
-    """Wait until chunked loading has put into the groups at least ``expected`` points and every point
+    """Wait until the cluster layer has indexed at least ``expected`` points and every point
     the page was sent (so an excess shows too); return the final count."""
     loaded = f"""() => {{
         const n = ({COUNT_POINTS_JS})(), shipped = ({SHIPPED_POINTS_JS})();

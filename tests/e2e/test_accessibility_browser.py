@@ -89,7 +89,7 @@ QUIET_PAGE_JS = """() => {
         .every(e => getComputedStyle(e).opacity === '1');
 }"""
 
-# Leaflet has finished zooming and chunked loading, and no cluster is fading in or out.
+# Leaflet has finished zooming, and no marker is fading in or out.
 QUIET_MAP_JS = """() => {
     const keys = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);
     return keys.length > 0 && keys.every(k => !window[k]._animatingZoom)

@@ -1,5 +1,5 @@
-"""Explore at national scale, in a real browser (issue 14, item 5): the points are made in slices, and
-every one of them still ends up on the map; a change of shading recolours the drawn map in place."""
+"""Explore at national scale, in a real browser (issue 14, item 5): the clusters' index is built in steps,
+every point ends up in it and on the map; a change of shading recolours the drawn map in place."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ TOOLTIP_JS = in_map(
 )
 
 
-def test_every_point_is_on_the_map_after_the_sliced_loading(app_page: AppPage) -> None:
+def test_every_point_is_on_the_map_after_the_stepped_indexing(app_page: AppPage) -> None:
     app = app_page
     app.page.goto(app.server.url + "/", wait_until="domcontentloaded")
     frame = map_frame(app)
