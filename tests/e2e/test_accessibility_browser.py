@@ -89,10 +89,12 @@ QUIET_PAGE_JS = """() => {
         .every(e => getComputedStyle(e).opacity === '1');
 }"""
 
-# Leaflet has finished zooming, and no marker is fading in or out.
+# Leaflet has finished zooming, every cluster layer has indexed and drawn its points, and no marker
+# is fading in or out.
 QUIET_MAP_JS = """() => {
     const keys = Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map);
-    return keys.length > 0 && keys.every(k => !window[k]._animatingZoom)
+    const indexed = map => { let ok = true; map.eachLayer(l => { if (l instanceof CgClusterLayer && l.cgBusy()) ok = false; }); return ok; };
+    return keys.length > 0 && keys.every(k => !window[k]._animatingZoom && indexed(window[k]))
         && !document.querySelector('.leaflet-zoom-anim, .leaflet-cluster-anim')
         && [...document.querySelectorAll('.leaflet-marker-icon')].every(e => getComputedStyle(e).opacity === '1');
 }"""

@@ -125,6 +125,11 @@ def test_the_map_draws_what_is_in_view_and_a_type_switched_off_leaves_the_index(
         f"() => {{ const s = ({DRAWN_JS})(); return !s.busy && s.inClusters + s.single === {DEMO_ASSETS}; }}"
     )
 
+    # The page's first view shows every point: the same as no mask, so the points were indexed once.
+    builds = frame.evaluate(
+        in_map("let n = null; map.eachLayer(l => { if (l instanceof CgClusterLayer) n = l.cgBuilds; }); return n;")
+    )
+    assert builds == 1, f"the clusters' index was built {builds} times for one view"
     # The page's view again, unchanged: the points' masks are the same, so nothing is indexed again.
     busy = frame.evaluate(
         in_map(

@@ -294,6 +294,7 @@ window.CgClusterLayer = L.FeatureGroup.extend({
             self._shown = shown;
             self._leafCache = {};
             self._pending = false;
+            self.cgBuilds = (self.cgBuilds || 0) + 1;
             self._draw(true);
             self.fire("cgindexed");
         }, function () { return self._building === build; });
@@ -466,9 +467,9 @@ window.CgTypeLayer = L.Layer.extend({
     },
     setMask: function (mask) {
         var old = this._mask, same = old === mask;
-        if (!same && old && mask && old.length === mask.length) {
+        if (!same && this._from !== undefined) {  // null shows all: a mask of all ones is the same
             same = true;
-            for (var i = this._from; i < this._to; i++) { if (!old[i] !== !mask[i]) { same = false; break; } }
+            for (var i = this._from; i < this._to; i++) { if (!(old && !old[i]) !== !(mask && !mask[i])) { same = false; break; } }
         }
         this._mask = mask;
         if (!same) { this._clusters._schedule(); }  // a view that leaves this type's points as they were costs nothing
