@@ -423,16 +423,23 @@ class AssetPoints(MacroElement):
         """
         {% macro script(this, kwargs) %}
         {%- if this.url_json %}
-        cgFillFrom({{ this.url_json }}, [{{ this.group_names }}]);
+        cgFillFrom({{ this.url_json }}, [{{ this.group_names }}], null, {{ this.clusters_name }});
         {%- else %}
         var d = {{ this.payload_json }};
-        cgFill([{{ this.group_names }}], d);
+        cgFill([{{ this.group_names }}], d, null, {{ this.clusters_name }});
         {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, groups: list[AssetTypeGroup], *, payload_json: str | None = None, url: str | None = None):
+    def __init__(
+        self,
+        groups: list[AssetTypeGroup],
+        *,
+        payload_json: str | None = None,
+        url: str | None = None,
+        clusters: AssetClusters | None = None,
+    ):
         super().__init__()
         if (payload_json is None) == (url is None):
             raise ValueError("AssetPoints needs either the payload or its URL, not both.")
@@ -440,6 +447,13 @@ class AssetPoints(MacroElement):
         self.payload_json = payload_json
         self.url_json = None if url is None else js_json(url)
         self.groups = groups
+        # The cluster layer is named even when no type has a point: it is told it has none (else it
+        # would wait for points forever, and the page's view with it).
+        self.clusters = clusters if clusters is not None else (groups[0].clusters if groups else None)
+
+    @property
+    def clusters_name(self) -> str:
+        return self.clusters.get_name() if self.clusters is not None else "null"
 
     @property
     def group_names(self) -> str:
@@ -1032,9 +1046,9 @@ def explorer_map(
         groups.append(group)
         type_entries.append((kind.colour, f"{kind.label} ({kind.count})", kind.shape))
     if points_url is None:
-        AssetPoints(groups, payload_json=points_json(ordered, taxonomy=taxonomy)).add_to(m)
+        AssetPoints(groups, payload_json=points_json(ordered, taxonomy=taxonomy), clusters=clusters).add_to(m)
     else:
-        AssetPoints(groups, url=points_url).add_to(m)
+        AssetPoints(groups, url=points_url, clusters=clusters).add_to(m)
     if type_entries:
         legend_sections.insert(0, ("Assets", type_entries))
     if origin is not None:

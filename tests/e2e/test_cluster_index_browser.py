@@ -13,7 +13,7 @@ import pytest
 
 from geo import schema
 from geo.store import open_store
-from geo.web import webassets
+from geo.web import maps, webassets
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +102,34 @@ def test_a_stopped_build_never_finishes(page, demo_points) -> None:
         demo_points,
     )
     assert finished is False  # its first task ends with the first tree: the zooms come in tasks of their own
+
+
+# The map's cluster layer, once it is no longer busy (its points in, its index built).
+READY_JS = """() => {
+    let layer = null;
+    for (const k of Object.keys(window)) {
+        if (k.startsWith('map_') && window[k] instanceof L.Map) window[k].eachLayer(l => { if (l instanceof CgClusterLayer) layer = l; });
+    }
+    return layer !== null && !layer.cgBusy() && !!layer._index;
+}"""
+
+
+@pytest.mark.parametrize("count", [0, 5])
+def test_a_map_with_or_without_points_finishes_loading_and_takes_a_view(browser, demo_assets, taxonomy, count):
+    """A map of no assets (a search or an area with none) still builds its (empty) index, so the page's
+    views reach it; before, its cluster layer waited for points forever and every view with it."""
+    html = maps.standalone_html(maps.explorer_map(demo_assets.iloc[:count], taxonomy=taxonomy, tiles="none"))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        page.wait_for_function(READY_JS, timeout=15_000)
+        shown = page.evaluate(
+            """() => { let n = null; for (const k of Object.keys(window)) { if (k.startsWith('map_') && window[k] instanceof L.Map)
+                window[k].eachLayer(l => { if (l instanceof CgClusterLayer) { n = l.cgCount(); cgApplyView(window[k], {t: 'Map of what was found', n: []}); } }); }
+                return n; }"""
+        )
+        assert shown == count
+        page.wait_for_function("() => document.title === 'Map of what was found'", timeout=15_000)
+    finally:
+        context.close()

@@ -439,9 +439,10 @@ def test_points_served_apart_are_the_payload_an_inline_map_carries(demo_assets, 
     url = "/app/static/details/g1-abc.json"
     fetched = _render(maps.explorer_map(demo_assets, taxonomy=taxonomy, boundaries=demo_wards, points_url=url))
     assert maps.payload_points(fetched) == []  # nothing inline
-    found = re.search(r"cgFillFrom\(\"([^\"]+)\", \[([^\]]*)\]\);", fetched)
+    found = re.search(r"cgFillFrom\(\"([^\"]+)\", \[([^\]]*)\], null, (\w+)\);", fetched)
     assert found and found.group(1) == url
     assert len(found.group(2).split(", ")) == len(json.loads(served)["c"]) == DEMO_TYPES  # a layer per type
+    assert f"var {found.group(3)} = cgClusters()" in fetched  # and the cluster layer they fill
     assert "Parson Cross Food Bank" not in fetched.split("cg_bundle")[0]  # the names are in the file only
 
 

@@ -482,9 +482,11 @@ window.CgTypeLayer = L.Layer.extend({
 L.Control.Layers.addInitHook(function () { (window.cgLayerControls = window.cgLayerControls || []).push(this); });
 // Every point of the payload (geo.web.maps.encode_points) into plain arrays, each type's share into
 // its layer; the cluster layer then indexes those shown. ``done`` runs once they are drawn.
-window.cgFill = function (groups, d, done) {
+// ``clusters``: the cluster layer (else the groups'), told even when no type has a point.
+window.cgFill = function (groups, d, done, clusters) {
     var n = d.x.length, lat = new Float64Array(n), lng = new Float64Array(n), type = new Uint16Array(n);
-    var shapes = [], y = 0, i = 0, clusters = groups.length ? groups[0]._clusters : null;
+    var shapes = [], y = 0, i = 0;
+    clusters = clusters || (groups.length ? groups[0]._clusters : null);
     for (var g = 0; g < groups.length; g++) {
         groups[g]._from = i;
         for (var j = 0; j < d.c[g]; j++, i++) {
@@ -501,12 +503,13 @@ window.cgFill = function (groups, d, done) {
 // The same from a URL (geo.web.maps.AssetPoints with a url): the payload is a file of its own, fetched
 // while the rest of the map is set up. The cluster layer is busy until its points are in, so a view
 // that arrives first waits for them (cgApplyView). If the file cannot be had, the map says so.
-window.cgFillFrom = function (url, groups, done) {
+window.cgFillFrom = function (url, groups, done, clusters) {
+    clusters = clusters || (groups.length ? groups[0]._clusters : null);
     fetch(url, {credentials: "same-origin"})
         .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-        .then(function (d) { window.d = d; window.cgFill(groups, d, done); })
+        .then(function (d) { window.d = d; window.cgFill(groups, d, done, clusters); })
         .catch(function (e) {
-            var clusters = groups.length ? groups[0]._clusters : null, map = clusters && clusters._map;
+            var map = clusters && clusters._map;
             if (clusters) { clusters._failed = true; clusters._pending = false; }
             if (map) {
                 var note = L.control({position: "topright"});
