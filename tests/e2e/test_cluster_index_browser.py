@@ -133,3 +133,33 @@ def test_a_map_with_or_without_points_finishes_loading_and_takes_a_view(browser,
         page.wait_for_function("() => document.title === 'Map of what was found'", timeout=15_000)
     finally:
         context.close()
+
+
+# Records every "places are loading" note the map shows, from the document's start.
+NOTE_WATCH_JS = """
+window.cgNotes = [];
+new MutationObserver(records => {
+    for (const r of records) for (const n of r.addedNodes) {
+        if (n.nodeType === 1 && n.classList.contains('cg-loading')) {
+            window.cgNotes.push({text: n.textContent, role: n.getAttribute('role')});
+        }
+    }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_the_map_says_its_places_are_loading_until_they_are_drawn(browser, demo_assets, taxonomy, tmp_path):
+    html = maps.standalone_html(maps.explorer_map(demo_assets, taxonomy=taxonomy, tiles="none"))
+    path = tmp_path / "map.html"
+    path.write_text(html, encoding="utf-8")
+    context = browser.new_context()
+    try:
+        context.add_init_script(NOTE_WATCH_JS)
+        page = context.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_function(READY_JS, timeout=15_000)
+        notes = page.evaluate("() => window.cgNotes")
+        assert notes == [{"text": "Loading the map's places\u2026", "role": "status"}], notes
+        assert page.locator(".cg-loading").count() == 0, "the note stayed after the places were drawn"
+    finally:
+        context.close()

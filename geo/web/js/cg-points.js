@@ -240,6 +240,18 @@ window.CgClusterLayer = L.FeatureGroup.extend({
     },
     onAdd: function (map) {
         L.FeatureGroup.prototype.onAdd.call(this, map);
+        if (!this._index && !this._failed && !this._note) {
+            // Until the first index is drawn, the map says its places are on their way (a status,
+            // read out politely), then takes the note away.
+            var note = this._note = L.control({position: "topright"});
+            note.onAdd = function () {
+                var div = L.DomUtil.create("div", "cg-loading");
+                div.setAttribute("role", "status");
+                div.textContent = "Loading the map's places\u2026";
+                return div;
+            };
+            note.addTo(map);
+        }
         map.on("moveend", this._draw, this);
         map.on("zoomstart", this._unspiderfy, this);
         map.on("click", this._unspiderfy, this);
@@ -256,6 +268,9 @@ window.CgClusterLayer = L.FeatureGroup.extend({
     setPoints: function (pts) {
         this._p = pts; this._n = pts.lat.length; this._markers = new Array(this._n);
         this._schedule();
+    },
+    _dropNote: function () {
+        if (this._note) { this._note.remove(); this._note = null; }
     },
     cgTotal: function () { return this._n; },
     // True while the points are not in yet or an index is waiting to be built.
@@ -295,6 +310,7 @@ window.CgClusterLayer = L.FeatureGroup.extend({
             self._leafCache = {};
             self._pending = false;
             self.cgBuilds = (self.cgBuilds || 0) + 1;
+            self._dropNote();
             self._draw(true);
             self.fire("cgindexed");
         }, function () { return self._building === build; });
@@ -510,7 +526,7 @@ window.cgFillFrom = function (url, groups, done, clusters) {
         .then(function (d) { window.d = d; window.cgFill(groups, d, done, clusters); })
         .catch(function (e) {
             var map = clusters && clusters._map;
-            if (clusters) { clusters._failed = true; clusters._pending = false; }
+            if (clusters) { clusters._failed = true; clusters._pending = false; clusters._dropNote(); }
             if (map) {
                 var note = L.control({position: "topright"});
                 note.onAdd = function () {
