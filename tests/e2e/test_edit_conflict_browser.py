@@ -4,6 +4,7 @@ stays, and "Reload the asset" shows the other person's change."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from geo import editing
 from geo.store import open_store
@@ -37,7 +38,9 @@ def test_a_stale_save_is_refused_kept_and_reloadable(app_page: AppPage) -> None:
     page.screenshot(path=str(app.server.log_path.with_name("edit-conflict.png")), full_page=True)
     body = page.inner_text("body")
     assert "opening_hours" in body and "your edit was not saved" in body
-    assert field.input_value() == "Firth Park Library and Hub"  # what Ben typed is still there
+    # What Ben typed is still there (the rerun can draw the field a moment before its value: wait for it;
+    # a value that never comes back still fails).
+    expect(field).to_have_value("Firth Park Library and Hub")
     assert store.get("assets", target["id"])["name"] == "Firth Park Library"
 
     page.get_by_role("button", name="Reload the asset").click()
