@@ -93,8 +93,9 @@ def asset_map(assets, *, details: bool = True, **kwargs):
 
 
 def withdraw_details(ids) -> None:
-    """Stop serving the published popup details of these features at once (after a remove/reject)."""
-    webassets.withdraw_details(STATIC_DIR, ids)
+    """Stop serving this store's published popup details of these features at once (after a
+    remove/reject); other stores' maps sharing the static folder keep theirs."""
+    webassets.withdraw_details(STATIC_DIR, ids, scope=_layers.store().location)
 
 
 def tiles_choice() -> str:

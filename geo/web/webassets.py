@@ -33,6 +33,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -223,7 +224,7 @@ def publish_details(
     digest = hashlib.sha256(details_json.encode("utf-8")).hexdigest()[:24]
     folder = Path(static_dir) / DETAILS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    scope_tag = "" if scope is None else "s" + hashlib.sha256(str(scope).encode("utf-8")).hexdigest()[:12] + "_"
+    scope_tag = "" if scope is None else _scope_tag(scope)
     prefix = "" if generation is None else scope_tag + _generation_tag(generation) + "-"
     target = folder / f"{prefix}{digest}.json"
     if target.exists():
@@ -253,12 +254,12 @@ def publish_details(
     return target.name
 
 
-def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str) -> list[str]:
-    """Delete at once every published details file that holds any of ``asset_ids``.
+def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str, *, scope: str | None = None) -> list[str]:
+    """Delete at once every published details file of a store that holds any of ``asset_ids``.
 
     Call it right after assets are removed or rejected, so their popup details stop being served
-    before any map is published again. A file whose ids cannot be read (one written before tables
-    carried ids, or a damaged one) is deleted too: it may hold them.
+    before any map is published again. A file whose ids cannot be read (a map's points, one written
+    before tables carried ids, or a damaged one) is deleted too: it may hold them.
 
     Parameters
     ----------
@@ -266,6 +267,13 @@ def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str) -> 
         Streamlit's static folder (as given to :func:`publish_details`).
     asset_ids
         The assets' ids (one id may be given as a string).
+    scope
+        The store the assets were withdrawn from (its location, as given to
+        :func:`publish_details`). Only that store's files, and files published without a scope, are
+        looked at: an id names an asset of one store, and another store's files (another app server,
+        or another test run, sharing the folder) are that store's business. Before this, withdrawing
+        one demo copy's asset deleted every other server's points file (it has no ids), and a page
+        loading one then got a 404. ``None`` looks at every file.
 
     Returns
     -------
@@ -277,7 +285,10 @@ def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str) -> 
     if not wanted or not folder.is_dir():
         return []
     removed = []
+    ours = None if scope is None else _scope_tag(scope)
     for path in sorted(folder.glob("*.json")):
+        if ours and _SCOPED.match(path.name) and not path.name.startswith(ours):
+            continue  # another store's
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -289,6 +300,14 @@ def withdraw_details(static_dir: str | Path, asset_ids: Iterable[str] | str) -> 
             path.unlink(missing_ok=True)
             removed.append(path.name)
     return removed
+
+
+#: A file published with a scope: ``s<12 hex>_...``.
+_SCOPED = re.compile(r"s[0-9a-f]{12}_")
+
+
+def _scope_tag(scope: str) -> str:
+    return "s" + hashlib.sha256(str(scope).encode("utf-8")).hexdigest()[:12] + "_"
 
 
 def _generation_tag(generation: str) -> str:

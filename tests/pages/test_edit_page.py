@@ -207,16 +207,29 @@ def test_edit_shows_in_history_and_undo_restores_it(store_copy: Store, sign_in):
     assert _widget(at.text_input, "edit_name_").value == "Firth Park Library"  # the form shows it restored
 
 
-def test_close_and_remove_buttons(store_copy: Store, sign_in):
+def test_close_and_remove_buttons(store_copy: Store, sign_in, tmp_path, monkeypatch):
+    from geo.web import webassets
+    from pages import _map
+
+    monkeypatch.setattr(_map, "STATIC_DIR", tmp_path)  # the published details, watched below
     at = _page(sign_in, "kim")
     at.text_input(key="edit_query").input("Firth Park Lib").run()
     _ok(at.button(key="edit_close").click().run())
     assert _by_name(store_copy, "Firth Park Library")["status"] == "closed"
     _ok(at.button(key="edit_close").click().run())
     assert any("already closed" in e.value for e in at.error)
+    asset_id = str(_by_name(store_copy, "Firth Park Library")["id"])
+    details = json.dumps({"ids": [asset_id], "rows": [["Firth Park Library"]]})
+    ours = webassets.publish_details(tmp_path, details, generation=store_copy.version(), scope=store_copy.location)
+    # another app server's copy of the demo, sharing the static folder: the same id, and its points
+    other = "/elsewhere/sheffield.gpkg"
+    theirs = {webassets.publish_details(tmp_path, t, generation="r1", scope=other) for t in (details, '{"n": []}')}
     _ok(at.button(key="edit_remove").click().run())
     assert _by_name(store_copy, "Firth Park Library")["status"] == "removed"
     assert any("Removed Firth Park Library" in s.value for s in at.success)
+    published = {p.name for p in (tmp_path / webassets.DETAILS_FOLDER).glob("*.json")}
+    assert ours not in published  # its details stopped being served at once
+    assert theirs <= published  # another store's maps keep theirs
 
 
 def test_the_page_refuses_what_the_api_and_imports_refuse_with_the_same_sentence(store_copy: Store, sign_in):

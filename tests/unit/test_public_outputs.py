@@ -326,7 +326,23 @@ def test_a_new_generation_of_one_store_leaves_another_stores_details(tmp_path):
     assert _files(tmp_path) == {mine, theirs}
     newer = webassets.publish_details(tmp_path, _details(["a"]), generation="r2", scope="/data/one.gpkg")
     assert _files(tmp_path) == {newer, theirs}  # only the same store's older generation went
-    assert webassets.withdraw_details(tmp_path, ["b"]) == [theirs]  # withdrawing works across stores
+    assert webassets.withdraw_details(tmp_path, ["b"], scope="/data/one.gpkg") == []  # not one's asset
+    assert webassets.withdraw_details(tmp_path, ["b"], scope="/data/two.gpkg") == [theirs]
+    assert webassets.withdraw_details(tmp_path, ["a"]) == [newer]  # no scope: every store's files
+
+
+def test_withdrawing_from_one_store_leaves_another_stores_points_and_details(tmp_path):
+    """Regression: two servers on copies of the demo (the same ids) share a static folder. A remove on
+    one deleted the other's details (same id) and its points file (no ids: "it may hold them"), so
+    the other's page, loading its map just then, got a 404 and showed no places."""
+    points = '{"x0": 0, "y0": 0, "x": [], "y": [], "n": []}'
+    mine = [webassets.publish_details(tmp_path, t, generation="r1", scope="/a.gpkg") for t in (points, _details(["x"]))]
+    theirs = [
+        webassets.publish_details(tmp_path, t, generation="r1", scope="/b.gpkg") for t in (points, _details(["x"]))
+    ]
+    legacy = webassets.publish_details(tmp_path, _details(["x", "y"]))  # published without a scope
+    assert sorted(webassets.withdraw_details(tmp_path, ["x"], scope="/a.gpkg")) == sorted([*mine, legacy])
+    assert _files(tmp_path) == set(theirs)
 
 
 def test_keep_counts_within_a_generation(tmp_path):
