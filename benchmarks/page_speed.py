@@ -35,12 +35,20 @@ interception, and Playwright's cost about 2 s of CPU per Explore load and turned
   tasks), in the map's frame and in the page itself (Streamlit's scripts), during Explore's cold
   load and its filter and shading changes;
 * **server memory**: the Streamlit process's peak resident set (``VmHWM``) at the end, and its
-  resident set (``VmRSS``), when the app was started here.
+  resident set (``VmRSS``), when the app was started here;
+* **Streamlit's own floor** (a last column, "bare streamlit", unless ``--no-floor`` or ``--url``): the
+  same cold load and longest page task for ``benchmarks/bare_page.py``, a page with one title and
+  one line of text, served by the same Streamlit with this project's ``.streamlit/config.toml``.
+  Whatever Explore's page shows at or under it is Streamlit's own work (evaluating its modules,
+  React committing its elements), not this app's.
 
 Then, in this process, with ``streamlit.testing.v1.AppTest``: the Explore page's cold run against a
 filter-change rerun (the same change), as a ratio.
 
-Medians of ``--repeat`` runs. The last line is machine-readable:
+Medians of ``--repeat`` runs. Every server is started first and the cold loads take turns, one
+load of each column per round, so a busy minute on a shared machine falls on every column alike
+(before 2026-12-01 the stores were measured one after the other, and the same build's England
+figure moved by 0.8 s between two runs). The last line is machine-readable:
 ``explore_filter_s=… nearme_submit_s=… explore_cold_s=… rerun_bytes=…`` (``rerun_bytes``: the
 median bytes received per Explore filter change).
 """
@@ -50,10 +58,14 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -193,17 +205,20 @@ def load(
     path: str,
     tasks: list[tuple[float, float]] | None = None,
     marks: list[tuple[float, float]] | None = None,
+    *,
+    bare: bool = False,
 ) -> float:
     """Seconds from ``goto`` until the page has answered (see the module's docstring); the longest
     main-thread task of the load is appended to ``tasks``, and on Explore the seconds from the
-    navigation's start until the map showed and until its first points showed to ``marks``."""
+    navigation's start until the map showed and until its first points showed to ``marks``.
+    ``bare``: the page is :data:`BARE_PAGE` (its heading, and no map)."""
     context, page = new_page(browser, url)
     try:
         t0 = time.perf_counter()
         page.goto(f"{url}/{path}", wait_until="domcontentloaded")
-        page.get_by_role("heading", name=PAGES[path], exact=True).wait_for()
+        page.get_by_role("heading", name=BARE_HEADING if bare else PAGES[path], exact=True).wait_for()
         page.wait_for_function(SCRIPT_DONE_JS)
-        if path in MAP_PAGES or path == "near_me":
+        if not bare and (path in MAP_PAGES or path == "near_me"):
             frame = map_frame(page)
             if path == "":
                 shown = page.evaluate(SHOWN_JS)
@@ -392,83 +407,140 @@ def _tasks(tasks: list[tuple[float, float]]) -> str:
     return f"{max(t[0] for t in tasks):.0f} / {max(t[1] for t in tasks):.0f} ms"
 
 
-def measure(browser_factory, data: str | None, work: Path, args) -> tuple[list[tuple[str, str]], dict]:
-    """Every measure over one store (``None``: a private copy of the demo): rows, and the key figures."""
-    server = None
-    if args.url:
-        url = args.url.rstrip("/")
-    else:
-        store = data if data else str(private_store(work))
-        data = store
-        server = start_server(store, work)  # type: ignore[arg-type]  (a path or a URL, as COMMON_GROUND_DATA)
-        url = server.url
-    rows: list[tuple[str, str]] = []
-    key: dict[str, float] = {}
-    med = statistics.median
-    try:
-        browser = browser_factory()
+PAGE_TASK_MEDIAN = "cold load: longest page task, median of the loads"
+BARE_PAGE = ROOT / "benchmarks" / "bare_page.py"
+BARE_HEADING = "A bare Streamlit page"
+BARE_LOAD = "cold load, fresh browser: a bare Streamlit page (one title)"
+
+
+@dataclass
+class Target:
+    """One column of the table: an app over a store, or the bare Streamlit page."""
+
+    label: str
+    url: str
+    data: str | None = None  # the store (COMMON_GROUND_DATA), for AppTest
+    server: object = None  # an AppServer started here (its memory is read), or None
+    bare_proc: subprocess.Popen | None = None
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    key: dict[str, float] = field(default_factory=dict)
+    cold: dict[str, list[float]] = field(default_factory=dict)
+    tasks: list[tuple[float, float]] = field(default_factory=list)
+    marks: list[tuple[float, float]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self.bare_proc is not None:
+            self.bare_proc.terminate()
+            try:
+                self.bare_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.bare_proc.kill()
+
+
+def start_bare(work: Path) -> Target:
+    """:data:`BARE_PAGE` (one title, one line of text) served by this Streamlit from the project root,
+    so with this project's ``.streamlit/config.toml``: Streamlit's own floor, which no page of the
+    app can go under."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [str(Path(sys.executable).with_name("streamlit")), "run", str(BARE_PAGE), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    with open(work / "bare-streamlit.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    target = Target("bare streamlit", f"http://127.0.0.1:{port}", bare_proc=proc)
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            first = load(browser, url, "")
-            rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
-            pages = [""] if args.explore_only else list(PAGES)
-            cold_tasks: list[tuple[float, float]] = []
-            cold_marks: list[tuple[float, float]] = []
-            cold = {
-                path: med(
-                    load(browser, url, path, cold_tasks if path == "" else None, cold_marks if path == "" else None)
-                    for _ in range(args.repeat)
-                )
-                for path in pages
-            }
-            shown_s, first_s = med(m[0] for m in cold_marks), med(m[1] for m in cold_marks)
-            rows.append(("Explore cold load -> the map shown (tiles, frame laid out)", f"{shown_s:.2f} s"))
-            rows.append(("Explore cold load -> its first points or clusters", f"{first_s:.2f} s"))
-            for path, s in cold.items():
-                rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{s:.2f} s"))
-            rows.append(("Explore cold load: longest task, map frame / page", _tasks(cold_tasks)))
-            f_tasks: list[tuple[float, float]] = []
-            f_table, f_map, f_bytes = explore_filter(browser, url, args.repeat, f_tasks)
-            rows.append(("Explore filter change -> table", f"{med(f_table):.2f} s"))
-            rows.append(("Explore filter change -> updated map", f"{med(f_map):.2f} s"))
-            rows.append(("Explore filter change: bytes received", f"{med(f_bytes):,.0f} B"))
-            rows.append(("Explore filter change: longest task, map frame / page", _tasks(f_tasks)))
-            s_tasks: list[tuple[float, float]] = []
-            s_map, s_bytes = explore_shading(browser, url, args.repeat, s_tasks)
-            if s_map:
-                rows.append(("Explore shading change -> updated map", f"{med(s_map):.2f} s"))
-                rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
-                rows.append(("Explore shading change: longest task, map frame / page", _tasks(s_tasks)))
-            key.update(
-                explore_map_shown_s=shown_s,
-                explore_first_points_s=first_s,
-                explore_cold_s=cold[""],
-                explore_filter_s=med(f_map),
-                explore_shading_s=med(s_map) if s_map else float("nan"),
-                rerun_bytes=med(f_bytes),
-                map_longtask_ms=max(t[0] for t in cold_tasks + f_tasks + s_tasks),
-                page_longtask_ms=max(t[1] for t in cold_tasks + f_tasks + s_tasks),
+            urllib.request.urlopen(target.url + "/_stcore/health", timeout=2).close()
+            return target
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                target.stop()
+                raise RuntimeError(
+                    f"the bare Streamlit page did not start: see {work / 'bare-streamlit.log'}"
+                ) from None
+            time.sleep(0.2)
+
+
+def cold_loads(browser, targets: list[Target], pages: list[str], repeat: int) -> None:
+    """Every target's first load, then ``repeat`` rounds of fresh-browser loads of each page, the
+    targets taking turns within each round: a shared machine's slow minute then falls on every
+    column alike, where measuring one store after the other put it all on one."""
+    for t in targets:
+        first = load(browser, t.url, "", bare=t.bare_proc is not None)
+        if t.bare_proc is None:
+            t.rows.append(("Explore, the server's first load (its caches empty)", f"{first:.2f} s"))
+    for _ in range(repeat):
+        for path in pages:
+            for t in targets:
+                if t.bare_proc is not None:
+                    if path == "":
+                        t.cold.setdefault("", []).append(load(browser, t.url, "", t.tasks, bare=True))
+                    continue
+                explore = path == ""
+                took = load(browser, t.url, path, t.tasks if explore else None, t.marks if explore else None)
+                t.cold.setdefault(path, []).append(took)
+    med = statistics.median
+    for t in targets:
+        if t.bare_proc is not None:
+            t.rows += [
+                (BARE_LOAD, f"{med(t.cold['']):.2f} s"),
+                ("Explore cold load: longest task, map frame / page", f"- / {max(x[1] for x in t.tasks):.0f} ms"),
+                (PAGE_TASK_MEDIAN, f"{med(x[1] for x in t.tasks):.0f} ms"),
+            ]
+            t.key.update(
+                bare_cold_s=med(t.cold[""]),
+                page_longtask_ms=max(x[1] for x in t.tasks),
+                page_longtask_median_ms=med(x[1] for x in t.tasks),
             )
-            if not args.explore_only:
-                n_table, n_map, n_bytes = nearme_submit(browser, url, args.repeat)
-                rows.append(("Near me submit -> nearest table", f"{med(n_table):.2f} s"))
-                rows.append(("Near me submit -> its map drawn", f"{med(n_map):.2f} s"))
-                rows.append(("Near me submit: bytes received", f"{med(n_bytes):,.0f} B"))
-                key.update(nearme_submit_s=med(n_table))
-        finally:
-            browser.close()
-        peak, now = server_memory(server)
-        rows.append(("server memory: peak resident set (VmHWM)", f"{peak:,.0f} MB"))
-        rows.append(("server memory: resident set at the end", f"{now:,.0f} MB"))
-        key.update(server_peak_mb=peak)
-    finally:
-        if server is not None:
-            server.stop()
-    if not args.no_apptest:
-        at_cold, at_rerun = apptest_ratio(data, args.repeat)
-        rows.append(("AppTest Explore cold run", f"{at_cold:.2f} s"))
-        rows.append(("AppTest Explore filter-change rerun", f"{at_rerun:.3f} s"))
-        rows.append(("AppTest rerun / cold", f"{at_rerun / at_cold:.1%}"))
-    return rows, key
+            continue
+        shown_s, first_s = med(m[0] for m in t.marks), med(m[1] for m in t.marks)
+        t.rows.append(("Explore cold load -> the map shown (tiles, frame laid out)", f"{shown_s:.2f} s"))
+        t.rows.append(("Explore cold load -> its first points or clusters", f"{first_s:.2f} s"))
+        for path, runs in t.cold.items():
+            t.rows.append((f"cold load, fresh browser: /{path or ''} ({PAGES[path]})", f"{med(runs):.2f} s"))
+        t.rows.append(("Explore cold load: longest task, map frame / page", _tasks(t.tasks)))
+        t.rows.append((PAGE_TASK_MEDIAN, f"{med(x[1] for x in t.tasks):.0f} ms"))
+        t.key.update(
+            explore_map_shown_s=shown_s,
+            explore_first_points_s=first_s,
+            explore_cold_s=med(t.cold[""]),
+            page_longtask_median_ms=med(x[1] for x in t.tasks),
+        )
+
+
+def interactions(browser, t: Target, args) -> None:
+    """One app's filter and shading changes (and Near me's submit): each store in turn."""
+    med = statistics.median
+    f_tasks: list[tuple[float, float]] = []
+    f_table, f_map, f_bytes = explore_filter(browser, t.url, args.repeat, f_tasks)
+    t.rows.append(("Explore filter change -> table", f"{med(f_table):.2f} s"))
+    t.rows.append(("Explore filter change -> updated map", f"{med(f_map):.2f} s"))
+    t.rows.append(("Explore filter change: bytes received", f"{med(f_bytes):,.0f} B"))
+    t.rows.append(("Explore filter change: longest task, map frame / page", _tasks(f_tasks)))
+    s_tasks: list[tuple[float, float]] = []
+    s_map, s_bytes = explore_shading(browser, t.url, args.repeat, s_tasks)
+    if s_map:
+        t.rows.append(("Explore shading change -> updated map", f"{med(s_map):.2f} s"))
+        t.rows.append(("Explore shading change: bytes received", f"{med(s_bytes):,.0f} B"))
+        t.rows.append(("Explore shading change: longest task, map frame / page", _tasks(s_tasks)))
+    every = t.tasks + f_tasks + s_tasks
+    t.key.update(
+        explore_filter_s=med(f_map),
+        explore_shading_s=med(s_map) if s_map else float("nan"),
+        rerun_bytes=med(f_bytes),
+        map_longtask_ms=max(x[0] for x in every),
+        page_longtask_ms=max(x[1] for x in every),
+    )
+    if not args.explore_only:
+        n_table, n_map, n_bytes = nearme_submit(browser, t.url, args.repeat)
+        t.rows.append(("Near me submit -> nearest table", f"{med(n_table):.2f} s"))
+        t.rows.append(("Near me submit -> its map drawn", f"{med(n_map):.2f} s"))
+        t.rows.append(("Near me submit: bytes received", f"{med(n_bytes):,.0f} B"))
+        t.key.update(nearme_submit_s=med(n_table))
 
 
 def main() -> None:
@@ -483,37 +555,62 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs of each measure (default 5)")
     ap.add_argument("--explore-only", action="store_true", help="measure Explore only (not the other pages)")
     ap.add_argument("--no-apptest", action="store_true", help="skip the in-process AppTest ratio")
+    ap.add_argument("--no-floor", action="store_true", help="skip the bare Streamlit page (Streamlit's own floor)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         sys.exit(f"needs {CHROMIUM} (Debian's chromium package)")
-    stores = args.data or ["demo"]
-    columns: list[tuple[str, list[tuple[str, str]], dict]] = []
-    with sync_playwright() as p:
-        chromium_args = list(CHROMIUM_ARGS)
-        host = urlsplit(args.url).hostname if args.url else None
-        if host and host != "127.0.0.1":  # an app by name (e.g. localhost): let the browser find it
-            chromium_args = [
-                a.replace("EXCLUDE 127.0.0.1", f"EXCLUDE 127.0.0.1 , EXCLUDE {host}") for a in chromium_args
-            ]
-
-        def browser_factory():
-            return p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=chromium_args)
-
-        for store in stores:
-            work = Path(tempfile.mkdtemp(prefix="page-speed-"))
-            data = None if store == "demo" else store
-            rows, key = measure(browser_factory, data, work, args)
-            columns.append((Path(store).name if store != "demo" else "demo", rows, key))
-    names = list(dict.fromkeys(r[0] for c in columns for r in c[1]))
+    chromium_args = list(CHROMIUM_ARGS)
+    host = urlsplit(args.url).hostname if args.url else None
+    if host and host != "127.0.0.1":  # an app by name (e.g. localhost): let the browser find it
+        chromium_args = [a.replace("EXCLUDE 127.0.0.1", f"EXCLUDE 127.0.0.1 , EXCLUDE {host}") for a in chromium_args]
+    targets: list[Target] = []
+    try:
+        if args.url:
+            targets.append(Target(urlsplit(args.url).netloc, args.url.rstrip("/")))
+        else:
+            for store in args.data or ["demo"]:
+                work = Path(tempfile.mkdtemp(prefix="page-speed-"))
+                data = str(private_store(work)) if store == "demo" else store
+                server = start_server(data, work)  # type: ignore[arg-type]  (a path or a URL, as COMMON_GROUND_DATA)
+                label = "demo" if store == "demo" else Path(store).name
+                targets.append(Target(label, server.url, data=data, server=server))
+            if not args.no_floor:
+                targets.append(start_bare(Path(tempfile.mkdtemp(prefix="page-speed-"))))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=chromium_args)
+            try:
+                cold_loads(browser, targets, [""] if args.explore_only else list(PAGES), args.repeat)
+                for t in targets:
+                    if t.bare_proc is None:
+                        interactions(browser, t, args)
+            finally:
+                browser.close()
+        for t in targets:
+            if t.server is not None:
+                peak, now = server_memory(t.server)
+                t.rows.append(("server memory: peak resident set (VmHWM)", f"{peak:,.0f} MB"))
+                t.rows.append(("server memory: resident set at the end", f"{now:,.0f} MB"))
+                t.key.update(server_peak_mb=peak)
+    finally:
+        for t in targets:
+            t.stop()
+    if not args.no_apptest:
+        for t in targets:
+            if t.bare_proc is None:
+                at_cold, at_rerun = apptest_ratio(t.data, args.repeat)
+                t.rows.append(("AppTest Explore cold run", f"{at_cold:.2f} s"))
+                t.rows.append(("AppTest Explore filter-change rerun", f"{at_rerun:.3f} s"))
+                t.rows.append(("AppTest rerun / cold", f"{at_rerun / at_cold:.1%}"))
+    names = list(dict.fromkeys(r[0] for t in targets for r in t.rows))
     width = max(len(n) for n in names)
-    print(f"{'measure':<{width}}  " + "  ".join(f"{c[0]:>16}" for c in columns))
-    print(f"{'-' * width}  " + "  ".join("-" * 16 for _ in columns))
+    print(f"{'measure':<{width}}  " + "  ".join(f"{t.label:>16}" for t in targets))
+    print(f"{'-' * width}  " + "  ".join("-" * 16 for _ in targets))
     for name in names:
-        print(f"{name:<{width}}  " + "  ".join(f"{dict(c[1]).get(name, ''):>16}" for c in columns))
-    for label, _, key in columns:
-        print(label + ": " + " ".join(f"{k}={v:.2f}" for k, v in key.items()))
+        print(f"{name:<{width}}  " + "  ".join(f"{dict(t.rows).get(name, ''):>16}" for t in targets))
+    for t in targets:
+        print(t.label + ": " + " ".join(f"{k}={v:.2f}" for k, v in t.key.items()))
 
 
 if __name__ == "__main__":
