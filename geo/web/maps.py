@@ -1049,6 +1049,8 @@ def explorer_map(
         AssetPoints(groups, payload_json=points_json(ordered, taxonomy=taxonomy), clusters=clusters).add_to(m)
     else:
         AssetPoints(groups, url=points_url, clusters=clusters).add_to(m)
+        if assets_base_url:  # the points' file is asked for first, while the map's scripts arrive
+            m.default_js = [webassets.prefetch_link(points_url, assets_base_url), *m.default_js]
     if type_entries:
         legend_sections.insert(0, ("Assets", type_entries))
     if origin is not None:

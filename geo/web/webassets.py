@@ -38,6 +38,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 import xstatic.pkg.leaflet as _leaflet
 
@@ -54,6 +55,7 @@ JS_FILES.update(
     supercluster=("supercluster.min.js", OWN_DIR / "supercluster.min.js"),
     cg_map=("cg-map.js", OWN_DIR / "cg-map.js"),
     cg_points=("cg-points.js", OWN_DIR / "cg-points.js"),
+    cg_prefetch=("cg-prefetch.js", OWN_DIR / "cg-prefetch.js"),  # linked on its own, first: see prefetch_link
 )
 CSS_FILES.update(cg_map_css=("cg-map.css", OWN_DIR / "cg-map.css"))
 IMAGE_DIR = Path(_leaflet.BASE_DIR) / "images"
@@ -136,6 +138,15 @@ def script_links(names: tuple[str, ...], base_url: str) -> list[tuple[str, str]]
         digest = _text_digest(bundle_text())
         out.append(("cg_bundle", f"{base_url.rstrip('/')}/{BUNDLE_FILE}?v={digest}"))
     return out + links(rest, base_url)
+
+
+def prefetch_link(url: str, base_url: str) -> tuple[str, str]:
+    """``(name, url)`` of ``cg-prefetch.js`` asking for ``url`` (a map's points file): put first in
+    the map's ``default_js``, it starts that fetch while the bundle is on its way, and the map's
+    ``cgFillFrom`` takes the answer (streamlit-folium loads a map's scripts one after another, and the
+    map's own script, which names the file, runs last)."""
+    ((name, link),) = links(("cg_prefetch",), base_url)
+    return name, f"{link}&u={quote(url, safe='')}"
 
 
 def links(names: tuple[str, ...], base_url: str) -> list[tuple[str, str]]:

@@ -57,6 +57,14 @@ def demo_points() -> list[list[float]]:
     return [[round(g.x, 6), round(g.y, 6)] for g in assets.geometry]
 
 
+@pytest.fixture(scope="module")
+def demo_types() -> list[int]:
+    """Each demo asset's type as a number (the order of demo_points)."""
+    kinds = open_store(schema.DEMO_GPKG).read("assets")["type"].astype(str)
+    order = {t: i for i, t in enumerate(dict.fromkeys(kinds))}
+    return [order[t] for t in kinds]
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
@@ -75,6 +83,46 @@ def test_the_stepped_index_is_the_one_supercluster_makes(page, demo_points, ever
     assert out["zooms"] == 21 and out["clusters"] > 0, out
     assert out["steps"] >= 1, out  # other tasks ran while it was being built
     assert out["points"] == shown, out  # past the deepest zoom, every point on its own
+
+
+# Every cluster's places by type from cgClusterCounts, against counting its leaves' types, at every
+# zoom, for an index built by load() and one built in steps (types: the demo's asset types, in order).
+COUNTS_JS = """async ([pts, types, every]) => {
+    const lng = Float64Array.from(pts.map(p => p[0])), lat = Float64Array.from(pts.map(p => p[1]));
+    const ids = Int32Array.from(pts.map((p, i) => i).filter(i => i % every === 0));
+    const nTypes = Math.max(...types) + 1, opts = {radius: 50, extent: 256, minZoom: 0, maxZoom: 19};
+    const whole = new Supercluster(opts).load(Array.from(ids, i => (
+        {type: 'Feature', id: i, properties: null, geometry: {type: 'Point', coordinates: [lng[i], lat[i]]}})));
+    const stepped = new Supercluster(opts);
+    await new Promise(done => cgIndexInSteps(stepped, lng, lat, ids, done, () => true));
+    const out = {clusters: 0, differ: [], mixed: 0};
+    for (const index of [whole, stepped]) {
+        // a leaf's feature id is its point; the k-th point indexed is ids[k]
+        const counts = cgClusterCounts(index, k => types[ids[k]], nTypes);
+        if (counts === null) { out.differ.push('no counts'); continue; }
+        for (let z = 0; z <= 19; z++) {
+            for (const f of index.getClusters([-180, -85, 180, 85], z)) {
+                if (!f.properties || !f.properties.cluster) continue;
+                out.clusters++;
+                const want = new Array(nTypes).fill(0);
+                for (const leaf of index.getLeaves(f.properties.cluster_id, Infinity)) want[types[leaf.id]]++;
+                const got = Array.from(counts.get(f.properties.cluster_id) || []);
+                if (JSON.stringify(got) !== JSON.stringify(want)) { out.differ.push(z + ':' + f.properties.cluster_id); }
+                if (want.filter(n => n > 0).length > 1) out.mixed++;
+            }
+        }
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_every_clusters_places_by_type_are_its_leaves_types(page, demo_points, demo_types, every) -> None:
+    """The clusters' rings of type colours and their names ("12 places: Pharmacy 5, ...") come from
+    cgClusterCounts, one pass down the built index, not from each cluster's leaves."""
+    out = page.evaluate(COUNTS_JS, [demo_points, demo_types, every])
+    assert out["differ"] == [], out
+    assert out["clusters"] > 100 and out["mixed"] > 10, out  # real clusters, many of several types
 
 
 def test_no_points_make_an_empty_index(page) -> None:

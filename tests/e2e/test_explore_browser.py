@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -133,6 +134,27 @@ def _a_known_asset(store_path: Path) -> pd.Series:
     ok = assets[~names.duplicated(keep=False) & assets["address"].fillna("").str.strip().ne("") & names.notna()]
     assert len(ok), "the demo has no asset with a unique name and an address"
     return ok.sort_values("name").iloc[0]
+
+
+# What the map's frame asked for: every resource entry's URL and when its request began.
+RESOURCES_JS = "() => performance.getEntriesByType('resource').map(e => [e.name, e.startTime])"
+
+
+def test_the_points_are_asked_for_once_and_before_the_maps_scripts(app_page: AppPage) -> None:
+    """cg-prefetch.js, linked first, asks for the points' file while the bundle is on its way, and the
+    map's cgFillFrom takes that answer: one request, begun before the bundle's (issue 14)."""
+    app = app_page
+    frame = _open_explore(app)
+    wait_for_asset_points(frame, DEMO_ASSETS)
+    entries = frame.evaluate(RESOURCES_JS)
+    prefetch = [u for u, _ in entries if "/app/static/vendor/cg-prefetch.js?" in u]
+    assert len(prefetch) == 1, app.fail_message(f"the map's frame loaded {entries}")
+    points = parse_qs(urlsplit(prefetch[0]).query)["u"][0]
+    asked = [t for u, t in entries if urlsplit(u).path == points]
+    bundle = [t for u, t in entries if "/app/static/vendor/cg-bundle.js?" in u]
+    assert len(asked) == 1, f"the points file {points} was asked for {len(asked)} times: {entries}"
+    assert len(bundle) == 1 and asked[0] < bundle[0], f"points asked at {asked}, the bundle at {bundle}"
+    assert frame.evaluate("() => Object.keys(window.cgEarly || {}).length") == 0  # its answer was taken
 
 
 def test_popup_shows_name_type_and_address(app_page: AppPage) -> None:

@@ -46,6 +46,26 @@ def test_a_map_links_the_own_files_and_its_script_only_calls_them(demo_assets, d
         assert _own_text(name).rstrip() in bundle, name
 
 
+def test_a_map_whose_points_are_a_file_asks_for_them_before_its_other_scripts(demo_assets, taxonomy):
+    """streamlit-folium's frame loads the js_links in order, one after another: cg-prefetch.js first
+    starts the points' fetch, so it runs while the bundle arrives (see geo/web/js/cg-prefetch.js)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from pages import _mapview
+
+    points = "/app/static/details/s1_g2-3 4&x.json"  # any name: quoted into the script's URL
+    m = maps.explorer_map(demo_assets, taxonomy=taxonomy, assets_base_url="/app/static/vendor", points_url=points)
+    order = _mapview.component_parts(m, key="explore_map")["js_links"]  # as st_folium sends them
+    assert order[0].startswith("/app/static/vendor/cg-prefetch.js?v=") and "cg-bundle.js" in order[1], order
+    assert parse_qs(urlsplit(order[0]).query)["u"] == [points]
+    assert sum("cg-prefetch.js" in u for u in order) == 1
+    # A map with its points inline asks for nothing early, and a standalone file links nothing.
+    inline = maps.explorer_map(demo_assets, taxonomy=taxonomy, assets_base_url="/app/static/vendor")
+    assert not [u for u in _mapview.component_parts(inline, key="m")["js_links"] if "cg-prefetch" in u]
+    standalone = maps.standalone_html(maps.explorer_map(demo_assets.iloc[:5], taxonomy=taxonomy, tiles="none"))
+    assert "cg-prefetch.js?" not in standalone
+
+
 def test_the_bundle_runs_each_file_in_order_and_cleanly_apart():
     bundle = webassets.bundle_text()
     for name in webassets.BUNDLE_JS:
