@@ -668,7 +668,8 @@ def build_organisation_areas(assets: gpd.GeoDataFrame, boundaries: dict[str, gpd
 
 def build_postcodes() -> pd.DataFrame:
     pc = pd.read_csv(POSTCODES, dtype={"postcode": str, "admin_district_code": str, "admin_ward_code": str})
-    pc["in_sheffield_lad"] = pc["in_sheffield_lad"].astype(str).str.lower() == "true"
+    # The store's flag for postcodes inside its own district (geo.geocode), from the extract's Sheffield one.
+    pc["in_district"] = pc.pop("in_sheffield_lad").astype(str).str.lower() == "true"
     return schema.conform(pc, "postcodes")
 
 

@@ -276,8 +276,8 @@ class PostcodeIndex:
     Parameters
     ----------
     table
-        The store's table: columns ``postcode``, ``lon``, ``lat`` and optionally ``in_sheffield_lad``
-        (the demo's flag for postcodes inside its district); may be empty.
+        The store's table: columns ``postcode``, ``lon``, ``lat`` and optionally ``in_district``
+        (whether the postcode lies inside the store's own district; missing: all do); may be empty.
     national
         The national table asked for postcodes that are not in ``table`` (see
         :func:`postcode_index`), or ``None`` for the store's table only.
@@ -306,7 +306,7 @@ class PostcodeIndex:
         keys = table["postcode"].astype(str).str.replace(r"\s+", "", regex=True).str.upper().tolist()
         self._lon = dict(zip(keys, table["lon"].to_numpy(dtype=float).tolist(), strict=True))
         self._lat = dict(zip(keys, table["lat"].to_numpy(dtype=float).tolist(), strict=True))
-        flag = table["in_sheffield_lad"].tolist() if "in_sheffield_lad" in table else [True] * len(table)
+        flag = table["in_district"].tolist() if "in_district" in table else [True] * len(table)
         self._in = dict(zip(keys, (_flag(v) for v in flag), strict=True))
         self.national = national
         self.area_bounds = area_bounds
@@ -388,9 +388,9 @@ def postcode_index(store, *, national: bool = True) -> PostcodeIndex:
 
     from geo.store import store_extent
 
-    table = (
-        store.read("postcodes", columns=["postcode", "lon", "lat", "in_sheffield_lad"])
-        if store.has_layer("postcodes")
-        else pd.DataFrame({"postcode": [], "lon": [], "lat": []})
-    )
+    if store.has_layer("postcodes"):
+        flag = ["in_district"] if "in_district" in store.columns("postcodes") else []  # older stores: none
+        table = store.read("postcodes", columns=["postcode", "lon", "lat", *flag])
+    else:
+        table = pd.DataFrame({"postcode": [], "lon": [], "lat": []})
     return PostcodeIndex(table, national=NationalPostcodes() if national else None, area_bounds=store_extent(store))

@@ -340,7 +340,7 @@ LAYERS: dict[str, LayerSpec] = {
             "positional_quality": "int",
             "admin_district_code": "str",
             "admin_ward_code": "str",
-            "in_sheffield_lad": "bool",
+            "in_district": "bool",  # inside the store's own district (the demo's: its city's)
         },
         editable=False,
         description="OS Code-Point Open postcodes for offline lookup",

