@@ -359,9 +359,11 @@ def nearme_submit(browser, url: str, repeat: int) -> tuple[list[float], list[flo
             frames.reset()
             t0 = time.perf_counter()
             page.get_by_role("button", name="Find what is near").click()
-            # the table of this postcode's answer: the link to the view names it once the script has run
+            # the table of this postcode's answer (an HTML table, its caption naming the place) once the
+            # script has run and the link to the view names it (was a data frame until 2026-11-30)
             page.wait_for_function(
-                f"(pc) => ({SCRIPT_DONE_JS})() && document.querySelector('[data-testid=stDataFrame]') !== null"
+                f"(pc) => ({SCRIPT_DONE_JS})()"
+                " && Array.from(document.querySelectorAll('table caption')).some(c => c.textContent.includes(pc))"
                 " && location.search.includes('postcode=' + encodeURIComponent(pc).replace(/%20/g, '+'))",
                 arg=pc,
             )
