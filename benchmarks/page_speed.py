@@ -58,13 +58,11 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -77,9 +75,12 @@ from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM_ARGS,
     COUNT_POINTS_JS,
     MAP_IFRAME,
+    _free_port,
+    _healthy,
     private_store,
     start_server,
 )
+from tests.helpers import wait_until  # noqa: E402
 
 PAGES = {  # path -> heading; the first four draw a map
     "": "Explore community assets",
@@ -445,26 +446,20 @@ def start_bare(work: Path) -> Target:
     """:data:`BARE_PAGE` (one title, one line of text) served by this Streamlit from the project root,
     so with this project's ``.streamlit/config.toml``: Streamlit's own floor, which no page of the
     app can go under."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     cmd = [str(Path(sys.executable).with_name("streamlit")), "run", str(BARE_PAGE), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     with open(work / "bare-streamlit.log", "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     target = Target("bare streamlit", f"http://127.0.0.1:{port}", bare_proc=proc)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(target.url + "/_stcore/health", timeout=2).close()
-            return target
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                target.stop()
-                raise RuntimeError(
-                    f"the bare Streamlit page did not start: see {work / 'bare-streamlit.log'}"
-                ) from None
-            time.sleep(0.2)
+    try:
+        wait_until(lambda: proc.poll() is not None or _healthy(target.url), 60, f"{target.url}/_stcore/health")
+        if proc.poll() is not None:
+            raise RuntimeError(f"the bare Streamlit page exited: see {work / 'bare-streamlit.log'}")
+    except BaseException:
+        target.stop()
+        raise
+    return target
 
 
 def cold_loads(browser, targets: list[Target], pages: list[str], repeat: int) -> None:
